@@ -1,0 +1,18 @@
+import type { Express } from "express";
+import type { ConfigOf, ServiceContext } from "@ticketforge/common";
+import type { settings } from "./config";
+import { rateLimit } from "./rate-limit";
+import { signup } from "./routes/signup";
+import { signin } from "./routes/signin";
+import { signout } from "./routes/signout";
+import { currentUser } from "./routes/current-user";
+
+export type AuthContext = ServiceContext<ConfigOf<typeof settings>>;
+
+export function routes(app: Express, ctx: AuthContext) {
+  const limited = rateLimit(ctx.config.AUTH_RATE_LIMIT_PER_MINUTE);
+  app.post("/api/users/signup", limited, signup(ctx));
+  app.post("/api/users/signin", limited, signin(ctx));
+  app.post("/api/users/signout", signout);
+  app.get("/api/users/currentuser", currentUser);
+}

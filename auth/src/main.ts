@@ -1,0 +1,4 @@
+import { runService } from "@ticketforge/common";
+import { auth } from "./service";
+
+void runService(auth);

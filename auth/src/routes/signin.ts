@@ -1,0 +1,22 @@
+import type { Request, Response } from "express";
+import { BadRequestError, validate } from "@ticketforge/common";
+import { z } from "zod";
+import type { AuthContext } from "../app";
+import { findUserByEmail } from "../db/users";
+import { decoyHash, verifyPassword } from "../password";
+import { credentials } from "./credentials";
+import { startSession } from "./session";
+
+// Sign-in accepts any password length a user may once have had; only sign-up enforces the rules.
+const signinBody = credentials.extend({
+  password: z.string({ message: "Password must be a string" }).min(1, "You must supply a password").max(1024),
+});
+
+export const signin = (ctx: AuthContext) => async (req: Request, res: Response) => {
+  const { email, password } = validate(signinBody, req.body);
+  const user = await findUserByEmail(ctx.db, email);
+  const ok = await verifyPassword(password, user?.password_hash ?? (await decoyHash));
+  if (!user || !ok) throw new BadRequestError("Invalid credentials");
+  startSession(req, ctx, user);
+  res.status(200).json({ id: user.id, email: user.email });
+};

@@ -1,0 +1,186 @@
+import request from "supertest";
+import jwt from "jsonwebtoken";
+import { startNatsServer, type NatsServer } from "@ticketforge/nats";
+import { startTestService, testJwtKey, type TestService } from "@ticketforge/common/testing";
+import { auth } from "../src/service";
+
+let nats: NatsServer;
+let service: TestService;
+const api = () => request(service.app);
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  service = await startTestService(auth, nats.url, { config: { AUTH_RATE_LIMIT_PER_MINUTE: 1000 } });
+});
+afterAll(async () => {
+  await service?.close();
+  await nats?.destroy();
+});
+
+let counter = 0;
+const uniqueEmail = () => `user${Date.now()}${counter++}@example.com`;
+
+function sessionCookie(res: request.Response): string {
+  const raw = res.headers["set-cookie"] as unknown as string[] | undefined;
+  const cookie = raw?.find((c) => c.startsWith("session="));
+  if (!cookie) throw new Error("no session cookie set");
+  return cookie.split(";")[0];
+}
+
+describe("POST /api/users/signup", () => {
+  test("When signing up with a valid email and password, then 201 with the user and a session cookie", async () => {
+    const email = uniqueEmail();
+    const res = await api().post("/api/users/signup").send({ email, password: "password123" });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ id: expect.any(String), email });
+    const cookie = (res.headers["set-cookie"] as unknown as string[])[0];
+    expect(cookie).toMatch(/^session=/);
+    expect(cookie.toLowerCase()).toContain("httponly");
+    expect(cookie.toLowerCase()).toContain("samesite=lax");
+    expect(cookie.toLowerCase()).not.toContain("secure;");
+  });
+
+  test("When the email has capitals and spaces, then it is stored trimmed in lower case", async () => {
+    const email = uniqueEmail();
+    const res = await api().post("/api/users/signup").send({ email: `  ${email.toUpperCase()} `, password: "password123" });
+    expect(res.status).toBe(201);
+    expect(res.body.email).toBe(email);
+  });
+
+  test.each([
+    [{ password: "password123" }, "email"],
+    [{ email: "a@b.co" }, "password"],
+    [{ email: "not-an-email", password: "password123" }, "email"],
+    [{ email: 42, password: "password123" }, "email"],
+    [{ email: "a@b.co", password: 12345678 }, "password"],
+    [{ email: "a@b.co", password: "short" }, "password"],
+    [{ email: "a@b.co", password: "x".repeat(129) }, "password"],
+    [{ email: `${"a".repeat(250)}@b.co`, password: "password123" }, "email"],
+  ])("When the body is %j, then 400 naming %s", async (body, field) => {
+    const res = await api().post("/api/users/signup").send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field, message: expect.any(String) })]));
+  });
+
+  test("When the body is not an object, then 400 and never a 500", async () => {
+    const res = await api().post("/api/users/signup").send([1, 2]);
+    expect(res.status).toBe(400);
+    expect(res.body.errors.length).toBeGreaterThan(0);
+  });
+
+  test("When the email is taken in another letter case, then 400 Email in use", async () => {
+    const email = uniqueEmail();
+    await api().post("/api/users/signup").send({ email, password: "password123" }).expect(201);
+    const res = await api().post("/api/users/signup").send({ email: email.toUpperCase(), password: "password123" });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ errors: [{ message: "Email in use" }] });
+  });
+
+  test("When ten sign-ups of one email race, then exactly one succeeds", async () => {
+    const email = uniqueEmail();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        api().post("/api/users/signup").send({ email: i % 2 ? email : email.toUpperCase(), password: "password123" }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 400)).toHaveLength(9);
+  });
+
+  test("When the JSON is malformed, then 400 with the error shape", async () => {
+    const res = await api().post("/api/users/signup").set("Content-Type", "application/json").send('{"email": "a@b.co",');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ errors: [{ message: "Malformed JSON in request body" }] });
+  });
+
+  test("When the body is larger than the limit, then 413", async () => {
+    const res = await api().post("/api/users/signup").send({ email: "a@b.co", password: "x".repeat(200_000) });
+    expect(res.status).toBe(413);
+    expect(res.body.errors[0].message).toMatch(/too large/);
+  });
+});
+
+describe("POST /api/users/signin", () => {
+  test("When the credentials are right (any email case), then 200 and a cookie", async () => {
+    const email = uniqueEmail();
+    await api().post("/api/users/signup").send({ email, password: "password123" }).expect(201);
+    const res = await api().post("/api/users/signin").send({ email: email.toUpperCase(), password: "password123" });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: expect.any(String), email });
+    expect(sessionCookie(res)).toMatch(/^session=/);
+  });
+
+  test("When the password is wrong, then 400 Invalid credentials and no cookie", async () => {
+    const email = uniqueEmail();
+    await api().post("/api/users/signup").send({ email, password: "password123" }).expect(201);
+    const res = await api().post("/api/users/signin").send({ email, password: "wrong-password" });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ errors: [{ message: "Invalid credentials" }] });
+    expect(res.headers["set-cookie"]).toBeUndefined();
+  });
+
+  test("When the email is unknown, then the same 400 Invalid credentials", async () => {
+    const res = await api().post("/api/users/signin").send({ email: uniqueEmail(), password: "password123" });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ errors: [{ message: "Invalid credentials" }] });
+  });
+
+  test("When fields are missing, then 400 naming each", async () => {
+    const res = await api().post("/api/users/signin").send({});
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(["email", "password"]);
+  });
+});
+
+describe("GET /api/users/currentuser and POST /api/users/signout", () => {
+  test("When signed in, then the current user is returned with iat and exp", async () => {
+    const email = uniqueEmail();
+    const cookie = sessionCookie(await api().post("/api/users/signup").send({ email, password: "password123" }));
+    const res = await api().get("/api/users/currentuser").set("Cookie", cookie);
+    expect(res.status).toBe(200);
+    expect(res.body.currentUser).toEqual({ id: expect.any(String), email, iat: expect.any(Number), exp: expect.any(Number) });
+    expect(res.body.currentUser.exp - res.body.currentUser.iat).toBe(86_400);
+  });
+
+  test("When not signed in, then currentUser is null", async () => {
+    const res = await api().get("/api/users/currentuser");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ currentUser: null });
+  });
+
+  test("When the cookie is tampered with, then currentUser is null, not an error", async () => {
+    const forged = jwt.sign({ id: "x", email: "evil@example.com" }, "some-other-key-123456");
+    const cookie = `session=${Buffer.from(JSON.stringify({ jwt: forged })).toString("base64")}`;
+    expect((await api().get("/api/users/currentuser").set("Cookie", cookie)).body).toEqual({ currentUser: null });
+    expect((await api().get("/api/users/currentuser").set("Cookie", "session=%%%garbage")).body).toEqual({ currentUser: null });
+  });
+
+  test("When the token has expired, then currentUser is null", async () => {
+    const expired = jwt.sign({ id: "x", email: "old@example.com", exp: Math.floor(Date.now() / 1000) - 10 }, testJwtKey);
+    const cookie = `session=${Buffer.from(JSON.stringify({ jwt: expired })).toString("base64")}`;
+    expect((await api().get("/api/users/currentuser").set("Cookie", cookie)).body).toEqual({ currentUser: null });
+  });
+
+  test("When signing out, then 200 {} and the cookie is cleared", async () => {
+    const cookie = sessionCookie(await api().post("/api/users/signup").send({ email: uniqueEmail(), password: "password123" }));
+    const res = await api().post("/api/users/signout").set("Cookie", cookie);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({});
+    const cleared = (res.headers["set-cookie"] as unknown as string[])[0];
+    expect(cleared).toMatch(/^session=;/);
+    expect(cleared).toMatch(/expires=Thu, 01 Jan 1970/);
+  });
+});
+
+describe("other routes", () => {
+  test("When the route is unknown, then 404 with the error shape", async () => {
+    const res = await api().get("/api/users/nothing-here");
+    expect(res.status).toBe(404);
+    expect(res.body.errors[0].message).toMatch(/not found/i);
+  });
+
+  test("When probed, then /healthz and /readyz answer 200", async () => {
+    expect((await api().get("/healthz")).status).toBe(200);
+    expect((await api().get("/readyz")).body).toEqual({ status: "ready" });
+  });
+});

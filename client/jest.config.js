@@ -1,0 +1,9 @@
+// Component tests opt into jsdom with a `/** @jest-environment jsdom */` docblock; the browser
+// journey runs in node and drives Chromium against the whole stack.
+module.exports = {
+  ...require("../jest.preset.js"),
+  displayName: "client",
+  rootDir: __dirname,
+  // The build output holds a copy of package.json that would clash with this one.
+  modulePathIgnorePatterns: ["<rootDir>/.next/"],
+};

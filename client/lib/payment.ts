@@ -1,0 +1,11 @@
+import { api } from "./api";
+
+export async function payOrder(orderId: string, token: string) {
+  return api<{ id: string; orderId: string }>("POST", "/api/payments", { orderId, token });
+}
+
+/** The sandbox provider's test tokens — the same ones Stripe documents. */
+export const TEST_CARDS = [
+  { token: "tok_visa", label: "Visa •••• 4242", note: "The payment succeeds" },
+  { token: "tok_chargeDeclined", label: "Visa •••• 0002", note: "The card is declined" },
+] as const;

@@ -1,0 +1,14 @@
+import { redirect } from "next/navigation";
+import { getCurrentUser } from "./server-api";
+import type { CurrentUser } from "./types";
+
+/** The signed-in user; a visitor is sent to sign in and brought back to `returnTo` after. */
+export async function requireUser(returnTo: string): Promise<CurrentUser> {
+  const user = await getCurrentUser();
+  if (!user) redirect(`/auth/signin?next=${encodeURIComponent(returnTo)}`);
+  return user;
+}
+
+export function firstParam(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,91 @@
+/** @jest-environment jsdom */
+import { act, fireEvent, render, screen } from "@testing-library/react";
+import { OrderLive } from "../components/OrderLive";
+import type { Order } from "../lib/types";
+import { installFakeFetch } from "./fake-fetch";
+
+jest.mock("next/navigation", () => ({ useRouter: () => jest.requireActual("./fake-fetch").router }));
+
+const NOW = Date.parse("2030-01-01T12:00:00.000Z");
+const order = (over: Partial<Order> = {}): Order => ({
+  id: "o1",
+  userId: "u1",
+  status: "created",
+  expiresAt: new Date(NOW + 60_000).toISOString(),
+  version: 0,
+  ticket: { id: "t1", title: "Jazz night", price: 20.5 },
+  refund: null,
+  ...over,
+});
+const status = () => screen.getByTestId("order-status").textContent;
+const flush = () => act(async () => void (await jest.advanceTimersByTimeAsync(1600)));
+
+beforeEach(() => {
+  jest.useFakeTimers();
+  jest.setSystemTime(NOW);
+});
+afterEach(() => jest.useRealTimers());
+
+describe("OrderLive", () => {
+  it("shows a declined card's reason, then completes by itself after a good payment", async () => {
+    const { calls } = installFakeFetch(
+      { status: 200, body: order() },
+      { status: 400, body: { errors: [{ message: "Your card was declined." }] } },
+      { status: 201, body: { id: "p1", orderId: "o1" } },
+      { status: 200, body: order({ status: "complete", version: 1 }) },
+    );
+    render(<OrderLive initialOrder={order()} serverNow={NOW} stripeKey={null} />);
+    expect(status()).toBe("Awaiting payment");
+    expect(screen.getByRole("timer").textContent).toBe("1:00");
+    await flush(); // one poll: still created
+
+    fireEvent.click(screen.getByLabelText(/0002/));
+    fireEvent.click(screen.getByRole("button", { name: "Pay $20.50" }));
+    expect((await screen.findByRole("alert")).textContent).toBe("Your card was declined.");
+
+    fireEvent.click(screen.getByLabelText(/4242/));
+    fireEvent.click(screen.getByRole("button", { name: "Pay $20.50" }));
+    expect(await screen.findByText("Payment received")).toBeTruthy();
+    await flush();
+    expect(status()).toBe("Complete");
+    expect(screen.getByText(/the ticket is yours/)).toBeTruthy();
+    expect(calls.filter((c) => c.url === "/api/payments").map((c) => c.body)).toEqual([
+      { orderId: "o1", token: "tok_chargeDeclined" },
+      { orderId: "o1", token: "tok_visa" },
+    ]);
+  });
+
+  it("turns expired by itself, even when the server's clock is a little ahead", async () => {
+    installFakeFetch({ status: 200, body: order({ expiresAt: new Date(NOW + 2000).toISOString() }) });
+    render(<OrderLive initialOrder={order({ expiresAt: new Date(NOW + 2000).toISOString() })} serverNow={NOW} stripeKey={null} />);
+    installFakeFetch({ status: 200, body: order({ status: "cancelled", version: 1, expiresAt: new Date(NOW + 2000).toISOString() }) });
+    await flush();
+    await flush();
+    expect(status()).toBe("Expired");
+    expect(screen.getByText("Reservation expired")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: /Pay/ })).toBeNull();
+  });
+
+  it("shows the refund note for a payment that arrived too late", () => {
+    render(
+      <OrderLive
+        initialOrder={order({ status: "cancelled", expiresAt: new Date(NOW - 1000).toISOString(), refund: { amount: 20.5, refundedAt: new Date(NOW).toISOString() } })}
+        serverNow={NOW}
+        stripeKey={null}
+      />,
+    );
+    expect(screen.getByTestId("refund-note").textContent).toMatch(/Your payment of \$20\.50 arrived after the reservation had ended, so it was refunded/);
+  });
+});
+
+describe("OrderLive cancelling", () => {
+  it("cancels the order on request and says so", async () => {
+    const { calls } = installFakeFetch({ status: 204 }, { status: 200, body: order({ status: "cancelled", version: 1 }) });
+    render(<OrderLive initialOrder={order()} serverNow={NOW} stripeKey={null} />);
+    fireEvent.click(screen.getByRole("button", { name: "Cancel order" }));
+    await flush();
+    expect(status()).toBe("Cancelled");
+    expect(screen.getByText("Order cancelled")).toBeTruthy();
+    expect(calls[0]).toMatchObject({ url: "/api/orders/o1", method: "DELETE" });
+  });
+});

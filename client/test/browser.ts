@@ -1,0 +1,60 @@
+// Chromium helpers for the browser journey: launch, screenshots at two widths, sign-up.
+import fs from "node:fs";
+import path from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { see } from "./see";
+
+export const SCREENSHOT_DIR = path.resolve(__dirname, "../../artifacts/screenshots");
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 375, height: 812 };
+
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+  if (!fs.existsSync(executablePath)) {
+    throw new Error(`Chromium not found at ${executablePath}: run \`apt-get install -y chromium\` or set CHROMIUM_PATH`);
+  }
+  return chromium.launch({
+    executablePath,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+}
+
+export function resetScreenshots() {
+  fs.rmSync(SCREENSHOT_DIR, { recursive: true, force: true });
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+}
+
+let counter = 0;
+
+/** Full-page screenshots at desktop and phone width; fails if the phone layout scrolls sideways. */
+export async function shoot(page: Page, name: string) {
+  const file = `${String(++counter).padStart(2, "0")}-${name}`;
+  await page.setViewportSize(DESKTOP);
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${file}-desktop.png`), fullPage: true });
+  await page.setViewportSize(PHONE);
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${file}-phone.png`), fullPage: true });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  await page.setViewportSize(DESKTOP);
+  if (overflow > 0) throw new Error(`${name}: the page is ${overflow}px wider than a 375px phone`);
+}
+
+/** Navigates and waits until React has hydrated the page (see HydrationFlag). */
+export async function open(page: Page, url: string) {
+  await page.goto(url);
+  await page.waitForSelector("html[data-hydrated]");
+}
+
+export async function signUp(page: Page, baseUrl: string, email: string, screenshot?: string) {
+  await open(page, `${baseUrl}/auth/signup`);
+  const form = page.getByRole("form", { name: "Sign up" });
+  if (screenshot) {
+    // Submitting empty shows the form's own validation next to each field.
+    await form.getByRole("button", { name: "Create account" }).click();
+    await see(form.getByText("Enter your email address")).visible();
+    await shoot(page, screenshot);
+  }
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill("correct-horse-battery");
+  await form.getByRole("button", { name: "Create account" }).click();
+  await see(page.getByTestId("current-user")).contains(email);
+}

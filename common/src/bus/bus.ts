@@ -1,0 +1,126 @@
+import {
+  connect,
+  headers as natsHeaders,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+  type StreamConfig,
+} from "nats";
+import type { Logger } from "pino";
+import { deadLetterStream, streams } from "../events/subjects";
+
+export interface BusOptions {
+  url: string;
+  /** Client name shown by nats-server (the service name). */
+  name: string;
+  log: Logger;
+  /** Stream replicas: 1 on a single server, 3 on a JetStream cluster. */
+  streamReplicas?: number;
+}
+
+/**
+ * One connection to NATS JetStream per process. It reconnects forever (logging each attempt), so a
+ * broker restart never takes the service down; publishes made while disconnected fail and the
+ * outbox retries them.
+ */
+export class Bus {
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    readonly log: Logger,
+  ) {}
+
+  static async connect(options: BusOptions): Promise<Bus> {
+    const { log } = options;
+    const nc = await connect({
+      servers: options.url,
+      name: options.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      reconnectJitter: 250,
+      waitOnFirstConnect: true,
+      pingInterval: 10_000,
+    });
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === "disconnect") log.warn({ server: s.data }, "NATS disconnected; reconnecting");
+        else if (s.type === "reconnecting") log.debug("NATS reconnecting");
+        else if (s.type === "reconnect") log.info({ server: s.data }, "NATS reconnected");
+        else if (s.type === "error") log.warn({ err: s.data }, "NATS error");
+      }
+    })();
+    const jsm = await nc.jetstreamManager({ timeout: 10_000 });
+    const bus = new Bus(nc, nc.jetstream({ timeout: 5_000 }), jsm, log);
+    await bus.ensureStreams(options.streamReplicas ?? 1);
+    log.info({ url: options.url }, "connected to NATS JetStream");
+    return bus;
+  }
+
+  /** Creates the streams, or brings an existing one's settings up to date; safe to run on every start. */
+  async ensureStreams(replicas: number): Promise<void> {
+    const all = [...streams, deadLetterStream];
+    for (const s of all) {
+      const config: Partial<StreamConfig> = {
+        name: s.name,
+        subjects: [...s.subjects],
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        num_replicas: replicas,
+        duplicate_window: nanos(120_000),
+      };
+      try {
+        await this.jsm.streams.info(s.name);
+        await this.jsm.streams.update(s.name, config);
+      } catch (err) {
+        if (!String((err as Error).message).includes("stream not found")) throw err;
+        try {
+          await this.jsm.streams.add(config);
+        } catch (addErr) {
+          // another replica created it in the meantime
+          if (!String((addErr as Error).message).includes("already in use")) throw addErr;
+        }
+      }
+    }
+  }
+
+  /** Publishes one message and waits for JetStream to store it; `msgId` makes a re-publish a no-op. */
+  async publish(subject: string, body: Uint8Array, msgId: string, extraHeaders?: Record<string, string>) {
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(extraHeaders ?? {})) h.set(k, v);
+    return this.js.publish(subject, body, { msgID: msgId, headers: h });
+  }
+
+  get connected(): boolean {
+    return !this.nc.isClosed() && !this.nc.isDraining() && this.nc.info !== undefined && this.reachable;
+  }
+
+  private reachable = true;
+
+  /** True when a round trip to the server succeeds now. */
+  async ping(timeoutMs = 2_000): Promise<boolean> {
+    try {
+      await Promise.race([
+        this.nc.flush(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), timeoutMs).unref()),
+      ]);
+      this.reachable = true;
+    } catch {
+      this.reachable = false;
+    }
+    return this.reachable;
+  }
+
+  /** Lets in-flight messages finish, then closes. */
+  async drain(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    try {
+      await this.nc.drain();
+    } catch {
+      await this.nc.close();
+    }
+  }
+}

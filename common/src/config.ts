@@ -1,0 +1,83 @@
+import { z } from "zod";
+
+/**
+ * Typed configuration from the environment. Every setting is an environment variable named by
+ * its key; `loadConfig` checks them all at once so that start-up fails with one message naming
+ * every missing or invalid variable, instead of the first one only.
+ */
+export type Settings = z.ZodRawShape;
+export type ConfigOf<S extends Settings> = z.infer<z.ZodObject<S>>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly service: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `${service}: invalid configuration\n` +
+        problems.map((p) => `  - ${p}`).join("\n") +
+        `\nSee .env.example for every variable, its default and its meaning.`,
+    );
+    this.name = "ConfigError";
+  }
+}
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+    .default(fallback ? "true" : "false")
+    .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const port = (fallback: number) =>
+  z.coerce.number({ message: "must be a port number" }).int().min(1).max(65535).default(fallback);
+
+const positiveInt = (fallback: number) =>
+  z.coerce.number({ message: "must be a whole number" }).int().positive().default(fallback);
+
+/** Helpers for service-specific settings. */
+export const setting = { bool, port, positiveInt };
+
+/** Settings every service reads. */
+export function baseSettings(service: string, defaultPort: number) {
+  return {
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    PORT: port(defaultPort),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
+    /** PostgreSQL connection string; when unset the service uses an embedded PGlite under DATA_DIR. */
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+      .optional(),
+    DATA_DIR: z.string().min(1).default(`.data/${service}`),
+    JWT_KEY: z.string().min(16, "must be at least 16 characters"),
+    COOKIE_SECURE: bool(false),
+    /** Which proxies to trust for X-Forwarded-For: a hop count, "loopback", a list of addresses. */
+    TRUST_PROXY: z.string().default("loopback"),
+    /** Deliveries of a failing event before it is parked in the dead-letter stream. */
+    NATS_MAX_DELIVER: positiveInt(5),
+    /** Replicas of each JetStream stream: 1 on one server, 3 on a JetStream cluster. */
+    NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+    SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+  };
+}
+
+export function loadConfig<S extends Settings>(
+  service: string,
+  settings: S,
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigOf<S> {
+  const input: Record<string, unknown> = {};
+  for (const key of Object.keys(settings)) {
+    const raw = env[key];
+    input[key] = raw === undefined || raw === "" ? undefined : raw;
+  }
+  const parsed = z.object(settings).safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const key = String(issue.path[0]);
+    const message = input[key] === undefined ? "is required but not set" : issue.message;
+    return `${key} ${message}`;
+  });
+  throw new ConfigError(service, problems);
+}

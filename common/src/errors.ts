@@ -1,0 +1,58 @@
+/** Errors that map to an HTTP response. Every response has the shape {errors: [{message, field?}]}. */
+export interface ErrorItem {
+  message: string;
+  field?: string;
+}
+
+export abstract class HttpError extends Error {
+  abstract readonly statusCode: number;
+  serialize(): ErrorItem[] {
+    return [{ message: this.message }];
+  }
+}
+
+export class BadRequestError extends HttpError {
+  readonly statusCode = 400;
+}
+
+export class RequestValidationError extends HttpError {
+  readonly statusCode = 400;
+  constructor(readonly items: ErrorItem[]) {
+    super(items.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join("; "));
+  }
+  override serialize(): ErrorItem[] {
+    return this.items;
+  }
+}
+
+export class NotAuthorizedError extends HttpError {
+  readonly statusCode = 401;
+  constructor(message = "Not authorized") {
+    super(message);
+  }
+}
+
+export class NotFoundError extends HttpError {
+  readonly statusCode = 404;
+  constructor(message = "Not found") {
+    super(message);
+  }
+}
+
+export class PayloadTooLargeError extends HttpError {
+  readonly statusCode = 413;
+  constructor(message = "Request body is too large") {
+    super(message);
+  }
+}
+
+export class TooManyRequestsError extends HttpError {
+  readonly statusCode = 429;
+  constructor(message = "Too many requests, try again later") {
+    super(message);
+  }
+}
+
+export class ServiceUnavailableError extends HttpError {
+  readonly statusCode = 503;
+}

@@ -1,0 +1,82 @@
+import { z } from "zod";
+import type { Subject } from "./subjects";
+
+/**
+ * Payload of every event, checked when publishing and when consuming.
+ * Money in events is integer cents (`price`, `amount`), never floating currency units.
+ */
+const id = z.string().min(1);
+const version = z.number().int().min(0);
+const cents = z.number().int().min(0);
+
+export const ticketStatus = z.enum(["available", "reserved", "sold"]);
+export const orderStatus = z.enum(["created", "awaiting:payment", "complete", "cancelled"]);
+
+export const eventSchemas = {
+  "ticket.created": z.object({ id, title: z.string(), price: cents, userId: id, version }),
+  "ticket.updated": z.object({
+    id,
+    title: z.string(),
+    price: cents,
+    userId: id,
+    orderId: id.nullable(),
+    status: ticketStatus,
+    version,
+  }),
+  "order.created": z.object({
+    id,
+    status: orderStatus,
+    userId: id,
+    expiresAt: z.iso.datetime({ offset: true }),
+    version,
+    ticket: z.object({ id, price: cents }),
+  }),
+  "order.cancelled": z.object({ id, version, ticket: z.object({ id }) }),
+  "order.completed": z.object({ id, version, ticket: z.object({ id }) }),
+  "expiration.complete": z.object({ orderId: id }),
+  "payment.completed": z.object({ id, orderId: id, amount: cents, providerRef: z.string() }),
+  "payment.refunded": z.object({ id, orderId: id, amount: cents, providerRef: z.string() }),
+} satisfies Record<Subject, z.ZodType>;
+
+export type EventData<S extends Subject> = z.infer<(typeof eventSchemas)[S]>;
+
+export interface Envelope<S extends Subject = Subject> {
+  id: string;
+  type: S;
+  occurredAt: string;
+  data: EventData<S>;
+}
+
+const envelopeShape = z.object({
+  id: z.uuid(),
+  type: z.string(),
+  occurredAt: z.iso.datetime({ offset: true }),
+  data: z.unknown(),
+});
+
+export class MalformedEventError extends Error {
+  override name = "MalformedEventError";
+}
+
+/** Parses a message body into a typed envelope of the expected subject, or says exactly what is wrong. */
+export function parseEnvelope<S extends Subject>(subject: S, body: unknown): Envelope<S> {
+  const envelope = envelopeShape.safeParse(body);
+  if (!envelope.success) throw new MalformedEventError(`bad envelope: ${describe(envelope.error)}`);
+  if (envelope.data.type !== subject) {
+    throw new MalformedEventError(`envelope type ${envelope.data.type} does not match subject ${subject}`);
+  }
+  const data = eventSchemas[subject].safeParse(envelope.data.data);
+  if (!data.success) throw new MalformedEventError(`bad ${subject} payload: ${describe(data.error)}`);
+  return { ...envelope.data, type: subject, data: data.data as EventData<S> };
+}
+
+/** Checks a payload before it is written to the outbox, so a bug fails the transaction, not a consumer. */
+export function checkEventData<S extends Subject>(subject: S, data: EventData<S>): EventData<S> {
+  const parsed = eventSchemas[subject].safeParse(data);
+  if (!parsed.success) throw new MalformedEventError(`refusing to publish bad ${subject}: ${describe(parsed.error)}`);
+  return parsed.data as EventData<S>;
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+}

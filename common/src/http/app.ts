@@ -1,0 +1,61 @@
+import express, { type Express } from "express";
+import cookieSession from "cookie-session";
+import type { Logger } from "pino";
+import { currentUser } from "./auth";
+import { errorHandler, notFound } from "./error-handler";
+
+export interface HttpOptions {
+  log: Logger;
+  jwtKey: string;
+  cookieSecure: boolean;
+  /** Express "trust proxy": a hop count, "loopback", a list of addresses. */
+  trustProxy: string;
+  /** Lifetime of the session cookie. */
+  sessionMaxAgeMs?: number;
+  /** Readiness: true when the database and NATS answer. */
+  ready: () => Promise<boolean>;
+  bodyLimit?: string;
+}
+
+/**
+ * The shape every service's app shares: JSON body (size-limited), cookie session, current user,
+ * health endpoints, then the service's routes, then 404 and the error handler.
+ */
+export function createHttpApp(options: HttpOptions, mountRoutes: (app: Express) => void): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", parseTrustProxy(options.trustProxy));
+  app.set("query parser", "simple");
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    const ok = await options.ready().catch(() => false);
+    res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready" });
+  });
+
+  app.use(express.json({ limit: options.bodyLimit ?? "100kb" }));
+  app.use(
+    cookieSession({
+      name: "session",
+      signed: false, // the JWT inside is signed; tampering makes it invalid
+      httpOnly: true,
+      sameSite: "lax",
+      secure: options.cookieSecure,
+      maxAge: options.sessionMaxAgeMs ?? 24 * 3600 * 1000,
+    }),
+  );
+  app.use(currentUser(options.jwtKey));
+  mountRoutes(app);
+  app.use(notFound);
+  app.use(errorHandler(options.log));
+  return app;
+}
+
+export function parseTrustProxy(value: string): boolean | number | string {
+  if (value === "true") return true;
+  if (value === "false") return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}

@@ -1,0 +1,51 @@
+import type { NextFunction, Request, Response } from "express";
+import jwt from "jsonwebtoken";
+import { NotAuthorizedError } from "../errors";
+
+export interface UserPayload {
+  id: string;
+  email: string;
+  iat: number;
+  exp: number;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      currentUser?: UserPayload;
+    }
+  }
+}
+
+/** Signs the session token; `exp` makes a stolen cookie useless after the session's lifetime. */
+export function signSessionToken(user: { id: string; email: string }, key: string, expiresInSeconds: number): string {
+  return jwt.sign({ id: user.id, email: user.email }, key, { expiresIn: expiresInSeconds, algorithm: "HS256" });
+}
+
+/** Reads the JWT from the cookie session; a missing, tampered or expired token means "signed out". */
+export function currentUser(jwtKey: string) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const token = req.session?.jwt;
+    if (typeof token === "string") {
+      try {
+        const payload = jwt.verify(token, jwtKey, { algorithms: ["HS256"] }) as UserPayload;
+        if (typeof payload.id === "string" && typeof payload.email === "string") req.currentUser = payload;
+      } catch {
+        // invalid or expired: treated as signed out
+      }
+    }
+    next();
+  };
+}
+
+export function requireAuth(req: Request, _res: Response, next: NextFunction) {
+  if (!req.currentUser) throw new NotAuthorizedError();
+  next();
+}
+
+/** The signed-in user; only call after requireAuth. */
+export function userOf(req: Request): UserPayload {
+  if (!req.currentUser) throw new NotAuthorizedError();
+  return req.currentUser;
+}

@@ -1,0 +1,147 @@
+import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
+import type { Logger } from "pino";
+import type { Db, Tx } from "./db/database";
+import { checkEventData, type EventData } from "./events/schemas";
+import type { Subject } from "./events/subjects";
+
+/**
+ * Writes an event in the caller's transaction: it leaves only if the state change commits, and
+ * it cannot be lost once it does. The relay publishes it after the commit.
+ */
+export async function publishEvent<S extends Subject>(tx: Tx, subject: S, data: EventData<S>): Promise<string> {
+  const id = randomUUID();
+  const envelope = { id, type: subject, occurredAt: new Date().toISOString(), data: checkEventData(subject, data) };
+  await sql`insert into outbox (id, subject, payload) values (${id}, ${subject}, ${JSON.stringify(envelope)}::jsonb)`.execute(tx);
+  return id;
+}
+
+export type PublishFn = (subject: string, body: Uint8Array, msgId: string) => Promise<unknown>;
+
+export interface RelayOptions {
+  db: Db;
+  publish: PublishFn;
+  log: Logger;
+  /** How often the sweeper looks for rows the fast path did not publish (crash, broker down). */
+  sweepIntervalMs?: number;
+  /** A claimed row not marked published after this long is claimed again (its claimer died). */
+  claimMs?: number;
+  /** Published rows are deleted after this long. */
+  retentionMs?: number;
+  batchSize?: number;
+}
+
+/**
+ * Publishes outbox rows: at once when kicked after a commit (fast path) and periodically (sweeper).
+ * Rows are claimed with SKIP LOCKED so replicas share the work; the event id is the Nats-Msg-Id,
+ * so a row published twice (claimer died after publishing) is dropped by JetStream.
+ */
+export class OutboxRelay {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  private lastPrune = 0;
+  published = 0;
+
+  constructor(private readonly options: RelayOptions) {}
+
+  start(): this {
+    const every = this.options.sweepIntervalMs ?? 2_000;
+    this.timer = setInterval(() => this.kick(), every);
+    this.timer.unref();
+    this.kick();
+    return this;
+  }
+
+  /** Asks for a flush now; concurrent kicks coalesce into one more pass. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.flushLoop().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        while ((await this.flushOnce()) > 0 && !this.stopped) {
+          // keep going while there is a backlog
+        }
+        await this.prune();
+      } catch (err) {
+        this.options.log.warn({ err: (err as Error).message }, "outbox relay pass failed; the sweeper retries");
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  /** Publishes one batch of pending rows; returns how many were published. */
+  async flushOnce(): Promise<number> {
+    const { db, publish } = this.options;
+    const claimMs = this.options.claimMs ?? 15_000;
+    const batch = this.options.batchSize ?? 200;
+    const claimed = await sql<{ id: string; subject: string; payload: unknown }>`
+      update outbox set claimed_until = now() + ${`${claimMs} milliseconds`}::interval
+      where seq in (
+        select seq from outbox
+        where published_at is null and (claimed_until is null or claimed_until < now())
+        order by seq limit ${batch}
+        for update skip locked
+      )
+      returning id, subject, payload`.execute(db);
+    if (claimed.rows.length === 0) return 0;
+    const encoder = new TextEncoder();
+    const done: string[] = [];
+    const results = await Promise.allSettled(
+      claimed.rows.map(async (row) => {
+        const body = typeof row.payload === "string" ? row.payload : JSON.stringify(row.payload);
+        await publish(row.subject, encoder.encode(body), row.id);
+        done.push(row.id);
+      }),
+    );
+    if (done.length > 0) {
+      await sql`update outbox set published_at = now(), claimed_until = null where id = any(${done}::uuid[])`.execute(db);
+      this.published += done.length;
+    }
+    const failed = claimed.rows.filter((r) => !done.includes(r.id)).map((r) => r.id);
+    if (failed.length > 0) {
+      // release at once so the sweeper's next pass retries them
+      await sql`update outbox set claimed_until = null where id = any(${failed}::uuid[])`.execute(db);
+      const reason = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+      throw new Error(`${failed.length} event(s) not published: ${(reason.reason as Error)?.message ?? reason.reason}`);
+    }
+    return done.length;
+  }
+
+  private async prune() {
+    const now = Date.now();
+    if (now - this.lastPrune < 60_000) return;
+    this.lastPrune = now;
+    const keep = this.options.retentionMs ?? 3_600_000;
+    await sql`delete from outbox where published_at < now() - ${`${keep} milliseconds`}::interval`.execute(this.options.db);
+    await sql`delete from inbox where handled_at < now() - interval '7 days'`.execute(this.options.db);
+  }
+
+  /** Number of rows not yet published. */
+  async pending(): Promise<number> {
+    const r = await sql<{ n: string }>`select count(*) as n from outbox where published_at is null`.execute(this.options.db);
+    return Number(r.rows[0].n);
+  }
+
+  /** Stops the sweeper after a last pass, so a clean shutdown leaves nothing behind. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+    try {
+      await this.flushOnce();
+    } catch {
+      // the next start's sweeper publishes what is left
+    }
+    this.stopped = true;
+  }
+}

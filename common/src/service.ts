@@ -1,0 +1,196 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Express } from "express";
+import type { Logger } from "pino";
+import { baseSettings, ConfigError, loadConfig, type ConfigOf, type Settings } from "./config";
+import { createLogger } from "./logger";
+import { openDatabase, type Database, type Db } from "./db/database";
+import { commonMigrationsDir, migrate } from "./db/migrate";
+import { Bus } from "./bus/bus";
+import { EventConsumer } from "./bus/consumer";
+import type { Listener } from "./bus/listener";
+import { OutboxRelay, type PublishFn } from "./outbox";
+import { createHttpApp } from "./http/app";
+import type { Subject } from "./events/subjects";
+
+export type BaseConfig = ConfigOf<ReturnType<typeof baseSettings>>;
+
+/** What routes, listeners and workers of a service get. */
+export interface ServiceContext<C extends BaseConfig = BaseConfig> {
+  config: C;
+  db: Db;
+  log: Logger;
+  bus: Bus;
+  relay: OutboxRelay;
+}
+
+export interface Worker {
+  stop(): Promise<void>;
+}
+
+/** Everything that makes one service; `src/service.ts` of each service exports one. */
+export interface ServiceDefinition<S extends Settings = Settings> {
+  name: string;
+  settings: S;
+  migrationsDir: string;
+  routes: (app: Express, ctx: ServiceContext<ConfigOf<S> & BaseConfig>) => void;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  listeners: Listener<any>[];
+  /** Background work besides listeners (e.g. the expiration timers). */
+  workers?: (ctx: ServiceContext<ConfigOf<S> & BaseConfig>) => Promise<Worker[]> | Worker[];
+}
+
+export interface RunningService<C extends BaseConfig = BaseConfig> {
+  ctx: ServiceContext<C>;
+  app: Express;
+  server: http.Server;
+  url: string;
+  database: Database;
+  stop(): Promise<void>;
+}
+
+export interface StartOverrides {
+  /** Use this database instead of opening one from the config (tests). */
+  database?: Database;
+  log?: Logger;
+  /** Replace the outbox's publish (tests simulate a broker failure). */
+  publish?: (real: PublishFn) => PublishFn;
+  retryBaseMs?: number;
+  sweepIntervalMs?: number;
+  /** Start listeners (default true). */
+  listen?: boolean;
+}
+
+/** Wires a service: database and migrations, NATS, outbox relay, listeners, workers, HTTP server. */
+export async function startService<S extends Settings>(
+  def: ServiceDefinition<S>,
+  config: ConfigOf<S> & BaseConfig,
+  overrides: StartOverrides = {},
+): Promise<RunningService<ConfigOf<S> & BaseConfig>> {
+  const log = overrides.log ?? createLogger(def.name, config.LOG_LEVEL);
+  const database =
+    overrides.database ??
+    (await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+  const cleanup: Array<() => Promise<void>> = [];
+  const ownsDatabase = !overrides.database;
+  try {
+    const applied = await migrate(database.db, [
+      { scope: "common", dir: commonMigrationsDir },
+      { scope: def.name, dir: def.migrationsDir },
+    ]);
+    log.info({ database: database.kind, location: database.location, applied }, "database ready");
+
+    const bus = await Bus.connect({ url: config.NATS_URL, name: def.name, log, streamReplicas: config.NATS_STREAM_REPLICAS });
+    cleanup.push(() => bus.drain());
+    const realPublish: PublishFn = (subject, body, msgId) => bus.publish(subject, body, msgId);
+    const relay = new OutboxRelay({
+      db: database.db,
+      log,
+      publish: overrides.publish ? overrides.publish(realPublish) : realPublish,
+      sweepIntervalMs: overrides.sweepIntervalMs,
+    }).start();
+    const ctx: ServiceContext<ConfigOf<S> & BaseConfig> = { config, db: database.db, log, bus, relay };
+
+    const consumers: EventConsumer<Subject>[] = [];
+    if (overrides.listen !== false) {
+      for (const l of def.listeners) {
+        const c = new EventConsumer(l, {
+          bus,
+          db: database.db,
+          log,
+          service: def.name,
+          maxDeliver: config.NATS_MAX_DELIVER,
+          retryBaseMs: overrides.retryBaseMs,
+          afterCommit: () => relay.kick(),
+        });
+        await c.start();
+        consumers.push(c);
+      }
+    }
+    const workers = def.workers ? await def.workers(ctx) : [];
+
+    const app = createHttpApp(
+      {
+        log,
+        jwtKey: config.JWT_KEY,
+        cookieSecure: config.COOKIE_SECURE,
+        trustProxy: config.TRUST_PROXY,
+        ready: async () => (await bus.ping()) && (await database.ping().then(() => true)),
+      },
+      (a) => def.routes(a, ctx),
+    );
+    const server = http.createServer(app);
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.PORT, () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://127.0.0.1:${port}`;
+    log.info({ port, listeners: def.listeners.map((l) => l.subject) }, `${def.name} ready`);
+
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        log.info("shutting down");
+        // stop accepting; in-flight requests finish; idle keep-alive sockets close
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await closed;
+        for (const w of workers) await w.stop();
+        for (const c of consumers) await c.stop();
+        await relay.stop();
+        await bus.drain();
+        if (ownsDatabase) await database.close();
+        log.info("stopped");
+      })());
+    return { ctx, app, server, url, database, stop };
+  } catch (err) {
+    for (const c of cleanup.reverse()) await c().catch(() => undefined);
+    if (ownsDatabase) await database.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * The whole of a service's main.ts: read the configuration (one clear message for every bad
+ * variable), start, and shut down gracefully on SIGTERM / SIGINT within SHUTDOWN_TIMEOUT_MS.
+ */
+export async function runService<S extends Settings>(def: ServiceDefinition<S>): Promise<void> {
+  let config: ConfigOf<S> & BaseConfig;
+  try {
+    config = loadConfig(def.name, def.settings) as ConfigOf<S> & BaseConfig;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const log = createLogger(def.name, config.LOG_LEVEL);
+  let service: RunningService;
+  try {
+    service = await startService(def, config, { log });
+  } catch (err) {
+    log.fatal({ err }, `${def.name} failed to start: ${(err as Error).message}`);
+    // give the logger a moment to flush
+    setTimeout(() => process.exit(1), 100);
+    return;
+  }
+  const shutdown = (signal: string) => {
+    log.info({ signal }, "signal received");
+    const timer = setTimeout(() => {
+      log.error("graceful shutdown timed out; exiting");
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    service.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, "error during shutdown");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
+}

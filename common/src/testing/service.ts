@@ -1,0 +1,33 @@
+import type { Database } from "../db/database";
+import { loadConfig, type ConfigOf, type Settings } from "../config";
+import { startService, type BaseConfig, type RunningService, type ServiceDefinition, type StartOverrides } from "../service";
+import { openTestDatabase, testConfig, testJwtKey } from "./index";
+
+export interface TestService<C extends BaseConfig = BaseConfig> extends RunningService<C> {
+  /** Stops the service and drops its database (unless the database was given). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a service in this process against a real nats-server and a real database (PGlite, or
+ * PostgreSQL when TEST_DATABASE_URL is set), on a free port.
+ */
+export async function startTestService<S extends Settings>(
+  def: ServiceDefinition<S>,
+  natsUrl: string,
+  options: StartOverrides & { config?: Partial<ConfigOf<S>>; database?: Database } = {},
+): Promise<TestService<ConfigOf<S> & BaseConfig>> {
+  const { config: extra, ...overrides } = options;
+  const database = options.database ?? (await openTestDatabase());
+  // the service's own settings take their defaults, as when started with an empty environment
+  const defaults = loadConfig(def.name, def.settings, { JWT_KEY: testJwtKey, NATS_URL: natsUrl });
+  const config = { ...defaults, ...testConfig(natsUrl, extra ?? {}) } as unknown as ConfigOf<S> & BaseConfig;
+  const running = await startService(def, config, { retryBaseMs: 100, sweepIntervalMs: 250, ...overrides, database });
+  return {
+    ...running,
+    close: async () => {
+      await running.stop();
+      if (!options.database) await database.close();
+    },
+  };
+}

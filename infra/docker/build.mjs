@@ -1,0 +1,179 @@
+#!/usr/bin/env node
+// Bundles one service for its container image:
+//   node infra/docker/build.mjs <service> [--outdir <dir>]
+//
+// The workspace packages (@ticketforge/*) are TypeScript source used in place, so they are
+// bundled in; every other package stays external and comes from `npm ci --omit=dev` in the
+// runtime image. esbuild's `--packages=external` cannot express this split because it also
+// externalises the workspace packages, hence this script.
+//
+// Bundling flattens every module into dist/main.js, so `__dirname` would point at dist/ for
+// all of them. Code that reads files beside its source (the SQL migrations) is kept working by
+// rewriting `__dirname` / `__filename` / `import.meta.*` to the file's own path mirrored under
+// dist/, and by copying the non-code files of each bundled source tree to that mirror.
+import fs from "node:fs";
+import path from "node:path";
+import { builtinModules, createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const codeFile = /\.(?:[cm]?[jt]s|tsx|jsx)$/;
+const testFile = /(?:\.test\.|\.spec\.|\/__tests__\/|\/test\/)/;
+
+function parseArgs(argv) {
+  const args = { service: undefined, outdir: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--outdir") args.outdir = argv[++i];
+    else if (!args.service) args.service = argv[i];
+    else throw new Error(`unexpected argument ${argv[i]}`);
+  }
+  if (!args.service) throw new Error("usage: node infra/docker/build.mjs <service> [--outdir <dir>]");
+  args.outdir = path.resolve(args.outdir ?? path.join(repoRoot, args.service, "dist"));
+  return args;
+}
+
+/** `@ticketforge/<name>` → its folder, read from the root workspaces so a new workspace needs no edit here. */
+function workspacePackages() {
+  const root = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8"));
+  const map = new Map();
+  for (const dir of root.workspaces ?? []) {
+    const file = path.join(repoRoot, dir, "package.json");
+    if (!fs.existsSync(file)) continue;
+    const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
+    map.set(pkg.name, { dir: path.join(repoRoot, dir), main: pkg.main ?? "index.js" });
+  }
+  return map;
+}
+
+const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+const packageName = (spec) => (spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
+
+function workspacePlugin(workspaces) {
+  return {
+    name: "ticketforge-workspaces",
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (builtins.has(args.path) || builtins.has(args.path.split("/")[0])) return { path: args.path, external: true };
+        const name = packageName(args.path);
+        const ws = workspaces.get(name);
+        if (!ws) return { path: args.path, external: true };
+        const sub = args.path.slice(name.length);
+        const target = sub ? `.${sub}` : `./${ws.main}`;
+        const resolved = await build.resolve(target, { resolveDir: ws.dir, kind: args.kind });
+        if (resolved.errors.length > 0) return { errors: resolved.errors };
+        return { path: resolved.path };
+      });
+
+      build.onLoad({ filter: codeFile }, async (args) => {
+        if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+        const rel = path.relative(repoRoot, args.path).split(path.sep).join("/");
+        const relDir = path.posix.dirname(rel);
+        let text = await fs.promises.readFile(args.path, "utf8");
+        text = text
+          .replace(/\bimport\.meta\.dirname\b/g, `__tf_path(${JSON.stringify(relDir)})`)
+          .replace(/\bimport\.meta\.filename\b/g, `__tf_path(${JSON.stringify(rel)})`)
+          .replace(/\bimport\.meta\.url\b/g, `__tf_url(${JSON.stringify(rel)})`)
+          .replace(/(?<![.\w$])__dirname\b/g, `__tf_path(${JSON.stringify(relDir)})`)
+          .replace(/(?<![.\w$])__filename\b/g, `__tf_path(${JSON.stringify(rel)})`);
+        const loader = path.extname(args.path).replace(".", "").replace(/^[cm]/, "");
+        return { contents: text, loader: loader === "tsx" || loader === "jsx" ? loader : loader === "ts" ? "ts" : "js" };
+      });
+    },
+  };
+}
+
+/** Copies the non-code files (e.g. SQL migrations) of every workspace that went into the bundle. */
+function copyAssets(metafile, workspaces, outdir) {
+  const used = new Set();
+  for (const input of Object.keys(metafile.inputs)) {
+    const abs = path.resolve(repoRoot, input);
+    for (const ws of workspaces.values()) if (abs.startsWith(ws.dir + path.sep)) used.add(ws.dir);
+  }
+  const copied = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const abs = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== "node_modules") walk(abs);
+        continue;
+      }
+      const rel = path.relative(repoRoot, abs).split(path.sep).join("/");
+      if (codeFile.test(entry.name) || testFile.test(`/${rel}`)) continue;
+      const dest = path.join(outdir, rel);
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      fs.copyFileSync(abs, dest);
+      copied.push(rel);
+    }
+  };
+  for (const dir of used) {
+    const src = path.join(dir, "src");
+    if (fs.existsSync(src)) walk(src);
+  }
+  return copied;
+}
+
+/**
+ * Fails the build when an external package would not be found at run time from the bundle's
+ * place in the image (e.g. a dependency nested under common/node_modules instead of hoisted).
+ */
+function checkExternals(metafile, outfile) {
+  const requireFromBundle = createRequire(outfile);
+  const missing = new Set();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const imp of output.imports ?? []) {
+      if (!imp.external || builtins.has(imp.path)) continue;
+      try {
+        requireFromBundle.resolve(imp.path);
+      } catch {
+        missing.add(imp.path);
+      }
+    }
+  }
+  return [...missing];
+}
+
+export async function bundle(service, outdir) {
+  const entry = path.join(repoRoot, service, "src", "main.ts");
+  if (!fs.existsSync(entry)) throw new Error(`${path.relative(repoRoot, entry)} does not exist`);
+  const workspaces = workspacePackages();
+  fs.rmSync(outdir, { recursive: true, force: true });
+  const outfile = path.join(outdir, "main.js");
+  const result = await esbuild.build({
+    absWorkingDir: repoRoot,
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    sourcemap: "linked",
+    metafile: true,
+    logLevel: "warning",
+    // One place for the path helpers the rewrite above inserts; `__dirname` here is dist/.
+    banner: {
+      js: [
+        `const __tf_path = (rel) => require("node:path").join(__dirname, rel);`,
+        `const __tf_url = (rel) => require("node:url").pathToFileURL(__tf_path(rel)).href;`,
+      ].join("\n"),
+    },
+    plugins: [workspacePlugin(workspaces)],
+  });
+  const assets = copyAssets(result.metafile, workspaces, outdir);
+  const missing = checkExternals(result.metafile, outfile);
+  if (missing.length > 0) {
+    throw new Error(`external packages not resolvable from ${outdir}: ${missing.join(", ")}`);
+  }
+  return { outfile, assets };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const { service, outdir } = parseArgs(process.argv.slice(2));
+    const { outfile, assets } = await bundle(service, outdir);
+    console.log(`${path.relative(process.cwd(), outfile)} (+ ${assets.length} asset files)`);
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,124 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+/**
+ * A throw-away `nats-server -js` for tests: a free port, a temporary store, stopped even when a
+ * test fails (the process dies with its parent), and restartable on the same port and store to
+ * simulate a broker crash.
+ */
+export interface NatsServer {
+  url: string;
+  port: number;
+  storeDir: string;
+  /** Stops the server (SIGKILL by default, like a crash; `graceful` sends SIGTERM). */
+  stop(options?: { graceful?: boolean }): Promise<void>;
+  /** Starts it again on the same port and store. */
+  start(): Promise<void>;
+  /** Stops it and removes its store. */
+  destroy(): Promise<void>;
+  readonly running: boolean;
+}
+
+export function natsServerBinary(): string | undefined {
+  const fromEnv = process.env.NATS_SERVER_BIN;
+  if (fromEnv && fs.existsSync(fromEnv)) return fromEnv;
+  const candidates = (process.env.PATH ?? "").split(path.delimiter).concat(["/usr/sbin", "/usr/local/sbin", "/usr/local/bin"]);
+  for (const dir of candidates) {
+    const p = path.join(dir, "nats-server");
+    if (fs.existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const sock = net.connect(port, "127.0.0.1");
+      sock.once("connect", () => {
+        sock.destroy();
+        resolve();
+      });
+      sock.once("error", () => {
+        sock.destroy();
+        if (Date.now() > deadline) reject(new Error(`nothing listening on port ${port} after ${timeoutMs} ms`));
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+export async function startNatsServer(options: { port?: number; storeDir?: string } = {}): Promise<NatsServer> {
+  const bin = natsServerBinary();
+  if (!bin) {
+    throw new Error("nats-server not found on PATH: install it (apt-get install nats-server, brew install nats-server, or docker run nats -js)");
+  }
+  const port = options.port ?? (await freePort());
+  const storeDir = options.storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "tf-nats-"));
+  let child: ChildProcess | undefined;
+
+  const start = async () => {
+    child = spawn(bin, ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (d) => (stderr = (stderr + d).slice(-2_000)));
+    const exited = new Promise<never>((_, reject) =>
+      child!.once("exit", (code) => reject(new Error(`nats-server exited (${code}): ${stderr}`))),
+    );
+    exited.catch(() => undefined);
+    await Promise.race([waitForPort(port), exited]);
+  };
+
+  const stop = async ({ graceful = false } = {}) => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null) return;
+    const gone = new Promise<void>((resolve) => c.once("exit", () => resolve()));
+    c.kill(graceful ? "SIGTERM" : "SIGKILL");
+    await gone;
+  };
+
+  await start();
+  // a test process that dies must not leave a server behind
+  const onExit = () => child?.kill("SIGKILL");
+  process.once("exit", onExit);
+
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
+    stop,
+    start,
+    async destroy() {
+      await stop();
+      process.removeListener("exit", onExit);
+      if (!options.storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
+    },
+    get running() {
+      return child !== undefined && child.exitCode === null;
+    },
+  };
+}
+
+/** True when `nats-server` is installed (the CI script installs it when it is not). */
+export function hasNatsServer(): boolean {
+  const bin = natsServerBinary();
+  return !!bin && spawnSync(bin, ["--version"]).status === 0;
+}
