@@ -13,6 +13,7 @@ export * from "./bus/bus";
 export * from "./bus/listener";
 export * from "./bus/consumer";
 export * from "./bus/dead-letter";
+export * from "./bus/reader";
 export * from "./outbox";
 export * from "./versions";
 export * from "./service";

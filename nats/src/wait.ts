@@ -1,28 +1,47 @@
-import { AckPolicy, connect, DeliverPolicy, type NatsConnection } from "nats";
+import type { ConsumerMessages } from "nats";
+import pino from "pino";
+import { Bus, openReader, streams } from "@ticketforge/common";
 
-/** Subscribes to every stored and future message of some subjects, so a test can wait for an event. */
+export interface RecordedEvent {
+  subject: string;
+  /** The envelope id ("" when the body is not an envelope). */
+  id: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  data: any;
+  seq: number;
+}
+
+/**
+ * Reads every event the streams store (not what was merely sent: JetStream drops duplicates), so a
+ * test can wait for an event and count what consumers will see.
+ */
 export class EventRecorder {
-  readonly events: Array<{ subject: string; id: string; data: any }> = [];
-  private waiters: Array<() => void> = [];
-  private constructor(private readonly nc: NatsConnection) {}
+  readonly events: RecordedEvent[] = [];
+  private readers: ConsumerMessages[] = [];
+  private constructor(private readonly bus: Bus) {}
 
-  static async start(url: string, subjects = ["ticket.>", "order.>", "payment.>", "expiration.>"]): Promise<EventRecorder> {
-    const nc = await connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
-    const rec = new EventRecorder(nc);
-    for (const subject of subjects) {
-      nc.subscribe(subject, {
-        callback: (_err, msg) => {
+  static async start(url: string): Promise<EventRecorder> {
+    const bus = await Bus.connect({ url, name: "event-recorder", log: pino({ level: "silent" }) });
+    const rec = new EventRecorder(bus);
+    for (const stream of streams) {
+      const consumer = await openReader(bus, stream.name, stream.subjects[0]);
+      const messages = await consumer.consume();
+      rec.readers.push(messages);
+      void (async () => {
+        for await (const msg of messages) {
+          let id = "";
+          let data: unknown;
           try {
             const env = JSON.parse(new TextDecoder().decode(msg.data));
-            rec.events.push({ subject: msg.subject, id: env.id, data: env.data });
+            id = env.id ?? "";
+            data = env.data;
           } catch {
-            rec.events.push({ subject: msg.subject, id: "", data: new TextDecoder().decode(msg.data) });
+            data = new TextDecoder().decode(msg.data);
           }
-          rec.waiters.forEach((w) => w());
-        },
-      });
+          rec.events.push({ subject: msg.subject, id, data, seq: msg.seq });
+        }
+      })().catch(() => undefined);
     }
-    await nc.flush();
     return rec;
   }
 
@@ -31,25 +50,14 @@ export class EventRecorder {
   }
 
   /** Resolves with the first recorded event matching, waiting up to timeoutMs. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   async waitFor(subject: string, match: (data: any) => boolean = () => true, timeoutMs = 10_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.events.find((e) => e.subject === subject && match(e.data));
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no ${subject} event within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 100);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-      this.waiters = [];
-    }
+    return eventually(() => this.events.find((e) => e.subject === subject && match(e.data)), timeoutMs);
   }
 
   async close() {
-    await this.nc.close();
+    for (const r of this.readers) await r.close()?.catch(() => undefined);
+    await this.bus.drain();
   }
 }
 
@@ -70,5 +78,3 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
-
-export { AckPolicy, DeliverPolicy };

@@ -1,4 +1,5 @@
-import { DeliverPolicy, type JsMsg } from "nats";
+import type { JsMsg } from "nats";
+import { openReader } from "./reader";
 import type { Bus } from "./bus";
 import { deadLetterStream } from "../events/subjects";
 
@@ -42,10 +43,7 @@ export async function listDeadLetters(bus: Bus, service?: string): Promise<DeadL
   const filter = service ? `deadletter.${service}.>` : "deadletter.>";
   const info = await bus.jsm.streams.info(deadLetterStream.name);
   if (info.state.messages === 0) return [];
-  const consumer = await bus.js.consumers.get(deadLetterStream.name, {
-    filterSubjects: [filter],
-    deliver_policy: DeliverPolicy.All,
-  });
+  const consumer = await openReader(bus, deadLetterStream.name, filter);
   const out: DeadLetter[] = [];
   for (;;) {
     const msg = await consumer.next({ expires: 1_000 });
@@ -62,6 +60,7 @@ export async function listDeadLetters(bus: Bus, service?: string): Promise<DeadL
     });
     if (msg.info.pending === 0) break;
   }
+  await consumer.delete().catch(() => undefined);
   return out;
 }
 

@@ -1,0 +1,193 @@
+import { startNatsServer, eventually, type NatsServer } from "@ticketforge/nats";
+import { sql } from "kysely";
+import {
+  EventConsumer,
+  RetryLater,
+  applyNextVersion,
+  listDeadLetters,
+  listener,
+  replayDeadLetters,
+  type Bus,
+  type Database,
+} from "../src";
+import { silentLogger } from "../src/testing";
+import { envelope, publishRaw, setup } from "./helpers";
+
+let nats: NatsServer;
+let database: Database;
+let bus: Bus;
+const consumers: EventConsumer<any>[] = [];
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  ({ database, bus } = await setup(nats.url));
+  await sql`create table effects (event_id text, note text)`.execute(database.db);
+});
+afterEach(async () => {
+  await Promise.all(consumers.splice(0).map((c) => c.stop()));
+});
+afterAll(async () => {
+  await bus?.drain();
+  await database?.close();
+  await nats?.destroy();
+});
+
+let serviceCounter = 0;
+/**
+ * A consumer for one test: a new durable sees the whole stream (earlier tests' events too), so it
+ * only passes on events whose ticket id starts with this test's prefix.
+ */
+async function consume(
+  prefix: string,
+  handle: Parameters<typeof listener<"ticket.created">>[1],
+  service = `svc${serviceCounter++}`,
+) {
+  const c = new EventConsumer(
+    listener("ticket.created", async (event, ctx) => {
+      if (event.data.id.startsWith(prefix)) await handle(event, ctx);
+    }),
+    {
+    bus,
+    db: database.db,
+    log: silentLogger(),
+    service,
+    maxDeliver: 3,
+      retryBaseMs: 50,
+    },
+  );
+  await c.start();
+  consumers.push(c);
+  return { consumer: c, service };
+}
+
+const effects = async (note: string) =>
+  (await sql<{ event_id: string }>`select event_id from effects where note = ${note}`.execute(database.db)).rows;
+
+const ticket = (id: string, version = 0) => ({ id, title: "T", price: 100, userId: "u", version });
+
+describe("consumers", () => {
+  test("When the same event is delivered twice (a duplicate publish), then it has one effect", async () => {
+    await consume("dup-", async (event, { tx }) => {
+      await sql`insert into effects values (${event.id}, 'dup')`.execute(tx);
+    });
+    const e = envelope("ticket.created", ticket("dup-1"));
+    await publishRaw(bus, "ticket.created", e, "a-1");
+    await publishRaw(bus, "ticket.created", e, "a-2"); // a different Nats-Msg-Id gets past JetStream's de-dup
+    await eventually(async () => (await effects("dup")).length === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await effects("dup")).toHaveLength(1);
+  });
+
+  test("When a handler fails after writing and the event is redelivered after a nak, then the effect happens once", async () => {
+    let calls = 0;
+    await consume("nak-", async (event, { tx }) => {
+      await sql`insert into effects values (${event.id}, 'nak')`.execute(tx);
+      if (calls++ === 0) throw new Error("transient failure after the write");
+    });
+    await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("nak-1")));
+    await eventually(async () => (await effects("nak")).length === 1);
+    expect(calls).toBe(2);
+  });
+
+  test("When a handler keeps throwing, then it is retried with back-off and dead-lettered with its error after N deliveries", async () => {
+    const times: number[] = [];
+    const { service } = await consume("fail-", async () => {
+      times.push(Date.now());
+      throw new Error("database says no");
+    });
+    const e = envelope("ticket.created", ticket("fail-1"));
+    await publishRaw(bus, "ticket.created", e);
+    const letters = await eventually(async () => {
+      const l = await listDeadLetters(bus, service);
+      return l.length === 1 ? l : undefined;
+    });
+    expect(times).toHaveLength(3);
+    expect(times[2] - times[1]).toBeGreaterThan(times[1] - times[0]); // back-off grows
+    expect(letters[0]).toMatchObject({ subject: "ticket.created", service, deliveries: 3 });
+    expect(letters[0].error).toContain("database says no");
+    expect(JSON.parse(letters[0].body).id).toBe(e.id);
+  });
+
+  test("When two replicas share one durable consumer, then each message is handled once", async () => {
+    const seen: Record<string, number> = {};
+    const handle = async (event: { id: string }) => {
+      seen[event.id] = (seen[event.id] ?? 0) + 1;
+    };
+    const service = `replicated${serviceCounter++}`;
+    const byReplica = [0, 0];
+    await consume("r-", async (e) => {
+      byReplica[0]++;
+      await handle(e);
+    }, service);
+    await consume("r-", async (e) => {
+      byReplica[1]++;
+      await handle(e);
+    }, service);
+    const ids = [];
+    for (let i = 0; i < 40; i++) {
+      const e = envelope("ticket.created", ticket(`r-${i}`));
+      ids.push(e.id);
+      await publishRaw(bus, "ticket.created", e);
+    }
+    await eventually(() => ids.every((id) => seen[id] === 1));
+    expect(Object.values(seen).every((n) => n === 1)).toBe(true);
+    expect(byReplica[0] + byReplica[1]).toBe(40);
+  });
+
+  test("When a dead letter is replayed after the cause is fixed, then it is handled and leaves the dead-letter stream", async () => {
+    let broken = true;
+    const { service } = await consume("replay-", async (event, { tx }) => {
+      if (broken) throw new Error("bug");
+      await sql`insert into effects values (${event.id}, 'replay')`.execute(tx);
+    });
+    const e = envelope("ticket.created", ticket("replay-1"));
+    await publishRaw(bus, "ticket.created", e);
+    await eventually(async () => (await listDeadLetters(bus, service)).length === 1);
+    broken = false;
+    expect(await replayDeadLetters(bus, service)).toBe(1);
+    await eventually(async () => (await effects("replay")).length === 1);
+    expect(await listDeadLetters(bus, service)).toHaveLength(0);
+  });
+
+  test("When versions arrive out of order, then each applies in order: early ones wait, old ones are dropped", async () => {
+    const applied: number[] = [];
+    await consume("v-", async (event, { tx }) => {
+      await applyNextVersion(tx, "ticket", event.data.id, event.data.version);
+      applied.push(event.data.version);
+    });
+    await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("v-1", 2)));
+    await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("v-1", 1)));
+    await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("v-1", 0)));
+    await eventually(() => applied.length === 3, 15_000);
+    await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("v-1", 1)));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(applied).toEqual([0, 1, 2]);
+  });
+
+  test("When a handler asks to retry later, then it is redelivered after the delay and not dead-lettered", async () => {
+    let attempts = 0;
+    const { service } = await consume("wait-", async () => {
+      if (attempts++ < 4) throw new RetryLater("waiting for another event", 50);
+    });
+    await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("wait-1")));
+    await eventually(() => attempts === 5);
+    expect(await listDeadLetters(bus, service)).toHaveLength(0);
+  });
+  // last: every durable created after it would dead-letter its malformed messages too
+  test("When a payload is malformed, then it is dead-lettered at once and the messages behind it are handled", async () => {
+    const { service } = await consume("good-", async (event, { tx }) => {
+      await sql`insert into effects values (${event.id}, 'behind')`.execute(tx);
+    });
+    await publishRaw(bus, "ticket.created", "not json at all");
+    await publishRaw(bus, "ticket.created", envelope("ticket.created", { id: "x", price: "free" }));
+    const good = envelope("ticket.created", ticket("good-1"));
+    await publishRaw(bus, "ticket.created", good);
+    await eventually(async () => (await effects("behind")).some((r) => r.event_id === good.id));
+    const letters = await eventually(async () => {
+      const l = await listDeadLetters(bus, service);
+      return l.length >= 2 ? l : undefined;
+    });
+    expect(letters.map((l) => l.deliveries)).toEqual([1, 1]);
+    expect(letters[1].error).toMatch(/price/);
+  });
+});

@@ -1,0 +1,97 @@
+import { sql } from "kysely";
+import { startNatsServer, EventRecorder, eventually, type NatsServer } from "@ticketforge/nats";
+import { OutboxRelay, publishEvent, type Bus, type Database } from "../src";
+import { silentLogger } from "../src/testing";
+import { setup, ticketData } from "./helpers";
+
+let nats: NatsServer;
+let database: Database;
+let bus: Bus;
+let recorder: EventRecorder;
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  ({ database, bus } = await setup(nats.url));
+  await sql`create table things (id text primary key)`.execute(database.db);
+  recorder = await EventRecorder.start(nats.url);
+});
+afterAll(async () => {
+  await recorder?.close();
+  await bus?.drain();
+  await database?.close();
+  await nats?.destroy();
+});
+
+const realPublish = (subject: string, body: Uint8Array, msgId: string) => bus.publish(subject, body, msgId);
+
+describe("transactional outbox", () => {
+  test("When the relay fails between commit and publish, then the sweeper publishes the event exactly once", async () => {
+    let failures = 0;
+    const relay = new OutboxRelay({
+      db: database.db,
+      log: silentLogger(),
+      sweepIntervalMs: 100,
+      publish: async (subject, body, msgId) => {
+        if (failures++ === 0) throw new Error("broker unreachable");
+        return realPublish(subject, body, msgId);
+      },
+    });
+    const data = ticketData(1);
+    const eventId = await database.db.transaction().execute(async (tx) => {
+      await sql`insert into things (id) values ('one')`.execute(tx);
+      return publishEvent(tx, "ticket.created", data);
+    });
+    relay.kick(); // the fast path: fails
+    relay.start(); // the sweeper: succeeds
+    await recorder.waitFor("ticket.created", (d) => d.id === data.id);
+    await eventually(async () => (await relay.pending()) === 0);
+    await new Promise((r) => setTimeout(r, 400)); // a few more sweeps must not publish again
+    await relay.stop();
+    expect(failures).toBeGreaterThanOrEqual(2);
+    const seen = recorder.of("ticket.created").filter((e) => e.data.id === data.id);
+    expect(seen).toHaveLength(1);
+    expect(seen[0].id).toBe(eventId);
+    const stored = await bus.jsm.streams.info("TICKETS");
+    expect(stored.state.messages).toBeGreaterThanOrEqual(1);
+  });
+
+  test("When the transaction rolls back, then neither the state nor the event exists", async () => {
+    const relay = new OutboxRelay({ db: database.db, log: silentLogger(), publish: realPublish });
+    const data = ticketData(2);
+    await expect(
+      database.db.transaction().execute(async (tx) => {
+        await sql`insert into things (id) values ('two')`.execute(tx);
+        await publishEvent(tx, "ticket.created", data);
+        throw new Error("business rule failed");
+      }),
+    ).rejects.toThrow("business rule failed");
+    await relay.flushOnce();
+    const rows = await sql`select * from things where id = 'two'`.execute(database.db);
+    expect(rows.rows).toHaveLength(0);
+    expect(await relay.pending()).toBe(0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(recorder.of("ticket.created").filter((e) => e.data.id === data.id)).toHaveLength(0);
+  });
+
+  test("When a publisher died after publishing but before marking, then JetStream drops the second copy", async () => {
+    const data = ticketData(3);
+    const id = await database.db.transaction().execute((tx) => publishEvent(tx, "ticket.created", data));
+    const row = await sql<{ payload: unknown }>`select payload from outbox where id = ${id}`.execute(database.db);
+    const ack = await realPublish("ticket.created", new TextEncoder().encode(JSON.stringify(row.rows[0].payload)), id);
+    expect(ack.duplicate).toBe(false);
+    const relay = new OutboxRelay({ db: database.db, log: silentLogger(), publish: realPublish });
+    await relay.flushOnce();
+    const second = await realPublish("ticket.created", new TextEncoder().encode("{}"), id);
+    expect(second.duplicate).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(recorder.of("ticket.created").filter((e) => e.data.id === data.id)).toHaveLength(1);
+  });
+
+  test("When an event payload breaks its schema, then the transaction fails and nothing is written", async () => {
+    await expect(
+      database.db.transaction().execute((tx) =>
+        publishEvent(tx, "ticket.created", { id: "t", title: "x", price: 10.5, userId: "u", version: 0 }),
+      ),
+    ).rejects.toThrow(/price/);
+  });
+});
