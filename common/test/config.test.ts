@@ -1,0 +1,43 @@
+import { baseSettings, ConfigError, loadConfig, priceInput, toCents } from "../src";
+
+describe("configuration", () => {
+  test("When variables are missing or invalid, then one error names every one of them", () => {
+    const attempt = () => loadConfig("tickets", baseSettings("tickets", 3002), { PORT: "abc", COOKIE_SECURE: "maybe", DATABASE_URL: "mysql://x" });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (err) {
+      const message = (err as Error).message;
+      expect(message).toMatch(/JWT_KEY is required but not set/);
+      expect(message).toMatch(/PORT must be a port number/);
+      expect(message).toMatch(/COOKIE_SECURE must be true or false/);
+      expect(message).toMatch(/DATABASE_URL must be a postgres:\/\/ URL/);
+      expect(message).toMatch(/\.env\.example/);
+    }
+  });
+
+  test("When only the required variables are set, then the defaults apply", () => {
+    const config = loadConfig("orders", baseSettings("orders", 3003), { JWT_KEY: "k".repeat(32) });
+    expect(config).toMatchObject({ PORT: 3003, NATS_URL: "nats://127.0.0.1:4222", DATA_DIR: ".data/orders", COOKIE_SECURE: false, NATS_MAX_DELIVER: 5 });
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+});
+
+describe("money", () => {
+  test.each([
+    [20.1, 2010],
+    [0.29, 29],
+    [19.99, 1999],
+    [1_000_000, 100_000_000],
+  ])("When %p is converted, then it is %p cents", (units, cents) => {
+    expect(toCents(units)).toBe(cents);
+  });
+
+  test.each([20, 20.5, "20.50", "20"])("When the price is %p, then it is accepted", (value) => {
+    expect(priceInput.safeParse(value).success).toBe(true);
+  });
+
+  test.each([0, -1, 20.123, 1_000_000.01, "abc", "", null, true, Infinity])("When the price is %p, then it is refused", (value) => {
+    expect(priceInput.safeParse(value).success).toBe(false);
+  });
+});
