@@ -56,6 +56,8 @@ export interface StartOverrides {
   /** Replace the outbox's publish (tests simulate a broker failure). */
   publish?: (real: PublishFn) => PublishFn;
   retryBaseMs?: number;
+  /** Deliveries an event may wait (RetryLater) before it is dead-lettered. */
+  maxWaitDeliveries?: number;
   sweepIntervalMs?: number;
   /** Start listeners (default true). */
   listen?: boolean;
@@ -89,6 +91,7 @@ export async function startService<S extends Settings>(
       publish: overrides.publish ? overrides.publish(realPublish) : realPublish,
       sweepIntervalMs: overrides.sweepIntervalMs,
     }).start();
+    cleanup.push(() => relay.stop());
     const ctx: ServiceContext<ConfigOf<S> & BaseConfig> = { config, db: database.db, log, bus, relay };
 
     const consumers: EventConsumer<Subject>[] = [];
@@ -101,13 +104,16 @@ export async function startService<S extends Settings>(
           service: def.name,
           maxDeliver: config.NATS_MAX_DELIVER,
           retryBaseMs: overrides.retryBaseMs,
+          maxWaitDeliveries: overrides.maxWaitDeliveries,
           afterCommit: () => relay.kick(),
         });
         await c.start();
         consumers.push(c);
+        cleanup.push(() => c.stop());
       }
     }
     const workers = def.workers ? await def.workers(ctx) : [];
+    for (const w of workers) cleanup.push(() => w.stop());
 
     const app = createHttpApp(
       {

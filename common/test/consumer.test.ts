@@ -125,7 +125,7 @@ describe("consumers", () => {
       byReplica[1]++;
       await handle(e);
     }, service);
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 40; i++) {
       const e = envelope("ticket.created", ticket(`r-${i}`));
       ids.push(e.id);

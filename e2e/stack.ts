@@ -1,0 +1,100 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { freePort, startNatsServer, type NatsServer } from "@ticketforge/nats";
+import { startStack as startProcesses, type Ports, type Stack as Processes } from "../scripts/launcher/stack";
+
+export interface TestStack {
+  /** The gateway: one origin, routed like the ingress. */
+  baseUrl: string;
+  nats: NatsServer;
+  /** Each service's (and the client's) process: stop, kill -9, restart. */
+  processes: Processes["processes"];
+  ports: Ports;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole marketplace as in production, one process per service, on a throw-away nats-server,
+ * embedded databases in a temp dir (or throw-away PostgreSQL databases when TEST_DATABASE_URL is
+ * set) and free ports: what `npm start` runs, for end-to-end tests.
+ */
+export async function startStack(
+  options: { expirationWindowSeconds?: number; client?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<TestStack> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-stack-"));
+  const nats = await startNatsServer();
+  const ports: Ports = {
+    gateway: await freePort(),
+    auth: await freePort(),
+    tickets: await freePort(),
+    orders: await freePort(),
+    payments: await freePort(),
+    expiration: await freePort(),
+    client: await freePort(),
+  };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: "test",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
+    EXPIRATION_WINDOW_SECONDS: String(options.expirationWindowSeconds ?? 900),
+    AUTH_RATE_LIMIT_PER_MINUTE: "10000",
+    ...options.env,
+  };
+  delete env.DATABASE_URL;
+  if (process.env.TEST_DATABASE_URL) {
+    const server = new URL(process.env.TEST_DATABASE_URL);
+    server.pathname = `/tf_e2e_${path.basename(dataDir).replace(/[^a-zA-Z0-9]/g, "_").toLowerCase()}`;
+    env.DATABASE_URL = server.toString();
+  }
+  const lines: string[] = [];
+  const out = (line: string) => {
+    lines.push(line);
+    if (process.env.TEST_LOG_LEVEL) process.stdout.write(`${line}\n`);
+  };
+  let stack: Processes;
+  try {
+    stack = await startProcesses({
+      dataDir,
+      natsUrl: nats.url,
+      jwtKey: "e2e-jwt-key-0123456789abcdef0123",
+      ports,
+      env,
+      client: options.client ?? false,
+      out,
+      readyTimeoutMs: 180_000,
+    });
+  } catch (err) {
+    await nats.destroy();
+    throw new Error(`${(err as Error).message}\n${lines.slice(-40).join("\n")}`);
+  }
+  return {
+    baseUrl: stack.gatewayUrl,
+    nats,
+    processes: stack.processes,
+    ports,
+    dataDir,
+    stop: async () => {
+      await stack.stop();
+      await nats.destroy();
+      if (env.DATABASE_URL) await dropDatabases(env.DATABASE_URL);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function dropDatabases(base: string) {
+  const { Client } = await import("pg");
+  const url = new URL(base);
+  const prefix = url.pathname.slice(1);
+  url.pathname = "/postgres";
+  const client = new Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    const rows = await client.query("select datname from pg_database where datname like $1", [`${prefix}_%`]);
+    for (const r of rows.rows) await client.query(`drop database if exists ${r.datname} with (force)`);
+  } finally {
+    await client.end();
+  }
+}
