@@ -1,0 +1,35 @@
+import { sql, type Queryable, type Tx } from "@ticketforge/common";
+
+/** Starts an order's timer; a timer that already exists is left as it is. */
+export async function insertTimer(tx: Tx, orderId: string, expiresAt: string): Promise<void> {
+  await sql`insert into timers (order_id, expires_at) values (${orderId}, ${expiresAt}::timestamptz)
+    on conflict (order_id) do nothing`.execute(tx);
+}
+
+/** Removes an order's timer; true when there was one. */
+export async function deleteTimer(tx: Tx, orderId: string): Promise<boolean> {
+  const r = await sql`delete from timers where order_id = ${orderId} returning order_id`.execute(tx);
+  return r.rows.length > 0;
+}
+
+/**
+ * Locks up to `limit` due timers, earliest first. Rows another replica has locked are skipped,
+ * not waited for: that replica fires them, so each timer fires once.
+ */
+export async function lockDueTimers(tx: Tx, limit: number): Promise<string[]> {
+  const r = await sql<{ order_id: string }>`select order_id from timers
+    where expires_at <= now() order by expires_at limit ${limit}
+    for update skip locked`.execute(tx);
+  return r.rows.map((row) => row.order_id);
+}
+
+export async function deleteTimers(tx: Tx, orderIds: string[]): Promise<void> {
+  await sql`delete from timers where order_id = any(${orderIds}::text[])`.execute(tx);
+}
+
+/** Milliseconds until the earliest timer is due (negative when one is overdue), by the database's clock. */
+export async function msUntilNextTimer(db: Queryable): Promise<number | undefined> {
+  const r = await sql<{ ms: number | null }>`
+    select (extract(epoch from min(expires_at) - now()) * 1000)::float8 as ms from timers`.execute(db);
+  return r.rows[0]?.ms ?? undefined;
+}

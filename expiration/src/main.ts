@@ -1,0 +1,4 @@
+import { runService } from "@ticketforge/common";
+import { expiration } from "./service";
+
+void runService(expiration);

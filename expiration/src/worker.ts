@@ -1,0 +1,69 @@
+import { publishEvent, type Worker } from "@ticketforge/common";
+import type { ExpirationContext } from "./app";
+import { deleteTimers, lockDueTimers, msUntilNextTimer } from "./db/timers";
+
+/** Timers fired per transaction: bounds how long one pass holds its row locks. */
+const batchSize = 100;
+/** Shortest pause, so that timers due but locked by another replica do not make this one spin. */
+const minPauseMs = 20;
+
+/**
+ * Fires due timers: in ONE transaction it locks them, writes an expiration.complete for each to
+ * the outbox and deletes them, so a timer fires exactly once, whether the process dies before
+ * or after the commit and however many replicas run. Returns how many fired and when to look again.
+ */
+export async function fireDueTimers(ctx: ExpirationContext): Promise<{ fired: number; nextInMs?: number }> {
+  return ctx.db.transaction().execute(async (tx) => {
+    const due = await lockDueTimers(tx, batchSize);
+    for (const orderId of due) {
+      const eventId = await publishEvent(tx, "expiration.complete", { orderId });
+      ctx.log.info({ orderId, eventId }, "reservation window ran out; expiration.complete sent");
+    }
+    if (due.length > 0) await deleteTimers(tx, due);
+    return { fired: due.length, nextInMs: await msUntilNextTimer(tx) };
+  });
+}
+
+/**
+ * The loop of the service: fire what is due, then sleep until the next timer is due, at most
+ * EXPIRATION_POLL_MS (timers started meanwhile by the listeners, or by other replicas, are seen
+ * on the next look). Timers that fell due while the service was down fire on the first pass.
+ */
+export function startTimerWorker(ctx: ExpirationContext): Worker {
+  const pollMs = ctx.config.EXPIRATION_POLL_MS;
+  let stopped = false;
+  let wake = () => undefined as void;
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  const loop = (async () => {
+    while (!stopped) {
+      let pauseMs = pollMs;
+      try {
+        const { fired, nextInMs } = await fireDueTimers(ctx);
+        if (fired > 0) ctx.relay.kick();
+        if (fired === batchSize) continue; // a backlog: keep going without a pause
+        if (nextInMs !== undefined) pauseMs = Math.min(pollMs, Math.max(minPauseMs, Math.ceil(nextInMs)));
+      } catch (err) {
+        // the database may be briefly unreachable: the timers are safe in it, look again later
+        ctx.log.warn({ err }, "looking for due timers failed; retrying");
+      }
+      if (!stopped) await pause(pauseMs);
+    }
+  })();
+
+  return {
+    async stop() {
+      stopped = true;
+      wake();
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import type { Express } from "express";
+import { requireAuth, type ConfigOf, type ServiceContext } from "@ticketforge/common";
+import type { settings } from "./config";
+import { createOrder } from "./routes/create";
+import { listOrders } from "./routes/list";
+import { showOrder } from "./routes/show";
+import { cancelOrder } from "./routes/cancel";
+
+export type OrdersContext = ServiceContext<ConfigOf<typeof settings>>;
+
+export function routes(app: Express, ctx: OrdersContext) {
+  app.post("/api/orders", requireAuth, createOrder(ctx));
+  app.get("/api/orders", requireAuth, listOrders(ctx));
+  app.get("/api/orders/:id", requireAuth, showOrder(ctx));
+  app.delete("/api/orders/:id", requireAuth, cancelOrder(ctx));
+}

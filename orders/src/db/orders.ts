@@ -1,0 +1,68 @@
+import { sql, type Queryable } from "@ticketforge/common";
+
+export type OrderStatus = "created" | "awaiting:payment" | "complete" | "cancelled";
+
+/** An order with the title of its ticket, as every route shows it. */
+export interface OrderRow {
+  id: string;
+  user_id: string;
+  status: OrderStatus;
+  expires_at: Date | string;
+  version: number;
+  price_cents: number;
+  refund_amount_cents: number | null;
+  refunded_at: Date | string | null;
+  ticket_id: string;
+  ticket_title: string;
+}
+
+const orderColumns = sql`o.id, o.user_id, o.status, o.expires_at, o.version, o.price_cents,
+  o.refund_amount_cents, o.refunded_at, o.ticket_id, t.title as ticket_title`;
+
+export async function insertOrder(
+  db: Queryable,
+  order: { userId: string; ticketId: string; priceCents: number; expiresAt: Date },
+): Promise<{ id: string }> {
+  const r = await sql<{ id: string }>`insert into orders (user_id, ticket_id, status, expires_at, version, price_cents)
+    values (${order.userId}, ${order.ticketId}, 'created', ${order.expiresAt.toISOString()}, 0, ${order.priceCents})
+    returning id`.execute(db);
+  return r.rows[0];
+}
+
+export async function findOrder(db: Queryable, id: string): Promise<OrderRow | undefined> {
+  const r = await sql<OrderRow>`select ${orderColumns} from orders o join tickets t on t.id = o.ticket_id
+    where o.id = ${id}`.execute(db);
+  return r.rows[0];
+}
+
+/** A user's orders, newest first. */
+export async function findOrdersOf(db: Queryable, userId: string): Promise<OrderRow[]> {
+  const r = await sql<OrderRow>`select ${orderColumns} from orders o join tickets t on t.id = o.ticket_id
+    where o.user_id = ${userId} order by o.created_at desc, o.id desc`.execute(db);
+  return r.rows;
+}
+
+/**
+ * Moves a live order (created / awaiting:payment) to `status` in one statement, so that of two
+ * racing changes (a cancel and a payment, two cancels) exactly one wins. Returns the new version
+ * and the ticket, or undefined when the order was not live.
+ */
+export async function closeLiveOrder(
+  db: Queryable,
+  id: string,
+  status: "cancelled" | "complete",
+  paymentId: string | null = null,
+): Promise<{ version: number; ticket_id: string } | undefined> {
+  const r = await sql<{ version: number; ticket_id: string }>`update orders
+    set status = ${status}, version = version + 1, payment_id = coalesce(${paymentId}, payment_id)
+    where id = ${id} and status in ('created', 'awaiting:payment')
+    returning version, ticket_id`.execute(db);
+  return r.rows[0];
+}
+
+/** Records a refund on an order; returns false when the order is unknown. */
+export async function recordRefund(db: Queryable, id: string, amountCents: number, refundedAt: string): Promise<boolean> {
+  const r = await sql`update orders set refund_amount_cents = ${amountCents}, refunded_at = ${refundedAt}
+    where id = ${id} returning id`.execute(db);
+  return r.rows.length > 0;
+}

@@ -1,0 +1,4 @@
+import { runService } from "@ticketforge/common";
+import { orders } from "./service";
+
+void runService(orders);

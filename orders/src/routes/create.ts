@@ -1,0 +1,44 @@
+import type { Request, Response } from "express";
+import { z } from "zod";
+import { BadRequestError, isUniqueViolation, NotFoundError, publishEvent, userOf, validate } from "@ticketforge/common";
+import type { OrdersContext } from "../app";
+import { findTicket } from "../db/tickets";
+import { findOrder, insertOrder } from "../db/orders";
+import { isUuid, toOrderJson } from "./order-json";
+
+const body = z.object({
+  ticketId: z.string({ message: "Ticket id must be a string" }).trim().min(1, "Ticket id must be provided"),
+});
+
+/** Reserves a ticket for the signed-in buyer for the expiration window. */
+export const createOrder = (ctx: OrdersContext) => async (req: Request, res: Response) => {
+  const { ticketId } = validate(body, req.body);
+  const user = userOf(req);
+  const ticket = isUuid(ticketId) ? await findTicket(ctx.db, ticketId) : undefined;
+  if (!ticket) throw new NotFoundError("Ticket not found");
+  if (ticket.user_id === user.id) throw new BadRequestError("You cannot buy your own ticket");
+
+  const expiresAt = new Date(Date.now() + ctx.config.EXPIRATION_WINDOW_SECONDS * 1000);
+  let order;
+  try {
+    order = await ctx.db.transaction().execute(async (tx) => {
+      // no check for a live order first: the partial unique index refuses a second one atomically
+      const { id } = await insertOrder(tx, { userId: user.id, ticketId: ticket.id, priceCents: ticket.price_cents, expiresAt });
+      await publishEvent(tx, "order.created", {
+        id,
+        status: "created",
+        userId: user.id,
+        expiresAt: expiresAt.toISOString(),
+        version: 0,
+        ticket: { id: ticket.id, price: ticket.price_cents },
+      });
+      return (await findOrder(tx, id))!;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err, "orders_ticket_live_unique")) throw new BadRequestError("Ticket is already reserved");
+    throw err;
+  }
+  ctx.relay.kick();
+  ctx.log.info({ orderId: order.id, ticketId: ticket.id }, "order created");
+  res.status(201).json(toOrderJson(order));
+};

@@ -1,0 +1,12 @@
+import type { Request, Response } from "express";
+import { NotAuthorizedError, NotFoundError, userOf } from "@ticketforge/common";
+import type { OrdersContext } from "../app";
+import { findOrder } from "../db/orders";
+import { orderIdOf, toOrderJson } from "./order-json";
+
+export const showOrder = (ctx: OrdersContext) => async (req: Request, res: Response) => {
+  const order = await findOrder(ctx.db, orderIdOf(req.params));
+  if (!order) throw new NotFoundError("Order not found");
+  if (order.user_id !== userOf(req).id) throw new NotAuthorizedError();
+  res.status(200).json(toOrderJson(order));
+};

@@ -1,0 +1,22 @@
+import { z } from "zod";
+import { baseSettings, setting } from "@ticketforge/common";
+
+/** Every environment variable the payments service reads (see .env.example). */
+export const settings = {
+  ...baseSettings("payments", 3004),
+  /** Stripe secret key: when set, cards are charged through Stripe; unset means the built-in sandbox. */
+  STRIPE_KEY: z.string().min(1).optional(),
+  /** Where the Stripe client sends its requests (default Stripe's API), e.g. http://127.0.0.1:12111 for a local stripe-mock. */
+  STRIPE_API_URL: z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" }).optional(),
+  /** Currency of every charge (ISO 4217, lower case as Stripe expects it). */
+  PAYMENT_CURRENCY: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z]{3}$/, "must be a three-letter currency code such as usd")
+    .default("usd"),
+  /** How often the refunder looks for charges to give back (orders cancelled after they were paid). */
+  PAYMENT_REFUND_SWEEP_MS: setting.positiveInt(1_000),
+  /** After the provider failed to refund, wait this long before trying that refund again. */
+  PAYMENT_REFUND_RETRY_MS: setting.positiveInt(30_000),
+};

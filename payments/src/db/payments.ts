@@ -1,0 +1,62 @@
+import { sql, type Queryable, type Tx } from "@ticketforge/common";
+
+export interface Payment {
+  id: string;
+  order_id: string;
+  amount_cents: number;
+  provider: string;
+  provider_ref: string;
+  status: "succeeded" | "refunded";
+  refund_ref: string | null;
+  refund_due_at: Date | null;
+}
+
+const columns = sql`id, order_id, amount_cents, provider, provider_ref, status, refund_ref, refund_due_at`;
+
+/** Fails with a unique violation on payments_order_id_unique when the order already has a payment. */
+export async function insertPayment(
+  tx: Tx,
+  p: { orderId: string; amountCents: number; provider: string; providerRef: string; refundDue: boolean },
+): Promise<Payment> {
+  const r = await sql<Payment>`insert into payments (order_id, amount_cents, provider, provider_ref, status, refund_due_at)
+    values (${p.orderId}, ${p.amountCents}, ${p.provider}, ${p.providerRef}, 'succeeded', ${p.refundDue ? sql`now()` : null})
+    returning ${columns}`.execute(tx);
+  return r.rows[0];
+}
+
+export async function findPaymentOfOrder(db: Queryable, orderId: string): Promise<Payment | undefined> {
+  const r = await sql<Payment>`select ${columns} from payments where order_id = ${orderId}`.execute(db);
+  return r.rows[0];
+}
+
+/** Queues the order's charge, if any, for the refunder; returns the payment concerned. */
+export async function scheduleRefund(tx: Tx, orderId: string): Promise<Payment | undefined> {
+  const r = await sql<Payment>`update payments set refund_due_at = now()
+    where order_id = ${orderId} and status = 'succeeded' and refund_due_at is null
+    returning ${columns}`.execute(tx);
+  return r.rows[0];
+}
+
+export async function lockPayment(tx: Tx, id: string): Promise<Payment | undefined> {
+  const r = await sql<Payment>`select ${columns} from payments where id = ${id} for update`.execute(tx);
+  return r.rows[0];
+}
+
+/** The next refund that is due, locked; one that another replica is refunding now is skipped. */
+export async function lockNextDueRefund(tx: Tx): Promise<Payment | undefined> {
+  const r = await sql<Payment>`select ${columns} from payments
+    where status = 'succeeded' and refund_due_at <= now()
+    order by refund_due_at limit 1
+    for update skip locked`.execute(tx);
+  return r.rows[0];
+}
+
+export async function markRefunded(tx: Tx, id: string, refundRef: string): Promise<void> {
+  await sql`update payments set status = 'refunded', refund_ref = ${refundRef}, refunded_at = now(), refund_due_at = null
+    where id = ${id}`.execute(tx);
+}
+
+export async function postponeRefund(db: Queryable, id: string, delayMs: number): Promise<void> {
+  await sql`update payments set refund_due_at = now() + ${`${delayMs} milliseconds`}::interval
+    where id = ${id} and status = 'succeeded'`.execute(db);
+}

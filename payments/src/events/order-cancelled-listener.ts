@@ -1,0 +1,19 @@
+import { checkNextVersion, listener, RetryLater } from "@ticketforge/common";
+import { lockOrder, setOrderStatus } from "../db/orders";
+import { scheduleRefund } from "../db/payments";
+
+/**
+ * A cancelled order can no longer be paid. If it was paid all the same (the payment raced the
+ * expiry), its charge is queued for the refunder (DESIGN §4 rule 5), which gives it back outside
+ * this transaction. The order row stays locked meanwhile, so a payment being recorded for it
+ * either committed before (and is queued here) or sees the cancellation (and refunds itself).
+ */
+export const orderCancelledListener = listener("order.cancelled", async ({ data }, { tx, log }) => {
+  const order = await lockOrder(tx, data.id);
+  if (!order) throw new RetryLater(`order ${data.id} not known yet`);
+  checkNextVersion(order.version, data.version, `order ${data.id}`);
+  await setOrderStatus(tx, data.id, "cancelled", data.version);
+  const paid = await scheduleRefund(tx, data.id);
+  if (paid) log.warn({ orderId: data.id, paymentId: paid.id }, "paid order was cancelled; refund scheduled");
+  else log.info({ orderId: data.id }, "order cancelled");
+});

@@ -1,0 +1,4 @@
+import { runService } from "@ticketforge/common";
+import { payments } from "./service";
+
+void runService(payments);

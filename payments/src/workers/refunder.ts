@@ -1,0 +1,114 @@
+import { publishEvent, type Db, type Logger, type OutboxRelay, type Tx, type Worker } from "@ticketforge/common";
+import { lockNextDueRefund, lockPayment, markRefunded, postponeRefund, type Payment } from "../db/payments";
+import type { PaymentProvider } from "../providers";
+
+export interface RefunderOptions {
+  db: Db;
+  log: Logger;
+  relay: OutboxRelay;
+  provider: PaymentProvider;
+  sweepIntervalMs: number;
+  retryDelayMs: number;
+}
+
+type RefundOutcome = "refunded" | "already refunded" | "nothing due" | "failed";
+
+/**
+ * Compensation (DESIGN §4 rule 5): gives back every charge whose order was cancelled — a payment
+ * that raced the expiry. The order.cancelled listener and the payment route only mark a payment
+ * `refund_due_at` in their own transactions; the refund itself happens here, outside them, and is
+ * retried until the provider accepts it, so neither a crash nor a provider outage loses a refund.
+ *
+ * Exactly once: the payment row stays locked while it is refunded (other replicas skip it), the
+ * provider call carries the idempotency key `refund-<paymentId>` (a retry after a crash gets the
+ * same refund back), and the `refunded` status commits together with payment.refunded.
+ */
+export class Refunder implements Worker {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly options: RefunderOptions) {}
+
+  start(): this {
+    this.timer = setInterval(() => this.kick(), this.options.sweepIntervalMs);
+    this.timer.unref();
+    this.kick();
+    return this;
+  }
+
+  /** Starts a pass over the due refunds; kicks during a pass coalesce into one more pass. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.sweep().finally(() => (this.running = undefined));
+  }
+
+  /** Refunds everything due now; a refund that fails is postponed by retryDelayMs. */
+  async sweep(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        while (!this.stopped && (await this.refundNext())) {
+          // keep going while refunds are due
+        }
+      } catch (err) {
+        this.options.log.warn({ err }, "refund pass failed; the next sweep retries");
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  /** Refunds one payment at once (the route's race with a cancellation); false when it is left to the sweeps. */
+  async refundNow(paymentId: string): Promise<boolean> {
+    const outcome = await this.attempt((tx) => lockPayment(tx, paymentId));
+    return outcome === "refunded" || outcome === "already refunded";
+  }
+
+  private async refundNext(): Promise<boolean> {
+    return (await this.attempt(lockNextDueRefund)) !== "nothing due";
+  }
+
+  /** One transaction: lock the payment, refund it if it is due, record that and publish it. */
+  private async attempt(lock: (tx: Tx) => Promise<Payment | undefined>): Promise<RefundOutcome> {
+    const { db, log, provider, relay } = this.options;
+    let current: Payment | undefined;
+    try {
+      const outcome = await db.transaction().execute(async (tx): Promise<RefundOutcome> => {
+        const payment = await lock(tx);
+        if (payment?.status === "refunded") return "already refunded";
+        if (!payment?.refund_due_at) return "nothing due";
+        current = payment;
+        const refund = await provider.refund({ chargeId: payment.provider_ref, idempotencyKey: `refund-${payment.id}` });
+        await markRefunded(tx, payment.id, refund.id);
+        // providerRef names the refund at the provider: the operation support looks up for it
+        await publishEvent(tx, "payment.refunded", {
+          id: payment.id,
+          orderId: payment.order_id,
+          amount: payment.amount_cents,
+          providerRef: refund.id,
+        });
+        log.info({ paymentId: payment.id, orderId: payment.order_id, refundRef: refund.id }, "payment refunded");
+        return "refunded";
+      });
+      if (outcome === "refunded") relay.kick();
+      return outcome;
+    } catch (err) {
+      if (!current) throw err;
+      const { id, order_id: orderId } = current;
+      log.warn({ err, paymentId: id, orderId, retryInMs: this.options.retryDelayMs }, "refund failed; will retry");
+      // if even this fails the refund stays due now, and the next sweep tries again
+      await postponeRefund(db, id, this.options.retryDelayMs).catch(() => undefined);
+      return "failed";
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,58 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface StripeRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  form: Record<string, string>;
+}
+
+/**
+ * A local server answering the way Stripe's API documents it, for the few calls the stripe
+ * provider makes (POST /v1/charges, POST /v1/refunds). It records every request so a test can
+ * check what the official client really sends.
+ */
+export async function startFakeStripe() {
+  const requests: StripeRequest[] = [];
+  let next = 0;
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      const form = Object.fromEntries(new URLSearchParams(body));
+      requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, form });
+      const [status, answer] = respond(req.method, req.url, form, ++next);
+      res.writeHead(status, { "Content-Type": "application/json", "Request-Id": `req_${next}` });
+      res.end(JSON.stringify(answer));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function respond(method: string | undefined, path: string | undefined, form: Record<string, string>, n: number): [number, object] {
+  if (method === "POST" && path === "/v1/charges") {
+    if (form.source === "tok_chargeDeclined") {
+      return [402, { error: { type: "card_error", code: "card_declined", decline_code: "generic_decline", message: "Your card was declined.", charge: `ch_declined_${n}` } }];
+    }
+    if (form.source !== "tok_visa") {
+      return [400, { error: { type: "invalid_request_error", code: "resource_missing", param: "source", message: `No such token: '${form.source}'` } }];
+    }
+    const amount = Number(form.amount);
+    return [200, { id: `ch_fake_${n}`, object: "charge", amount, amount_captured: amount, currency: form.currency, description: form.description, paid: true, refunded: false, status: "succeeded" }];
+  }
+  if (method === "POST" && path === "/v1/refunds") {
+    return [200, { id: `re_fake_${n}`, object: "refund", charge: form.charge, amount: 2010, currency: "usd", status: "succeeded" }];
+  }
+  return [404, { error: { type: "invalid_request_error", message: `Unrecognized request URL (${method}: ${path})` } }];
+}

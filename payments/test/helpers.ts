@@ -1,0 +1,151 @@
+import { randomUUID } from "node:crypto";
+import request from "supertest";
+import { durableName, streamOf, type EventData, type Subject } from "@ticketforge/common";
+import { signInCookie, testJwtKey, type TestService } from "@ticketforge/common/testing";
+import { eventually, type EventRecorder } from "@ticketforge/nats";
+import { SandboxProvider, type ChargeRequest, type PaymentProvider, type RefundRequest } from "../src/providers";
+
+/** A signed-in buyer: their id and the cookie that makes requests as them. */
+export const aUser = () => signInCookie(testJwtKey);
+
+/**
+ * The sandbox, with a log of every call made to it, and hooks to make it slow (a charge that
+ * takes a while, while the world moves on) or failing (a refund the provider refuses at first).
+ */
+export class RecordingProvider implements PaymentProvider {
+  readonly name = "sandbox";
+  readonly sandbox = new SandboxProvider();
+  readonly chargeCalls: ChargeRequest[] = [];
+  readonly refundCalls: RefundRequest[] = [];
+  /** Runs after the card is charged and before the charge is returned, once. */
+  onCharged?: () => Promise<void>;
+  /** How many charge / refund calls to fail (an outage) before the provider answers again. */
+  failingCharges = 0;
+  failingRefunds = 0;
+
+  async charge(request: ChargeRequest) {
+    this.chargeCalls.push(request);
+    if (this.failingCharges > 0) {
+      this.failingCharges--;
+      throw new Error("provider unavailable");
+    }
+    const result = await this.sandbox.charge(request);
+    const hook = this.onCharged;
+    this.onCharged = undefined;
+    await hook?.();
+    return result;
+  }
+
+  async refund(request: RefundRequest) {
+    this.refundCalls.push(request);
+    if (this.failingRefunds > 0) {
+      this.failingRefunds--;
+      throw new Error("provider unavailable");
+    }
+    return this.sandbox.refund(request);
+  }
+
+  /** Charges really made for an order (whatever the number of calls). */
+  chargesOf(orderId: string) {
+    return [...this.sandbox.charges.values()].filter((c) => c.description.includes(orderId));
+  }
+
+  chargeCallsOf(orderId: string) {
+    return this.chargeCalls.filter((c) => c.idempotencyKey.startsWith(orderId));
+  }
+}
+
+/**
+ * Publishes an event the way the orders service does: envelope {id, type, occurredAt, data} and
+ * header Nats-Msg-Id = id. A `msgId` other than the id simulates a redelivery JetStream cannot
+ * de-duplicate (e.g. a replay), which the inbox must catch.
+ */
+export async function publish<S extends Subject>(
+  service: TestService,
+  subject: S,
+  data: EventData<S>,
+  options: { id?: string; msgId?: string } = {},
+): Promise<{ id: string; seq: number }> {
+  const id = options.id ?? randomUUID();
+  const envelope = { id, type: subject, occurredAt: new Date().toISOString(), data };
+  const ack = await service.ctx.bus.publish(subject, new TextEncoder().encode(JSON.stringify(envelope)), options.msgId ?? id);
+  return { id, seq: ack.seq };
+}
+
+/** The events the orders service publishes about one order of `buyerId` at `priceCents`. */
+export function anOrder(buyerId: string, priceCents = 2050, id: string = randomUUID()) {
+  const ticket = { id: randomUUID() };
+  return {
+    id,
+    created: (version = 0): EventData<"order.created"> => ({
+      id,
+      status: "created",
+      userId: buyerId,
+      expiresAt: new Date(Date.now() + 900_000).toISOString(),
+      version,
+      ticket: { ...ticket, price: priceCents },
+    }),
+    cancelled: (version = 1): EventData<"order.cancelled"> => ({ id, version, ticket }),
+    completed: (version = 1): EventData<"order.completed"> => ({ id, version, ticket }),
+  };
+}
+
+async function consumerInfo(service: TestService, subject: Subject) {
+  return service.ctx.bus.jsm.consumers.info(streamOf(subject), durableName("payments", subject));
+}
+
+/** Where the payments consumer of a subject stands now (to tell redeliveries later). */
+export async function deliveriesSoFar(service: TestService, subject: Subject): Promise<number> {
+  return (await consumerInfo(service, subject)).delivered.consumer_seq;
+}
+
+/** Waits until the payments service acknowledged the message (handled, or found to have no effect). */
+export async function waitAcked(service: TestService, subject: Subject, seq: number) {
+  await eventually(async () => (await consumerInfo(service, subject)).ack_floor.stream_seq >= seq);
+}
+
+/**
+ * Waits until the message was refused and delivered again: it came early. `since` is
+ * deliveriesSoFar() taken before publishing it.
+ */
+export async function waitRedelivered(service: TestService, subject: Subject, seq: number, since: number) {
+  await eventually(async () => {
+    const info = await consumerInfo(service, subject);
+    return info.delivered.consumer_seq >= since + 2 && info.ack_floor.stream_seq < seq;
+  });
+}
+
+/** An order of `buyer` that the payments service knows (order.created applied). */
+export async function givenOrder(service: TestService, buyer = aUser(), priceCents = 2050) {
+  const order = anOrder(buyer.id, priceCents);
+  const { seq } = await publish(service, "order.created", order.created());
+  await waitAcked(service, "order.created", seq);
+  return { ...order, buyer };
+}
+
+export function pay(service: TestService, cookie: string | undefined, body: object) {
+  const req = request(service.app).post("/api/payments");
+  return (cookie ? req.set("Cookie", cookie) : req).send(body);
+}
+
+/**
+ * What paying the order would answer now, without charging anything (an unknown token is refused
+ * by the provider after every check of the order): "unknown", "cancelled", "paid" or "payable".
+ */
+export async function paymentState(service: TestService, cookie: string, orderId: string) {
+  const res = await pay(service, cookie, { orderId, token: "tok_probe" });
+  if (res.status === 404) return "unknown";
+  const message = res.body.errors?.[0]?.message;
+  if (message === "Cannot pay for a cancelled order") return "cancelled";
+  if (message === "Order has already been paid") return "paid";
+  if (res.body.errors?.[0]?.field === "token") return "payable";
+  throw new Error(`unexpected answer ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+/** The first recorded event of `subject` that matches, waiting for it (typed as found: it throws otherwise). */
+ 
+export async function eventFor(recorder: EventRecorder, subject: Subject, match: (data: any) => boolean) {
+  const event = await recorder.waitFor(subject, match);
+  if (!event) throw new Error(`no ${subject} event`);
+  return event;
+}

@@ -1,0 +1,30 @@
+import { applyNextVersion, listener, RetryLater } from "@ticketforge/common";
+import { lockTicket, reserveTicket } from "../db/tickets";
+import { publishTicketUpdated } from "./ticket-events";
+
+/**
+ * order.created: the ticket is reserved for the order. A ticket another order still holds
+ * means that order's cancellation is on its way (the orders database allows one live order per
+ * ticket): wait for it (DESIGN §4 rule 4). Throwing rolls the transaction back, so neither the
+ * order's version nor the inbox row is recorded and the redelivery is handled afresh.
+ */
+export const orderCreatedListener = listener("order.created", async (event, { tx, log }) => {
+  const order = event.data;
+  await applyNextVersion(tx, "order", order.id, order.version);
+  const ticket = await lockTicket(tx, order.ticket.id);
+  // Tickets owns tickets and orders only learns of one from ticket.created, so an unknown ticket
+  // never becomes known by waiting: it is a broken or misrouted event (or lost data). Failing
+  // parks it in the dead letters, where an operator sees it and can replay it, instead of
+  // acknowledging a reservation that never happened.
+  if (!ticket) throw new Error(`order ${order.id} names ticket ${order.ticket.id}, which does not exist here`);
+  if (ticket.order_id === order.id) return; // already reserved for this order: nothing to change
+  // A sale is final: waiting would only delay the same dead letter.
+  if (ticket.status === "sold") throw new Error(`order ${order.id} names ticket ${ticket.id}, already sold to order ${ticket.order_id}`);
+  if (ticket.status === "reserved") {
+    throw new RetryLater(`ticket ${ticket.id} is held by order ${ticket.order_id}; waiting for its cancellation`);
+  }
+  const reserved = await reserveTicket(tx, ticket.id, order.id);
+  if (!reserved) throw new Error(`ticket ${ticket.id} changed while locked`);
+  await publishTicketUpdated(tx, reserved);
+  log.info({ ticketId: ticket.id, orderId: order.id, version: reserved.version }, "ticket reserved");
+});

@@ -1,0 +1,4 @@
+import { runService } from "@ticketforge/common";
+import { tickets } from "./service";
+
+void runService(tickets);

@@ -1,0 +1,20 @@
+import type { Request, Response } from "express";
+import { toCents, userOf, validate } from "@ticketforge/common";
+import type { TicketsContext } from "../app";
+import { insertTicket } from "../db/tickets";
+import { publishTicketCreated } from "../events/ticket-events";
+import { ticketInput } from "./ticket-input";
+import { ticketJson } from "./ticket-json";
+
+export const createTicket = (ctx: TicketsContext) => async (req: Request, res: Response) => {
+  const { title, price } = validate(ticketInput, req.body);
+  const user = userOf(req);
+  const ticket = await ctx.db.transaction().execute(async (tx) => {
+    const row = await insertTicket(tx, { title, priceCents: toCents(price), userId: user.id });
+    await publishTicketCreated(tx, row);
+    return row;
+  });
+  ctx.relay.kick();
+  ctx.log.info({ ticketId: ticket.id, userId: user.id }, "ticket created");
+  res.status(201).json(ticketJson(ticket));
+};
