@@ -22,13 +22,19 @@ function sqlFiles(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".sql"));
 }
 
+const buildErrors: Record<string, string> = {};
 const configRuns: Record<string, { code: number; namesJwtKey: boolean }> = {};
 
 // The services are bundled and started in parallel: one after another would take seconds.
 beforeAll(async () => {
   await Promise.all(
     built.map(async (service) => {
-      await run(process.execPath, ["infra/docker/build.mjs", service, "--outdir", outdir(service)], { cwd: repoRoot });
+      try {
+        await run(process.execPath, ["infra/docker/build.mjs", service, "--outdir", outdir(service)], { cwd: repoRoot });
+      } catch (err) {
+        buildErrors[service] = (err as { stderr?: string }).stderr || (err as Error).message;
+        return;
+      }
       const env = { PATH: process.env.PATH, NODE_ENV: "production" };
       configRuns[service] = await run(process.execPath, ["main.js"], { env, cwd: outdir(service) }).then(
         () => ({ code: 0, namesJwtKey: false }),
@@ -44,6 +50,7 @@ describe("bundling (the Dockerfiles' build stage)", () => {
   });
 
   test.each(built)("%s: dist/main.js with the SQL migrations of the service and of common beside it", (service) => {
+    expect(buildErrors[service]).toBeUndefined();
     const out = outdir(service);
     expect(fs.statSync(path.join(out, "main.js")).size).toBeGreaterThan(0);
     for (const ws of [service, "common"]) {
@@ -62,13 +69,14 @@ describe("bundling (the Dockerfiles' build stage)", () => {
 
 /**
  * The bundles started for real against a throw-away nats-server and a scratch database on the
- * local PostgreSQL (the development and CI machines have one on 127.0.0.1:5432), as the
- * Deployment runs them: /healthz and /readyz answer, and SIGTERM stops them within the drain.
+ * PostgreSQL server of TEST_DATABASE_URL (else 127.0.0.1:5432, which the development and CI
+ * machines have), as the Deployment runs them: /healthz and /readyz answer, and SIGTERM stops
+ * them within the drain.
  */
 describe("the bundled services start, report ready and stop on SIGTERM", () => {
-  const pgAdminUrl = process.env.INFRA_TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+  const pgAdminUrl = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
   let nats: NatsServer | undefined;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   let admin: any;
   const databases: string[] = [];
   const children: ChildProcess[] = [];
@@ -76,7 +84,7 @@ describe("the bundled services start, report ready and stop on SIGTERM", () => {
 
   beforeAll(async () => {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+       
       const { Client } = require("pg");
       admin = new Client({ connectionString: pgAdminUrl, connectionTimeoutMillis: 2_000 });
       await admin.connect();
@@ -100,7 +108,8 @@ describe("the bundled services start, report ready and stop on SIGTERM", () => {
 
   beforeAll(async () => {
     if (unavailable) return;
-    await Promise.all(built.map(async (service) => (outcomes[service] = await startAndStop(service))));
+    const bundled = built.filter((service) => !buildErrors[service]);
+    await Promise.all(bundled.map(async (service) => (outcomes[service] = await startAndStop(service))));
   }, 60_000);
 
   async function startAndStop(service: string) {

@@ -18,7 +18,7 @@ export const apps = [...services, "client"] as const;
 export const secretName = "ticketforge-secrets";
 
 // Loose shapes: the schema check (validate-k8s.mjs) is what proves the objects well-formed.
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; [k: string]: any }; [k: string]: any };
 export type Container = { name: string; image: string; env?: any[]; envFrom?: any[]; [k: string]: any };
 

@@ -1,0 +1,132 @@
+import fs from "node:fs";
+import path from "node:path";
+import { subjects } from "../../common/src/events/subjects";
+import { apps, ofKind, readRepoFile, renderOverlay, repoRoot, services, workloads, type Service } from "./support/k8s";
+
+/** The first ```mermaid block of a diagrams/*.md file. */
+function mermaid(file: string): string {
+  const block = /```mermaid\n([\s\S]*?)```/.exec(readRepoFile(`diagrams/${file}`));
+  if (!block) throw new Error(`diagrams/${file} has no mermaid block`);
+  return block[1];
+}
+
+/** Node labels by id (every label in these diagrams is quoted) and the edges between ids. */
+function graph(source: string) {
+  const labels = new Map<string, string>();
+  for (const m of source.matchAll(/\b([A-Za-z0-9_]+)\s*(?:\(\[|\[\(|\[\[|\{\{|\(\(|\[\/|\[|\(|\{)"([^"]+)"/g)) {
+    labels.set(m[1], m[2]);
+  }
+  const edges: { from: string; to: string; label?: string }[] = [];
+  for (const line of source.split("\n")) {
+    const m = /^\s*([A-Za-z0-9_]+)\s*(?:-->|-\.->|==>|<-->|---)\s*(?:\|"?([^|"]*)"?\|\s*)?([A-Za-z0-9_]+)\s*(?:[[({].*)?$/.exec(line);
+    if (m) edges.push({ from: m[1], to: m[3], label: m[2] });
+  }
+  const name = (id: string) => labels.get(id) ?? id;
+  return { labels, edges, name };
+}
+
+describe("diagrams/events.md", () => {
+  const source = mermaid("events.md");
+  const { labels, edges, name } = graph(source);
+  const subjectNodes = [...labels].filter(([, label]) => (subjects as readonly string[]).includes(label));
+
+  test("names exactly the subjects defined in common/src/events/subjects.ts", () => {
+    // Any dotted word is taken for a subject, so a misspelt or removed one cannot hide.
+    const named = new Set(source.match(/\b[a-z]+\.[a-z]+\b/g) ?? []);
+    expect([...named].sort()).toEqual([...subjects].sort());
+    expect(subjectNodes.map(([, label]) => label).sort()).toEqual([...subjects].sort());
+  });
+
+  // One stream per publishing domain: the service named after a subject's domain publishes it.
+  const publisherOf = (subject: string): Service => {
+    const domain = subject.split(".")[0];
+    const service = services.find((s) => s === domain || s === `${domain}s`);
+    if (!service) throw new Error(`no service publishes the ${domain} domain`);
+    return service;
+  };
+
+  test.each([...subjects])("%s: drawn with its one publisher, the service of its domain", (subject) => {
+    const [id] = subjectNodes.find(([, label]) => label === subject)!;
+    const publishers = edges.filter((e) => e.to === id).map((e) => name(e.from));
+    expect(publishers).toEqual([publisherOf(subject)]);
+  });
+
+  test.each([...subjects])("%s: its publisher's code names it (once the service is written)", (subject) => {
+    const service = publisherOf(subject);
+    const src = path.join(repoRoot, service, "src");
+    if (!fs.existsSync(path.join(src, "service.ts"))) return;
+    const files = fs.readdirSync(src, { recursive: true, encoding: "utf8" }).filter((f) => /\.tsx?$/.test(f));
+    const mentions = files.some((f) => fs.readFileSync(path.join(src, f), "utf8").includes(`"${subject}"`));
+    expect([service, subject, mentions]).toEqual([service, subject, true]);
+  });
+
+  /** What a service consumes, from its definition's listeners (`<service>/src/service.ts`). */
+  function listenedTo(service: Service): string[] | undefined {
+    const file = path.join(repoRoot, service, "src/service.ts");
+    if (!fs.existsSync(file)) return undefined;
+     
+    const mod = require(file) as Record<string, { listeners?: { subject: string }[] }>;
+    const definition = Object.values(mod).find((v) => v && typeof v === "object" && Array.isArray(v.listeners));
+    if (!definition) throw new Error(`${service}/src/service.ts exports no service definition with listeners`);
+    return definition.listeners!.map((l) => l.subject).sort();
+  }
+
+  const written = services.filter((s) => fs.existsSync(path.join(repoRoot, s, "src/service.ts")));
+
+  test.each(written)("%s: the subjects drawn flowing into it are exactly those it has listeners for", (service) => {
+    const subjectIds = new Set(subjectNodes.map(([id]) => id));
+    const drawn = edges
+      .filter((e) => subjectIds.has(e.from) && name(e.to) === service)
+      .map((e) => name(e.from))
+      .sort();
+    expect(drawn).toEqual(listenedTo(service));
+  });
+
+  test("every subject has at least one consumer", () => {
+    for (const [id, label] of subjectNodes) {
+      expect([label, edges.some((e) => e.from === id)]).toEqual([label, true]);
+    }
+  });
+});
+
+describe("diagrams/architecture.md", () => {
+  const { edges, name } = graph(mermaid("architecture.md"));
+  const routes: { prefix: string; service: string }[] = JSON.parse(readRepoFile("infra/routes.json")).routes;
+
+  test("the entry point routes exactly as infra/routes.json", () => {
+    const drawn = edges
+      .filter((e) => e.from === "ingress")
+      .map((e) => ({ prefix: e.label, service: name(e.to).split(" ")[0] }));
+    expect(drawn).toEqual(routes);
+  });
+
+  test("every app is drawn, and every service with a database of its own", () => {
+    const names = new Set(edges.flatMap((e) => [name(e.from), name(e.to)]).map((n) => n.split(" ")[0]));
+    for (const app of apps) expect([app, names.has(app)]).toEqual([app, true]);
+    for (const service of services) {
+      const db = edges.find((e) => e.from === service && name(e.to) === `${service} DB`);
+      expect([service, !!db]).toEqual([service, true]);
+    }
+  });
+});
+
+describe("diagrams/deployment.md", () => {
+  const source = mermaid("deployment.md");
+  const objects = renderOverlay("prod");
+
+  test("draws every workload of the prod overlay, with its kind", () => {
+    for (const w of workloads(objects)) {
+      expect([w.metadata.name, source.includes(`${w.kind} ${w.metadata.name}`)]).toEqual([w.metadata.name, true]);
+    }
+  });
+
+  test("shows the NATS cluster size and the ingress routes as deployed", () => {
+    const nats = ofKind(objects, "StatefulSet").find((s) => s.metadata.name === "nats")!;
+    for (let i = 0; i < nats.spec.replicas; i++) expect(source).toContain(`nats-${i}`);
+    expect(source).not.toContain(`nats-${nats.spec.replicas}`);
+    const ingress = ofKind(objects, "Ingress")[0];
+    for (const p of ingress.spec.rules[0].http.paths) {
+      expect(source).toContain(`ing -->|"${p.path}"| ${p.backend.service.name}`);
+    }
+  });
+});
