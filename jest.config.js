@@ -1,6 +1,6 @@
 // One Jest run over every workspace; `npm test` (scripts/test.mjs) runs it.
 const fs = require("node:fs");
-const projects = ["common", "nats", "auth", "tickets", "orders", "payments", "expiration", "client", "infra", "e2e"];
+const projects = ["common", "nats", "scripts", "auth", "tickets", "orders", "payments", "expiration", "client", "infra", "e2e"];
 module.exports = {
   // integration tests start real servers; a slow shared machine needs room
   testTimeout: 60_000,

@@ -9,7 +9,8 @@ const PAGE_SIZE = "12";
 
 export default async function HomePage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const params = await searchParams;
-  const q = firstParam(params.q)?.trim() ?? "";
+  // The API accepts searches of up to 200 characters.
+  const q = firstParam(params.q)?.trim().slice(0, 200) ?? "";
   const cursor = firstParam(params.cursor);
   const query: Record<string, string> = { limit: PAGE_SIZE, ...(q ? { q } : {}) };
   const [result, user] = await Promise.all([
@@ -28,7 +29,7 @@ export default async function HomePage({ searchParams }: { searchParams: Promise
           <label htmlFor="search-q" className="visually-hidden">
             Search tickets by title
           </label>
-          <input id="search-q" className="input" type="search" name="q" defaultValue={q} placeholder="Search by title" autoComplete="off" />
+          <input id="search-q" className="input" type="search" name="q" defaultValue={q} placeholder="Search by title" autoComplete="off" maxLength={200} />
           <button type="submit" className="button button-primary">
             Search
           </button>

@@ -12,7 +12,8 @@ import { StatusBadge } from "./StatusBadge";
 import { StripePaymentForm } from "./StripePaymentForm";
 import { useOrderPolling } from "./useOrderPolling";
 
-// A payment that raced the expiry is refunded a moment later; wait this long for the note.
+// A payment that raced the expiry is refunded a moment later; keep reading the order this long
+// after a payment attempt so the refund note appears by itself.
 const REFUND_WATCH_MS = 60_000;
 
 interface Props {
@@ -24,6 +25,7 @@ interface Props {
 export function OrderLive({ initialOrder, serverNow, stripeKey }: Props) {
   const [order, setOrder] = useState(initialOrder);
   const [paidAt, setPaidAt] = useState<number | null>(null);
+  const [triedAt, setTriedAt] = useState<number | null>(null);
   const [kick, setKick] = useState(0);
   const [cancelError, setCancelError] = useState<string | null>(null);
   const [cancelling, setCancelling] = useState(false);
@@ -31,9 +33,18 @@ export function OrderLive({ initialOrder, serverNow, stripeKey }: Props) {
   const onOrder = useCallback((o: Order) => setOrder(o), []);
 
   const pending = isPending(order.status);
-  const watchingRefund = order.status === "cancelled" && paidAt !== null && !order.refund && Date.now() - paidAt < REFUND_WATCH_MS;
+  const watchingRefund = order.status === "cancelled" && triedAt !== null && !order.refund && Date.now() - triedAt < REFUND_WATCH_MS;
   const { reconnecting, signedOut } = useOrderPolling(order.id, pending || watchingRefund, kick, onOrder);
   const refreshNow = useCallback(() => setKick((k) => k + 1), []);
+  const onPaymentResult = useCallback(
+    (paid: boolean) => {
+      setTriedAt(Date.now());
+      if (paid) setPaidAt(Date.now());
+      // A refused payment may mean the order just changed (e.g. expired): look now.
+      else refreshNow();
+    },
+    [refreshNow],
+  );
 
   // Move focus to the outcome so keyboard and screen-reader users notice the change.
   const outcomeRef = useRef<HTMLHeadingElement>(null);
@@ -49,8 +60,9 @@ export function OrderLive({ initialOrder, serverNow, stripeKey }: Props) {
     if (result.ok) {
       setCancelledHere(true);
       refreshNow();
+    } else {
+      setCancelError(result.errors[0].message);
     }
-    else setCancelError(result.errors[0].message);
   }
 
   // Seen turning cancelled without the buyer cancelling: only the expiry does that, whatever
@@ -104,9 +116,9 @@ export function OrderLive({ initialOrder, serverNow, stripeKey }: Props) {
             <h2>Pay for your ticket</h2>
             <p className="muted">The ticket is reserved for you until the timer runs out.</p>
             {stripeKey ? (
-              <StripePaymentForm publishableKey={stripeKey} orderId={order.id} price={order.ticket.price} onPaid={() => setPaidAt(Date.now())} />
+              <StripePaymentForm publishableKey={stripeKey} orderId={order.id} price={order.ticket.price} onResult={onPaymentResult} />
             ) : (
-              <SandboxPaymentForm orderId={order.id} price={order.ticket.price} onPaid={() => setPaidAt(Date.now())} />
+              <SandboxPaymentForm orderId={order.id} price={order.ticket.price} onResult={onPaymentResult} />
             )}
             <div className="cancel-row">
               <button type="button" className="button button-secondary button-small" onClick={cancel} disabled={cancelling}>

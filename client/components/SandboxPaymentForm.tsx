@@ -5,7 +5,7 @@ import { formatPrice } from "../lib/money";
 import { payOrder, TEST_CARDS } from "../lib/payment";
 import { FormErrors } from "./FormErrors";
 
-export function SandboxPaymentForm({ orderId, price, onPaid }: { orderId: string; price: number; onPaid: () => void }) {
+export function SandboxPaymentForm({ orderId, price, onResult }: { orderId: string; price: number; onResult: (paid: boolean) => void }) {
   const [token, setToken] = useState<string>(TEST_CARDS[0].token);
   const [busy, setBusy] = useState(false);
   const [errors, setErrors] = useState<string[]>([]);
@@ -16,8 +16,8 @@ export function SandboxPaymentForm({ orderId, price, onPaid }: { orderId: string
     setErrors([]);
     const result = await payOrder(orderId, token);
     setBusy(false);
-    if (result.ok) return onPaid();
-    setErrors(result.errors.map((e) => e.message));
+    onResult(result.ok);
+    if (!result.ok) setErrors(result.errors.map((e) => e.message));
   }
 
   return (

@@ -40,7 +40,7 @@ function loadStripeJs() {
   return loading;
 }
 
-export function StripePaymentForm({ publishableKey, orderId, price, onPaid }: { publishableKey: string; orderId: string; price: number; onPaid: () => void }) {
+export function StripePaymentForm({ publishableKey, orderId, price, onResult }: { publishableKey: string; orderId: string; price: number; onResult: (paid: boolean) => void }) {
   const mountRef = useRef<HTMLDivElement>(null);
   const stripe = useRef<{ js: StripeJs; card: StripeCard } | null>(null);
   const [ready, setReady] = useState(false);
@@ -71,7 +71,8 @@ export function StripePaymentForm({ publishableKey, orderId, price, onPaid }: { 
     const { token, error } = await stripe.current.js.createToken(stripe.current.card);
     const result = token ? await payOrder(orderId, token.id) : null;
     setBusy(false);
-    if (result?.ok) return onPaid();
+    if (result) onResult(result.ok);
+    if (result?.ok) return;
     setErrors([error?.message ?? result?.errors.map((e) => e.message).join(" ") ?? "The payment did not go through."]);
   }
 

@@ -23,7 +23,7 @@ export function useOrderPolling(orderId: string, active: boolean, kick: number, 
     async function poll() {
       const result = await api<Order>("GET", `/api/orders/${encodeURIComponent(orderId)}`);
       if (stopped) return;
-      if (result.ok) {
+      if (result.ok && result.data?.ticket) {
         misses = 0;
         onOrder(result.data);
       } else if (result.status === 401) {

@@ -31,20 +31,26 @@ function errorsFrom(res: Response, body: unknown): ApiErrorItem[] {
     const wait = Number.isFinite(seconds) && seconds > 0 ? `in ${seconds} seconds` : "in a minute";
     return [{ message: `Too many attempts. Please try again ${wait}.` }];
   }
-  // A 5xx body may carry internals; the person only needs to know it was not their fault.
-  if (res.status >= 500) {
-    return [{ message: "Something went wrong on our side. Please try again in a moment." }];
+  const items = apiErrors(body);
+  // A 503 from a service is written for people ("try again"); any other 5xx body may carry
+  // internals, and the person only needs to know it was not their fault.
+  if (res.status === 503 && items.length > 0) return items;
+  if (res.status === 502 || res.status === 503 || res.status === 504) {
+    return [{ message: "TicketForge is busy or restarting. Please try again in a moment." }];
   }
-  const errors = (body as { errors?: unknown } | null)?.errors;
-  if (Array.isArray(errors)) {
-    const items = errors
-      .filter((e): e is ApiErrorItem => typeof e?.message === "string")
-      .map((e) => (typeof e.field === "string" ? { message: e.message, field: e.field } : { message: e.message }));
-    if (items.length > 0) return items;
-  }
+  if (res.status >= 500) return [{ message: "Something went wrong on our side. Please try again in a moment." }];
+  if (items.length > 0) return items;
   if (res.status === 401) return [{ message: "Please sign in to continue." }];
   if (res.status === 404) return [{ message: "We could not find that." }];
   return [{ message: "That did not work. Please check and try again." }];
+}
+
+function apiErrors(body: unknown): ApiErrorItem[] {
+  const errors = (body as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors)) return [];
+  return errors
+    .filter((e): e is ApiErrorItem => typeof e?.message === "string")
+    .map((e) => (typeof e.field === "string" ? { message: e.message, field: e.field } : { message: e.message }));
 }
 
 /** Splits API errors into per-field messages and form-level messages. */

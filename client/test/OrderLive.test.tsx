@@ -31,6 +31,7 @@ describe("OrderLive", () => {
     const { calls } = installFakeFetch(
       { status: 200, body: order() },
       { status: 400, body: { errors: [{ message: "Your card was declined." }] } },
+      { status: 200, body: order() }, // read right after a refused payment
       { status: 201, body: { id: "p1", orderId: "o1" } },
       { status: 200, body: order({ status: "complete", version: 1 }) },
     );
@@ -64,6 +65,25 @@ describe("OrderLive", () => {
     expect(status()).toBe("Expired");
     expect(screen.getByText("Reservation expired")).toBeTruthy();
     expect(screen.queryByRole("button", { name: /Pay/ })).toBeNull();
+  });
+
+  it("keeps watching after a payment that raced the expiry until the refund shows", async () => {
+    const cancelled = order({ status: "cancelled", version: 1 });
+    installFakeFetch(
+      { status: 400, body: { errors: [{ message: "Order was cancelled; the payment will be refunded" }] } },
+      { status: 200, body: cancelled },
+      { status: 200, body: cancelled },
+      { status: 200, body: { ...cancelled, refund: { amount: 20.5, refundedAt: new Date(NOW).toISOString() } } },
+    );
+    render(<OrderLive initialOrder={order()} serverNow={NOW} stripeKey={null} />);
+    fireEvent.click(screen.getByRole("button", { name: "Pay $20.50" }));
+    await flush();
+    expect(status()).toBe("Expired");
+    expect(screen.getByText(/checking for the refund/)).toBeTruthy();
+    await flush();
+    await flush();
+    expect(screen.getByTestId("refund-note").textContent).toMatch(/refunded/);
+    expect(screen.queryByText(/checking for the refund/)).toBeNull();
   });
 
   it("shows the refund note for a payment that arrived too late", () => {

@@ -53,7 +53,7 @@ async function buy(page: Page) {
 
 beforeAll(async () => {
   resetScreenshots();
-  [stack, browser] = await Promise.all([startStack({ expirationWindowSeconds: WINDOW_SECONDS }), launchChromium()]);
+  [stack, browser] = await Promise.all([startStack({ expirationWindowSeconds: WINDOW_SECONDS, client: true }), launchChromium()]);
   base = stack.baseUrl;
   seller = await newPage();
   buyer = await newPage();

@@ -61,6 +61,13 @@ describe("toApiResult", () => {
     if (!result.ok) expect(result.errors).toEqual([{ message: "Something went wrong on our side. Please try again in a moment." }]);
   });
 
+  it("shows a 503's own advice, and a plain sentence for a gateway error", async () => {
+    const busy = await toApiResult(response(503, JSON.stringify({ errors: [{ message: "The payment could not be processed right now; please try again" }] })));
+    if (!busy.ok) expect(busy.errors[0].message).toBe("The payment could not be processed right now; please try again");
+    const gateway = await toApiResult(response(502, "Bad Gateway"));
+    if (!gateway.ok) expect(gateway.errors[0].message).toBe("TicketForge is busy or restarting. Please try again in a moment.");
+  });
+
   it("reads a 204 and plain-text bodies without failing", async () => {
     expect((await toApiResult(response(204, ""))).ok).toBe(true);
     const notJson = await toApiResult(response(404, "<html>Not found</html>"));

@@ -199,4 +199,11 @@ export async function runService<S extends Settings>(def: ServiceDefinition<S>):
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
+  if (process.env.TICKETFORGE_SUPERVISED === "1") {
+    // started by the local launcher with a pipe on stdin: when the launcher dies, even by
+    // SIGKILL, the pipe closes and the service shuts down instead of living on as an orphan
+    process.stdin.on("end", () => shutdown("launcher gone"));
+    process.stdin.on("error", () => shutdown("launcher gone"));
+    process.stdin.resume();
+  }
 }

@@ -18,7 +18,9 @@ export async function serviceDatabaseUrl(service: string, env: NodeJS.ProcessEnv
 
 async function createDatabaseIfMissing(serverUrl: string, name: string): Promise<void> {
   const { Client } = await import("pg");
-  const client = new Client({ connectionString: serverUrl });
+  const admin = new URL(serverUrl);
+  admin.pathname = "/postgres"; // the named database may not exist yet
+  const client = new Client({ connectionString: admin.toString() });
   try {
     await client.connect();
     const exists = await client.query("select 1 from pg_database where datname = $1", [name]);

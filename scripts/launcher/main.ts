@@ -1,33 +1,13 @@
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { DatabaseLockedError, lockDir } from "@ticketforge/common";
 import { resolveNats } from "./nats";
 import { root } from "./processes";
-import { defaultPorts, isPortFree, services, startStack, type Ports } from "./stack";
+import { isPortFree, services, startStack, type Ports } from "./stack";
+import { jwtKeyFor, portsFrom } from "./settings";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const say = (line: string) => out(process.stdout.isTTY ? `\x1b[1m▸ ${line}\x1b[0m` : `> ${line}`);
-
-/** JWT_KEY from the environment, or one generated on the first run and kept under .data/. */
-export function jwtKeyFor(dataDir: string, env: NodeJS.ProcessEnv): string {
-  if (env.JWT_KEY) return env.JWT_KEY;
-  const file = path.join(dataDir, "jwt-key");
-  if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(32).toString("hex"), { mode: 0o600 });
-  return fs.readFileSync(file, "utf8").trim();
-}
-
-export function portsFrom(env: NodeJS.ProcessEnv): Ports {
-  const ports = { ...defaultPorts };
-  for (const key of Object.keys(ports) as Array<keyof Ports>) {
-    const raw = env[`${key.toUpperCase()}_PORT`];
-    if (raw === undefined || raw === "") continue;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${key.toUpperCase()}_PORT must be a port number (got "${raw}")`);
-    ports[key] = n;
-  }
-  return ports;
-}
 
 async function main() {
   const started = Date.now();

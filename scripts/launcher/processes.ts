@@ -45,8 +45,9 @@ export class Supervised {
   start(): void {
     const child = spawn(this.spec.command, this.spec.args, {
       cwd: root,
-      env: this.spec.env,
-      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...this.spec.env, TICKETFORGE_SUPERVISED: "1" },
+      // stdin stays open as a lifeline: it closes when this process dies (see runService)
+      stdio: ["pipe", "pipe", "pipe"],
     });
     this.child = child;
     this.startedAt = Date.now();

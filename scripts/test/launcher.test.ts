@@ -1,0 +1,95 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { freePort, startNatsServer, type NatsServer } from "@ticketforge/nats";
+import { resolveNats } from "../launcher/nats";
+import { serviceDatabaseUrl } from "../launcher/databases";
+import { jwtKeyFor, portsFrom } from "../launcher/settings";
+import { loadRoutes, routeFor } from "../launcher/gateway";
+
+describe("where npm start finds NATS", () => {
+  let nats: NatsServer;
+  let dataDir: string;
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-launch-"));
+  });
+  afterAll(async () => {
+    await nats?.destroy();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test("When NATS_URL is set, then it is used as given", async () => {
+    expect(await resolveNats({ natsUrl: "nats://example:4222", dataDir })).toEqual({ kind: "given", url: "nats://example:4222" });
+  });
+
+  test("When a JetStream server already listens on the port, then it is used", async () => {
+    expect(await resolveNats({ dataDir, port: nats.port })).toEqual({ kind: "found", url: nats.url });
+  });
+
+  test("When none listens and nats-server is installed, then it is started with its store under the data dir", async () => {
+    const port = await freePort();
+    const decision = await resolveNats({ dataDir, port });
+    expect(decision.kind).toBe("started");
+    if (decision.kind !== "started") return;
+    expect(fs.existsSync(path.join(dataDir, "nats", "jetstream"))).toBe(true);
+    expect(await resolveNats({ dataDir, port })).toEqual({ kind: "found", url: decision.url });
+    await decision.stop();
+  });
+
+  test("When none listens and nats-server is not installed, then a message says how to get it", async () => {
+    const decision = await resolveNats({ dataDir, port: await freePort(), binary: null });
+    expect(decision.kind).toBe("missing");
+    if (decision.kind === "missing") expect(decision.message).toMatch(/apt-get install nats-server[\s\S]*brew install nats-server[\s\S]*docker/);
+  });
+});
+
+describe("which database a service gets", () => {
+  test("When nothing is set, then it is embedded (PGlite)", async () => {
+    expect(await serviceDatabaseUrl("orders", {})).toBeUndefined();
+  });
+
+  test("When <SERVICE>_DATABASE_URL is set, then it wins over DATABASE_URL", async () => {
+    expect(await serviceDatabaseUrl("orders", { ORDERS_DATABASE_URL: "postgres://h/o", DATABASE_URL: "postgres://h/x" })).toBe("postgres://h/o");
+  });
+
+  const pg = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  test("When DATABASE_URL names a server, then each service gets its own database on it, created once", async () => {
+    const { Client } = await import("pg");
+    const base = new URL(pg);
+    base.pathname = `/tf_launch_${Date.now()}`;
+    const url = await serviceDatabaseUrl("tickets", { DATABASE_URL: base.toString() });
+    expect(new URL(url!).pathname).toBe(`${base.pathname}_tickets`);
+    expect(await serviceDatabaseUrl("tickets", { DATABASE_URL: base.toString() })).toBe(url);
+    const admin = new Client({ connectionString: pg });
+    await admin.connect();
+    await admin.query(`drop database ${base.pathname.slice(1)}_tickets`);
+    await admin.end();
+  });
+});
+
+describe("launcher settings", () => {
+  test("When JWT_KEY is unset, then one is generated once and kept", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-key-"));
+    const key = jwtKeyFor(dir, {});
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(jwtKeyFor(dir, {})).toBe(key);
+    expect(jwtKeyFor(dir, { JWT_KEY: "given-key-0123456789" })).toBe("given-key-0123456789");
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  test("When ports are set in the environment, then they are used, and a bad one is named", () => {
+    expect(portsFrom({ GATEWAY_PORT: "8080", ORDERS_PORT: "9003" })).toMatchObject({ gateway: 8080, orders: 9003, auth: 3001 });
+    expect(() => portsFrom({ AUTH_PORT: "http" })).toThrow(/AUTH_PORT must be a port number/);
+  });
+
+  test("When a path is routed, then the longest prefix on a segment boundary wins, like the Ingress", () => {
+    const routes = loadRoutes();
+    expect(routeFor(routes, "/api/users/signin")?.service).toBe("auth");
+    expect(routeFor(routes, "/api/tickets")?.service).toBe("tickets");
+    expect(routeFor(routes, "/api/ticketsX")?.service).toBe("client");
+    expect(routeFor(routes, "/api/orders/1")?.service).toBe("orders");
+    expect(routeFor(routes, "/api/payments")?.service).toBe("payments");
+    expect(routeFor(routes, "/tickets/new")?.service).toBe("client");
+  });
+});

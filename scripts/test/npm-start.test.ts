@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { freePort, startNatsServer, type NatsServer } from "@ticketforge/nats";
+
+const repo = path.join(__dirname, "..", "..");
+const copied = ["package.json", "package-lock.json", "common", "nats", "auth", "tickets", "orders", "payments", "expiration", "client", "infra", "scripts"];
+
+/** A copy of the project as a user would have it (node_modules linked, no .data). */
+function copyProject(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-start-"));
+  for (const entry of copied) {
+    fs.cpSync(path.join(repo, entry), path.join(dir, entry), {
+      preserveTimestamps: true,
+      recursive: true,
+      filter: (src) => !/node_modules|\.next|\.data|artifacts/.test(path.relative(repo, src)),
+    });
+  }
+  fs.symlinkSync(path.join(repo, "node_modules"), path.join(dir, "node_modules"));
+  return dir;
+}
+
+let nats: NatsServer;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+const running: ChildProcess[] = [];
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  dir = copyProject();
+  env = { ...process.env, NATS_URL: nats.url, START_CLIENT: "false", LOG_LEVEL: "warn", NODE_ENV: "development" };
+  delete env.DATABASE_URL;
+  delete env.JWT_KEY;
+  for (const name of ["GATEWAY", "AUTH", "TICKETS", "ORDERS", "PAYMENTS", "EXPIRATION", "CLIENT"]) env[`${name}_PORT`] = String(await freePort());
+});
+afterAll(async () => {
+  for (const c of running) {
+    try {
+      process.kill(-c.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await nats?.destroy();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function npmStart(): { child: ChildProcess; output: () => string; ready: Promise<void>; exited: Promise<number | null> } {
+  // its own process group, so a test can press Ctrl-C on the whole group as a terminal does
+  const child = spawn("npm", ["start"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  running.push(child);
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (output.includes("TicketForge is ready")) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 100);
+    void exited.then(() => {
+      clearInterval(timer);
+      reject(new Error(`npm start exited:\n${output}`));
+    });
+  });
+  ready.catch(() => undefined); // a start that is meant to be refused never gets ready
+  return { child, output: () => output, ready, exited };
+}
+
+/** Resolves when no process of the group is left (the launcher, services, nats-server). */
+async function groupGone(pgid: number) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`processes of group ${pgid} still running`);
+}
+
+const gateway = () => `http://127.0.0.1:${env.GATEWAY_PORT}`;
+
+describe("npm start", () => {
+  test("When started on a fresh copy, then it serves the API through the gateway, refuses a second start, and keeps the data across a restart", async () => {
+    const first = npmStart();
+    await first.ready;
+    expect(first.output()).toContain(`Open  http://localhost:${env.GATEWAY_PORT}`);
+
+    const signup = await fetch(`${gateway()}/api/users/signup`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "seller@example.com", password: "password123" }),
+    });
+    expect(signup.status).toBe(201);
+    const cookie = signup.headers.get("set-cookie")!.split(";")[0];
+    const created = await fetch(`${gateway()}/api/tickets`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie },
+      body: JSON.stringify({ title: "Smoke test concert", price: 42.5 }),
+    });
+    expect(created.status).toBe(201);
+    const ticket = (await created.json()) as { id: string };
+    const home = await fetch(gateway());
+    expect(await home.text()).toContain("The API is up");
+
+    const second = npmStart();
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toMatch(/already running on this data directory/);
+
+    const stopAt = Date.now();
+    process.kill(-first.child.pid!, "SIGINT"); // Ctrl-C
+    await first.exited;
+    await groupGone(first.child.pid!);
+    expect(Date.now() - stopAt).toBeLessThan(10_000);
+    expect(first.output()).toContain("stopped");
+
+    const again = npmStart();
+    await again.ready;
+    const found = await fetch(`${gateway()}/api/tickets/${ticket.id}`);
+    expect(found.status).toBe(200);
+    expect(await found.json()).toMatchObject({ title: "Smoke test concert", price: 42.5 });
+    process.kill(-again.child.pid!, "SIGTERM");
+    await again.exited;
+    await groupGone(again.child.pid!);
+  }, 240_000);
+});
