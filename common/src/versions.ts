@@ -21,7 +21,11 @@ export async function applyNextVersion(tx: Tx, entity: string, id: string, versi
   const current = row.rows[0]?.version;
   checkNextVersion(current, version, `${entity} ${id}`);
   if (current === undefined) {
-    await sql`insert into entity_versions (entity, id, version) values (${entity}, ${id}, ${version})`.execute(tx);
+    // two handlers of the same first version can race here: the loser waits for the winner's
+    // commit, inserts nothing, and its event is a duplicate
+    const inserted = await sql`insert into entity_versions (entity, id, version) values (${entity}, ${id}, ${version})
+      on conflict do nothing returning version`.execute(tx);
+    if (inserted.rows.length === 0) throw new AlreadyApplied(`${entity} ${id} version ${version} applied concurrently`);
   } else {
     await sql`update entity_versions set version = ${version} where entity = ${entity} and id = ${id}`.execute(tx);
   }

@@ -1,0 +1,33 @@
+/**
+ * Operators' view of the dead-letter stream:
+ *   npm run dead-letters                  list every parked event with its error and deliveries
+ *   npm run dead-letters -- list orders   only the orders service's
+ *   npm run dead-letters -- replay orders publish them again (after the cause is fixed)
+ * NATS_URL selects the server (default nats://127.0.0.1:4222).
+ */
+import { Bus, createLogger, listDeadLetters, replayDeadLetters } from "@ticketforge/common";
+
+async function main() {
+  const [command = "list", service] = process.argv.slice(2);
+  const log = createLogger("dead-letters", "warn");
+  const bus = await Bus.connect({ url: process.env.NATS_URL ?? "nats://127.0.0.1:4222", name: "dead-letters", log });
+  try {
+    if (command === "list") {
+      const letters = await listDeadLetters(bus, service);
+      for (const l of letters) {
+        console.log(`#${l.seq} ${l.service} ${l.subject} after ${l.deliveries} deliveries: ${l.error.slice(0, 300)}`);
+        console.log(`    ${l.body.slice(0, 300)}`);
+      }
+      console.log(`${letters.length} dead letter(s)${service ? ` for ${service}` : ""}`);
+    } else if (command === "replay") {
+      console.log(`replayed ${await replayDeadLetters(bus, service)} dead letter(s)`);
+    } else {
+      console.error("usage: npm run dead-letters -- [list|replay] [service]");
+      process.exitCode = 2;
+    }
+  } finally {
+    await bus.drain();
+  }
+}
+
+void main();
