@@ -41,6 +41,7 @@ export interface ServiceDefinition<S extends Settings = Settings> {
 }
 
 export interface RunningService<C extends BaseConfig = BaseConfig> {
+  name: string;
   ctx: ServiceContext<C>;
   app: Express;
   server: http.Server;
@@ -149,7 +150,7 @@ export async function startService<S extends Settings>(
         if (ownsDatabase) await database.close();
         log.info("stopped");
       })());
-    return { ctx, app, server, url, database, stop };
+    return { name: def.name, ctx, app, server, url, database, stop };
   } catch (err) {
     for (const c of cleanup.reverse()) await c().catch(() => undefined);
     if (ownsDatabase) await database.close().catch(() => undefined);

@@ -1,6 +1,7 @@
 import type { ConsumerMessages } from "nats";
 import pino from "pino";
 import { Bus, openReader, streams } from "@ticketforge/common";
+import { eventually } from "@ticketforge/common/testing";
 
 export interface RecordedEvent {
   subject: string;
@@ -61,24 +62,4 @@ export class EventRecorder {
   }
 }
 
-/** Polls `check` until it returns a truthy value (or its assertion stops throwing). */
-export async function eventually<T>(
-  check: () => Promise<T> | T,
-  timeoutMs = 10_000,
-  intervalMs = 50,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      throw lastError instanceof Error ? lastError : new Error(`condition not met within ${timeoutMs} ms`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+export { eventually };

@@ -1,8 +1,16 @@
 import { randomUUID } from "node:crypto";
 import request from "supertest";
-import { durableName, streamOf, type EventData, type Subject } from "@ticketforge/common";
-import { signInCookie, testJwtKey, type TestService } from "@ticketforge/common/testing";
-import { eventually, type EventRecorder } from "@ticketforge/nats";
+import type { EventData, Subject } from "@ticketforge/common";
+import {
+  deliveriesSoFar,
+  publishAs,
+  signInCookie,
+  testJwtKey,
+  waitAcked,
+  waitRedelivered,
+  type TestService,
+} from "@ticketforge/common/testing";
+import type { EventRecorder } from "@ticketforge/nats";
 import { SandboxProvider, type ChargeRequest, type PaymentProvider, type RefundRequest } from "../src/providers";
 
 /** A signed-in buyer: their id and the cookie that makes requests as them. */
@@ -60,16 +68,13 @@ export class RecordingProvider implements PaymentProvider {
  * header Nats-Msg-Id = id. A `msgId` other than the id simulates a redelivery JetStream cannot
  * de-duplicate (e.g. a replay), which the inbox must catch.
  */
-export async function publish<S extends Subject>(
+export function publish<S extends Subject>(
   service: TestService,
   subject: S,
   data: EventData<S>,
   options: { id?: string; msgId?: string } = {},
-): Promise<{ id: string; seq: number }> {
-  const id = options.id ?? randomUUID();
-  const envelope = { id, type: subject, occurredAt: new Date().toISOString(), data };
-  const ack = await service.ctx.bus.publish(subject, new TextEncoder().encode(JSON.stringify(envelope)), options.msgId ?? id);
-  return { id, seq: ack.seq };
+) {
+  return publishAs(service.ctx.bus, subject, data, options);
 }
 
 /** The events the orders service publishes about one order of `buyerId` at `priceCents`. */
@@ -90,30 +95,7 @@ export function anOrder(buyerId: string, priceCents = 2050, id: string = randomU
   };
 }
 
-async function consumerInfo(service: TestService, subject: Subject) {
-  return service.ctx.bus.jsm.consumers.info(streamOf(subject), durableName("payments", subject));
-}
-
-/** Where the payments consumer of a subject stands now (to tell redeliveries later). */
-export async function deliveriesSoFar(service: TestService, subject: Subject): Promise<number> {
-  return (await consumerInfo(service, subject)).delivered.consumer_seq;
-}
-
-/** Waits until the payments service acknowledged the message (handled, or found to have no effect). */
-export async function waitAcked(service: TestService, subject: Subject, seq: number) {
-  await eventually(async () => (await consumerInfo(service, subject)).ack_floor.stream_seq >= seq);
-}
-
-/**
- * Waits until the message was refused and delivered again: it came early. `since` is
- * deliveriesSoFar() taken before publishing it.
- */
-export async function waitRedelivered(service: TestService, subject: Subject, seq: number, since: number) {
-  await eventually(async () => {
-    const info = await consumerInfo(service, subject);
-    return info.delivered.consumer_seq >= since + 2 && info.ack_floor.stream_seq < seq;
-  });
-}
+export { deliveriesSoFar, waitAcked, waitRedelivered };
 
 /** An order of `buyer` that the payments service knows (order.created applied). */
 export async function givenOrder(service: TestService, buyer = aUser(), priceCents = 2050) {

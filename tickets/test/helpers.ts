@@ -1,8 +1,15 @@
 import { randomUUID } from "node:crypto";
 import request from "supertest";
-import { durableName, streamOf, type EventData, type Subject } from "@ticketforge/common";
-import { signInCookie, testJwtKey, type TestService } from "@ticketforge/common/testing";
-import { eventually } from "@ticketforge/nats";
+import type { EventData, Subject } from "@ticketforge/common";
+import {
+  deliveriesSoFar,
+  publishAs,
+  signInCookie,
+  testJwtKey,
+  waitAcked,
+  waitRedelivered,
+  type TestService,
+} from "@ticketforge/common/testing";
 
 /** A signed-in user of the tickets API. */
 export function aUser() {
@@ -24,16 +31,13 @@ export async function getTicket(service: TestService, id: string) {
  * header Nats-Msg-Id = id. `msgId` differs from the envelope id only to simulate a redelivery
  * JetStream cannot de-duplicate (e.g. a replay), which the inbox must catch.
  */
-export async function publish<S extends Subject>(
+export function publish<S extends Subject>(
   service: TestService,
   subject: S,
   data: EventData<S>,
   options: { id?: string; msgId?: string } = {},
-): Promise<{ id: string; seq: number }> {
-  const id = options.id ?? randomUUID();
-  const envelope = { id, type: subject, occurredAt: new Date().toISOString(), data };
-  const ack = await service.ctx.bus.publish(subject, new TextEncoder().encode(JSON.stringify(envelope)), options.msgId ?? id);
-  return { id, seq: ack.seq };
+) {
+  return publishAs(service.ctx.bus, subject, data, options);
 }
 
 /** The order events of one order, as the orders service publishes them. */
@@ -53,27 +57,4 @@ export function anOrder(ticketId: string, id: string = randomUUID()) {
   };
 }
 
-async function consumerInfo(service: TestService, subject: Subject) {
-  return service.ctx.bus.jsm.consumers.info(streamOf(subject), durableName("tickets", subject));
-}
-
-/** Where the tickets consumer of a subject stands now (to tell redeliveries later). */
-export async function deliveriesSoFar(service: TestService, subject: Subject): Promise<number> {
-  return (await consumerInfo(service, subject)).delivered.consumer_seq;
-}
-
-/** Waits until the tickets service acknowledged the message (handled, or a duplicate with no effect). */
-export async function waitAcked(service: TestService, subject: Subject, seq: number) {
-  await eventually(async () => (await consumerInfo(service, subject)).ack_floor.stream_seq >= seq);
-}
-
-/**
- * Waits until the message was refused and delivered again: it came early or waits for another
- * event. `since` is deliveriesSoFar() taken before publishing it.
- */
-export async function waitRedelivered(service: TestService, subject: Subject, seq: number, since: number) {
-  await eventually(async () => {
-    const info = await consumerInfo(service, subject);
-    return info.delivered.consumer_seq >= since + 2 && info.ack_floor.stream_seq < seq;
-  });
-}
+export { deliveriesSoFar, waitAcked, waitRedelivered };

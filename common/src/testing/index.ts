@@ -64,3 +64,4 @@ export const silentLogger = () => pino({ level: process.env.TEST_LOG_LEVEL ?? "s
 export { signInCookie } from "./session";
 
 export { startTestService, type TestService } from "./service";
+export * from "./events";
