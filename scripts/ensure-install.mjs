@@ -23,6 +23,11 @@ export function installIsCurrent() {
 
 export function ensureInstall() {
   if (installIsCurrent()) return;
+  if (fs.lstatSync(path.join(root, "node_modules"), { throwIfNoEntry: false })?.isSymbolicLink()) {
+    // a linked node_modules belongs to another checkout: reinstalling here would wipe it
+    process.stderr.write("node_modules is a link to another checkout and does not match package-lock.json: run npm ci there.\n");
+    process.exit(1);
+  }
   const command = fs.existsSync(lockFile) ? "ci" : "install";
   process.stdout.write(`Installing dependencies (npm ${command}, about a minute the first time)…\n`);
   const r = spawnSync("npm", [command, "--no-audit", "--no-fund", "--loglevel=http"], { cwd: root, stdio: "inherit" });

@@ -83,7 +83,7 @@ export class OutboxRelay {
   /** Publishes one batch of pending rows; returns how many were published. */
   async flushOnce(): Promise<number> {
     const { db, publish } = this.options;
-    const claimMs = this.options.claimMs ?? 15_000;
+    const claimMs = this.options.claimMs ?? 10_000; // above a batch's publish time (5 s timeout each, in parallel)
     const batch = this.options.batchSize ?? 200;
     const claimed = await sql<{ id: string; subject: string; payload: unknown }>`
       update outbox set claimed_until = now() + ${`${claimMs} milliseconds`}::interval

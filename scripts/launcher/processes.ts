@@ -104,7 +104,7 @@ export class Supervised {
   async kill(): Promise<void> {
     this.stopping = true;
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise((r) => child.once("exit", r));
     child.kill("SIGKILL");
     await gone;

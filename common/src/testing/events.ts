@@ -16,6 +16,7 @@ export async function eventually<T>(
     try {
       const v = await check();
       if (v) return v as NonNullable<T>;
+      lastError = undefined; // a stale error must not explain a later falsy result
     } catch (err) {
       lastError = err;
     }
