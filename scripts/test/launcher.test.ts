@@ -93,3 +93,24 @@ describe("launcher settings", () => {
     expect(routeFor(routes, "/tickets/new")?.service).toBe("client");
   });
 });
+
+describe("a crashing service", () => {
+  test("When a process keeps crashing, then each crash is reported and it is restarted with growing back-off", async () => {
+    const { Supervised } = await import("../launcher/processes");
+    const lines: string[] = [];
+    const crashing = new Supervised(
+      { name: "flaky", command: process.execPath, args: ["-e", "console.log('up'); process.exit(3)"], env: process.env },
+      (line) => lines.push(line),
+      0,
+      false,
+    );
+    crashing.start();
+    const { eventually } = await import("@ticketforge/nats");
+    await eventually(() => lines.filter((l) => l.includes("restarting")).length >= 3, 15_000);
+    await crashing.stop();
+    const delays = lines.filter((l) => l.includes("restarting")).map((l) => Number(/in (\d+) ms/.exec(l)![1]));
+    expect(lines[0]).toBe("flaky     | up");
+    expect(lines.some((l) => l.includes("exited (3)"))).toBe(true);
+    expect(delays.slice(0, 3)).toEqual([500, 1000, 2000]);
+  });
+});
