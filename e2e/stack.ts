@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort, startNatsServer, type NatsServer } from "@ticketforge/nats";
+import { freePorts, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { startStack as startProcesses, type Ports, type Stack as Processes } from "../scripts/launcher/stack";
 
 export interface TestStack {
@@ -25,15 +25,8 @@ export async function startStack(
 ): Promise<TestStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-stack-"));
   const nats = await startNatsServer();
-  const ports: Ports = {
-    gateway: await freePort(),
-    auth: await freePort(),
-    tickets: await freePort(),
-    orders: await freePort(),
-    payments: await freePort(),
-    expiration: await freePort(),
-    client: await freePort(),
-  };
+  const [gateway, auth, tickets, orders, payments, expiration, client] = await freePorts(7);
+  const ports: Ports = { gateway, auth, tickets, orders, payments, expiration, client };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: "test",

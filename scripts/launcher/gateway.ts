@@ -38,6 +38,11 @@ const fallbackPage = (routes: Route[]) => `<!doctype html><html lang="en"><head>
  */
 export function createGateway(options: { routes: Route[]; targets: Record<string, string | undefined> }): http.Server {
   const server = http.createServer((req, res) => {
+    if (req.headers["x-ticketforge-gateway"]) {
+      // a target that is this gateway (a port taken by the wrong process) would loop forever
+      res.writeHead(508, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: "Request loop through the gateway" }] }));
+      return;
+    }
     const url = new URL(req.url ?? "/", "http://gateway");
     const route = routeFor(options.routes, url.pathname);
     const target = route && options.targets[route.service];
@@ -59,6 +64,7 @@ export function createGateway(options: { routes: Route[]; targets: Record<string
           "x-forwarded-for": forwardedFor,
           "x-forwarded-proto": "http",
           "x-forwarded-host": req.headers.host ?? "",
+          "x-ticketforge-gateway": "1",
         },
       },
       (up) => {

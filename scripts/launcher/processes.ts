@@ -77,6 +77,12 @@ export class Supervised {
     if (!this.spec.readyUrl) return true;
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && !this.stopping) {
+      // a process that died (e.g. its port was taken) is not ready, whatever answers on its port
+      const alive = this.child && this.child.exitCode === null && this.child.signalCode === null;
+      if (!alive) {
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
       try {
         const res = await fetch(this.spec.readyUrl, { signal: AbortSignal.timeout(1_000) });
         if (res.ok) return true;

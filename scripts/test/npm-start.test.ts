@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort, startNatsServer, type NatsServer } from "@ticketforge/nats";
+import { freePorts, startNatsServer, type NatsServer } from "@ticketforge/nats";
 
 const repo = path.join(__dirname, "..", "..");
 const copied = ["package.json", "package-lock.json", "common", "nats", "auth", "tickets", "orders", "payments", "expiration", "client", "infra", "scripts"];
@@ -32,7 +32,9 @@ beforeAll(async () => {
   env = { ...process.env, NATS_URL: nats.url, START_CLIENT: "false", LOG_LEVEL: "warn", NODE_ENV: "development" };
   delete env.DATABASE_URL;
   delete env.JWT_KEY;
-  for (const name of ["GATEWAY", "AUTH", "TICKETS", "ORDERS", "PAYMENTS", "EXPIRATION", "CLIENT"]) env[`${name}_PORT`] = String(await freePort());
+  const names = ["GATEWAY", "AUTH", "TICKETS", "ORDERS", "PAYMENTS", "EXPIRATION", "CLIENT"];
+  const ports = await freePorts(names.length);
+  names.forEach((name, i) => (env[`${name}_PORT`] = String(ports[i])));
 });
 afterAll(async () => {
   for (const c of running) {
