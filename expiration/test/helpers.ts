@@ -8,7 +8,7 @@ import {
   type EventData,
   type Subject,
 } from "@ticketforge/common";
-import { silentLogger } from "@ticketforge/common/testing";
+import { publishAs, silentLogger } from "@ticketforge/common/testing";
 import { eventually, type EventRecorder } from "@ticketforge/nats";
 
 /** A connection that plays the orders service in tests. */
@@ -27,10 +27,7 @@ export async function publish<S extends Subject>(
   data: EventData<S>,
   options: { id?: string; msgId?: string } = {},
 ): Promise<string> {
-  const id = options.id ?? randomUUID();
-  const envelope = { id, type: subject, occurredAt: new Date().toISOString(), data };
-  await bus.publish(subject, new TextEncoder().encode(JSON.stringify(envelope)), options.msgId ?? id);
-  return id;
+  return (await publishAs(bus, subject, data, options)).id;
 }
 
 export type OrderCreated = EventData<"order.created">;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import request from "supertest";
 import { durableName, streamOf, type EventData, type Subject } from "@ticketforge/common";
-import { signInCookie, testJwtKey, type TestService } from "@ticketforge/common/testing";
+import { publishAs, signInCookie, testJwtKey, type TestService } from "@ticketforge/common/testing";
 import { eventually, type EventRecorder } from "@ticketforge/nats";
 
 /** A signed-in user: their id and the cookie that makes requests as them. */
@@ -12,9 +12,9 @@ export const aUser = () => signInCookie(testJwtKey);
  * Returns the stream sequence, to wait until this service has acked it.
  */
 export async function publish<S extends Subject>(service: TestService, subject: S, data: EventData<S>, id = randomUUID()) {
-  const envelope = { id, type: subject, occurredAt: new Date().toISOString(), data };
-  const ack = await service.ctx.bus.publish(subject, new TextEncoder().encode(JSON.stringify(envelope)), id);
-  return { id, seq: ack.seq, occurredAt: envelope.occurredAt };
+  const occurredAt = new Date().toISOString();
+  const { seq } = await publishAs(service.ctx.bus, subject, data, { id, occurredAt });
+  return { id, seq, occurredAt };
 }
 
 async function consumerInfo(service: TestService, subject: Subject) {

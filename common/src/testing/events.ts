@@ -36,10 +36,10 @@ export async function publishAs<S extends Subject>(
   bus: Bus,
   subject: S,
   data: EventData<S>,
-  options: { id?: string; msgId?: string } = {},
+  options: { id?: string; msgId?: string; occurredAt?: string } = {},
 ): Promise<{ id: string; seq: number }> {
   const id = options.id ?? randomUUID();
-  const envelope = { id, type: subject, occurredAt: new Date().toISOString(), data };
+  const envelope = { id, type: subject, occurredAt: options.occurredAt ?? new Date().toISOString(), data };
   const ack = await bus.publish(subject, new TextEncoder().encode(JSON.stringify(envelope)), options.msgId ?? id);
   return { id, seq: ack.seq };
 }
