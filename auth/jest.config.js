@@ -1,1 +1,2 @@
-module.exports = { ...require("../jest.preset.js"), displayName: "auth", rootDir: __dirname };
+const { withDatabase } = require("../scripts/jest/with-database.js");
+module.exports = withDatabase({ ...require("../jest.preset.js"), displayName: "auth", rootDir: __dirname });

@@ -2,7 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { freePorts, startNatsServer, type NatsServer } from "@ticketforge/nats";
-import { startStack as startProcesses, type Ports, type Stack as Processes } from "../scripts/launcher/stack";
+import { serviceDatabaseUrl } from "../scripts/launcher/databases";
+import { services, startStack as startProcesses, type Ports, type Stack as Processes } from "../scripts/launcher/stack";
 
 export interface TestStack {
   /** The gateway: one origin, routed like the ingress. */
@@ -17,8 +18,8 @@ export interface TestStack {
 
 /**
  * The whole marketplace as in production, one process per service, on a throw-away nats-server,
- * embedded databases in a temp dir (or throw-away PostgreSQL databases when TEST_DATABASE_URL is
- * set) and free ports: what `npm start` runs, for end-to-end tests.
+ * throw-away databases on the test run's PostgreSQL server and free ports: what `npm start` runs,
+ * for end-to-end tests.
  */
 export async function startStack(
   options: { expirationWindowSeconds?: number; client?: boolean; env?: NodeJS.ProcessEnv } = {},
@@ -35,12 +36,12 @@ export async function startStack(
     AUTH_RATE_LIMIT_PER_MINUTE: "10000",
     ...options.env,
   };
-  delete env.DATABASE_URL;
-  if (process.env.TEST_DATABASE_URL) {
-    const server = new URL(process.env.TEST_DATABASE_URL);
-    server.pathname = `/tf_e2e_${path.basename(dataDir).replace(/[^a-zA-Z0-9]/g, "_").toLowerCase()}`;
-    env.DATABASE_URL = server.toString();
-  }
+  // each service gets a database of its own (`<name>_<service>`) on the test run's server
+  const server = new URL(process.env.TEST_DATABASE_URL ?? "postgres://unset");
+  server.pathname = `/tf_e2e_${path.basename(dataDir).replace(/[^a-zA-Z0-9]/g, "_").toLowerCase()}`;
+  env.DATABASE_URL = server.toString();
+  const databaseUrls: Record<string, string> = {};
+  for (const s of services) databaseUrls[s] = (await serviceDatabaseUrl(s, env))!;
   const lines: string[] = [];
   const out = (line: string) => {
     lines.push(line);
@@ -49,11 +50,11 @@ export async function startStack(
   let stack: Processes;
   try {
     stack = await startProcesses({
-      dataDir,
       natsUrl: nats.url,
       jwtKey: "e2e-jwt-key-0123456789abcdef0123",
       ports,
       env,
+      databaseUrls,
       client: options.client ?? false,
       out,
       readyTimeoutMs: 180_000,
@@ -71,7 +72,7 @@ export async function startStack(
     stop: async () => {
       await stack.stop();
       await nats.destroy();
-      if (env.DATABASE_URL) await dropDatabases(env.DATABASE_URL);
+      await dropDatabases(env.DATABASE_URL!);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -44,12 +44,10 @@ export function baseSettings(service: string, defaultPort: number) {
     PORT: port(defaultPort),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
-    /** PostgreSQL connection string; when unset the service uses an embedded PGlite under DATA_DIR. */
-    DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
-      .optional(),
-    DATA_DIR: z.string().min(1).default(`.data/${service}`),
+    /** This service's own PostgreSQL database (`npm start` passes one on its embedded server). */
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+    /** Most database connections one process of this service opens. */
+    DATABASE_POOL_SIZE: positiveInt(10),
     JWT_KEY: z.string().min(16, "must be at least 16 characters"),
     COOKIE_SECURE: bool(false),
     /** Which proxies to trust for X-Forwarded-For: a hop count, "loopback", a list of addresses. */

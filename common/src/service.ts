@@ -73,7 +73,7 @@ export async function startService<S extends Settings>(
   const log = overrides.log ?? createLogger(def.name, config.LOG_LEVEL);
   const database =
     overrides.database ??
-    (await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+    (await openDatabase({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }));
   const cleanup: Array<() => Promise<void>> = [];
   const ownsDatabase = !overrides.database;
   try {
@@ -81,7 +81,7 @@ export async function startService<S extends Settings>(
       { scope: "common", dir: commonMigrationsDir },
       { scope: def.name, dir: def.migrationsDir },
     ]);
-    log.info({ database: database.kind, location: database.location, applied }, "database ready");
+    log.info({ database: database.location, applied }, "database ready");
 
     const bus = await Bus.connect({ url: config.NATS_URL, name: def.name, log, streamReplicas: config.NATS_STREAM_REPLICAS });
     cleanup.push(() => bus.drain());

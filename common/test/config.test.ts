@@ -17,9 +17,12 @@ describe("configuration", () => {
   });
 
   test("When only the required variables are set, then the defaults apply", () => {
-    const config = loadConfig("orders", baseSettings("orders", 3003), { JWT_KEY: "k".repeat(32) });
-    expect(config).toMatchObject({ PORT: 3003, NATS_URL: "nats://127.0.0.1:4222", DATA_DIR: ".data/orders", COOKIE_SECURE: false, NATS_MAX_DELIVER: 5 });
-    expect(config.DATABASE_URL).toBeUndefined();
+    const config = loadConfig("orders", baseSettings("orders", 3003), { JWT_KEY: "k".repeat(32), DATABASE_URL: "postgres://db/orders" });
+    expect(config).toMatchObject({ PORT: 3003, NATS_URL: "nats://127.0.0.1:4222", DATABASE_POOL_SIZE: 10, COOKIE_SECURE: false, NATS_MAX_DELIVER: 5 });
+  });
+
+  test("When a service starts without its database, then the message names DATABASE_URL", () => {
+    expect(() => loadConfig("orders", baseSettings("orders", 3003), { JWT_KEY: "k".repeat(32) })).toThrow(/DATABASE_URL is required but not set/);
   });
 });
 

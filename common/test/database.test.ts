@@ -1,44 +1,47 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { sql } from "kysely";
-import { DatabaseLockedError, commonMigrationsDir, migrate, openDatabase, statements } from "../src";
-import { openTestDatabase } from "../src/testing";
-
-describe("embedded database lock", () => {
-  test("When a second opener takes the same PGlite directory, then it is refused with a clear message; after close it opens", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-db-"));
-    const first = await openDatabase({ dataDir: dir });
-    await expect(openDatabase({ dataDir: dir })).rejects.toThrow(DatabaseLockedError);
-    await expect(openDatabase({ dataDir: dir })).rejects.toThrow(/already open by process \d+/);
-    await sql`create table kept (n int)`.execute(first.db);
-    await sql`insert into kept values (7)`.execute(first.db);
-    await first.close();
-    const second = await openDatabase({ dataDir: dir });
-    expect((await sql<{ n: number }>`select n from kept`.execute(second.db)).rows).toEqual([{ n: 7 }]);
-    await second.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  test("When the lock was left by a process that died, then it is taken over", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-db-"));
-    fs.writeFileSync(path.join(dir, "lock"), "999999999");
-    const db = await openDatabase({ dataDir: dir });
-    expect(fs.readFileSync(path.join(dir, "lock"), "utf8")).toBe(String(process.pid));
-    await db.close();
-    expect(fs.existsSync(path.join(dir, "lock"))).toBe(false);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-});
+import { commonMigrationsDir, migrate, openDatabase, statements } from "../src";
+import { createTestDatabase, openTestDatabase } from "../src/testing";
 
 describe("migrations", () => {
   test("When migrations run twice, then each file is applied once and recorded", async () => {
-    const database = await openTestDatabase();
+    const empty = await createTestDatabase();
+    const database = await openDatabase({ url: empty.url });
     try {
       expect(await migrate(database.db, [{ scope: "common", dir: commonMigrationsDir }])).toEqual(["common/001_outbox_inbox.sql"]);
       expect(await migrate(database.db, [{ scope: "common", dir: commonMigrationsDir }])).toEqual([]);
       const rows = await sql<{ name: string }>`select name from schema_migrations`.execute(database.db);
       expect(rows.rows.map((r) => r.name)).toEqual(["common/001_outbox_inbox.sql"]);
+    } finally {
+      await database.close();
+      await empty.drop();
+    }
+  });
+
+  test("When a test file opens its database, then it is a clone of its service's migrated template, and its own", async () => {
+    const first = await openTestDatabase();
+    const second = await openTestDatabase();
+    try {
+      const names = await sql<{ name: string }>`select name from schema_migrations`.execute(first.db);
+      expect(names.rows.map((r) => r.name)).toEqual(["common/001_outbox_inbox.sql"]);
+      await sql`insert into inbox (consumer, event_id) values ('tickets', gen_random_uuid())`.execute(first.db);
+      const seen = await sql<{ n: string }>`select count(*) as n from inbox`.execute(second.db);
+      expect(Number(seen.rows[0].n)).toBe(0);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  test("When several transactions run at once, then the server runs them side by side (one backend each)", async () => {
+    const database = await openTestDatabase();
+    try {
+      const sleeping = Promise.all(Array.from({ length: 4 }, () => sql`select pg_sleep(0.5) as tf_concurrency_probe`.execute(database.db)));
+      await new Promise((r) => setTimeout(r, 250));
+      const active = await sql<{ n: string }>`
+        select count(*) as n from pg_stat_activity
+        where state = 'active' and query like '%tf_concurrency_probe%' and pid <> pg_backend_pid()`.execute(database.db);
+      await sleeping;
+      expect(Number(active.rows[0].n)).toBe(4);
     } finally {
       await database.close();
     }

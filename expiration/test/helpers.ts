@@ -90,15 +90,8 @@ export async function expectNoneFired(bus: Bus, recorder: EventRecorder, orderId
   for (const id of orderIds) expect(expirations(recorder, id)).toEqual([]);
 }
 
-/**
- * A second connection to the same database, as a second replica has: for PostgreSQL its own pool
- * (so SKIP LOCKED really decides between them), for PGlite the same in-process instance.
- */
+/** A second connection pool to the same database, as a second replica has, so SKIP LOCKED really decides between them. */
 export async function secondConnection(database: Database): Promise<{ database: Database; close(): Promise<void> }> {
-  const server = process.env.TEST_DATABASE_URL;
-  if (database.kind === "pglite" || !server) return { database, close: async () => undefined };
-  const url = new URL(server);
-  url.pathname = new URL(database.location).pathname;
-  const second = await openDatabase({ url: url.toString(), poolSize: 5 });
+  const second = await openDatabase({ url: database.url, poolSize: 5 });
   return { database: second, close: () => second.close() };
 }

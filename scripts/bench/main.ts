@@ -26,6 +26,7 @@ import { startTestService, signInCookie, silentLogger, testJwtKey } from "@ticke
 import { startNatsServer } from "@ticketforge/nats";
 import { tickets } from "../../tickets/src/service";
 import { startStack } from "../../e2e/stack";
+import { setup as startTestDatabaseServer, teardown as stopTestDatabaseServer } from "../jest/database";
 
 const log = silentLogger();
 const pct = (xs: number[], p: number) => {
@@ -69,7 +70,7 @@ async function events(natsUrl: string) {
   await rawMessages.close();
 
   // the full path
-  const database = await openDatabase({});
+  const database = await openDatabase({ url: process.env.TEST_DATABASE_URL! });
   await migrate(database.db, [{ scope: "common", dir: commonMigrationsDir }]);
   const relay = new OutboxRelay({ db: database.db, log, publish: (s, b, id) => bus.publish(s, b, id) }).start();
   const seen = new Map<number, number>();
@@ -166,6 +167,7 @@ async function memory() {
   };
   const embedded = await measure({});
   const pg = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  const own = process.env.TEST_DATABASE_URL;
   let postgres;
   try {
     process.env.TEST_DATABASE_URL = pg;
@@ -173,13 +175,14 @@ async function memory() {
   } catch (err) {
     postgres = { error: (err as Error).message.split("\n")[0] };
   } finally {
-    delete process.env.TEST_DATABASE_URL;
+    process.env.TEST_DATABASE_URL = own;
   }
   return { embedded, postgres };
 }
 
 async function main() {
   const nats = await startNatsServer();
+  await startTestDatabaseServer();
   const startedAt = new Date().toISOString();
   try {
     process.stdout.write("events…\n");
@@ -198,10 +201,10 @@ async function main() {
       "| what | ceiling (same run) | TicketForge | ratio |",
       "| --- | --- | --- | --- |",
       `| event latency p50 / p99 | raw JetStream ${ev.raw.p50Ms} / ${ev.raw.p99Ms} ms | outbox → relay → consumer + inbox ${ev.outboxInbox.p50Ms} / ${ev.outboxInbox.p99Ms} ms | ×${ev.latencyRatioP50} (p50) |`,
-      `| event throughput | ${ev.raw.perSecond}/s | ${ev.outboxInbox.perSecond}/s (one transaction per event, PGlite) | ${ev.throughputRatio} |`,
+      `| event throughput | ${ev.raw.perSecond}/s | ${ev.outboxInbox.perSecond}/s (one transaction per event) | ${ev.throughputRatio} |`,
       `| GET /api/tickets (10k tickets, 10 concurrent) | bare Express ${web.bareExpress.perSecond} req/s | ${web.listTickets.perSecond} req/s, p99 ${web.listTickets.p99Ms} ms | ${web.listRatio} |`,
       `| search ?q= (10k tickets) | | ${web.searchTickets.perSecond} req/s, p99 ${web.searchTickets.p99Ms} ms | |`,
-      `| idle memory, 5 services (RSS) | | embedded PGlite ${mem.embedded.totalMb} MB; external PostgreSQL ${"totalMb" in mem.postgres ? `${mem.postgres.totalMb} MB` : "n/a"} | |`,
+      `| idle memory, 5 services (RSS) | | embedded PostgreSQL ${mem.embedded.totalMb} MB; external PostgreSQL ${"totalMb" in mem.postgres ? `${mem.postgres.totalMb} MB` : "n/a"} | |`,
     ].join("\n");
     const readme = path.join(__dirname, "..", "..", "README.md");
     const text = fs.readFileSync(readme, "utf8");
@@ -209,6 +212,7 @@ async function main() {
     process.stdout.write(`${summary}\n`);
   } finally {
     await nats.destroy();
+    await stopTestDatabaseServer();
   }
 }
 

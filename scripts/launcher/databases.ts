@@ -1,8 +1,61 @@
+import path from "node:path";
+import { databaseUrl, ensureDatabases, startEmbeddedPostgres, type EmbeddedPostgres } from "./postgres";
+import { secretFor } from "./settings";
+
+export const defaultPostgresPort = 54320;
+
+export interface Databases {
+  /** Each service's connection string. */
+  urls: Record<string, string>;
+  /** What the start-up lines say about where the data is. */
+  describe: string[];
+  /** The embedded server, when this launcher runs one. */
+  embedded?: EmbeddedPostgres;
+}
+
 /**
- * Which database a service uses: `<SERVICE>_DATABASE_URL` if set; else, when DATABASE_URL names a
- * PostgreSQL server, a database of its own on it (`<name>_<service>`, created if missing: every
- * service has outbox and inbox tables, so they cannot share one); else none (embedded PGlite).
+ * Which database each service uses: `<SERVICE>_DATABASE_URL` if set; else, when DATABASE_URL
+ * names a PostgreSQL server, a database of its own on it (`<name>_<service>`, created if missing:
+ * every service has outbox and inbox tables, so they cannot share one); else a database of its
+ * own on the embedded PostgreSQL server under `<dataDir>/postgres`, started here.
  */
+export async function prepareDatabases(
+  services: readonly string[],
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+  log: (line: string) => void,
+): Promise<Databases> {
+  const urls: Record<string, string> = {};
+  const describe: string[] = [];
+  const embeddedFor: string[] = [];
+  for (const s of services) {
+    const url = await serviceDatabaseUrl(s, env);
+    if (url) {
+      urls[s] = url;
+      describe.push(`${s}: PostgreSQL ${new URL(url).host}${new URL(url).pathname}`);
+    } else embeddedFor.push(s);
+  }
+  if (embeddedFor.length === 0) return { urls, describe };
+
+  const port = Number(env.POSTGRES_PORT || defaultPostgresPort);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`POSTGRES_PORT must be a port number (got "${env.POSTGRES_PORT}")`);
+  const started = Date.now();
+  const embedded = await startEmbeddedPostgres({
+    dataDir: path.join(dataDir, "postgres"),
+    port,
+    password: secretFor(dataDir, "postgres-password"),
+    log,
+  });
+  await ensureDatabases(embedded.url, embeddedFor);
+  for (const s of embeddedFor) urls[s] = databaseUrl(embedded.url, s);
+  describe.push(
+    `databases: embedded PostgreSQL on 127.0.0.1:${port}, data in ${path.join(dataDir, "postgres")} ` +
+      `(${embedded.initialised ? "created" : "started"} in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
+      `one database each for ${embeddedFor.join(", ")}; set DATABASE_URL to use another server)`,
+  );
+  return { urls, describe, embedded };
+}
+
 export async function serviceDatabaseUrl(service: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const own = env[`${service.toUpperCase()}_DATABASE_URL`];
   if (own) return own;
@@ -11,23 +64,13 @@ export async function serviceDatabaseUrl(service: string, env: NodeJS.ProcessEnv
   const url = new URL(shared);
   const base = url.pathname.replace(/^\//, "") || "ticketforge";
   const name = `${base}_${service}`.replace(/[^a-zA-Z0-9_]/g, "_");
-  await createDatabaseIfMissing(shared, name);
+  const admin = new URL(shared);
+  admin.pathname = "/postgres"; // the named database may not exist yet
+  try {
+    await ensureDatabases(admin.toString(), [name]);
+  } catch (err) {
+    throw new Error(`Cannot prepare database ${name} on ${url.host}: ${(err as Error).message}`);
+  }
   url.pathname = `/${name}`;
   return url.toString();
-}
-
-async function createDatabaseIfMissing(serverUrl: string, name: string): Promise<void> {
-  const { Client } = await import("pg");
-  const admin = new URL(serverUrl);
-  admin.pathname = "/postgres"; // the named database may not exist yet
-  const client = new Client({ connectionString: admin.toString() });
-  try {
-    await client.connect();
-    const exists = await client.query("select 1 from pg_database where datname = $1", [name]);
-    if (exists.rowCount === 0) await client.query(`create database ${name}`);
-  } catch (err) {
-    throw new Error(`Cannot prepare database ${name} on ${new URL(serverUrl).host}: ${(err as Error).message}`);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { DatabaseLockedError, lockDir } from "@ticketforge/common";
+import { prepareDatabases, type Databases } from "./databases";
+import { DataDirLockedError, lockDir } from "./lock";
 import { resolveNats } from "./nats";
 import { root } from "./processes";
 import { isPortFree, services, startStack, type Ports } from "./stack";
@@ -21,8 +22,8 @@ async function main() {
   try {
     release = lockDir(dataDir);
   } catch (err) {
-    if (err instanceof DatabaseLockedError) {
-      out(`TicketForge is already running on this data directory (${dataDir}): ${err.message.split(". ")[0].replace(/^The database in \S+ is/, "it is")}.`);
+    if (err instanceof DataDirLockedError) {
+      out(`TicketForge is already running on this data directory (${dataDir}): it is in use by process ${err.pid}.`);
       out("Stop the other `npm start` first (Ctrl-C in its terminal), or set DATA_DIR to another directory.");
       process.exit(1);
     }
@@ -51,12 +52,16 @@ async function main() {
       started: `NATS: started nats-server -js at ${nats.url} (store in ${path.join(dataDir, "nats")})`,
     }[nats.kind],
   );
-  for (const s of services) {
-    const url = env[`${s.toUpperCase()}_DATABASE_URL`] ?? env.DATABASE_URL;
-    if (!url) continue;
-    say(`${s}: PostgreSQL ${new URL(url).host}`);
+  let databases: Databases;
+  try {
+    databases = await prepareDatabases(services, env, dataDir, say);
+  } catch (err) {
+    out(`TicketForge did not start: ${(err as Error).message}`);
+    if (nats.kind === "started") await nats.stop();
+    release();
+    process.exit(1);
   }
-  if (!env.DATABASE_URL) say(`databases: embedded PGlite under ${dataDir}/<service> (set DATABASE_URL to use PostgreSQL)`);
+  for (const line of databases.describe) say(line);
 
   let stack: Awaited<ReturnType<typeof startStack>> | undefined;
   let stopping = false;
@@ -67,8 +72,10 @@ async function main() {
     const force = setTimeout(() => {
       out("some processes did not stop in time; exiting");
       process.exit(1);
-    }, 10_000);
+    }, 20_000);
     await stack?.stop();
+    // the database stops after the services, so that their in-flight work can commit
+    await databases.embedded?.stop();
     if (nats.kind === "started") await nats.stop();
     release();
     clearTimeout(force);
@@ -80,9 +87,10 @@ async function main() {
 
   const withClient = env.START_CLIENT !== "false";
   try {
-    stack = await startStack({ dataDir, natsUrl: nats.url, jwtKey: jwtKeyFor(dataDir, env), ports, env, client: withClient, out });
+    stack = await startStack({ natsUrl: nats.url, jwtKey: jwtKeyFor(dataDir, env), ports, env, databaseUrls: databases.urls, client: withClient, out });
   } catch (err) {
     out(`TicketForge did not start: ${(err as Error).message}`);
+    await databases.embedded?.stop();
     if (nats.kind === "started") await nats.stop();
     release();
     process.exit(1);

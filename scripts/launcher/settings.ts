@@ -3,12 +3,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { defaultPorts, type Ports } from "./stack";
 
+/** A random secret (hex) generated on the first run and kept under the data directory. */
+export function secretFor(dataDir: string, name: string, bytes = 32): string {
+  const file = path.join(dataDir, name);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(bytes).toString("hex"), { mode: 0o600 });
+  return fs.readFileSync(file, "utf8").trim();
+}
+
 /** JWT_KEY from the environment, or one generated on the first run and kept under .data/. */
 export function jwtKeyFor(dataDir: string, env: NodeJS.ProcessEnv): string {
-  if (env.JWT_KEY) return env.JWT_KEY;
-  const file = path.join(dataDir, "jwt-key");
-  if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(32).toString("hex"), { mode: 0o600 });
-  return fs.readFileSync(file, "utf8").trim();
+  return env.JWT_KEY || secretFor(dataDir, "jwt-key");
 }
 
 export function portsFrom(env: NodeJS.ProcessEnv): Ports {

@@ -4,7 +4,6 @@ import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { createGateway, loadRoutes } from "./gateway";
 import { root, Supervised } from "./processes";
-import { serviceDatabaseUrl } from "./databases";
 
 export const services = ["auth", "tickets", "orders", "payments", "expiration"] as const;
 export type ServiceName = (typeof services)[number];
@@ -13,12 +12,13 @@ export const defaultPorts = { gateway: 3000, auth: 3001, tickets: 3002, orders: 
 export type Ports = typeof defaultPorts;
 
 export interface StackOptions {
-  dataDir: string;
   natsUrl: string;
   jwtKey: string;
   ports: Ports;
-  /** Environment given to every service (EXPIRATION_WINDOW_SECONDS, LOG_LEVEL, database URLs…). */
+  /** Environment given to every service (EXPIRATION_WINDOW_SECONDS, LOG_LEVEL…). */
   env: NodeJS.ProcessEnv;
+  /** Each service's own database. */
+  databaseUrls: Record<string, string>;
   /** Start the Next.js client (building it first when needed). */
   client: boolean;
   out: (line: string) => void;
@@ -64,7 +64,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const tsx = ["--import", "tsx"];
   let index = 0;
   for (const name of services) {
-    const databaseUrl = await serviceDatabaseUrl(name, options.env);
     processes[name] = new Supervised(
       {
         name,
@@ -76,8 +75,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           PORT: String(ports[name]),
           NATS_URL: options.natsUrl,
           JWT_KEY: options.jwtKey,
-          DATA_DIR: path.join(options.dataDir, name),
-          DATABASE_URL: databaseUrl ?? "",
+          DATABASE_URL: options.databaseUrls[name],
         },
       },
       out,

@@ -45,7 +45,7 @@ describe("where npm start finds NATS", () => {
 });
 
 describe("which database a service gets", () => {
-  test("When nothing is set, then it is embedded (PGlite)", async () => {
+  test("When nothing is set, then none is named (the launcher's embedded PostgreSQL serves it)", async () => {
     expect(await serviceDatabaseUrl("orders", {})).toBeUndefined();
   });
 

@@ -43,8 +43,8 @@ export async function migrate(db: Db, sets: MigrationSet[]): Promise<string[]> {
 }
 
 /**
- * Splits a file into statements at a `;` that ends a line (PGlite runs one statement per
- * prepared query). Migrations keep that form; dollar-quoted bodies are not split.
+ * Splits a file into statements at a `;` that ends a line, so that each runs as its own query
+ * and an error names the statement. Dollar-quoted bodies are not split.
  */
 export function statements(text: string): string[] {
   const out: string[] = [];

@@ -9,8 +9,8 @@ export interface TestService<C extends BaseConfig = BaseConfig> extends RunningS
 }
 
 /**
- * Starts a service in this process against a real nats-server and a real database (PGlite, or
- * PostgreSQL when TEST_DATABASE_URL is set), on a free port.
+ * Starts a service in this process against a real nats-server and a database of its own on the
+ * test run's PostgreSQL server, on a free port.
  */
 export async function startTestService<S extends Settings>(
   def: ServiceDefinition<S>,
@@ -18,7 +18,7 @@ export async function startTestService<S extends Settings>(
   options: StartOverrides & { config?: Partial<ConfigOf<S>>; database?: Database } = {},
 ): Promise<TestService<ConfigOf<S> & BaseConfig>> {
   const { config: extra, ...overrides } = options;
-  const database = options.database ?? (await openTestDatabase());
+  const database = options.database ?? (await openTestDatabase(def));
   // the service's own settings take their defaults, as when started with an empty environment
   const defaults = loadConfig(def.name, def.settings, { JWT_KEY: testJwtKey, NATS_URL: natsUrl });
   const config = { ...defaults, ...testConfig(natsUrl, extra ?? {}) } as unknown as ConfigOf<S> & BaseConfig;

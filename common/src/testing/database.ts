@@ -1,0 +1,109 @@
+import { randomBytes } from "node:crypto";
+import { openDatabase, type Database } from "../db/database";
+import { commonMigrationsDir, migrate, type MigrationSet } from "../db/migrate";
+
+/**
+ * Test databases. One PostgreSQL server serves a whole test run: the embedded server that the
+ * Jest global set-up starts, or the server named by TEST_DATABASE_URL. Each service's schema is
+ * migrated once per run into a template database, and every test file gets its own database
+ * cloned from that template (`CREATE DATABASE … TEMPLATE …`), dropped when the file is done.
+ */
+function server(): string {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) {
+    throw new Error(
+      "No test database server: run the suites with `npm test` (its global set-up starts an embedded PostgreSQL), " +
+        "or set TEST_DATABASE_URL to a PostgreSQL server where databases may be created.",
+    );
+  }
+  return url;
+}
+
+function urlOf(name: string): string {
+  const url = new URL(server());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Names of this run's templates start with this, so that the tear-down drops exactly them. */
+export function templatePrefix(): string {
+  return `tf_tpl_${process.env.TF_TEST_RUN ?? "run"}_`;
+}
+
+async function withAdmin<T>(fn: (client: import("pg").Client) => Promise<T>): Promise<T> {
+  const { Client } = await import("pg");
+  const client = new Client({ connectionString: server() });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const templates = new Map<string, Promise<string>>();
+
+/** The template of a schema, made once per run; test workers take turns under an advisory lock. */
+function template(scope: string, sets: MigrationSet[]): Promise<string> {
+  const name = `${templatePrefix()}${scope}`.replace(/[^a-z0-9_]/g, "_").slice(0, 63);
+  let made = templates.get(name);
+  if (!made) {
+    made = withAdmin(async (admin) => {
+      await admin.query("select pg_advisory_lock(hashtext($1))", [name]);
+      try {
+        const exists = await admin.query("select 1 from pg_database where datname = $1", [name]);
+        if (exists.rowCount === 0) {
+          await admin.query(`create database ${name}`);
+          const db = await openDatabase({ url: urlOf(name), poolSize: 1 });
+          try {
+            await migrate(db.db, sets);
+          } finally {
+            await db.close();
+          }
+        }
+      } finally {
+        await admin.query("select pg_advisory_unlock(hashtext($1))", [name]);
+      }
+      return name;
+    });
+    made.catch(() => templates.delete(name));
+    templates.set(name, made);
+  }
+  return made;
+}
+
+export interface SchemaOf {
+  name: string;
+  migrationsDir: string;
+}
+
+/**
+ * A database of its own for one test file, with the tables of `service` (and of common) already
+ * there; without a service, common's tables only. `close()` drops it.
+ */
+export async function openTestDatabase(service?: SchemaOf): Promise<Database> {
+  const sets: MigrationSet[] = [{ scope: "common", dir: commonMigrationsDir }];
+  if (service) sets.push({ scope: service.name, dir: service.migrationsDir });
+  const source = await template(service?.name ?? "common", sets);
+  const name = `tf_test_${randomBytes(6).toString("hex")}`;
+  await withAdmin((admin) => admin.query(`create database ${name} template ${source}`));
+  const db = await openDatabase({ url: urlOf(name), poolSize: 5 });
+  return {
+    ...db,
+    close: async () => {
+      await db.close();
+      await withAdmin((admin) => admin.query(`drop database if exists ${name} with (force)`));
+    },
+  };
+}
+
+/** The URL of a new, empty database on the test server, and how to drop it. */
+export async function createTestDatabase(prefix = "tf_test"): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
+  await withAdmin((admin) => admin.query(`create database ${name}`));
+  return {
+    url: urlOf(name),
+    drop: () => withAdmin((admin) => admin.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
+  };
+}

@@ -1,0 +1,68 @@
+// Jest global set-up and tear-down of the database suites: one PostgreSQL server per test run.
+// Projects that need a database name these in their jest.config.js (through jest.preset.js's
+// `withDatabase`); Jest runs every project's set-up before the first test and every tear-down
+// after the last, so the first set-up starts the server and the first tear-down stops it.
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { startEmbeddedPostgres, testSettings, type EmbeddedPostgres } from "../launcher/postgres";
+
+interface RunState {
+  server?: EmbeddedPostgres;
+  dir?: string;
+  done?: boolean;
+}
+const state = ((globalThis as { __tfTestDatabase?: RunState }).__tfTestDatabase ??= {});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function setup(): Promise<void> {
+  process.env.TF_TEST_RUN ??= randomBytes(4).toString("hex");
+  if (process.env.TEST_DATABASE_URL) return; // a server of the user's, or started by an earlier project
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-test-pg-"));
+  fs.chmodSync(dir, 0o755); // as root the server runs as `postgres`, which must reach its data dir
+  state.dir = dir;
+  const started = Date.now();
+  state.server = await startEmbeddedPostgres({
+    dataDir: path.join(dir, "data"),
+    port: await freePort(),
+    password: randomBytes(12).toString("hex"),
+    settings: testSettings,
+  });
+  process.env.TEST_DATABASE_URL = state.server.url;
+  if (process.env.TEST_LOG_LEVEL) process.stdout.write(`embedded PostgreSQL for this run ready in ${Date.now() - started} ms\n`);
+}
+
+export async function teardown(): Promise<void> {
+  if (state.done) return;
+  state.done = true;
+  const url = process.env.TEST_DATABASE_URL;
+  if (!state.server && url) {
+    // a server of the user's: drop the templates of this run, leave the rest
+    const { Client } = await import("pg");
+    const client = new Client({ connectionString: url });
+    client.on("error", () => undefined);
+    try {
+      await client.connect();
+      const prefix = `tf_tpl_${process.env.TF_TEST_RUN}_`;
+      const { rows } = await client.query("select datname from pg_database where starts_with(datname, $1)", [prefix]);
+      for (const r of rows) await client.query(`drop database if exists ${client.escapeIdentifier(r.datname)} with (force)`);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    return;
+  }
+  await state.server?.stop();
+  if (state.dir) fs.rmSync(state.dir, { recursive: true, force: true });
+}
