@@ -26,7 +26,7 @@ let recorder: EventRecorder;
 // one database for the whole file, kept open while service instances come and go on it
 beforeAll(async () => {
   nats = await startNatsServer();
-  database = await openTestDatabase();
+  database = await openTestDatabase(expiration);
   service = await startTestService(expiration, nats.url, { database });
   bus = await connectPublisher(nats.url);
   recorder = await EventRecorder.start(nats.url);
@@ -125,7 +125,7 @@ describe("HTTP", () => {
 });
 
 describe("configuration", () => {
-  const env = { JWT_KEY: testJwtKey };
+  const env = { JWT_KEY: testJwtKey, DATABASE_URL: "postgres://db/expiration" };
 
   test("When EXPIRATION_POLL_MS is not set, then timers are looked for every 250 ms at most", () => {
     expect(loadConfig("expiration", settings, env).EXPIRATION_POLL_MS).toBe(250);
