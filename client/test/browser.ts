@@ -8,15 +8,21 @@ export const SCREENSHOT_DIR = path.resolve(__dirname, "../../artifacts/screensho
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 375, height: 812 };
 
+const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+/**
+ * CHROMIUM_PATH, else the system's Chromium, else the build that the npm package
+ * @sparticuz/chromium ships (unpacked to /tmp on first use, ~4 s), so that `npm test` needs no
+ * browser installed on the machine.
+ */
 export async function launchChromium(): Promise<Browser> {
-  const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-  if (!fs.existsSync(executablePath)) {
-    throw new Error(`Chromium not found at ${executablePath}: run \`apt-get install -y chromium\` or set CHROMIUM_PATH`);
+  const given = process.env.CHROMIUM_PATH ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => fs.existsSync(p));
+  if (given) {
+    if (!fs.existsSync(given)) throw new Error(`Chromium not found at CHROMIUM_PATH=${given}`);
+    return chromium.launch({ executablePath: given, args: flags });
   }
-  return chromium.launch({
-    executablePath,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  const packaged = (await import("@sparticuz/chromium")).default;
+  return chromium.launch({ executablePath: await packaged.executablePath(), args: [...packaged.args, ...flags.slice(1)] });
 }
 
 export function resetScreenshots() {
