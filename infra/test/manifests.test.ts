@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import YAML from "yaml";
 import { durableName } from "../../common/src/bus/consumer";
 import { streamOf, type Subject } from "../../common/src/events/subjects";
 import { allowed, outsider, podsOf, type Pod } from "./support/network";
@@ -420,9 +421,11 @@ describe.each(overlays)("overlays/%s: routing through the Gateway API", (overlay
     expect(ofKind(objects, "Ingress")).toEqual([]);
   });
 
-  test("the Gateway's class is the one the README tells to install", () => {
-    expect(gateway.spec.gatewayClassName).toBe("ticketforge");
-    expect(fs.readFileSync(path.join(repoRoot, "infra/README.md"), "utf8")).toMatch(/kind: GatewayClass\s+metadata:\s+name: ticketforge/);
+  test("the Gateway's class is the GatewayClass the README creates, and that one is valid", () => {
+    const readme = fs.readFileSync(path.join(repoRoot, "infra/README.md"), "utf8");
+    const classes = [...readme.matchAll(/<<'EOF'\n([\s\S]*?)\nEOF/g)].map((m) => YAML.parse(m[1])).filter((o) => o?.kind === "GatewayClass");
+    expect(classes.map((c) => c.metadata.name)).toEqual([gateway.spec.gatewayClassName]);
+    expect(validateObjects(classes)).toEqual([[]]);
   });
 });
 
@@ -498,6 +501,13 @@ describe.each(allOverlays)("overlays/%s: network policies", (overlay) => {
         "gateway.envoyproxy.io/owning-gateway-name": "ticketforge",
       });
   const sameNamespaceStranger: Pod = outsider("an unlabelled pod of the namespace", "ticketforge");
+
+  test("the policies are what stands in the way: without them, anything would reach anything", () => {
+    const open = objects.filter((o) => o.kind !== "NetworkPolicy");
+    expect(allowed(open, elsewhere, postgres, 5432)).toBe(true);
+    expect(allowed(open, elsewhere, nats, "monitor")).toBe(true);
+    expect(allowed(objects, elsewhere, postgres, 5432)).toBe(false);
+  });
 
   test("every pod of the namespace is covered by a default deny", () => {
     const deny = find(objects, "NetworkPolicy", "default-deny-ingress");
