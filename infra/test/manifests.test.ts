@@ -349,13 +349,15 @@ describe.each(overlays)("overlays/%s workloads", (overlay) => {
     expect(database[0].spec).toMatchObject({ cluster: { name: cluster.metadata.name }, owner: role.name });
   });
 
-  test("one role and one database per service, and none for anything else", () => {
+  test("one role and one database per service, each role reaching its own database only", () => {
     const cluster = find(objects, "Cluster", "postgres");
     expect(cluster.spec.managed.roles.map((r: { name: string }) => r.name).sort()).toEqual([...services].sort());
     const databases = ofKind(objects, "Database").map((d) => ({ name: d.spec.name, owner: d.spec.owner, cluster: d.spec.cluster.name }));
     expect(databases.sort((a, b) => a.name.localeCompare(b.name))).toEqual(
       [...services].sort().map((s) => ({ name: s, owner: s, cluster: "postgres" })),
     );
+    // Over the network a role reaches only its own database (named after it), whatever PUBLIC may.
+    expect(cluster.spec.postgresql.pg_hba).toEqual(["host sameuser all all scram-sha-256", "host all all all reject"]);
     // Removing the manifests must not drop a service's data.
     for (const d of ofKind(objects, "Database")) expect([label(d), d.spec.databaseReclaimPolicy]).toEqual([label(d), "retain"]);
   });
