@@ -77,6 +77,7 @@ describe("schemas", () => {
     cluster.spec.managed.roles[0].passwordSecrets = cluster.spec.managed.roles[0].passwordSecret;
     const database = structuredClone(find(prod, "Database", "postgres-orders"));
     database.spec.onwer = "orders";
+    database.metadata.label = database.metadata.labels;
     const backup = structuredClone(find(prod, "ScheduledBackup", "postgres-nightly"));
     backup.spec.method = "barmanCloud";
     const store = structuredClone(find(prod, "ObjectStore", "postgres-backups"));
@@ -91,7 +92,7 @@ describe("schemas", () => {
       ["/spec/listeners/0/hostnames: unknown field"],
       ["/spec/minReplicas: unknown field"],
       ["/spec/instance: unknown field", "/spec/managed/roles/0/passwordSecrets: unknown field"],
-      ["/spec/onwer: unknown field"],
+      ["/metadata/label: unknown field", "/spec/onwer: unknown field"],
     ]);
     expect(problems[5].join("\n")).toMatch(/\/spec\/method: must be equal to one of the allowed values/);
     expect(problems[6].join("\n")).toMatch(/\/spec\/configuration\/destinationPaht: unknown field/);
