@@ -114,19 +114,35 @@ describe("diagrams/deployment.md", () => {
   const source = mermaid("deployment.md");
   const objects = renderOverlay("prod");
 
-  test("draws every workload of the prod overlay, with its kind", () => {
-    for (const w of workloads(objects)) {
+  test("draws every workload of the prod overlay with its kind, and the PostgreSQL Cluster", () => {
+    for (const w of [...workloads(objects), ...ofKind(objects, "Cluster")]) {
       expect([w.metadata.name, source.includes(`${w.kind} ${w.metadata.name}`)]).toEqual([w.metadata.name, true]);
     }
   });
 
-  test("shows the NATS cluster size and the ingress routes as deployed", () => {
+  test("shows the NATS and PostgreSQL sizes and the gateway's routes as deployed", () => {
     const nats = ofKind(objects, "StatefulSet").find((s) => s.metadata.name === "nats")!;
     for (let i = 0; i < nats.spec.replicas; i++) expect(source).toContain(`nats-${i}`);
     expect(source).not.toContain(`nats-${nats.spec.replicas}`);
-    const ingress = ofKind(objects, "Ingress")[0];
-    for (const p of ingress.spec.rules[0].http.paths) {
-      expect(source).toContain(`ing -->|"${p.path}"| ${p.backend.service.name}`);
+    // CloudNativePG numbers its instances from 1.
+    const cluster = ofKind(objects, "Cluster")[0];
+    expect(source).toContain(`${cluster.spec.instances} instances`);
+    for (let i = 1; i <= cluster.spec.instances; i++) expect(source).toContain(`${cluster.metadata.name}-${i}`);
+    expect(source).not.toContain(`${cluster.metadata.name}-${cluster.spec.instances + 1}`);
+    const route = ofKind(objects, "HTTPRoute").find((r) => r.metadata.name === "ticketforge")!;
+    for (const rule of route.spec.rules) {
+      expect(source).toContain(`gw -->|"${rule.matches[0].path.value}"| ${rule.backendRefs[0].name}`);
+    }
+  });
+
+  test("says how each Deployment scales: a ScaledObject or an HPA, as the overlay does", () => {
+    const scaled = new Set(ofKind(objects, "ScaledObject").map((s) => s.spec.scaleTargetRef.name));
+    const hpa = new Set(ofKind(objects, "HorizontalPodAutoscaler").map((h) => h.spec.scaleTargetRef.name));
+    for (const d of ofKind(objects, "Deployment")) {
+      const line = source.split("\n").find((l) => l.includes(`Deployment ${d.metadata.name} `))!;
+      const drawn = line.includes("ScaledObject") ? "ScaledObject" : line.includes("HPA") ? "HPA" : "none";
+      const actual = scaled.has(d.metadata.name) ? "ScaledObject" : hpa.has(d.metadata.name) ? "HPA" : "none";
+      expect([d.metadata.name, drawn]).toEqual([d.metadata.name, actual]);
     }
   });
 });

@@ -6,10 +6,15 @@ import { allContainers, apps, overlays, podSpec, readRepoFile, renderOverlay, re
 /** Our images are `ticketforge/<folder>`; a registry prefix and a tag may be added at deploy time. */
 const ownImage = /^(?:.+\/)?ticketforge\/([a-z0-9-]+)(?::[\w.-]+)?(?:@sha256:[0-9a-f]+)?$/;
 
-const dockerfileDirs = fs
+/** The one Dockerfile of the five services (SERVICE names which), and the client's own. */
+const serviceDockerfile = "infra/docker/Dockerfile";
+const clientDockerfile = "client/Dockerfile";
+const dockerfileOf = (app: string) => ((services as readonly string[]).includes(app) ? serviceDockerfile : clientDockerfile);
+
+const topLevelDockerfiles = fs
   .readdirSync(repoRoot, { withFileTypes: true })
   .filter((e) => e.isDirectory() && e.name !== "node_modules" && fs.existsSync(path.join(repoRoot, e.name, "Dockerfile")))
-  .map((e) => e.name)
+  .map((e) => `${e.name}/Dockerfile`)
   .sort();
 
 const workspaces: string[] = JSON.parse(readRepoFile("package.json")).workspaces;
@@ -20,12 +25,16 @@ interface Instruction {
   stage: string;
 }
 
-/** Dockerfile instructions with continuation lines joined, each tagged with its stage's name. */
-function parseDockerfile(text: string): { instructions: Instruction[]; stages: string[] } {
+/**
+ * Dockerfile instructions with continuation lines joined, each tagged with its stage's name;
+ * with `args`, `${NAME}` is replaced as the build would (for the arguments declared in the stage).
+ */
+function parseDockerfile(text: string, args: Record<string, string> = {}): { instructions: Instruction[]; stages: string[] } {
   const joined = text.replace(/\\\n/g, " ");
   const instructions: Instruction[] = [];
   const stages: string[] = [];
   let stage = "";
+  let declared = new Set<string>();
   for (const raw of joined.split("\n")) {
     const line = raw.trim();
     if (!line || line.startsWith("#")) continue;
@@ -35,8 +44,14 @@ function parseDockerfile(text: string): { instructions: Instruction[]; stages: s
     if (op === "FROM") {
       stage = /\sAS\s+(\S+)/i.exec(m[2])?.[1] ?? `#${stages.length}`;
       stages.push(stage);
+      declared = new Set();
     }
-    instructions.push({ op, args: m[2], stage });
+    if (op === "ARG") declared.add(m[2].split("=")[0]);
+    const expanded = m[2].replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, a, b) => {
+      const name = a ?? b;
+      return declared.has(name) && name in args ? args[name] : whole;
+    });
+    instructions.push({ op, args: expanded, stage });
   }
   return { instructions, stages };
 }
@@ -83,11 +98,12 @@ function dockerignore(text: string): (file: string) => boolean {
 }
 
 describe("images and Dockerfiles", () => {
-  test("there is a Dockerfile for every service and the client, and no other", () => {
-    expect(dockerfileDirs).toEqual([...apps].sort());
+  test("one Dockerfile for the five services, the client's own, and no per-service copies", () => {
+    expect(fs.existsSync(path.join(repoRoot, serviceDockerfile))).toBe(true);
+    expect(topLevelDockerfiles).toEqual([clientDockerfile]);
   });
 
-  test.each(overlays)("overlays/%s: every image we build has a Dockerfile, and every Dockerfile an image", (overlay) => {
+  test.each(overlays)("overlays/%s: every image we build is an app of this repository, and every app an image", (overlay) => {
     const images = workloads(renderOverlay(overlay)).flatMap((w) => allContainers(w).map((c) => c.image));
     const ours = new Set<string>();
     for (const image of images) {
@@ -98,21 +114,22 @@ describe("images and Dockerfiles", () => {
         expect([image, /:[\w.-]+$/.test(image) && !image.endsWith(":latest")]).toEqual([image, true]);
       }
     }
-    expect([...ours].sort()).toEqual(dockerfileDirs);
+    expect([...ours].sort()).toEqual([...apps].sort());
   });
 
-  describe.each(apps)("%s/Dockerfile", (app) => {
-    const { instructions, stages } = parseDockerfile(readRepoFile(`${app}/Dockerfile`));
+  describe.each(apps)("%s image", (app) => {
+    const text = readRepoFile(dockerfileOf(app));
+    const { instructions, stages } = parseDockerfile(text, { SERVICE: app });
     const final = stages[stages.length - 1];
     const inFinal = instructions.filter((i) => i.stage === final);
 
-    test("is multi-stage, with a small Node 20 base image and the production image last", () => {
+    test("is multi-stage, with a small Node 24 LTS base image and the production image last", () => {
       expect(stages.length).toBeGreaterThanOrEqual(3);
       expect(final).toBe("runtime");
       expect(stages).toContain("dev");
       const bases = instructions.filter((i) => i.op === "FROM").map((i) => i.args.split(/\s+/)[0]);
       const arg = instructions.find((i) => i.op === "ARG" && i.args.startsWith("NODE_IMAGE="));
-      expect(arg?.args).toMatch(/^NODE_IMAGE=node:20(\.[\d.]+)?-(alpine|bookworm-slim)$/);
+      expect(arg?.args).toMatch(/^NODE_IMAGE=node:24(\.[\d.]+)?-(alpine|bookworm-slim|trixie-slim)$/);
       for (const base of bases) expect(["${NODE_IMAGE}", ...stages]).toContain(base);
     });
 
@@ -128,19 +145,13 @@ describe("images and Dockerfiles", () => {
       expect(copied).toContain("package-lock.json");
     });
 
-    test("reads from the build context only files that .dockerignore lets through", () => {
+    test("reads from the build context only files that exist and .dockerignore lets through", () => {
       const ignored = dockerignore(readRepoFile(".dockerignore"));
       for (const source of contextCopies(instructions)) {
+        expect([source, source.includes("$")]).toEqual([source, false]);
         expect([source, fs.existsSync(path.join(repoRoot, source)) || source.endsWith("/")]).toEqual([source, true]);
         expect([source, ignored(source.replace(/\/$/, ""))]).toEqual([source, false]);
       }
-    });
-
-    test("EXPOSEs the port its Deployment uses", () => {
-      const objects = renderOverlay("dev");
-      const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata.name === app)!;
-      const port = podSpec(deployment).containers[0].ports[0].containerPort;
-      expect(inFinal.filter((i) => i.op === "EXPOSE").map((i) => i.args)).toEqual([String(port)]);
     });
 
     if ((services as readonly string[]).includes(app)) {
@@ -150,14 +161,41 @@ describe("images and Dockerfiles", () => {
         const install = inFinal.filter((i) => i.op === "RUN").map((i) => i.args);
         expect(install.join("\n")).toMatch(new RegExp(`npm ci --omit=dev --workspace @ticketforge/${app}\\b`));
         for (const ws of workspaces) expect(contextCopies(inFinal)).toContain(`${ws}/package.json`);
+        expect(inFinal.find((i) => i.op === "COPY" && i.args.startsWith("--from=build"))?.args).toBe(`--from=build /app/${app}/dist ${app}/dist`);
+        expect(inFinal.filter((i) => i.op === "WORKDIR").map((i) => i.args)).toContain(`/app/${app}`);
         expect(inFinal.find((i) => i.op === "CMD")?.args).toMatch(/^\["node",.*"dist\/main\.js"\]$/);
       });
     } else {
-      test("ships the Next.js standalone server, which needs no npm install", () => {
+      test("ships the Next.js standalone server, which needs no npm install, on the port its Deployment uses", () => {
         expect(inFinal.filter((i) => i.op === "RUN")).toEqual([]);
         expect(inFinal.find((i) => i.op === "CMD")?.args).toBe('["node", "client/server.js"]');
+        const deployment = renderOverlay("dev").find((o) => o.kind === "Deployment" && o.metadata.name === app)!;
+        const port = podSpec(deployment).containers[0].ports[0].containerPort;
+        expect(inFinal.filter((i) => i.op === "EXPOSE").map((i) => i.args)).toEqual([String(port)]);
       });
     }
+  });
+
+  describe("the services' shared Dockerfile", () => {
+    const { instructions, stages } = parseDockerfile(readRepoFile(serviceDockerfile));
+
+    test("every stage that uses SERVICE declares it (an ARG is scoped to its stage), and names no service itself", () => {
+      for (const stage of stages) {
+        const own = instructions.filter((i) => i.stage === stage);
+        const uses = own.some((i) => i.op !== "ARG" && /\$\{?SERVICE\b/.test(i.args));
+        if (uses) expect([stage, own.some((i) => i.op === "ARG" && i.args === "SERVICE")]).toEqual([stage, true]);
+      }
+      // Besides the workspace manifests every install needs, nothing is particular to one service.
+      const particular = instructions.filter(
+        (i) => !(i.op === "COPY" && /^\S+\/package\.json \S+\/$/.test(i.args)) && services.some((s) => new RegExp(`\\b${s}\\b`).test(i.args)),
+      );
+      expect(particular.map((i) => `${i.op} ${i.args}`)).toEqual([]);
+    });
+
+    test("refuses to build without SERVICE instead of installing every workspace", () => {
+      const first = instructions.filter((i) => i.stage === stages[0] && i.op === "RUN").map((i) => i.args);
+      expect(first[0]).toMatch(/test -n "\$SERVICE"/);
+    });
   });
 
   test(".dockerignore keeps dependencies, git, local data and secrets out of every build context", () => {
@@ -172,6 +210,7 @@ describe("images and Dockerfiles", () => {
       "auth/dist/main.js",
       "infra/k8s/overlays/dev/secrets/app.env",
       "infra/k8s/base/kustomization.yaml",
+      "infra/crds/postgresql.cnpg.io_clusters.yaml",
       "orders/test/orders.test.ts",
     ]) {
       expect([file, ignored(file)]).toEqual([file, true]);
@@ -182,39 +221,58 @@ describe("images and Dockerfiles", () => {
   });
 });
 
+type Artifact = {
+  image: string;
+  context: string;
+  docker: { dockerfile: string; target?: string; buildArgs?: Record<string, string> };
+  sync?: { manual: { src: string; dest: string }[] };
+};
+
 describe("skaffold.yaml", () => {
   const config = YAML.parse(readRepoFile("skaffold.yaml"));
+  const appOf = (a: Artifact) => a.image.replace("ticketforge/", "");
+
+  /** Each image from its Dockerfile, the services' one told which service to build. */
+  function expectBuiltRight(a: Artifact) {
+    const app = appOf(a);
+    expect(a.context).toBe(".");
+    expect([app, a.docker.dockerfile]).toEqual([app, dockerfileOf(app)]);
+    const expectedArgs = a.docker.dockerfile === serviceDockerfile ? { SERVICE: app } : undefined;
+    expect([app, a.docker.buildArgs]).toEqual([app, expectedArgs]);
+  }
 
   test("builds every image from its Dockerfile's dev target, with the repository root as context", () => {
-    const artifacts: { image: string; context: string; docker: { dockerfile: string; target?: string } }[] = config.build.artifacts;
-    expect(artifacts.map((a) => a.image).sort()).toEqual(dockerfileDirs.map((d) => `ticketforge/${d}`));
+    const artifacts: Artifact[] = config.build.artifacts;
+    expect(artifacts.map(appOf).sort()).toEqual([...apps].sort());
     for (const a of artifacts) {
-      const dir = a.image.replace("ticketforge/", "");
-      expect(a.context).toBe(".");
-      expect(a.docker.dockerfile).toBe(`${dir}/Dockerfile`);
+      expectBuiltRight(a);
       expect(a.docker.target).toBe("dev");
       expect(parseDockerfile(readRepoFile(a.docker.dockerfile)).stages).toContain(a.docker.target);
     }
   });
 
-  test("deploys overlays/dev, and the prod profile the production images with overlays/prod", () => {
+  test("deploys overlays/dev (Gateway API), the ingress-nginx profile its opt-in twin, the prod profile the production images with overlays/prod", () => {
     expect(config.manifests.kustomize.paths).toEqual(["infra/k8s/overlays/dev"]);
-    const prod = config.profiles.find((p: { name: string }) => p.name === "prod");
+    const profile = (name: string) => config.profiles.find((p: { name: string }) => p.name === name);
+    expect(profile("ingress-nginx").manifests.kustomize.paths).toEqual(["infra/k8s/overlays/dev-ingress-nginx"]);
+    expect(profile("ingress-nginx").build).toBeUndefined();
+    const prod = profile("prod");
     expect(prod.manifests.kustomize.paths).toEqual(["infra/k8s/overlays/prod"]);
-    const artifacts: { image: string; docker: { dockerfile: string; target?: string }; sync?: unknown }[] = prod.build.artifacts;
-    expect(artifacts.map((a) => a.image).sort()).toEqual(dockerfileDirs.map((d) => `ticketforge/${d}`));
+    const artifacts: Artifact[] = prod.build.artifacts;
+    expect(artifacts.map(appOf).sort()).toEqual([...apps].sort());
     for (const a of artifacts) {
+      expectBuiltRight(a);
       expect([a.image, a.docker.target, a.sync]).toEqual([a.image, undefined, undefined]);
     }
   });
 
   test("syncs each image's sources to where its dev stage keeps them, for hot reload", () => {
     const ignored = dockerignore(readRepoFile(".dockerignore"));
-    for (const a of config.build.artifacts as { image: string; docker: { dockerfile: string }; sync: { manual: { src: string; dest: string }[] } }[]) {
-      const dir = a.image.replace("ticketforge/", "");
-      const rules = a.sync.manual;
+    for (const a of config.build.artifacts as Artifact[]) {
+      const dir = appOf(a);
+      const rules = a.sync!.manual;
       expect(rules.length).toBeGreaterThan(0);
-      const dev = parseDockerfile(readRepoFile(a.docker.dockerfile)).instructions.filter((i) => i.stage === "dev");
+      const dev = parseDockerfile(readRepoFile(a.docker.dockerfile), a.docker.buildArgs ?? {}).instructions.filter((i) => i.stage === "dev");
       const copiedDirs = contextCopies(dev).map((s) => s.replace(/\/$/, ""));
       for (const rule of rules) {
         // Sync keeps the path relative to the context under dest; the dev stage copies to /app/<same path>.

@@ -7,13 +7,14 @@ import {
   find,
   ofKind,
   overlays,
+  ownSecrets,
   podSpec,
   renderOverlay,
   readRepoFile,
   repoRoot,
+  resolve,
   secretName,
   services,
-  type EnvSource,
   type Service,
 } from "./support/k8s";
 
@@ -44,8 +45,13 @@ const placeholderSecrets: Record<string, string> = {
   JWT_KEY: "placeholder-jwt-key-of-32-chars!",
   STRIPE_KEY: "sk_test_placeholder",
 };
-const placeholderFor = (name: string, source: Extract<EnvSource, { from: "secret" }>) =>
-  placeholderSecrets[name] ?? (/DATABASE_URL$/.test(source.key) ? "postgresql://user:password@postgres:5432/db" : "placeholder");
+const placeholderFor = (name: string) => placeholderSecrets[name] ?? "placeholder";
+
+/**
+ * Set for the NATS server's per-service authorization (a user per service, its password from the
+ * service's own Secret); not every service's settings read them yet.
+ */
+const natsCredentials = ["NATS_USER", "NATS_PASSWORD"];
 
 const settings = Object.fromEntries(services.map((s) => [s, settingsOf(s)])) as Record<Service, Record<string, ZodType>>;
 /** Only a service's own settings can tell a misspelt variable from one of its specific ones. */
@@ -64,24 +70,24 @@ describe.each(overlays)("overlays/%s: service environment", (overlay) => {
     });
 
     (hasOwnSettings(service) ? test : test.skip)("every variable set is one the service reads (no misspelt or stale setting)", () => {
-      const unknown = [...env.keys()].filter((key) => !(key in settings[service]));
+      // A variable only there to compose another ($(DATABASE_PASSWORD) in DATABASE_URL) is read by Kubernetes.
+      const composing = new Set([...env.values()].flatMap((s) => (s.from === "value" ? s.refs : [])));
+      const unknown = [...env.keys()].filter((key) => !(key in settings[service]) && !composing.has(key) && !natsCredentials.includes(key));
       expect(unknown).toEqual([]);
     });
 
     test("the configuration loads: every value set passes the service's own schema", () => {
       const values: Record<string, string> = {};
-      for (const [name, source] of env) {
-        if (source.from === "secret") values[name] = placeholderFor(name, source);
-        else if (source.from === "configMap" || source.from === "value") values[name] = source.value ?? "";
-      }
+      for (const name of env.keys()) values[name] = resolve(env, name, (n, s) => (s.from === "secret" ? placeholderFor(n) : undefined)) ?? "";
       expect(() => loadConfig(service, settings[service], values)).not.toThrow();
     });
 
-    test("it uses PostgreSQL, never the embedded database", () => {
-      expect(env.get("DATABASE_URL")).toEqual({ from: "secret", name: secretName, key: `${service.toUpperCase()}_DATABASE_URL`, optional: false });
+    test("it uses the PostgreSQL Cluster with its own role and password, never the embedded database", () => {
+      const url = resolve(env, "DATABASE_URL", (n, s) => (s.from === "secret" ? `<${s.name}/${s.key}>` : undefined));
+      expect(url).toBe(`postgresql://${service}:<${ownSecrets(service).database}/password>@postgres-rw:5432/${service}`);
     });
 
-    test("behind ingress-nginx it trusts exactly one proxy hop for the client address", () => {
+    test("behind the gateway it trusts exactly one proxy hop for the client address", () => {
       const trust = env.get("TRUST_PROXY");
       expect(trust?.from === "configMap" ? trust.value : undefined).toBe("1");
     });
@@ -98,33 +104,72 @@ describe.each(overlays)("overlays/%s: service environment", (overlay) => {
 
 describe("secrets", () => {
   const objects = renderOverlay("prod");
+  /** Every Secret key the manifests read, by Secret: whether it may be absent. */
   const referenced = new Map<string, boolean>();
+  const note = (secret: string, key: string, optional: boolean) => {
+    const id = `${secret}/${key}`;
+    referenced.set(id, (referenced.get(id) ?? true) && optional);
+  };
   for (const w of [...ofKind(objects, "Deployment"), ...ofKind(objects, "StatefulSet")]) {
     for (const c of podSpec(w).containers) {
-      for (const source of environment(c, objects).values()) {
-        if (source.from === "secret") referenced.set(source.key, (referenced.get(source.key) ?? true) && source.optional);
-      }
+      for (const source of environment(c, objects).values()) if (source.from === "secret") note(source.name, source.key, source.optional);
     }
   }
+  for (const role of find(objects, "Cluster", "postgres").spec.managed.roles) {
+    // kubernetes.io/basic-auth: the operator reads both.
+    note(role.passwordSecret.name, "username", false);
+    note(role.passwordSecret.name, "password", false);
+  }
+  const s3 = find(objects, "ObjectStore", "postgres-backups").spec.configuration.s3Credentials;
+  for (const ref of Object.values<{ name: string; key: string }>(s3)) note(ref.name, ref.key, false);
 
-  test("infra/README.md's `kubectl create secret` names every key the manifests read", () => {
-    const readme = readRepoFile("infra/README.md");
-    const command = /kubectl\s+(?:-n\s+\S+\s+)?create secret generic ticketforge-secrets[\s\S]*?(?:\n\s*\n|```)/.exec(readme)?.[0] ?? "";
-    const documented = new Set([...command.matchAll(/--from-literal=([A-Z0-9_]+)=/g)].map((m) => m[1]));
-    const undocumented = [...referenced].filter(([key, optional]) => !optional && !documented.has(key)).map(([key]) => key);
+  const readme = readRepoFile("infra/README.md");
+  /** The keys a `kubectl create secret generic|tls <name>` command of the README gives, by Secret name. */
+  function documented(): Set<string> {
+    const found = new Set<string>();
+    // A loop over the services creates one Secret per service ($service in its name and values).
+    const loop = /for service in ([a-z ]+); do([\s\S]*?)\bdone\b/.exec(readme);
+    const loopServices = loop ? loop[1].trim().split(/\s+/) : [];
+    // Commands with their continuation lines joined.
+    const lines = readme.replace(/\\\n/g, " ").split("\n");
+    for (const line of lines) {
+      const m = /kubectl\s+(?:-n\s+\S+\s+)?create secret generic\s+"?([^\s"]+)"?(.*)$/.exec(line);
+      if (!m) continue;
+      const [, name, rest] = m;
+      const keys = [...rest.matchAll(/--from-literal=([A-Za-z0-9_]+)=/g)].map((k) => k[1]);
+      const names = /\$\{?service\}?/.test(name) ? loopServices.map((s) => name.replace(/\$\{?service\}?/, s)) : [name];
+      for (const n of names) for (const key of keys) found.add(`${n}/${key}`);
+    }
+    return found;
+  }
+
+  test("the loop creating each service's own Secrets names every service", () => {
+    expect(/for service in ([a-z ]+); do/.exec(readme)?.[1].trim().split(/\s+/)).toEqual([...services]);
+  });
+
+  test("infra/README.md's `kubectl create secret` commands create every key the manifests read, and no other", () => {
+    const docs = documented();
+    const undocumented = [...referenced].filter(([id, optional]) => !optional && !docs.has(id)).map(([id]) => id);
     expect(undocumented).toEqual([]);
-    expect([...documented].filter((key) => !referenced.has(key))).toEqual([]);
-    const optional = [...referenced].filter(([, opt]) => opt).map(([key]) => key);
+    expect([...docs].filter((id) => !referenced.has(id))).toEqual([]);
+    const optional = [...referenced].filter(([, opt]) => opt).map(([id]) => id.split("/")[1]);
     for (const key of optional) expect([key, readme.includes(key)]).toEqual([key, true]);
   });
 
+  test("each service's own Secrets are the ones the manifests give it", () => {
+    for (const s of services) {
+      const { database, nats } = ownSecrets(s);
+      expect([s, referenced.has(`${database}/password`), referenced.has(`${nats}/password`)]).toEqual([s, true, true]);
+    }
+    expect(referenced.has(`${secretName}/JWT_KEY`)).toBe(true);
+  });
+
   test("the README's example values are placeholders to replace, never usable secrets", () => {
-    const readme = readRepoFile("infra/README.md");
-    const literals = [...readme.matchAll(/--from-literal=([A-Z0-9_]+)=(.*?)\s*\\?$/gm)];
+    const literals = [...readme.matchAll(/--from-literal=([A-Za-z0-9_]+)=(.*?)\s*\\?$/gm)];
     expect(literals.length).toBeGreaterThan(0);
     for (const [, key, value] of literals) {
-      // Generated on the spot ($(openssl …)) or built from a variable set just before.
-      expect([key, /\$\(|\$\{?[A-Z_]+/.test(value)]).toEqual([key, true]);
+      // Generated on the spot ($(openssl …)), built from a variable set just before, or a user name.
+      expect([key, /\$\(|\$\{?[A-Za-z_]+/.test(value)]).toEqual([key, true]);
     }
   });
 });

@@ -5,8 +5,12 @@ import YAML from "yaml";
 
 export const repoRoot = path.resolve(__dirname, "../../..");
 export const k8sDir = path.join(repoRoot, "infra/k8s");
+/** The overlays `skaffold dev` and `skaffold run -p prod` deploy: routing by the Gateway API. */
 export const overlays = ["dev", "prod"] as const;
 export type Overlay = (typeof overlays)[number];
+/** The same behind ingress-nginx (components/ingress-nginx), for clusters that still run it. */
+export const ingressNginxOverlays = ["dev-ingress-nginx", "prod-ingress-nginx"] as const;
+export type AnyOverlay = Overlay | (typeof ingressNginxOverlays)[number];
 
 /** The backend services (each a workspace with src/config.ts and a Deployment of its name). */
 export const services = ["auth", "tickets", "orders", "payments", "expiration"] as const;
@@ -14,8 +18,10 @@ export type Service = (typeof services)[number];
 /** Everything built into an image from this repository. */
 export const apps = [...services, "client"] as const;
 
-/** The Secret every workload reads its secrets from (created on the cluster, never committed). */
+/** The Secret of the secrets every service shares (created on the cluster, never committed). */
 export const secretName = "ticketforge-secrets";
+/** A service's own credentials, one Secret each (created on the cluster): only it reads them. */
+export const ownSecrets = (service: string) => ({ database: `postgres-${service}`, nats: `nats-${service}` });
 
 // Loose shapes: the schema check (validate-k8s.mjs) is what proves the objects well-formed.
  
@@ -44,7 +50,7 @@ export function render(dir: string): K8sObject[] {
   return structuredClone(rendered.get(abs)!);
 }
 
-export const renderOverlay = (overlay: Overlay) => render(`overlays/${overlay}`);
+export const renderOverlay = (overlay: AnyOverlay) => render(`overlays/${overlay}`);
 
 export function ofKind(objects: K8sObject[], kind: string): K8sObject[] {
   return objects.filter((o) => o.kind === kind);
@@ -72,7 +78,8 @@ export function allContainers(workload: K8sObject): Container[] {
 
 /** How a container gets one environment variable. */
 export type EnvSource =
-  | { from: "value"; value: string }
+  /** `refs`: the variables the value is composed of, `$(NAME)`, which Kubernetes expands. */
+  | { from: "value"; value: string; refs: string[] }
   | { from: "configMap"; name: string; key: string; value: string | undefined }
   | { from: "secret"; name: string; key: string; optional: boolean }
   | { from: "field"; path: string };
@@ -94,7 +101,12 @@ export function environment(container: Container, objects: K8sObject[]): Map<str
     }
   }
   for (const entry of container.env ?? []) {
-    if (entry.value !== undefined) env.set(entry.name, { from: "value", value: String(entry.value) });
+    if (entry.value !== undefined) {
+      const value = String(entry.value);
+      // Kubernetes expands $(NAME) only for variables defined before this one.
+      const refs = [...value.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)].map((m) => m[1]).filter((name) => env.has(name));
+      env.set(entry.name, { from: "value", value, refs });
+    }
     else if (entry.valueFrom?.secretKeyRef) {
       const ref = entry.valueFrom.secretKeyRef;
       env.set(entry.name, { from: "secret", name: ref.name, key: ref.key, optional: ref.optional === true });
@@ -105,7 +117,7 @@ export function environment(container: Container, objects: K8sObject[]): Map<str
     } else if (entry.valueFrom?.fieldRef) {
       env.set(entry.name, { from: "field", path: entry.valueFrom.fieldRef.fieldPath });
     } else {
-      env.set(entry.name, { from: "value", value: "" });
+      env.set(entry.name, { from: "value", value: "", refs: [] });
     }
   }
   return env;
@@ -126,6 +138,29 @@ export function validateObjects(objects: unknown[]): Problems {
   });
   return JSON.parse(out) as Problems;
 }
+
+/**
+ * The value a container sees, with `$(NAME)` references replaced by the given stand-ins for
+ * what the cluster provides (Secrets, fields); undefined when a part has no stand-in.
+ */
+export function resolve(env: Map<string, EnvSource>, name: string, standIn: (name: string, source: EnvSource) => string | undefined): string | undefined {
+  const source = env.get(name);
+  if (!source) return undefined;
+  if (source.from === "value") {
+    let value = source.value;
+    for (const ref of source.refs) {
+      const part = resolve(env, ref, standIn);
+      if (part === undefined) return undefined;
+      value = value.replaceAll(`$(${ref})`, part);
+    }
+    return value;
+  }
+  if (source.from === "configMap") return source.value;
+  return standIn(name, source);
+}
+
+/** The CloudNativePG Cluster's pods carry this label (set by the operator, not in the manifests). */
+export const clusterPodLabels = (cluster: K8sObject): Record<string, string> => ({ "cnpg.io/cluster": cluster.metadata.name });
 
 export function readRepoFile(rel: string): string {
   return fs.readFileSync(path.join(repoRoot, rel), "utf8");
