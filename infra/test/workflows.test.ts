@@ -162,6 +162,15 @@ describe("service test workflows", () => {
     });
   });
 
+  test("When a file the infra suites load changes, then the manifests workflow runs them", () => {
+    const manifests = workflows.get(".github/workflows/manifests.yml")!;
+    expect(manifests.on.pull_request.paths).toEqual(manifests.on.push.paths);
+    const run: string = manifests.jobs.manifests.steps.map((s: any) => s.run ?? "").join("\n");
+    expect(run).toContain("npm test -- --selectProjects infra");
+    const loaded = [...filesLoadedBySuites(repoRoot, "infra"), "infra/k8s/overlays/prod/kustomization.yaml", ".github/workflows/auth.yml"];
+    expect(unwatched(manifests.on.push.paths, loaded)).toEqual([]);
+  });
+
   test("When the client's job leaves out the browser journey, then the e2e workflow runs it on every pull request", () => {
     const [{ job }] = serviceTestCallers("client");
     const e2e = workflows.get(".github/workflows/e2e.yml")!;

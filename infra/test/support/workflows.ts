@@ -122,7 +122,9 @@ export function filesLoadedBySuites(root: string, folder: string, skip?: RegExp)
     if (!CODE.test(file)) continue;
     for (const spec of specifiers(fs.readFileSync(file, "utf8"))) {
       if (spec.startsWith(".")) {
-        queue.push(resolveFile(path.resolve(path.dirname(file), spec)) ?? path.resolve(path.dirname(file), spec));
+        // An import that resolves to nothing (a specifier in a string, say) loads nothing.
+        const resolved = resolveFile(path.resolve(path.dirname(file), spec));
+        if (resolved) queue.push(resolved);
         continue;
       }
       const m = /^(@ticketforge\/[^/]+)(?:\/(.+))?$/.exec(spec);
