@@ -186,6 +186,31 @@ describe("service test workflows", () => {
   });
 });
 
+describe("release workflow", () => {
+  const release = workflows.get(".github/workflows/release.yml")!;
+
+  test("When main moves, then every service's image is published, and only from main", () => {
+    expect(release.on.push).toEqual({ branches: ["main"] });
+    expect([...release.jobs.images.strategy.matrix.service].sort()).toEqual([...services].sort());
+    const actions = release.jobs.images.steps.map((s: any) => String(s.uses ?? "").split("@")[0]).filter(Boolean);
+    expect(actions).toEqual(expect.arrayContaining(["docker/setup-buildx-action", "docker/login-action", "docker/build-push-action"]));
+    const build = release.jobs.images.steps.find((s: any) => String(s.uses ?? "").startsWith("docker/build-push-action@"));
+    expect(build.with).toMatchObject({ context: ".", push: true, "build-args": "SERVICE=${{ matrix.service }}" });
+    expect(build.with.tags).toMatch(/:\$\{\{ github\.sha \}\}$/);
+  });
+
+  test("When it deploys, then it waits for the production environment, uses the KUBECONFIG secret and every service's new image", () => {
+    const deploy = release.jobs.deploy;
+    expect(deploy.environment).toBe("production");
+    expect(Object.keys(release.on)).toContain("workflow_dispatch");
+    expect(deploy.env.SERVICES.split(" ").sort()).toEqual([...services].sort());
+    const text = fs.readFileSync(path.join(repoRoot, ".github/workflows/release.yml"), "utf8");
+    expect(text).toContain("${{ secrets.KUBECONFIG }}");
+    expect(text).toContain("resources: [../prod]");
+    expect(fs.readFileSync(path.join(repoRoot, "README.md"), "utf8")).toMatch(/secret `KUBECONFIG`/);
+  });
+});
+
 describe("the checks themselves", () => {
   const broken = fs.readFileSync(path.join(repoRoot, ".github/workflows/e2e.yml"), "utf8").replace("runs-on:", "runz-on:");
   let dir: string;
