@@ -1,4 +1,5 @@
 // Chromium helpers for the browser journey: launch, screenshots at two widths, sign-up.
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -21,8 +22,12 @@ export async function launchChromium(): Promise<Browser> {
     if (!fs.existsSync(given)) throw new Error(`Chromium not found at CHROMIUM_PATH=${given}`);
     return chromium.launch({ executablePath: given, args: flags });
   }
-  const packaged = (await import("@sparticuz/chromium")).default;
-  return chromium.launch({ executablePath: await packaged.executablePath(), args: [...packaged.args, ...flags.slice(1)] });
+  // an ES module that Jest's CommonJS runtime cannot load: ask a plain Node process for it
+  const script = "import('@sparticuz/chromium').then(async ({ default: c }) => console.log(JSON.stringify({ path: await c.executablePath(), args: c.args })))";
+  const r = spawnSync(process.execPath, ["-e", script], { cwd: __dirname, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`No Chromium: none installed (apt-get install chromium, or set CHROMIUM_PATH) and @sparticuz/chromium failed: ${r.stderr}`);
+  const packaged = JSON.parse(r.stdout.trim().split("\n").pop()!) as { path: string; args: string[] };
+  return chromium.launch({ executablePath: packaged.path, args: [...packaged.args, ...flags.slice(1)] });
 }
 
 export function resetScreenshots() {
