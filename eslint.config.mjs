@@ -1,6 +1,46 @@
 // @ts-check
 import tseslint from "typescript-eslint";
 
+// Layering: a workspace uses another only through its package (`@ticketforge/common`), never by
+// reaching into its src/; the launcher and the benchmark use no test support and no service
+// internals (they run services as processes).
+const workspaces = ["common", "nats", "auth", "tickets", "orders", "payments", "expiration", "client"];
+const services = ["auth", "tickets", "orders", "payments", "expiration"];
+const intoSrc = (names) => names.map((n) => `**/${n}/src/**`);
+const layering = [
+  ...workspaces.map((ws) => ({
+    files: [`${ws}/**/*.{ts,tsx,mjs,js}`],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: intoSrc(workspaces.filter((o) => o !== ws)), message: "Import another workspace through its package (@ticketforge/<name>), not its src/." }] },
+      ],
+    },
+  })),
+  {
+    files: ["e2e/**/*.ts", "scripts/**/*.{ts,mjs}"],
+    ignores: ["scripts/bench/**", "scripts/launcher/**"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: intoSrc(services), message: "Whole-stack code starts services as processes; it does not import their internals." }] }],
+    },
+  },
+  {
+    files: ["scripts/bench/**/*.ts", "scripts/launcher/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [{ name: "@ticketforge/common/testing", message: "The launcher and the benchmark use no test support." }],
+          patterns: [
+            { group: intoSrc(services), message: "The launcher and the benchmark start services as processes; they do not import their internals." },
+            { group: ["**/e2e/**", "**/test/**", "**/testing/**"], message: "The launcher and the benchmark use no test support." },
+          ],
+        },
+      ],
+    },
+  },
+];
+
 export default tseslint.config(
   { ignores: ["**/node_modules/**", "**/.next/**", "**/dist/**", "artifacts/**", ".data/**", "client/next-env.d.ts"] },
   ...tseslint.configs.recommended,
@@ -10,6 +50,7 @@ export default tseslint.config(
       "@typescript-eslint/no-require-imports": "off",
     },
   },
+  ...layering,
   {
     files: ["**/test/**", "e2e/**"],
     rules: { "@typescript-eslint/no-explicit-any": "off", "@typescript-eslint/no-non-null-assertion": "off" },
