@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { prepareDatabases, type Databases } from "./databases";
 import { DataDirLockedError, lockDir } from "./lock";
-import { resolveNats } from "./nats";
+import { resolveNats, waitForNats } from "./nats";
 import { root } from "./processes";
 import { isPortFree, services, startStack, type Ports } from "./stack";
 import { jwtKeyFor, portsFrom } from "./settings";
@@ -39,7 +39,7 @@ async function main() {
     }
   }
 
-  const nats = await resolveNats({ natsUrl: env.NATS_URL, dataDir });
+  const nats = await resolveNats({ natsUrl: env.NATS_URL, dataDir, port: env.NATS_PORT ? Number(env.NATS_PORT) : undefined, log: say });
   if (nats.kind === "missing") {
     out(nats.message);
     release();
@@ -48,10 +48,22 @@ async function main() {
   say(
     {
       given: `NATS: using NATS_URL ${nats.url}`,
-      found: `NATS: using the JetStream server already running at ${nats.url}`,
       started: `NATS: started nats-server -js at ${nats.url} (store in ${path.join(dataDir, "nats")})`,
     }[nats.kind],
   );
+  if (nats.kind === "given") {
+    let interrupted = false;
+    const stopWaiting = () => (interrupted = true);
+    process.once("SIGINT", stopWaiting);
+    process.once("SIGTERM", stopWaiting);
+    const reachable = await waitForNats(nats.url, say, () => interrupted);
+    process.off("SIGINT", stopWaiting);
+    process.off("SIGTERM", stopWaiting);
+    if (!reachable) {
+      release();
+      process.exit(1);
+    }
+  }
   let databases: Databases;
   try {
     databases = await prepareDatabases(services, env, dataDir, say);

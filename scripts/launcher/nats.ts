@@ -2,17 +2,17 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { connect } from "nats";
-import { natsServerBinary, waitForPort } from "@ticketforge/nats";
+import { freePort, natsServerBinary, waitForPort } from "@ticketforge/nats";
+import { isPortFree as portIsFree } from "./stack";
 
 export type NatsDecision =
   | { kind: "given"; url: string }
-  | { kind: "found"; url: string }
-  | { kind: "started"; url: string; stop: () => Promise<void> }
+  | { kind: "started"; url: string; store: string; stop: () => Promise<void> }
   | { kind: "missing"; message: string };
 
 export const natsHelp =
-  "TicketForge needs NATS with JetStream. Either set NATS_URL, run a server on 127.0.0.1:4222 " +
-  "(nats-server -js), or install nats-server so it can be started for you:\n" +
+  "TicketForge needs NATS with JetStream. Either set NATS_URL to a server of yours, or install " +
+  "nats-server so that npm start runs one of its own:\n" +
   "  Debian/Ubuntu: sudo apt-get install nats-server\n" +
   "  macOS:         brew install nats-server\n" +
   "  Docker:        docker run -p 4222:4222 nats -js";
@@ -34,23 +34,28 @@ export async function hasJetStream(url: string, timeout = 1_000): Promise<boolea
 }
 
 /**
- * DESIGN §6: NATS_URL if set; else a JetStream server already on 127.0.0.1:4222; else nats-server
- * from PATH with its store under the data dir; else a clear message.
+ * NATS_URL if set; else nats-server from PATH, started with its store under the data directory,
+ * so that a local stack's streams and consumers belong to its data directory alone (a server
+ * that happens to run on 4222 holds other runs' events: joining its durable consumers would
+ * redeliver events this stack's databases never heard of); else a clear message.
  */
 export async function resolveNats(options: {
   natsUrl?: string;
   dataDir: string;
-  defaultUrl?: string;
   port?: number;
   binary?: string | null;
   log?: (line: string) => void;
 }): Promise<NatsDecision> {
   if (options.natsUrl) return { kind: "given", url: options.natsUrl };
-  const port = options.port ?? 4222;
-  const url = options.defaultUrl ?? `nats://127.0.0.1:${port}`;
-  if (await hasJetStream(url)) return { kind: "found", url };
   const bin = options.binary === undefined ? natsServerBinary() : options.binary;
   if (!bin) return { kind: "missing", message: natsHelp };
+  let port = options.port ?? 4222;
+  if (!(await portIsFree(port))) {
+    const taken = port;
+    port = await freePort();
+    options.log?.(`port ${taken} is taken (another NATS server?), so this stack's own nats-server listens on ${port}`);
+  }
+  const url = `nats://127.0.0.1:${port}`;
   const store = path.join(options.dataDir, "nats");
   fs.mkdirSync(store, { recursive: true });
   const child = spawn(bin, ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", store], { stdio: ["ignore", "pipe", "pipe"] });
@@ -63,6 +68,7 @@ export async function resolveNats(options: {
   return {
     kind: "started",
     url,
+    store,
     stop: async () => {
       if (child.exitCode !== null) return;
       const gone = new Promise((r) => child.once("exit", r));
@@ -72,4 +78,21 @@ export async function resolveNats(options: {
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * Waits until NATS answers at url, saying within a few seconds when it does not, and again every
+ * few seconds, naming the address and what to do; resolves false when `stopped()` says to give up.
+ */
+export async function waitForNats(url: string, say: (line: string) => void, stopped: () => boolean = () => false): Promise<boolean> {
+  let tries = 0;
+  while (!stopped()) {
+    if (await hasJetStream(url, 2_000)) return true;
+    if (tries++ % 3 === 0) {
+      say(`NATS at ${url} does not answer with JetStream${tries > 1 ? " (still waiting)" : ""}: is it running, with -js? ` +
+        "Fix NATS_URL, or unset it so that npm start runs its own nats-server. Waiting… (Ctrl-C stops)");
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  return false;
 }

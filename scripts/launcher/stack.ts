@@ -123,6 +123,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       gateway.closeAllConnections();
     });
   };
+  // never wait in silence: say every few seconds what is not ready yet
+  const progress = setInterval(() => {
+    const waiting = Object.keys(processes).filter((name) => readyMs[name] === undefined);
+    if (waiting.length > 0) out(`waiting for ${waiting.join(", ")} to be ready (${Math.round((Date.now() - started) / 1000)} s; their log lines above say why)`);
+  }, 5_000);
   const results = await Promise.all(
     Object.entries(processes).map(async ([name, p]) => {
       const ok = await p.waitReady(options.readyTimeoutMs ?? 120_000);
@@ -130,6 +135,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return [name, ok] as const;
     }),
   );
+  clearInterval(progress);
   const failed = results.filter(([, ok]) => !ok).map(([name]) => name);
   if (failed.length > 0) {
     await stop();

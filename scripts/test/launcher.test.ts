@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort, startNatsServer, type NatsServer } from "@ticketforge/nats";
-import { resolveNats } from "../launcher/nats";
+import { eventually, freePort, startNatsServer, type NatsServer } from "@ticketforge/nats";
+import { hasJetStream, resolveNats, waitForNats } from "../launcher/nats";
 import { serviceDatabaseUrl } from "../launcher/databases";
 import { jwtKeyFor, portsFrom } from "../launcher/settings";
 import { loadRoutes, routeFor } from "../launcher/gateway";
@@ -23,21 +23,35 @@ describe("where npm start finds NATS", () => {
     expect(await resolveNats({ natsUrl: "nats://example:4222", dataDir })).toEqual({ kind: "given", url: "nats://example:4222" });
   });
 
-  test("When a JetStream server already listens on the port, then it is used", async () => {
-    expect(await resolveNats({ dataDir, port: nats.port })).toEqual({ kind: "found", url: nats.url });
-  });
-
-  test("When none listens and nats-server is installed, then it is started with its store under the data dir", async () => {
-    const port = await freePort();
-    const decision = await resolveNats({ dataDir, port });
+  test("When another JetStream server already listens on the port, then the stack still runs its own, on another port, with its store under its data dir", async () => {
+    const lines: string[] = [];
+    const decision = await resolveNats({ dataDir, port: nats.port, log: (l) => lines.push(l) });
     expect(decision.kind).toBe("started");
     if (decision.kind !== "started") return;
-    expect(fs.existsSync(path.join(dataDir, "nats", "jetstream"))).toBe(true);
-    expect(await resolveNats({ dataDir, port })).toEqual({ kind: "found", url: decision.url });
-    await decision.stop();
+    try {
+      expect(decision.url).not.toBe(nats.url);
+      expect(lines.join("\n")).toMatch(new RegExp(`port ${nats.port} is taken .* listens on \\d+`));
+      expect(fs.existsSync(path.join(dataDir, "nats", "jetstream"))).toBe(true);
+      expect(await hasJetStream(decision.url)).toBe(true);
+    } finally {
+      await decision.stop();
+    }
   });
 
-  test("When none listens and nats-server is not installed, then a message says how to get it", async () => {
+  test("When NATS_URL names a server that does not answer, then the launcher says so within seconds, naming it, and keeps saying it waits", async () => {
+    const lines: string[] = [];
+    const url = `nats://127.0.0.1:${await freePort()}`;
+    let stop = false;
+    const waited = waitForNats(url, (l) => lines.push(l), () => stop);
+    await eventually(() => lines.length >= 2, 15_000);
+    stop = true;
+    expect(await waited).toBe(false);
+    expect(lines[0]).toContain(`NATS at ${url} does not answer`);
+    expect(lines[0]).toMatch(/unset it so that npm start runs its own nats-server/);
+    expect(lines[1]).toContain("still waiting");
+  });
+
+  test("When nats-server is not installed, then a message says how to get it", async () => {
     const decision = await resolveNats({ dataDir, port: await freePort(), binary: null });
     expect(decision.kind).toBe("missing");
     if (decision.kind === "missing") expect(decision.message).toMatch(/apt-get install nats-server[\s\S]*brew install nats-server[\s\S]*docker/);
