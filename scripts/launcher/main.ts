@@ -12,6 +12,7 @@ const say = (line: string) => out(process.stdout.isTTY ? `\x1b[1m▸ ${line}\x1b
 
 async function main() {
   const started = Date.now();
+  const dev = process.argv.includes("--dev");
   const envFile = path.join(root, ".env");
   if (fs.existsSync(envFile)) process.loadEnvFile(envFile); // variables already set win
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? "development" };
@@ -89,6 +90,7 @@ async function main() {
     // the database stops after the services, so that their in-flight work can commit
     await databases.embedded?.stop();
     if (nats.kind === "started") await nats.stop();
+    fs.rmSync(path.join(dataDir, "stack.json"), { force: true });
     release();
     clearTimeout(force);
     say("stopped");
@@ -98,8 +100,14 @@ async function main() {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
   const withClient = env.START_CLIENT !== "false";
+  const skip = (env.SKIP_SERVICES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const unknown = skip.filter((s) => !(services as readonly string[]).includes(s));
+  if (unknown.length > 0) out(`SKIP_SERVICES names no service: ${unknown.join(", ")} (services: ${services.join(", ")})`);
+  const jwtKey = jwtKeyFor(dataDir, env);
+  // what `npm run dev` in a service's folder needs to join this stack
+  fs.writeFileSync(path.join(dataDir, "stack.json"), JSON.stringify({ natsUrl: nats.url, databaseUrls: databases.urls, ports }, null, 2), { mode: 0o600 });
   try {
-    stack = await startStack({ natsUrl: nats.url, jwtKey: jwtKeyFor(dataDir, env), ports, env, databaseUrls: databases.urls, client: withClient, out });
+    stack = await startStack({ natsUrl: nats.url, jwtKey, ports, env, databaseUrls: databases.urls, client: withClient, out, dev, skip });
   } catch (err) {
     out(`TicketForge did not start: ${(err as Error).message}`);
     await databases.embedded?.stop();
@@ -117,8 +125,10 @@ async function main() {
   line("");
   for (const [name, ms] of Object.entries(stack.readyMs)) line(`  ${name.padEnd(11)} :${ports[name as keyof Ports]}  ready after ${(ms / 1000).toFixed(1)} s`);
   line("");
+  if (dev) line("dev: services restart when their code changes");
   line("Ctrl-C stops everything; data stays in .data/");
   out(`└${"─".repeat(width + 2)}┘`);
+  for (const s of skip) say(`${s} is not started (SKIP_SERVICES): run it with \`cd ${s} && npm run dev\`; the gateway routes to :${ports[s as keyof Ports]}`);
 }
 
 void main();

@@ -23,6 +23,10 @@ export interface StackOptions {
   client: boolean;
   out: (line: string) => void;
   readyTimeoutMs?: number;
+  /** Development: services restart when their code or common/ changes; the client runs `next dev`. */
+  dev?: boolean;
+  /** Services not started here (run on their own with `npm run dev` in their folder); still routed. */
+  skip?: string[];
 }
 
 export interface Stack {
@@ -64,6 +68,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const tsx = ["--import", "tsx"];
   let index = 0;
   for (const name of services) {
+    if (options.skip?.includes(name)) continue;
     processes[name] = new Supervised(
       {
         name,
@@ -83,12 +88,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
   }
   if (options.client) {
-    if (!clientBuildIsFresh()) buildClient(out);
+    if (!options.dev && !clientBuildIsFresh()) buildClient(out);
     processes.client = new Supervised(
       {
         name: "client",
         command: process.execPath,
-        args: [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", path.join(root, "client"), "-p", String(ports.client)],
+        args: [path.join(root, "node_modules", "next", "dist", "bin", "next"), options.dev ? "dev" : "start", path.join(root, "client"), "-p", String(ports.client)],
         readyUrl: `http://127.0.0.1:${ports.client}/healthz`,
         env: {
           ...options.env,
@@ -116,7 +121,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const started = Date.now();
   const readyMs: Record<string, number> = {};
   for (const p of Object.values(processes)) p.start();
+  const watchers = options.dev ? Object.keys(processes).filter((n) => n !== "client").map((n) => watchAndRestart(n, processes[n], out)) : [];
   const stop = async () => {
+    for (const w of watchers) w.close();
     await Promise.all(Object.values(processes).map((p) => p.stop()));
     await new Promise<void>((resolve) => {
       gateway.close(() => resolve());
@@ -150,4 +157,29 @@ export function isPortFree(port: number): Promise<boolean> {
     srv.once("error", () => resolve(false));
     srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * Restarts a service when a file of its own or of common/ changes (a burst of saves is one
+ * restart), for `npm run dev`.
+ */
+export function watchAndRestart(name: string, child: Supervised, out: (line: string) => void): { close(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let changed = "";
+  const onChange = (dir: string) => (_event: string, file: string | Buffer | null) => {
+    changed = path.join(dir, String(file ?? ""));
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      out(`${name}: ${path.relative(root, changed)} changed; restarting`);
+      await child.stop();
+      child.restart();
+    }, 200);
+  };
+  const watchers = [path.join(root, name, "src"), path.join(root, "common", "src")].map((dir) => fs.watch(dir, { recursive: true }, onChange(dir)));
+  return {
+    close: () => {
+      clearTimeout(timer);
+      for (const w of watchers) w.close();
+    },
+  };
 }
