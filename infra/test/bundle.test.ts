@@ -2,7 +2,7 @@
 // infra/docker/build.mjs exactly as its Dockerfile does, and the bundle is then started, which
 // proves that every package it leaves external resolves and that the files it reads beside its
 // code (the SQL migrations) are where it looks for them.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -10,6 +10,11 @@ import { repoRoot, services } from "./support/k8s";
 import { freePort, startNatsServer, type NatsServer } from "../../nats/src/server";
 
 const run = promisify(execFile);
+
+// The Node.js the bundles run on: this one, or BUNDLE_NODE (CI passes the Node 24 LTS that the
+// images use, from the npm registry, when the machine's Node is older).
+const runtime = process.env.BUNDLE_NODE || process.execPath;
+const runtimeVersion = execFileSync(runtime, ["--version"], { encoding: "utf8" }).trim();
 
 // Inside node_modules/, so that the bundle resolves its external packages from the root
 // node_modules as it does from /app/node_modules in the image.
@@ -36,7 +41,7 @@ beforeAll(async () => {
         return;
       }
       const env = { PATH: process.env.PATH, NODE_ENV: "production" };
-      configRuns[service] = await run(process.execPath, ["main.js"], { env, cwd: outdir(service) }).then(
+      configRuns[service] = await run(runtime, ["main.js"], { env, cwd: outdir(service) }).then(
         () => ({ code: 0, namesJwtKey: false }),
         (err: { code: number; stderr: string }) => ({ code: err.code, namesJwtKey: /JWT_KEY/.test(err.stderr) }),
       );
@@ -73,7 +78,7 @@ describe("bundling (the Dockerfiles' build stage)", () => {
  * machines have), as the Deployment runs them: /healthz and /readyz answer, and SIGTERM stops
  * them within the drain.
  */
-describe("the bundled services start, report ready and stop on SIGTERM", () => {
+describe(`the bundled services start on Node ${runtimeVersion}, report ready and stop on SIGTERM`, () => {
   const pgAdminUrl = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
   let nats: NatsServer | undefined;
    
@@ -120,7 +125,7 @@ describe("the bundled services start, report ready and stop on SIGTERM", () => {
     const url = new URL(pgAdminUrl);
     url.pathname = `/${db}`;
     const port = await freePort();
-    const child = spawn(process.execPath, ["main.js"], {
+    const child = spawn(runtime, ["main.js"], {
       cwd: outdir(service),
       env: {
         PATH: process.env.PATH,
