@@ -1,21 +1,11 @@
 import request from "supertest";
 import jwt from "jsonwebtoken";
-import { startNatsServer, type NatsServer } from "@ticketforge/nats";
-import { startTestService, testJwtKey, type TestService } from "@ticketforge/common/testing";
+import { serviceUnderTest } from "@ticketforge/nats";
+import { testJwtKey } from "@ticketforge/common/testing";
 import { auth } from "../src/service";
 
-let nats: NatsServer;
-let service: TestService;
-const api = () => request(service.app);
-
-beforeAll(async () => {
-  nats = await startNatsServer();
-  service = await startTestService(auth, nats.url, { config: { AUTH_RATE_LIMIT_PER_MINUTE: 1000 } });
-});
-afterAll(async () => {
-  await service?.close();
-  await nats?.destroy();
-});
+const under = serviceUnderTest(auth, { config: { AUTH_RATE_LIMIT_PER_MINUTE: 1000 } });
+const api = () => request(under.service.app);
 
 let counter = 0;
 const uniqueEmail = () => `user${Date.now()}${counter++}@example.com`;

@@ -1,33 +1,11 @@
 import { randomUUID } from "node:crypto";
-import {
-  Bus,
-  durableName,
-  openDatabase,
-  streamOf,
-  type Database,
-  type EventData,
-  type Subject,
-} from "@ticketforge/common";
-import { publishAs, silentLogger } from "@ticketforge/common/testing";
+import { Bus, durableName, openDatabase, streamOf, type Database, type EventData, type Subject } from "@ticketforge/common";
+import { publish, silentLogger } from "@ticketforge/common/testing";
 import { eventually, type EventRecorder } from "@ticketforge/nats";
 
 /** A connection that plays the orders service in tests. */
 export function connectPublisher(url: string): Promise<Bus> {
   return Bus.connect({ url, name: "orders-in-a-test", log: silentLogger() });
-}
-
-/**
- * Publishes an event the way a service's outbox does: envelope {id, type, occurredAt, data},
- * Nats-Msg-Id = envelope id. `msgId` differs from the id only to get a copy past JetStream's
- * de-duplication (as a re-publish after its window would).
- */
-export async function publish<S extends Subject>(
-  bus: Bus,
-  subject: S,
-  data: EventData<S>,
-  options: { id?: string; msgId?: string } = {},
-): Promise<string> {
-  return (await publishAs(bus, subject, data, options)).id;
 }
 
 export type OrderCreated = EventData<"order.created">;

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Bus } from "@ticketforge/common";
-import { startTestService, type TestService } from "@ticketforge/common/testing";
+import { startTestService, type TestService, publish } from "@ticketforge/common/testing";
 import { EventRecorder, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { expiration } from "../src/service";
-import { connectPublisher, dueAt, ended, expectNoneFired, expirations, heldBack, newOrder, publish, settled } from "./helpers";
+import { connectPublisher, dueAt, ended, expectNoneFired, expirations, heldBack, newOrder, settled } from "./helpers";
 
 let nats: NatsServer;
 let service: TestService;
@@ -42,7 +42,7 @@ describe("order.created listener", () => {
 
   test("When the same order.created arrives three times, then each copy is acked and the order expires once", async () => {
     const order = newOrder(800);
-    const id = await publish(bus, "order.created", order);
+    const { id } = await publish(bus, "order.created", order);
     await publish(bus, "order.created", order, { id, msgId: randomUUID() }); // same event again (inbox)
     await publish(bus, "order.created", order); // same version in a new event (version check)
     await settled(bus, "order.created");
@@ -86,7 +86,7 @@ describe.each([
     const order = newOrder(1_500);
     await publish(bus, "order.created", order);
     await settled(bus, "order.created");
-    const id = await publish(bus, subject, ended(order));
+    const { id } = await publish(bus, subject, ended(order));
     await publish(bus, subject, ended(order), { id, msgId: randomUUID() });
     await publish(bus, subject, ended(order));
     await settled(bus, subject);

@@ -1,21 +1,10 @@
 import request from "supertest";
 import { ConfigError, loadConfig, type Bus, type Database } from "@ticketforge/common";
-import { openTestDatabase, startTestService, testJwtKey, type TestService } from "@ticketforge/common/testing";
+import { openTestDatabase, startTestService, testJwtKey, type TestService, publish } from "@ticketforge/common/testing";
 import { EventRecorder, eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { settings } from "../src/config";
 import { expiration } from "../src/service";
-import {
-  connectPublisher,
-  dueAt,
-  expectNoneFired,
-  expirations,
-  newOrder,
-  publish,
-  secondConnection,
-  settled,
-  until,
-  type OrderCreated,
-} from "./helpers";
+import { connectPublisher, dueAt, expectNoneFired, expirations, newOrder, secondConnection, settled, until, type OrderCreated } from "./helpers";
 
 let nats: NatsServer;
 let database: Database;

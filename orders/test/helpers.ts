@@ -1,21 +1,7 @@
-import { randomUUID } from "node:crypto";
 import request from "supertest";
 import { durableName, streamOf, type EventData, type Subject } from "@ticketforge/common";
-import { publishAs, signInCookie, testJwtKey, type TestService } from "@ticketforge/common/testing";
+import { type TestService, aUser, aTicket, publish } from "@ticketforge/common/testing";
 import { eventually, type EventRecorder } from "@ticketforge/nats";
-
-/** A signed-in user: their id and the cookie that makes requests as them. */
-export const aUser = () => signInCookie(testJwtKey);
-
-/**
- * Publishes an event as another service would: a proper envelope, with Nats-Msg-Id = its id.
- * Returns the stream sequence, to wait until this service has acked it.
- */
-export async function publish<S extends Subject>(service: TestService, subject: S, data: EventData<S>, id = randomUUID()) {
-  const occurredAt = new Date().toISOString();
-  const { seq } = await publishAs(service.ctx.bus, subject, data, { id, occurredAt });
-  return { id, seq, occurredAt };
-}
 
 async function consumerInfo(service: TestService, subject: Subject) {
   return service.ctx.bus.jsm.consumers.info(streamOf(subject), durableName("orders", subject));
@@ -44,11 +30,9 @@ export async function settled(service: TestService, recorder: EventRecorder) {
   await eventually(() => last_seq === 0 || recorder.events.some((e) => e.subject.startsWith("order.") && e.seq >= last_seq));
 }
 
-let counter = 0;
-
 /** A ticket put on sale by `sellerId`, known to the orders service (ticket.created applied). */
 export async function givenTicket(service: TestService, overrides: Partial<EventData<"ticket.created">> = {}) {
-  const ticket = { id: randomUUID(), title: `Concert #${++counter}`, price: 2050, userId: randomUUID(), version: 0, ...overrides };
+  const ticket = aTicket(overrides);
   const { seq } = await publish(service, "ticket.created", ticket);
   await acked(service, "ticket.created", seq);
   return ticket;

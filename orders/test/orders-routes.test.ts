@@ -1,37 +1,25 @@
+import { aUser, publish } from "@ticketforge/common/testing";
 import { randomUUID } from "node:crypto";
 import request from "supertest";
-import { EventRecorder, eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
-import { startTestService, type TestService } from "@ticketforge/common/testing";
+import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { orders } from "../src/service";
-import { aUser, givenOrder, givenTicket, publish, settled } from "./helpers";
+import { givenOrder, givenTicket, settled } from "./helpers";
 
-let nats: NatsServer;
-let service: TestService;
-let recorder: EventRecorder;
-const api = () => request(service.app);
+const api = () => request(under.service.app);
 
-beforeAll(async () => {
-  nats = await startNatsServer();
-  service = await startTestService(orders, nats.url);
-  recorder = await EventRecorder.start(nats.url);
-});
-afterAll(async () => {
-  await recorder?.close();
-  await service?.close();
-  await nats?.destroy();
-});
+const under = serviceUnderTest(orders);
 
-const eventsAbout = (subject: string, orderId: string) => recorder.of(subject).filter((e) => e.data.id === orderId);
+const eventsAbout = (subject: string, orderId: string) => under.recorder.of(subject).filter((e) => e.data.id === orderId);
 
 /** Pays for an order the way the payments service reports it, and waits until it is complete. */
 async function paid(orderId: string, cookie: string) {
-  await publish(service, "payment.completed", { id: randomUUID(), orderId, amount: 2050, providerRef: "ch_test" });
+  await publish(under.service, "payment.completed", { id: randomUUID(), orderId, amount: 2050, providerRef: "ch_test" });
   await eventually(async () => (await api().get(`/api/orders/${orderId}`).set("Cookie", cookie)).body.status === "complete");
 }
 
 describe("POST /api/orders", () => {
   test("When a buyer orders an available ticket, then 201 with the order and order.created is published", async () => {
-    const ticket = await givenTicket(service, { title: "Opera", price: 2050 });
+    const ticket = await givenTicket(under.service, { title: "Opera", price: 2050 });
     const buyer = aUser();
     const before = Date.now();
     const res = await api().post("/api/orders").set("Cookie", buyer.cookie).send({ ticketId: ticket.id });
@@ -48,7 +36,7 @@ describe("POST /api/orders", () => {
     const expiresIn = Date.parse(res.body.expiresAt) - before;
     expect(expiresIn).toBeGreaterThanOrEqual(900_000);
     expect(expiresIn).toBeLessThan(910_000);
-    const event = await recorder.waitFor("order.created", (d) => d.id === res.body.id);
+    const event = await under.recorder.waitFor("order.created", (d) => d.id === res.body.id);
     expect(event!.data).toEqual({
       id: res.body.id,
       status: "created",
@@ -60,7 +48,7 @@ describe("POST /api/orders", () => {
   });
 
   test("When fifty buyers order the same ticket at once, then exactly one gets it and one order.created leaves", async () => {
-    const ticket = await givenTicket(service);
+    const ticket = await givenTicket(under.service);
     const results = await Promise.all(
       Array.from({ length: 50 }, () => api().post("/api/orders").set("Cookie", aUser().cookie).send({ ticketId: ticket.id })),
     );
@@ -69,28 +57,28 @@ describe("POST /api/orders", () => {
     expect(won).toHaveLength(1);
     expect(lost).toHaveLength(49);
     for (const r of lost) expect(r.body).toEqual({ errors: [{ message: "Ticket is already reserved" }] });
-    await recorder.waitFor("order.created", (d) => d.id === won[0].body.id);
-    await settled(service, recorder);
-    expect(recorder.of("order.created").filter((e) => e.data.ticket.id === ticket.id)).toHaveLength(1);
+    await under.recorder.waitFor("order.created", (d) => d.id === won[0].body.id);
+    await settled(under.service, under.recorder);
+    expect(under.recorder.of("order.created").filter((e) => e.data.ticket.id === ticket.id)).toHaveLength(1);
   });
 
   test("When the ticket id is typed in capitals, then the order and its event name the ticket as it was announced", async () => {
-    const ticket = await givenTicket(service);
+    const ticket = await givenTicket(under.service);
     const res = await api().post("/api/orders").set("Cookie", aUser().cookie).send({ ticketId: ticket.id.toUpperCase() });
     expect(res.status).toBe(201);
     expect(res.body.ticket.id).toBe(ticket.id);
-    expect((await recorder.waitFor("order.created", (d) => d.id === res.body.id))!.data.ticket.id).toBe(ticket.id);
+    expect((await under.recorder.waitFor("order.created", (d) => d.id === res.body.id))!.data.ticket.id).toBe(ticket.id);
   });
 
   test("When the ticket is reserved by someone else, then 400 Ticket is already reserved", async () => {
-    const { ticket } = await givenOrder(service);
+    const { ticket } = await givenOrder(under.service);
     const res = await api().post("/api/orders").set("Cookie", aUser().cookie).send({ ticketId: ticket.id });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ errors: [{ message: "Ticket is already reserved" }] });
   });
 
   test("When the ticket was sold, then nobody can order it again", async () => {
-    const { ticket, order, buyer } = await givenOrder(service);
+    const { ticket, order, buyer } = await givenOrder(under.service);
     await paid(order.id, buyer.cookie);
     const res = await api().post("/api/orders").set("Cookie", aUser().cookie).send({ ticketId: ticket.id });
     expect(res.status).toBe(400);
@@ -98,7 +86,7 @@ describe("POST /api/orders", () => {
   });
 
   test("When the order holding a ticket is cancelled, then the ticket can be ordered again", async () => {
-    const { ticket, order, buyer } = await givenOrder(service);
+    const { ticket, order, buyer } = await givenOrder(under.service);
     await api().delete(`/api/orders/${order.id}`).set("Cookie", buyer.cookie).expect(204);
     const res = await api().post("/api/orders").set("Cookie", aUser().cookie).send({ ticketId: ticket.id });
     expect(res.status).toBe(201);
@@ -106,7 +94,7 @@ describe("POST /api/orders", () => {
 
   test("When sellers order their own ticket, then 400 You cannot buy your own ticket", async () => {
     const seller = aUser();
-    const ticket = await givenTicket(service, { userId: seller.id });
+    const ticket = await givenTicket(under.service, { userId: seller.id });
     const res = await api().post("/api/orders").set("Cookie", seller.cookie).send({ ticketId: ticket.id });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ errors: [{ message: "You cannot buy your own ticket" }] });
@@ -143,7 +131,7 @@ describe("POST /api/orders", () => {
   });
 
   test("When not signed in, then 401 and no order", async () => {
-    const ticket = await givenTicket(service);
+    const ticket = await givenTicket(under.service);
     const res = await api().post("/api/orders").send({ ticketId: ticket.id });
     expect(res.status).toBe(401);
     expect(res.body).toEqual({ errors: [{ message: "Not authorized" }] });
@@ -154,9 +142,9 @@ describe("POST /api/orders", () => {
 describe("GET /api/orders", () => {
   test("When buyers list their orders, then they see only their own, newest first, each with its ticket", async () => {
     const buyer = aUser();
-    const first = await givenOrder(service, buyer, { title: "First", price: 1000 });
-    const second = await givenOrder(service, buyer, { title: "Second", price: 1999 });
-    await givenOrder(service); // someone else's
+    const first = await givenOrder(under.service, buyer, { title: "First", price: 1000 });
+    const second = await givenOrder(under.service, buyer, { title: "Second", price: 1999 });
+    await givenOrder(under.service); // someone else's
     const res = await api().get("/api/orders").set("Cookie", buyer.cookie);
     expect(res.status).toBe(200);
     expect(res.body.map((o: { id: string }) => o.id)).toEqual([second.order.id, first.order.id]);
@@ -179,21 +167,21 @@ describe("GET /api/orders", () => {
 
 describe("GET /api/orders/:id", () => {
   test("When buyers look at their order, then 200 with it", async () => {
-    const { order, buyer } = await givenOrder(service);
+    const { order, buyer } = await givenOrder(under.service);
     const res = await api().get(`/api/orders/${order.id}`).set("Cookie", buyer.cookie);
     expect(res.status).toBe(200);
     expect(res.body).toEqual(order);
   });
 
   test("When someone else looks at the order, then 401", async () => {
-    const { order } = await givenOrder(service);
+    const { order } = await givenOrder(under.service);
     const res = await api().get(`/api/orders/${order.id}`).set("Cookie", aUser().cookie);
     expect(res.status).toBe(401);
     expect(res.body).toEqual({ errors: [{ message: "Not authorized" }] });
   });
 
   test("When not signed in, then 401", async () => {
-    const { order } = await givenOrder(service);
+    const { order } = await givenOrder(under.service);
     expect((await api().get(`/api/orders/${order.id}`)).status).toBe(401);
   });
 
@@ -209,40 +197,40 @@ describe("GET /api/orders/:id", () => {
 
 describe("DELETE /api/orders/:id", () => {
   test("When buyers cancel their order, then 204, it is cancelled at version 1 and order.cancelled is published", async () => {
-    const { order, buyer, ticket } = await givenOrder(service);
+    const { order, buyer, ticket } = await givenOrder(under.service);
     const res = await api().delete(`/api/orders/${order.id}`).set("Cookie", buyer.cookie);
     expect(res.status).toBe(204);
     const shown = await api().get(`/api/orders/${order.id}`).set("Cookie", buyer.cookie);
     expect(shown.body).toMatchObject({ status: "cancelled", version: 1 });
-    const event = await recorder.waitFor("order.cancelled", (d) => d.id === order.id);
+    const event = await under.recorder.waitFor("order.cancelled", (d) => d.id === order.id);
     expect(event!.data).toEqual({ id: order.id, version: 1, ticket: { id: ticket.id } });
   });
 
   test("When an order is cancelled twice (even at once), then 204 each time and one order.cancelled", async () => {
-    const { order, buyer } = await givenOrder(service);
+    const { order, buyer } = await givenOrder(under.service);
     const cancel = () => api().delete(`/api/orders/${order.id}`).set("Cookie", buyer.cookie);
     const results = await Promise.all([cancel(), cancel()]);
     expect((await cancel()).status).toBe(204);
     expect(results.map((r) => r.status)).toEqual([204, 204]);
-    await recorder.waitFor("order.cancelled", (d) => d.id === order.id);
-    await settled(service, recorder);
+    await under.recorder.waitFor("order.cancelled", (d) => d.id === order.id);
+    await settled(under.service, under.recorder);
     expect(eventsAbout("order.cancelled", order.id)).toHaveLength(1);
     expect((await api().get(`/api/orders/${order.id}`).set("Cookie", buyer.cookie)).body.version).toBe(1);
   });
 
   test("When the order is paid, then 400 Cannot cancel a completed order and it stays complete", async () => {
-    const { order, buyer } = await givenOrder(service);
+    const { order, buyer } = await givenOrder(under.service);
     await paid(order.id, buyer.cookie);
     const res = await api().delete(`/api/orders/${order.id}`).set("Cookie", buyer.cookie);
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ errors: [{ message: "Cannot cancel a completed order" }] });
-    await settled(service, recorder);
+    await settled(under.service, under.recorder);
     expect(eventsAbout("order.cancelled", order.id)).toHaveLength(0);
     expect((await api().get(`/api/orders/${order.id}`).set("Cookie", buyer.cookie)).body).toMatchObject({ status: "complete", version: 1 });
   });
 
   test("When someone else cancels the order, then 401 and it stays as it was", async () => {
-    const { order, buyer } = await givenOrder(service);
+    const { order, buyer } = await givenOrder(under.service);
     const res = await api().delete(`/api/orders/${order.id}`).set("Cookie", aUser().cookie);
     expect(res.status).toBe(401);
     expect(res.body).toEqual({ errors: [{ message: "Not authorized" }] });
@@ -250,7 +238,7 @@ describe("DELETE /api/orders/:id", () => {
   });
 
   test("When not signed in, then 401 and it stays as it was", async () => {
-    const { order, buyer } = await givenOrder(service);
+    const { order, buyer } = await givenOrder(under.service);
     expect((await api().delete(`/api/orders/${order.id}`)).status).toBe(401);
     expect((await api().get(`/api/orders/${order.id}`).set("Cookie", buyer.cookie)).body.status).toBe("created");
   });

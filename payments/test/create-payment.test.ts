@@ -1,47 +1,35 @@
+import { aUser, publish, waitAcked } from "@ticketforge/common/testing";
 import request from "supertest";
-import { EventRecorder, eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
-import { startTestService, type TestService } from "@ticketforge/common/testing";
+import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { paymentsService } from "../src/service";
-import { aUser, eventFor, givenOrder, pay, paymentState, publish, RecordingProvider, waitAcked } from "./helpers";
+import { eventFor, givenOrder, pay, paymentState, RecordingProvider } from "./helpers";
 
-let nats: NatsServer;
-let service: TestService;
-let recorder: EventRecorder;
 const provider = new RecordingProvider();
 
-beforeAll(async () => {
-  nats = await startNatsServer();
-  service = await startTestService(paymentsService({ provider }), nats.url, {
-    config: { PAYMENT_REFUND_SWEEP_MS: 100, PAYMENT_REFUND_RETRY_MS: 200 },
-  });
-  recorder = await EventRecorder.start(nats.url);
-});
-afterAll(async () => {
-  await recorder?.close();
-  await service?.close();
-  await nats?.destroy();
+const under = serviceUnderTest(paymentsService({ provider }), {
+  config: { PAYMENT_REFUND_SWEEP_MS: 100, PAYMENT_REFUND_RETRY_MS: 200 },
 });
 
-const eventsOf = (subject: string, orderId: string) => recorder.of(subject).filter((e) => e.data.orderId === orderId);
-const outboxEmpty = () => eventually(async () => (await service.ctx.relay.pending()) === 0);
+const eventsOf = (subject: string, orderId: string) => under.recorder.of(subject).filter((e) => e.data.orderId === orderId);
+const outboxEmpty = () => eventually(async () => (await under.service.ctx.relay.pending()) === 0);
 
 describe("POST /api/payments", () => {
   test("When the buyer pays with a good card, then 201, the order's own price is charged and payment.completed is published", async () => {
-    const order = await givenOrder(service, aUser(), 2010); // a 20.10 ticket
-    const res = await pay(service, order.buyer.cookie, { orderId: order.id, token: "tok_visa", amount: 0.01, price: 0.01 });
+    const order = await givenOrder(under.service, aUser(), 2010); // a 20.10 ticket
+    const res = await pay(under.service, order.buyer.cookie, { orderId: order.id, token: "tok_visa", amount: 0.01, price: 0.01 });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ id: expect.any(String), orderId: order.id });
     const [charge] = provider.chargesOf(order.id);
     expect(charge).toMatchObject({ amountCents: 2010, currency: "usd", token: "tok_visa", idempotencyKey: order.id });
-    const event = await eventFor(recorder, "payment.completed", (d) => d.orderId === order.id);
+    const event = await eventFor(under.recorder, "payment.completed", (d) => d.orderId === order.id);
     expect(event.data).toEqual({ id: res.body.id, orderId: order.id, amount: 2010, providerRef: charge.id });
-    expect(await paymentState(service, order.buyer.cookie, order.id)).toBe("paid");
+    expect(await paymentState(under.service, order.buyer.cookie, order.id)).toBe("paid");
   });
 
   test("When nobody is signed in, then 401 whatever the body, and nothing is charged", async () => {
-    const order = await givenOrder(service);
+    const order = await givenOrder(under.service);
     for (const body of [{ orderId: order.id, token: "tok_visa" }, {}]) {
-      const res = await pay(service, undefined, body);
+      const res = await pay(under.service, undefined, body);
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ errors: [{ message: "Not authorized" }] });
     }
@@ -49,8 +37,8 @@ describe("POST /api/payments", () => {
   });
 
   test("When someone pays another buyer's order, then 401 and nothing is charged", async () => {
-    const order = await givenOrder(service);
-    const res = await pay(service, aUser().cookie, { orderId: order.id, token: "tok_visa" });
+    const order = await givenOrder(under.service);
+    const res = await pay(under.service, aUser().cookie, { orderId: order.id, token: "tok_visa" });
     expect(res.status).toBe(401);
     expect(res.body).toEqual({ errors: [{ message: "Not authorized" }] });
     expect(provider.chargeCallsOf(order.id)).toHaveLength(0);
@@ -59,7 +47,7 @@ describe("POST /api/payments", () => {
   test.each(["9b2f6a3e-6c1d-4c8e-9a51-3f0d2c7b8e14", "not-an-id", "1' or '1'='1", "9B2F6A3E"])(
     "When the order %s is unknown or malformed, then 404",
     async (orderId) => {
-      const res = await pay(service, aUser().cookie, { orderId, token: "tok_visa" });
+      const res = await pay(under.service, aUser().cookie, { orderId, token: "tok_visa" });
       expect(res.status).toBe(404);
       expect(res.body).toEqual({ errors: [{ message: "Order not found" }] });
     },
@@ -76,7 +64,7 @@ describe("POST /api/payments", () => {
     [{ orderId: "x", token: { id: "tok_visa" } }, ["token"]],
     [{ orderId: "x", token: "t".repeat(256) }, ["token"]],
   ])("When the body is %j, then 400 naming %j", async (body, fields) => {
-    const res = await pay(service, aUser().cookie, body);
+    const res = await pay(under.service, aUser().cookie, body);
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(fields);
     for (const e of res.body.errors) expect(e.message).toEqual(expect.any(String));
@@ -84,20 +72,20 @@ describe("POST /api/payments", () => {
 
   test("When the body is not an object or not JSON, then 400 and never a 500", async () => {
     const { cookie } = aUser();
-    expect((await pay(service, cookie, [1, 2])).status).toBe(400);
-    const res = await request(service.app).post("/api/payments").set("Cookie", cookie).set("Content-Type", "application/json").send("{");
+    expect((await pay(under.service, cookie, [1, 2])).status).toBe(400);
+    const res = await request(under.service.app).post("/api/payments").set("Cookie", cookie).set("Content-Type", "application/json").send("{");
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ errors: [{ message: "Malformed JSON in request body" }] });
   });
 
   test("When the card is declined, then 400 with the provider's reason; another card then pays the order", async () => {
-    const order = await givenOrder(service);
-    const declined = await pay(service, order.buyer.cookie, { orderId: order.id, token: "tok_chargeDeclined" });
+    const order = await givenOrder(under.service);
+    const declined = await pay(under.service, order.buyer.cookie, { orderId: order.id, token: "tok_chargeDeclined" });
     expect(declined.status).toBe(400);
     expect(declined.body).toEqual({ errors: [{ message: "Your card was declined." }] });
     expect(provider.chargesOf(order.id)).toHaveLength(0);
 
-    const paid = await pay(service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" });
+    const paid = await pay(under.service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" });
     expect(paid.status).toBe(201);
     // the provider replays a key's first outcome, so the second card needs a key of its own
     expect(provider.chargeCallsOf(order.id).map((c) => c.idempotencyKey)).toEqual([order.id, `${order.id}-1`]);
@@ -105,56 +93,56 @@ describe("POST /api/payments", () => {
   });
 
   test("When the token is not a card the provider knows, then 400 naming the token and nothing is charged", async () => {
-    const order = await givenOrder(service);
-    const res = await pay(service, order.buyer.cookie, { orderId: order.id, token: "tok_unknown" });
+    const order = await givenOrder(under.service);
+    const res = await pay(under.service, order.buyer.cookie, { orderId: order.id, token: "tok_unknown" });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ errors: [{ field: "token", message: "Invalid payment token" }] });
     expect(provider.chargesOf(order.id)).toHaveLength(0);
   });
 
   test("When the provider cannot be reached, then 503 and the buyer can pay once it is back", async () => {
-    const order = await givenOrder(service);
+    const order = await givenOrder(under.service);
     provider.failingCharges = 1;
-    const res = await pay(service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" });
+    const res = await pay(under.service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" });
     expect(res.status).toBe(503);
     expect(res.body.errors[0].message).toMatch(/try again/);
-    expect((await pay(service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(201);
+    expect((await pay(under.service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(201);
   });
 
   test("When the order is cancelled, then 400 and the card is not charged", async () => {
-    const order = await givenOrder(service);
-    await waitAcked(service, "order.cancelled", (await publish(service, "order.cancelled", order.cancelled())).seq);
-    const res = await pay(service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" });
+    const order = await givenOrder(under.service);
+    await waitAcked(under.service, "order.cancelled", (await publish(under.service, "order.cancelled", order.cancelled())).seq);
+    const res = await pay(under.service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ errors: [{ message: "Cannot pay for a cancelled order" }] });
     expect(provider.chargeCallsOf(order.id)).toHaveLength(0);
   });
 
   test("When the order is already complete, then 400 already paid and the card is not charged", async () => {
-    const order = await givenOrder(service);
-    await waitAcked(service, "order.completed", (await publish(service, "order.completed", order.completed())).seq);
-    const res = await pay(service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" });
+    const order = await givenOrder(under.service);
+    await waitAcked(under.service, "order.completed", (await publish(under.service, "order.completed", order.completed())).seq);
+    const res = await pay(under.service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ errors: [{ message: "Order has already been paid" }] });
     expect(provider.chargeCallsOf(order.id)).toHaveLength(0);
   });
 
   test("When the buyer pays twice, then the second payment is refused and the card is charged once", async () => {
-    const order = await givenOrder(service);
-    expect((await pay(service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(201);
-    const again = await pay(service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" });
+    const order = await givenOrder(under.service);
+    expect((await pay(under.service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(201);
+    const again = await pay(under.service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" });
     expect(again.status).toBe(400);
     expect(again.body).toEqual({ errors: [{ message: "Order has already been paid" }] });
     expect(provider.chargeCallsOf(order.id)).toHaveLength(1);
     await outboxEmpty();
-    await eventFor(recorder, "payment.completed", (d) => d.orderId === order.id);
+    await eventFor(under.recorder, "payment.completed", (d) => d.orderId === order.id);
     expect(eventsOf("payment.completed", order.id)).toHaveLength(1);
   });
 
   test("When five payments of one order race, then one succeeds, the card is charged once and one payment.completed is published", async () => {
-    const order = await givenOrder(service);
+    const order = await givenOrder(under.service);
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => pay(service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" })),
+      Array.from({ length: 5 }, () => pay(under.service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" })),
     );
     expect(results.map((r) => r.status).sort()).toEqual([201, 400, 400, 400, 400]);
     for (const r of results.filter((r) => r.status === 400)) {
@@ -162,50 +150,50 @@ describe("POST /api/payments", () => {
     }
     expect(provider.chargesOf(order.id)).toHaveLength(1);
     await outboxEmpty();
-    const event = await eventFor(recorder, "payment.completed", (d) => d.orderId === order.id);
+    const event = await eventFor(under.recorder, "payment.completed", (d) => d.orderId === order.id);
     expect(eventsOf("payment.completed", order.id)).toHaveLength(1);
     expect(event.data.id).toBe(results.find((r) => r.status === 201)!.body.id);
   });
 
   test("When the order is cancelled while the card is being charged, then the charge is refunded at once and the buyer is told", async () => {
-    const order = await givenOrder(service);
+    const order = await givenOrder(under.service);
     provider.onCharged = async () => {
-      const { seq } = await publish(service, "order.cancelled", order.cancelled());
-      await waitAcked(service, "order.cancelled", seq);
+      const { seq } = await publish(under.service, "order.cancelled", order.cancelled());
+      await waitAcked(under.service, "order.cancelled", seq);
     };
-    const res = await pay(service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" });
+    const res = await pay(under.service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ errors: [{ message: "Order was cancelled; the payment was refunded" }] });
 
     const [charge] = provider.chargesOf(order.id);
     expect(charge.refundedBy).toEqual(expect.stringMatching(/^re_/));
-    const refunded = await eventFor(recorder, "payment.refunded", (d) => d.orderId === order.id);
+    const refunded = await eventFor(under.recorder, "payment.refunded", (d) => d.orderId === order.id);
     expect(refunded.data).toEqual({ id: expect.any(String), orderId: order.id, amount: 2050, providerRef: charge.refundedBy });
     expect(provider.refundCalls.filter((r) => r.chargeId === charge.id)).toEqual([
       { chargeId: charge.id, idempotencyKey: `refund-${refunded.data.id}` },
     ]);
     await outboxEmpty();
     expect(eventsOf("payment.completed", order.id)).toHaveLength(0);
-    expect(await paymentState(service, order.buyer.cookie, order.id)).toBe("cancelled");
+    expect(await paymentState(under.service, order.buyer.cookie, order.id)).toBe("cancelled");
   });
 
   test("When the order is cancelled while the card is being charged and the refund fails at first, then the buyer is told it will be refunded, and it is", async () => {
-    const order = await givenOrder(service);
+    const order = await givenOrder(under.service);
     provider.failingRefunds = 1;
     provider.onCharged = async () => {
-      await waitAcked(service, "order.cancelled", (await publish(service, "order.cancelled", order.cancelled())).seq);
+      await waitAcked(under.service, "order.cancelled", (await publish(under.service, "order.cancelled", order.cancelled())).seq);
     };
-    const res = await pay(service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" });
+    const res = await pay(under.service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ errors: [{ message: "Order was cancelled; the payment will be refunded" }] });
-    const refunded = await eventFor(recorder, "payment.refunded", (d) => d.orderId === order.id);
+    const refunded = await eventFor(under.recorder, "payment.refunded", (d) => d.orderId === order.id);
     expect(provider.chargesOf(order.id)[0].refundedBy).toBe(refunded.data.providerRef);
   });
 });
 
 describe("health", () => {
   test("When probed, then /healthz and /readyz answer 200", async () => {
-    expect((await request(service.app).get("/healthz")).status).toBe(200);
-    expect((await request(service.app).get("/readyz")).body).toEqual({ status: "ready" });
+    expect((await request(under.service.app).get("/healthz")).status).toBe(200);
+    expect((await request(under.service.app).get("/readyz")).body).toEqual({ status: "ready" });
   });
 });

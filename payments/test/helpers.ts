@@ -1,20 +1,8 @@
-import { randomUUID } from "node:crypto";
 import request from "supertest";
-import type { EventData, Subject } from "@ticketforge/common";
-import {
-  deliveriesSoFar,
-  publishAs,
-  signInCookie,
-  testJwtKey,
-  waitAcked,
-  waitRedelivered,
-  type TestService,
-} from "@ticketforge/common/testing";
+import type { Subject } from "@ticketforge/common";
+import { waitAcked, type TestService, aUser, anOrder, publish } from "@ticketforge/common/testing";
 import type { EventRecorder } from "@ticketforge/nats";
 import { SandboxProvider, type ChargeRequest, type PaymentProvider, type RefundRequest } from "../src/providers";
-
-/** A signed-in buyer: their id and the cookie that makes requests as them. */
-export const aUser = () => signInCookie(testJwtKey);
 
 /**
  * The sandbox, with a log of every call made to it, and hooks to make it slow (a charge that
@@ -63,43 +51,9 @@ export class RecordingProvider implements PaymentProvider {
   }
 }
 
-/**
- * Publishes an event the way the orders service does: envelope {id, type, occurredAt, data} and
- * header Nats-Msg-Id = id. A `msgId` other than the id simulates a redelivery JetStream cannot
- * de-duplicate (e.g. a replay), which the inbox must catch.
- */
-export function publish<S extends Subject>(
-  service: TestService,
-  subject: S,
-  data: EventData<S>,
-  options: { id?: string; msgId?: string } = {},
-) {
-  return publishAs(service.ctx.bus, subject, data, options);
-}
-
-/** The events the orders service publishes about one order of `buyerId` at `priceCents`. */
-export function anOrder(buyerId: string, priceCents = 2050, id: string = randomUUID()) {
-  const ticket = { id: randomUUID() };
-  return {
-    id,
-    created: (version = 0): EventData<"order.created"> => ({
-      id,
-      status: "created",
-      userId: buyerId,
-      expiresAt: new Date(Date.now() + 900_000).toISOString(),
-      version,
-      ticket: { ...ticket, price: priceCents },
-    }),
-    cancelled: (version = 1): EventData<"order.cancelled"> => ({ id, version, ticket }),
-    completed: (version = 1): EventData<"order.completed"> => ({ id, version, ticket }),
-  };
-}
-
-export { deliveriesSoFar, waitAcked, waitRedelivered };
-
 /** An order of `buyer` that the payments service knows (order.created applied). */
 export async function givenOrder(service: TestService, buyer = aUser(), priceCents = 2050) {
-  const order = anOrder(buyer.id, priceCents);
+  const order = anOrder({ buyerId: buyer.id, priceCents });
   const { seq } = await publish(service, "order.created", order.created());
   await waitAcked(service, "order.created", seq);
   return { ...order, buyer };

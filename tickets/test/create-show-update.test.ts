@@ -1,35 +1,23 @@
+import { aUser, anOrder, publish } from "@ticketforge/common/testing";
 import { randomUUID } from "node:crypto";
 import request from "supertest";
-import { EventRecorder, eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
-import { startTestService, type TestService } from "@ticketforge/common/testing";
+import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { tickets } from "../src/service";
-import { aUser, anOrder, createTicket, getTicket, publish } from "./helpers";
+import { createTicket, getTicket } from "./helpers";
 
-let nats: NatsServer;
-let service: TestService;
-let recorder: EventRecorder;
-const api = () => request(service.app);
+const api = () => request(under.service.app);
 const seller = aUser();
 const someoneElse = aUser();
 
-beforeAll(async () => {
-  nats = await startNatsServer();
-  service = await startTestService(tickets, nats.url);
-  recorder = await EventRecorder.start(nats.url);
-});
-afterAll(async () => {
-  await recorder?.close();
-  await service?.close();
-  await nats?.destroy();
-});
+const under = serviceUnderTest(tickets);
 
-const updatesOf = (id: string) => recorder.of("ticket.updated").filter((e) => e.data.id === id);
+const updatesOf = (id: string) => under.recorder.of("ticket.updated").filter((e) => e.data.id === id);
 
 /** Reserves the ticket for a new order through order.created, as the orders service would. */
 async function reserve(ticketId: string) {
-  const order = anOrder(ticketId);
-  await publish(service, "order.created", order.created());
-  await eventually(async () => (await getTicket(service, ticketId)).status === "reserved");
+  const order = anOrder({ ticketId });
+  await publish(under.service, "order.created", order.created());
+  await eventually(async () => (await getTicket(under.service, ticketId)).status === "reserved");
   return order;
 }
 
@@ -46,7 +34,7 @@ describe("POST /api/tickets", () => {
       orderId: null,
       status: "available",
     });
-    const event = await recorder.waitFor("ticket.created", (d) => d.id === res.body.id);
+    const event = await under.recorder.waitFor("ticket.created", (d) => d.id === res.body.id);
     expect(event?.data).toEqual({ id: res.body.id, title: "Concert", price: 2050, userId: seller.id, version: 0 });
   });
 
@@ -60,8 +48,8 @@ describe("POST /api/tickets", () => {
     const res = await api().post("/api/tickets").set("Cookie", seller.cookie).send({ title: "Priced", price });
     expect(res.status).toBe(201);
     expect(res.body.price).toBe(Number(price));
-    expect((await getTicket(service, res.body.id)).price).toBe(Number(price));
-    expect((await recorder.waitFor("ticket.created", (d) => d.id === res.body.id))?.data.price).toBe(cents);
+    expect((await getTicket(under.service, res.body.id)).price).toBe(Number(price));
+    expect((await under.recorder.waitFor("ticket.created", (d) => d.id === res.body.id))?.data.price).toBe(cents);
   });
 
   test("When the title has spaces around it, then it is kept trimmed, and 200 characters are allowed", async () => {
@@ -111,7 +99,7 @@ describe("POST /api/tickets", () => {
 
 describe("GET /api/tickets/:id", () => {
   test("When the seller, another user or an anonymous visitor asks for a ticket, then each gets it", async () => {
-    const ticket = await createTicket(service, seller.cookie, { title: "Match", price: 45 });
+    const ticket = await createTicket(under.service, seller.cookie, { title: "Match", price: 45 });
     for (const cookie of [seller.cookie, someoneElse.cookie, ""]) {
       const res = await api().get(`/api/tickets/${ticket.id}`).set("Cookie", cookie);
       expect(res.status).toBe(200);
@@ -128,12 +116,12 @@ describe("GET /api/tickets/:id", () => {
 
 describe("PUT /api/tickets/:id", () => {
   test("When the seller edits an available ticket, then 200 with version 1, and ticket.updated carries it", async () => {
-    const ticket = await createTicket(service, seller.cookie, { title: "Opera", price: 30 });
+    const ticket = await createTicket(under.service, seller.cookie, { title: "Opera", price: 30 });
     const res = await api().put(`/api/tickets/${ticket.id}`).set("Cookie", seller.cookie).send({ title: " Opera, row 2 ", price: "35.10" });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ ...ticket, title: "Opera, row 2", price: 35.1, version: 1 });
-    expect(await getTicket(service, ticket.id)).toEqual(res.body);
-    const event = await recorder.waitFor("ticket.updated", (d) => d.id === ticket.id);
+    expect(await getTicket(under.service, ticket.id)).toEqual(res.body);
+    const event = await under.recorder.waitFor("ticket.updated", (d) => d.id === ticket.id);
     expect(event?.data).toEqual({
       id: ticket.id,
       title: "Opera, row 2",
@@ -146,13 +134,13 @@ describe("PUT /api/tickets/:id", () => {
   });
 
   test("When another user or an anonymous visitor edits the ticket, then 401 and it is unchanged", async () => {
-    const ticket = await createTicket(service, seller.cookie);
+    const ticket = await createTicket(under.service, seller.cookie);
     const other = await api().put(`/api/tickets/${ticket.id}`).set("Cookie", someoneElse.cookie).send({ title: "Mine now", price: 1 });
     expect(other.status).toBe(401);
     expect(other.body).toEqual({ errors: [{ message: "Not authorized" }] });
     const anonymous = await api().put(`/api/tickets/${ticket.id}`).send({ title: "Mine now", price: 1 });
     expect(anonymous.status).toBe(401);
-    expect(await getTicket(service, ticket.id)).toEqual(ticket);
+    expect(await getTicket(under.service, ticket.id)).toEqual(ticket);
   });
 
   test.each([randomUUID(), "not-a-uuid", "42"])("When the ticket id is %j (unknown or malformed), then 404", async (id) => {
@@ -168,38 +156,38 @@ describe("PUT /api/tickets/:id", () => {
     [{ title: "Edit", price: 0.001 }, "price"],
     [{ title: "Edit", price: "ten" }, "price"],
   ])("When the body is %j, then 400 naming %s and the ticket is unchanged", async (body, field) => {
-    const ticket = await createTicket(service, seller.cookie);
+    const ticket = await createTicket(under.service, seller.cookie);
     const res = await api().put(`/api/tickets/${ticket.id}`).set("Cookie", seller.cookie).send(body);
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([{ field, message: expect.any(String) }]);
-    expect(await getTicket(service, ticket.id)).toEqual(ticket);
+    expect(await getTicket(under.service, ticket.id)).toEqual(ticket);
   });
 
   test("When the ticket is reserved, then the seller's edit is refused with 400 and it is unchanged", async () => {
-    const ticket = await createTicket(service, seller.cookie);
+    const ticket = await createTicket(under.service, seller.cookie);
     await reserve(ticket.id);
-    const before = await getTicket(service, ticket.id);
+    const before = await getTicket(under.service, ticket.id);
     const res = await api().put(`/api/tickets/${ticket.id}`).set("Cookie", seller.cookie).send({ title: "Too late", price: 99 });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ errors: [{ message: "Cannot edit a reserved ticket" }] });
-    expect(await getTicket(service, ticket.id)).toEqual(before);
+    expect(await getTicket(under.service, ticket.id)).toEqual(before);
   });
 
   test("When the ticket is sold, then the seller's edit is refused with 400", async () => {
-    const ticket = await createTicket(service, seller.cookie);
+    const ticket = await createTicket(under.service, seller.cookie);
     const order = await reserve(ticket.id);
-    await publish(service, "order.completed", order.completed());
-    await eventually(async () => (await getTicket(service, ticket.id)).status === "sold");
+    await publish(under.service, "order.completed", order.completed());
+    await eventually(async () => (await getTicket(under.service, ticket.id)).status === "sold");
     const res = await api().put(`/api/tickets/${ticket.id}`).set("Cookie", seller.cookie).send({ title: "Too late", price: 99 });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ errors: [{ message: "Cannot edit a reserved ticket" }] });
   });
 
   test("When an edit races a reservation, then every ticket.updated tells the state at its version, never a stale one", async () => {
-    const ticket = await createTicket(service, seller.cookie, { title: "Racing", price: 10 });
+    const ticket = await createTicket(under.service, seller.cookie, { title: "Racing", price: 10 });
     const [edit] = await Promise.all([
       api().put(`/api/tickets/${ticket.id}`).set("Cookie", seller.cookie).send({ title: "Edited", price: 12 }),
-      publish(service, "order.created", anOrder(ticket.id).created()),
+      publish(under.service, "order.created", anOrder({ ticketId: ticket.id }).created()),
     ]);
     expect([200, 400]).toContain(edit.status);
     const editWon = edit.status === 200;
@@ -211,6 +199,6 @@ describe("PUT /api/tickets/:id", () => {
     expect(updates.map((u) => u.version)).toEqual(editWon ? [1, 2] : [1]);
     const last = updates[updates.length - 1];
     expect(last).toMatchObject({ status: "reserved", title: editWon ? "Edited" : "Racing", price: editWon ? 1200 : 1000 });
-    expect(await getTicket(service, ticket.id)).toMatchObject({ status: "reserved", version: expected, title: last.title });
+    expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "reserved", version: expected, title: last.title });
   });
 });

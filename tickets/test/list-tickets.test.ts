@@ -1,23 +1,14 @@
+import { aUser, anOrder, publish } from "@ticketforge/common/testing";
 import { randomUUID } from "node:crypto";
 import request from "supertest";
-import { eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
-import { startTestService, type TestService } from "@ticketforge/common/testing";
+import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { tickets } from "../src/service";
-import { aUser, anOrder, createTicket, getTicket, publish } from "./helpers";
+import { createTicket, getTicket } from "./helpers";
 
-let nats: NatsServer;
-let service: TestService;
-const api = () => request(service.app);
+const api = () => request(under.service.app);
 const seller = aUser();
 
-beforeAll(async () => {
-  nats = await startNatsServer();
-  service = await startTestService(tickets, nats.url);
-});
-afterAll(async () => {
-  await service?.close();
-  await nats?.destroy();
-});
+const under = serviceUnderTest(tickets);
 
 /** A word no other test uses: searching for it scopes a listing to this test's tickets. */
 const uniqueWord = () => `w${randomUUID().slice(0, 8)}`;
@@ -25,13 +16,13 @@ const uniqueWord = () => `w${randomUUID().slice(0, 8)}`;
 /** Creates tickets one after another (so each is newer than the one before); returns them newest first. */
 async function offer(cookie: string, titles: string[]) {
   const made = [];
-  for (const title of titles) made.push(await createTicket(service, cookie, { title, price: 10 }));
+  for (const title of titles) made.push(await createTicket(under.service, cookie, { title, price: 10 }));
   return made.reverse();
 }
 
 async function reserve(ticketId: string) {
-  await publish(service, "order.created", anOrder(ticketId).created());
-  await eventually(async () => (await getTicket(service, ticketId)).status === "reserved");
+  await publish(under.service, "order.created", anOrder({ ticketId }).created());
+  await eventually(async () => (await getTicket(under.service, ticketId)).status === "reserved");
 }
 
 /** Follows X-Next-Cursor to the end; returns every page's ids. */
@@ -139,7 +130,7 @@ describe("GET /api/tickets?mine=true", () => {
     const me = aUser();
     const [third, second, first] = await offer(me.cookie, ["first", "second", "third"]);
     await reserve(second.id);
-    await createTicket(service, aUser().cookie, { title: "someone else's", price: 10 });
+    await createTicket(under.service, aUser().cookie, { title: "someone else's", price: 10 });
     const res = await api().get("/api/tickets").set("Cookie", me.cookie).query({ mine: "true" });
     expect(res.status).toBe(200);
     expect(res.body.map((t: { id: string }) => t.id)).toEqual([third.id, second.id, first.id]);

@@ -1,29 +1,17 @@
+import { aUser, anOrder, deliveriesSoFar, publish, waitAcked, waitRedelivered } from "@ticketforge/common/testing";
 import { randomUUID } from "node:crypto";
-import { EventRecorder, eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
+import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { listDeadLetters } from "@ticketforge/common";
-import { startTestService, type TestService } from "@ticketforge/common/testing";
 import { tickets } from "../src/service";
-import { aUser, anOrder, createTicket, deliveriesSoFar, getTicket, publish, waitAcked, waitRedelivered } from "./helpers";
+import { createTicket, getTicket } from "./helpers";
 
-let nats: NatsServer;
-let service: TestService;
-let recorder: EventRecorder;
 const seller = aUser();
 
-beforeAll(async () => {
-  nats = await startNatsServer();
-  service = await startTestService(tickets, nats.url);
-  recorder = await EventRecorder.start(nats.url);
-});
-afterAll(async () => {
-  await recorder?.close();
-  await service?.close();
-  await nats?.destroy();
-});
+const under = serviceUnderTest(tickets);
 
 /** Every ticket.updated of a ticket so far, by version. */
 const updatesOf = (id: string) =>
-  recorder
+  under.recorder
     .of("ticket.updated")
     .filter((e) => e.data.id === id)
     .map((e) => e.data)
@@ -31,15 +19,15 @@ const updatesOf = (id: string) =>
 
 /** Waits for the ticket.updated of that version and returns it. */
 const updateOf = (id: string, version: number) =>
-  recorder.waitFor("ticket.updated", (d) => d.id === id && d.version === version).then((e) => e?.data);
+  under.recorder.waitFor("ticket.updated", (d) => d.id === id && d.version === version).then((e) => e?.data);
 
-const newTicket = () => createTicket(service, seller.cookie, { title: "Festival", price: 20 });
+const newTicket = () => createTicket(under.service, seller.cookie, { title: "Festival", price: 20 });
 
 describe("order.created listener", () => {
   test("When an order is created for a free ticket, then the ticket is reserved for it and ticket.updated says so", async () => {
     const ticket = await newTicket();
-    const order = anOrder(ticket.id);
-    await publish(service, "order.created", order.created());
+    const order = anOrder({ ticketId: ticket.id });
+    await publish(under.service, "order.created", order.created());
     expect(await updateOf(ticket.id, 1)).toEqual({
       id: ticket.id,
       title: "Festival",
@@ -49,99 +37,99 @@ describe("order.created listener", () => {
       status: "reserved",
       version: 1,
     });
-    expect(await getTicket(service, ticket.id)).toMatchObject({ status: "reserved", orderId: order.id, version: 1 });
+    expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "reserved", orderId: order.id, version: 1 });
   });
 
   test("When the same event is delivered twice, or the same version comes again, then the ticket is reserved once and one ticket.updated is published", async () => {
     const ticket = await newTicket();
-    const order = anOrder(ticket.id);
-    const first = await publish(service, "order.created", order.created());
-    const again = await publish(service, "order.created", order.created(), { id: first.id, msgId: randomUUID() });
-    const sameVersion = await publish(service, "order.created", order.created());
-    await waitAcked(service, "order.created", Math.max(again.seq, sameVersion.seq));
+    const order = anOrder({ ticketId: ticket.id });
+    const first = await publish(under.service, "order.created", order.created());
+    const again = await publish(under.service, "order.created", order.created(), { id: first.id, msgId: randomUUID() });
+    const sameVersion = await publish(under.service, "order.created", order.created());
+    await waitAcked(under.service, "order.created", Math.max(again.seq, sameVersion.seq));
     await updateOf(ticket.id, 1);
-    await service.ctx.relay.flushOnce(); // anything a second handling wrote would be published now
+    await under.service.ctx.relay.flushOnce(); // anything a second handling wrote would be published now
     expect(updatesOf(ticket.id)).toHaveLength(1);
-    expect(await getTicket(service, ticket.id)).toMatchObject({ status: "reserved", orderId: order.id, version: 1 });
+    expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "reserved", orderId: order.id, version: 1 });
   });
 
   test("When a later version of an order comes before its creation, then it waits, and applies after it", async () => {
     const ticket = await newTicket();
-    const order = anOrder(ticket.id);
-    const since = await deliveriesSoFar(service, "order.created");
-    const early = await publish(service, "order.created", order.created(1));
-    await waitRedelivered(service, "order.created", early.seq, since);
-    expect(await getTicket(service, ticket.id)).toMatchObject({ status: "available", version: 0 });
-    await publish(service, "order.created", order.created(0));
-    await waitAcked(service, "order.created", early.seq);
+    const order = anOrder({ ticketId: ticket.id });
+    const since = await deliveriesSoFar(under.service, "order.created");
+    const early = await publish(under.service, "order.created", order.created(1));
+    await waitRedelivered(under.service, "order.created", early.seq, since);
+    expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "available", version: 0 });
+    await publish(under.service, "order.created", order.created(0));
+    await waitAcked(under.service, "order.created", early.seq);
     // the second one finds the ticket already reserved for this order: nothing more to change
     expect(updatesOf(ticket.id).map((u) => [u.version, u.status, u.orderId])).toEqual([[1, "reserved", order.id]]);
   });
 
   test("When the ticket is held by another order, then the new order waits until that order's cancellation arrives, then reserves", async () => {
     const ticket = await newTicket();
-    const [first, second] = [anOrder(ticket.id), anOrder(ticket.id)];
-    await publish(service, "order.created", first.created());
+    const [first, second] = [anOrder({ ticketId: ticket.id }), anOrder({ ticketId: ticket.id })];
+    await publish(under.service, "order.created", first.created());
     await updateOf(ticket.id, 1);
-    const since = await deliveriesSoFar(service, "order.created");
-    const waiting = await publish(service, "order.created", second.created());
-    await waitRedelivered(service, "order.created", waiting.seq, since);
-    expect(await getTicket(service, ticket.id)).toMatchObject({ status: "reserved", orderId: first.id });
-    await publish(service, "order.cancelled", first.cancelled());
+    const since = await deliveriesSoFar(under.service, "order.created");
+    const waiting = await publish(under.service, "order.created", second.created());
+    await waitRedelivered(under.service, "order.created", waiting.seq, since);
+    expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "reserved", orderId: first.id });
+    await publish(under.service, "order.cancelled", first.cancelled());
     expect(await updateOf(ticket.id, 2)).toMatchObject({ status: "available", orderId: null });
     expect(await updateOf(ticket.id, 3)).toMatchObject({ status: "reserved", orderId: second.id });
   });
 
   test("When an order names a ticket that does not exist or is already sold, then it is dead-lettered with no effect", async () => {
-    const unknown = anOrder(randomUUID());
-    const malformed = anOrder("not-a-ticket-id");
+    const unknown = anOrder({ ticketId: randomUUID() });
+    const malformed = anOrder({ ticketId: "not-a-ticket-id" });
     const ticket = await newTicket();
-    const buyer = anOrder(ticket.id);
-    await publish(service, "order.created", buyer.created());
-    await publish(service, "order.completed", buyer.completed());
+    const buyer = anOrder({ ticketId: ticket.id });
+    await publish(under.service, "order.created", buyer.created());
+    await publish(under.service, "order.completed", buyer.completed());
     await updateOf(ticket.id, 2);
-    const late = anOrder(ticket.id);
-    for (const order of [unknown, malformed, late]) await publish(service, "order.created", order.created());
+    const late = anOrder({ ticketId: ticket.id });
+    for (const order of [unknown, malformed, late]) await publish(under.service, "order.created", order.created());
     const parked = await eventually(async () => {
-      const letters = (await listDeadLetters(service.ctx.bus, "tickets")).map((l) => JSON.parse(l.body).data.id);
+      const letters = (await listDeadLetters(under.service.ctx.bus, "tickets")).map((l) => JSON.parse(l.body).data.id);
       return [unknown.id, malformed.id, late.id].every((id) => letters.includes(id)) && letters;
     }, 20_000);
     expect(parked).toEqual(expect.arrayContaining([unknown.id, malformed.id, late.id]));
-    expect(await getTicket(service, ticket.id)).toMatchObject({ status: "sold", orderId: buyer.id, version: 2 });
+    expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "sold", orderId: buyer.id, version: 2 });
   });
 });
 
 describe("order.cancelled listener", () => {
   test("When the order holding a ticket is cancelled, then the ticket is available again and ticket.updated says so", async () => {
     const ticket = await newTicket();
-    const order = anOrder(ticket.id);
-    await publish(service, "order.created", order.created());
-    await publish(service, "order.cancelled", order.cancelled());
+    const order = anOrder({ ticketId: ticket.id });
+    await publish(under.service, "order.created", order.created());
+    await publish(under.service, "order.cancelled", order.cancelled());
     expect(await updateOf(ticket.id, 2)).toMatchObject({ status: "available", orderId: null, price: 2000 });
-    expect(await getTicket(service, ticket.id)).toMatchObject({ status: "available", orderId: null, version: 2 });
+    expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "available", orderId: null, version: 2 });
   });
 
   test("When a cancellation comes again or an older version comes late, then it is acked with no effect", async () => {
     const ticket = await newTicket();
-    const order = anOrder(ticket.id);
-    await publish(service, "order.created", order.created());
-    const cancelled = await publish(service, "order.cancelled", order.cancelled());
+    const order = anOrder({ ticketId: ticket.id });
+    await publish(under.service, "order.created", order.created());
+    const cancelled = await publish(under.service, "order.cancelled", order.cancelled());
     await updateOf(ticket.id, 2);
-    const again = await publish(service, "order.cancelled", order.cancelled(), { id: cancelled.id, msgId: randomUUID() });
-    const older = await publish(service, "order.cancelled", order.cancelled(0));
-    await waitAcked(service, "order.cancelled", Math.max(again.seq, older.seq));
-    await service.ctx.relay.flushOnce();
+    const again = await publish(under.service, "order.cancelled", order.cancelled(), { id: cancelled.id, msgId: randomUUID() });
+    const older = await publish(under.service, "order.cancelled", order.cancelled(0));
+    await waitAcked(under.service, "order.cancelled", Math.max(again.seq, older.seq));
+    await under.service.ctx.relay.flushOnce();
     expect(updatesOf(ticket.id).map((u) => u.version)).toEqual([1, 2]);
   });
 
   test("When a cancellation arrives before its order's creation, then the ticket is reserved in between and ends available, never stuck", async () => {
     const ticket = await newTicket();
-    const order = anOrder(ticket.id);
-    const since = await deliveriesSoFar(service, "order.cancelled");
-    const early = await publish(service, "order.cancelled", order.cancelled());
-    await waitRedelivered(service, "order.cancelled", early.seq, since);
-    expect(await getTicket(service, ticket.id)).toMatchObject({ status: "available", version: 0 });
-    await publish(service, "order.created", order.created());
+    const order = anOrder({ ticketId: ticket.id });
+    const since = await deliveriesSoFar(under.service, "order.cancelled");
+    const early = await publish(under.service, "order.cancelled", order.cancelled());
+    await waitRedelivered(under.service, "order.cancelled", early.seq, since);
+    expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "available", version: 0 });
+    await publish(under.service, "order.created", order.created());
     await updateOf(ticket.id, 2);
     expect(updatesOf(ticket.id).map((u) => [u.version, u.status, u.orderId])).toEqual([
       [1, "reserved", order.id],
@@ -151,27 +139,27 @@ describe("order.cancelled listener", () => {
 
   test("When an old order's cancellation arrives after a newer order reserved the ticket, then the ticket stays with the newer order", async () => {
     const ticket = await newTicket();
-    const [older, newer] = [anOrder(ticket.id), anOrder(ticket.id)];
-    await publish(service, "order.created", older.created());
-    await publish(service, "order.cancelled", older.cancelled());
-    await publish(service, "order.created", newer.created());
+    const [older, newer] = [anOrder({ ticketId: ticket.id }), anOrder({ ticketId: ticket.id })];
+    await publish(under.service, "order.created", older.created());
+    await publish(under.service, "order.cancelled", older.cancelled());
+    await publish(under.service, "order.created", newer.created());
     await updateOf(ticket.id, 3);
     // the old cancellation once more, as a fresh message (e.g. replayed by an operator)
-    const replayed = await publish(service, "order.cancelled", older.cancelled());
-    await waitAcked(service, "order.cancelled", replayed.seq);
-    expect(await getTicket(service, ticket.id)).toMatchObject({ status: "reserved", orderId: newer.id, version: 3 });
+    const replayed = await publish(under.service, "order.cancelled", older.cancelled());
+    await waitAcked(under.service, "order.cancelled", replayed.seq);
+    expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "reserved", orderId: newer.id, version: 3 });
   });
 
   test("When an order that never held the ticket is cancelled, then the ticket stays with the order holding it", async () => {
     const ticket = await newTicket();
-    const holder = anOrder(ticket.id);
-    await publish(service, "order.created", holder.created());
+    const holder = anOrder({ ticketId: ticket.id });
+    await publish(under.service, "order.created", holder.created());
     await updateOf(ticket.id, 1);
     // its first event for tickets, so the version check lets it through: only the holder check stops it
-    const stranger = await publish(service, "order.cancelled", anOrder(ticket.id).cancelled(0));
-    await waitAcked(service, "order.cancelled", stranger.seq);
-    await service.ctx.relay.flushOnce();
-    expect(await getTicket(service, ticket.id)).toMatchObject({ status: "reserved", orderId: holder.id, version: 1 });
+    const stranger = await publish(under.service, "order.cancelled", anOrder({ ticketId: ticket.id }).cancelled(0));
+    await waitAcked(under.service, "order.cancelled", stranger.seq);
+    await under.service.ctx.relay.flushOnce();
+    expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "reserved", orderId: holder.id, version: 1 });
     expect(updatesOf(ticket.id)).toHaveLength(1);
   });
 });
@@ -179,37 +167,37 @@ describe("order.cancelled listener", () => {
 describe("order.completed listener", () => {
   test("When the order holding a ticket is completed, then the ticket is sold and ticket.updated says so", async () => {
     const ticket = await newTicket();
-    const order = anOrder(ticket.id);
-    await publish(service, "order.created", order.created());
-    await publish(service, "order.completed", order.completed());
+    const order = anOrder({ ticketId: ticket.id });
+    await publish(under.service, "order.created", order.created());
+    await publish(under.service, "order.completed", order.completed());
     expect(await updateOf(ticket.id, 2)).toMatchObject({ status: "sold", orderId: order.id });
-    expect(await getTicket(service, ticket.id)).toMatchObject({ status: "sold", orderId: order.id, version: 2 });
+    expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "sold", orderId: order.id, version: 2 });
   });
 
   test("When a completion comes again, or a cancellation of the same version after it, then it is acked with no effect", async () => {
     const ticket = await newTicket();
-    const order = anOrder(ticket.id);
-    await publish(service, "order.created", order.created());
-    const completed = await publish(service, "order.completed", order.completed());
+    const order = anOrder({ ticketId: ticket.id });
+    await publish(under.service, "order.created", order.created());
+    const completed = await publish(under.service, "order.completed", order.completed());
     await updateOf(ticket.id, 2);
-    const again = await publish(service, "order.completed", order.completed(), { id: completed.id, msgId: randomUUID() });
-    const sameVersion = await publish(service, "order.completed", order.completed());
-    const cancelled = await publish(service, "order.cancelled", order.cancelled());
-    await waitAcked(service, "order.completed", Math.max(again.seq, sameVersion.seq));
-    await waitAcked(service, "order.cancelled", cancelled.seq);
-    await service.ctx.relay.flushOnce();
+    const again = await publish(under.service, "order.completed", order.completed(), { id: completed.id, msgId: randomUUID() });
+    const sameVersion = await publish(under.service, "order.completed", order.completed());
+    const cancelled = await publish(under.service, "order.cancelled", order.cancelled());
+    await waitAcked(under.service, "order.completed", Math.max(again.seq, sameVersion.seq));
+    await waitAcked(under.service, "order.cancelled", cancelled.seq);
+    await under.service.ctx.relay.flushOnce();
     expect(updatesOf(ticket.id).map((u) => u.version)).toEqual([1, 2]);
-    expect(await getTicket(service, ticket.id)).toMatchObject({ status: "sold", orderId: order.id });
+    expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "sold", orderId: order.id });
   });
 
   test("When a completion arrives before its order's creation, then it waits, and the ticket ends sold", async () => {
     const ticket = await newTicket();
-    const order = anOrder(ticket.id);
-    const since = await deliveriesSoFar(service, "order.completed");
-    const early = await publish(service, "order.completed", order.completed());
-    await waitRedelivered(service, "order.completed", early.seq, since);
-    expect(await getTicket(service, ticket.id)).toMatchObject({ status: "available", version: 0 });
-    await publish(service, "order.created", order.created());
+    const order = anOrder({ ticketId: ticket.id });
+    const since = await deliveriesSoFar(under.service, "order.completed");
+    const early = await publish(under.service, "order.completed", order.completed());
+    await waitRedelivered(under.service, "order.completed", early.seq, since);
+    expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "available", version: 0 });
+    await publish(under.service, "order.created", order.created());
     await updateOf(ticket.id, 2);
     expect(updatesOf(ticket.id).map((u) => [u.version, u.status])).toEqual([
       [1, "reserved"],

@@ -3,7 +3,9 @@ import type { BaseConfig } from "../service";
 
 export { openTestDatabase, createTestDatabase, templatePrefix, type SchemaOf } from "./database";
 
-export const testJwtKey = "test-jwt-key-0123456789abcdef";
+import { testJwtKey } from "./keys";
+
+export { testJwtKey };
 
 /** The configuration a service gets in tests; `extra` sets the service's own settings. */
 export function testConfig<E extends object>(natsUrl: string, extra: E = {} as E): BaseConfig & E {
@@ -31,3 +33,4 @@ export { signInCookie } from "./session";
 
 export { startTestService, type TestService } from "./service";
 export * from "./events";
+export { aUser, aTicket, anOrder, publish } from "./builders";
