@@ -6,7 +6,8 @@
  * and the convergence timeouts below leave room for it.
  */
 import { eventually } from "@ticketforge/nats";
-import { inBatches, onceKnown, untilPasses, type Order, type Reply, type Ticket } from "./support/marketplace";
+import type { Order, Ticket } from "@ticketforge/common/api";
+import { inBatches, onceKnown, untilPasses, type Reply } from "./support/marketplace";
 import { startWorld, type World } from "./support/world";
 
 jest.setTimeout(180_000);

@@ -4,7 +4,8 @@
  * waiting for a moment (the expiry) is part of the scenario.
  */
 import { eventually } from "@ticketforge/nats";
-import { messages, onceKnown, untilPasses, type Order, type Reply, type User } from "./support/marketplace";
+import type { Order } from "@ticketforge/common/api";
+import { messages, onceKnown, untilPasses, type Reply, type User } from "./support/marketplace";
 import { copiesById, observableState, publishEverythingAgain } from "./support/duplicates";
 import { startWorld, type World } from "./support/world";
 

@@ -1,1 +1,1 @@
-module.exports = { ...require("../jest.preset.js"), displayName: "payments", rootDir: __dirname };
+module.exports = { ...require("../jest.preset.js"), displayName: "payments", rootDir: __dirname, setupFilesAfterEnv: ["@ticketforge/common/testing/api-check"] };

@@ -1,5 +1,6 @@
 import { eventually } from "@ticketforge/nats";
 import { randomUUID } from "node:crypto";
+import type { Order, Ticket } from "@ticketforge/common/api";
 
 /** A signed-up user and the session cookie the auth service gave them. */
 export interface User {
@@ -11,28 +12,6 @@ export interface User {
 export interface Reply {
   status: number;
   body: any;
-}
-
-/** A ticket as GET /api/tickets/:id shows it. */
-export interface Ticket {
-  id: string;
-  title: string;
-  price: number;
-  userId: string;
-  version: number;
-  orderId: string | null;
-  status: "available" | "reserved" | "sold";
-}
-
-/** An order as GET /api/orders/:id shows it. */
-export interface Order {
-  id: string;
-  userId: string;
-  status: "created" | "awaiting:payment" | "complete" | "cancelled";
-  expiresAt: string;
-  version: number;
-  ticket: { id: string; title: string; price: number };
-  refund: { amount: number; refundedAt: string } | null;
 }
 
 /**
