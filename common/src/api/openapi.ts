@@ -109,7 +109,6 @@ export function openApiDocument(): Json {
         '`{"errors":[{"message":"…","field":"price"}]}` (`field` only on validation errors). ' +
         "Money is in currency units (20.5). The design: docs/design.md §3 in the repository.",
     },
-    servers: [{ url: "/" }],
     tags: [
       { name: "auth", description: "Sign-up, sign-in, sign-out, current user (`/api/users`)" },
       { name: "tickets", description: "Sellers list and edit tickets (`/api/tickets`)" },

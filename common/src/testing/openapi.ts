@@ -105,7 +105,6 @@ let installed = false;
 export function installApiResponseCheck(): void {
   if (installed) return;
   installed = true;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Test } = require("supertest") as { Test: { prototype: Record<string, unknown> } };
   type Assert = (this: { method: string; url: string }, resError: unknown, res: ObservedResponse | undefined, fn?: (err: unknown, res: unknown) => void) => void;
   const original = Test.prototype.assert as Assert;
