@@ -1,7 +1,7 @@
 /**
  * Crashes: a service killed with SIGKILL at the worst moment, and nats-server killed in the middle
  * of a run. Afterwards every service must converge on the same state, with no lost and no doubled
- * effect (DESIGN §5). A killed nats-server may also forget the acknowledgements of its last
+ * effect (docs/design.md §5). A killed nats-server may also forget the acknowledgements of its last
  * moments and redeliver those events after the ack wait (30 s): the inboxes make that harmless,
  * and the convergence timeouts below leave room for it.
  */

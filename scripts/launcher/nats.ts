@@ -34,7 +34,7 @@ export async function hasJetStream(url: string, timeout = 1_000): Promise<boolea
 }
 
 /**
- * DESIGN §6: NATS_URL if set; else a JetStream server already on 127.0.0.1:4222; else nats-server
+ * docs/design.md §6: NATS_URL if set; else a JetStream server already on 127.0.0.1:4222; else nats-server
  * from PATH with its store under the data dir; else a clear message.
  */
 export async function resolveNats(options: {

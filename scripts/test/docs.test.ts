@@ -24,7 +24,6 @@ describe("docs/ generated from the code (npm run docs)", () => {
   });
 
   test("When the AsyncAPI document is checked against the AsyncAPI 3.0.0 schema, then it is valid", () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const specs = require("@asyncapi/specs") as { schemasWithoutId: Record<string, object> };
     const ajv = new Ajv({ strict: false, allErrors: true });
     addFormats(ajv);

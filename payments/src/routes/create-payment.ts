@@ -52,7 +52,7 @@ async function charge(ctx: PaymentsContext, order: Order, token: string): Promis
       amountCents: order.price_cents,
       currency: ctx.config.PAYMENT_CURRENCY,
       token,
-      // the order id itself first (DESIGN §3); after a decline a new key lets the buyer try another card
+      // the order id itself first (docs/design.md §3); after a decline a new key lets the buyer try another card
       idempotencyKey: attempt === 0 ? order.id : `${order.id}-${attempt}`,
       description: `TicketForge order ${order.id}`,
     });
