@@ -13,8 +13,7 @@ import { orderStatus, ticketStatus } from "../events/schemas";
 
 export const apiErrorItem = z.object({
   message: z.string(),
-  /** Only on validation errors: the input field at fault (`price`, `ticket.id`). */
-  field: z.string().optional(),
+  field: z.string().optional().describe("Only on validation errors: the input field at fault (`price`, `ticket.id`)"),
 });
 
 export const apiErrors = z.object({ errors: z.array(apiErrorItem).min(1) });
@@ -43,7 +42,10 @@ export const signinBody = signupBody.extend({
 export const user = z.object({ id: z.string(), email: z.string() });
 
 /** The session's user as every service sees it: the JWT's claims (issued at / expires, in seconds). */
-export const sessionUser = user.extend({ iat: z.number().int(), exp: z.number().int() });
+export const sessionUser = user.extend({
+  iat: z.number().int().describe("When the session started (seconds since the epoch)"),
+  exp: z.number().int().describe("When the session ends (seconds since the epoch)"),
+});
 
 export const currentUserReply = z.object({ currentUser: sessionUser.nullable() });
 
@@ -79,22 +81,26 @@ export const listTicketsQuery = z.object({
       .regex(/^\d{1,3}$/, limitMessage)
       .transform(Number)
       .refine((n) => n >= 1 && n <= maxTicketPage, limitMessage),
+  ).describe(`Tickets per page, 1 to ${maxTicketPage} (default 20)`),
+  cursor: optionalParam(
+    z.string({ message: "Cursor is not valid" }).regex(/^[A-Za-z0-9_-]{1,200}$/, "Cursor is not valid"),
+  ).describe("The X-Next-Cursor header of the previous page (opaque)"),
+  q: optionalParam(
+    z.string({ message: "Search must be a string" }).trim().max(200, "Search must be at most 200 characters"),
+  ).describe("Text the title contains (case-insensitive)"),
+  mine: optionalParam(z.enum(["true", "false"], { message: "Mine must be true or false" })).describe(
+    "true: the signed-in seller's own tickets, whatever their status",
   ),
-  /** The X-Next-Cursor header of the previous page; opaque. */
-  cursor: optionalParam(z.string({ message: "Cursor is not valid" }).regex(/^[A-Za-z0-9_-]{1,200}$/, "Cursor is not valid")),
-  q: optionalParam(z.string({ message: "Search must be a string" }).trim().max(200, "Search must be at most 200 characters")),
-  mine: optionalParam(z.enum(["true", "false"], { message: "Mine must be true or false" })),
 });
 
 /** A ticket as the API shows it: the price in currency units (20.5), never cents. */
 export const ticket = z.object({
   id: z.string(),
   title: z.string(),
-  price: z.number(),
-  userId: z.string(),
-  version: z.number().int(),
-  /** The order holding the ticket while it is reserved or sold. */
-  orderId: z.string().nullable(),
+  price: z.number().describe("In currency units, e.g. 20.5"),
+  userId: z.string().describe("The seller"),
+  version: z.number().int().min(0).describe("Raised by every change; events about the ticket carry it"),
+  orderId: z.string().nullable().describe("The order holding the ticket while it is reserved or sold"),
   status: ticketStatus,
 });
 
@@ -110,12 +116,13 @@ export const order = z.object({
   id: z.string(),
   userId: z.string(),
   status: orderStatus,
-  /** When an unpaid order is cancelled (ISO 8601). */
-  expiresAt: z.string(),
-  version: z.number().int(),
-  ticket: z.object({ id: z.string(), title: z.string(), price: z.number() }),
-  /** Set when a payment landed after the order was cancelled and was given back. */
-  refund: z.object({ amount: z.number(), refundedAt: z.string() }).nullable(),
+  expiresAt: z.iso.datetime().describe("When the order is cancelled unless paid"),
+  version: z.number().int().min(0).describe("Raised by every change; events about the order carry it"),
+  ticket: z.object({ id: z.string(), title: z.string(), price: z.number().describe("In currency units") }),
+  refund: z
+    .object({ amount: z.number(), refundedAt: z.iso.datetime() })
+    .nullable()
+    .describe("Set when a payment landed after the order was cancelled and was given back"),
 });
 
 export const orderList = z.array(order);
