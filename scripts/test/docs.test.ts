@@ -4,7 +4,9 @@ import YAML from "yaml";
 import Ajv from "ajv";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
-import { subjects } from "@ticketforge/common";
+import { createLogger, loadConfig, subjects, type ServiceContext } from "@ticketforge/common";
+import { apiOperations } from "@ticketforge/common/api";
+import type { Express } from "express";
 import { definitions, generatedDocs, publishersOf, repoRoot } from "../docs/generate";
 
 // The generated documentation in docs/ is regenerated in memory and compared with what is
@@ -82,4 +84,28 @@ describe("docs/asyncapi.yaml", () => {
       expect([d.name, operationsOf(d.name, "send")]).toEqual([d.name, [...published].sort()]);
     }
   });
+});
+
+describe("the OpenAPI document and the routes the services mount", () => {
+  /** The endpoints a service's `routes(app, ctx)` mounts, as "method /path/{param}". */
+  function mounted(definition: (typeof definitions)[number]): string[] {
+    const found: string[] = [];
+    const record = (method: string) => (route: string) => {
+      found.push(`${method} ${route.replace(/:(\w+)/g, "{$1}")}`);
+    };
+    const app = { get: record("get"), post: record("post"), put: record("put"), patch: record("patch"), delete: record("delete") };
+    const config = loadConfig(definition.name, definition.settings, { JWT_KEY: "k".repeat(32), NATS_URL: "nats://127.0.0.1:4222" });
+    // mounting only builds the handlers; none runs, so no database or NATS is needed
+    const ctx = { config, log: createLogger(definition.name, "silent") } as unknown as ServiceContext<typeof config>;
+    definition.routes(app as unknown as Express, ctx as never);
+    return found.sort();
+  }
+
+  test.each(definitions.map((d) => [d.name, d] as const))(
+    "When %s mounts its routes, then they are exactly the document's operations of that service",
+    (name, definition) => {
+      const documented = apiOperations.filter((op) => op.service === name).map((op) => `${op.method} ${op.path}`);
+      expect(mounted(definition)).toEqual(documented.sort());
+    },
+  );
 });
