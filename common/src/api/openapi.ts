@@ -107,7 +107,8 @@ export function openApiDocument(): Json {
       description:
         "The marketplace's HTTP API, one origin for every service. Errors always have the shape " +
         '`{"errors":[{"message":"…","field":"price"}]}` (`field` only on validation errors). ' +
-        "Money is in currency units (20.5). The design: docs/design.md §3 in the repository.",
+        "Money is in currency units (20.5). To try the signed-in endpoints here, call sign-up or sign-in first: the " +
+        "browser then sends the session cookie with every call. The design: docs/design.md §3 in the repository.",
     },
     tags: [
       { name: "auth", description: "Sign-up, sign-in, sign-out, current user (`/api/users`)" },
