@@ -1,6 +1,6 @@
 import { eventually } from "@ticketforge/nats";
 import { randomUUID } from "node:crypto";
-import type { Order, Ticket } from "@ticketforge/common/api";
+import type { Order, Ticket, User as ApiUser } from "@ticketforge/common/api";
 
 /** A signed-up user and the session cookie the auth service gave them. */
 export interface User {
@@ -56,7 +56,7 @@ export class Marketplace {
     if (res.status !== 201) throw new Error(`sign-up of ${email} answered ${res.status}: ${await res.text()}`);
     const session = res.headers.getSetCookie().find((c) => c.startsWith("session="));
     if (!session) throw new Error(`sign-up of ${email} set no session cookie`);
-    const { id } = (await res.json()) as { id: string };
+    const { id } = (await res.json()) as ApiUser;
     const user = { id, email, cookie: session.split(";")[0] };
     this.users.push(user);
     return user;
