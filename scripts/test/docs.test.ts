@@ -109,3 +109,47 @@ describe("the OpenAPI document and the routes the services mount", () => {
     },
   );
 });
+
+describe("links in the repository's documents", () => {
+  const documents = [
+    "README.md",
+    "CONTRIBUTING.md",
+    ...fs.readdirSync(path.join(repoRoot, "docs"), { recursive: true, encoding: "utf8" }).map((f) => `docs/${f}`),
+    ...fs.readdirSync(path.join(repoRoot, "diagrams")).map((f) => `diagrams/${f}`),
+    ...["auth", "tickets", "orders", "payments", "expiration", "client", "infra"].map((d) => `${d}/README.md`),
+  ].filter((f) => f.endsWith(".md") && fs.existsSync(path.join(repoRoot, f)));
+
+  test.each(documents)("%s: every relative link leads to a file inside the repository", (file) => {
+    const text = committed(file);
+    const links = [...text.matchAll(/\]\(([^)\s#]+)(?:#[^)]*)?\)/g)].map((m) => m[1]).filter((t) => !/^[a-z]+:/.test(t));
+    // a path written as code counts too when it climbs out of the document's folder
+    const climbing = [...text.matchAll(/`((?:\.\.\/)+[^`\s]*)`/g)].map((m) => m[1]);
+    const targets = [...links, ...climbing];
+    for (const target of targets) {
+      const resolved = path.resolve(repoRoot, path.dirname(file), target);
+      const inside = resolved.startsWith(repoRoot + path.sep);
+      expect([target, inside, inside && fs.existsSync(resolved)]).toEqual([target, true, true]);
+    }
+  });
+});
+
+describe("references to the design", () => {
+  const sections = new Set([...committed("docs/design.md").matchAll(/^## (\d+)\. /gm)].map((m) => m[1]));
+  const sources = ["auth", "tickets", "orders", "payments", "expiration", "client", "common", "nats", "e2e", "scripts", "infra", "diagrams"]
+    .flatMap((dir) =>
+      fs
+        .readdirSync(path.join(repoRoot, dir), { recursive: true, encoding: "utf8" })
+        .filter((f) => !/(^|\/)(node_modules|\.next|dist)(\/|$)/.test(f) && /\.(ts|tsx|mjs|sql|md|yaml)$/.test(f))
+        .map((f) => `${dir}/${f}`),
+    )
+    .concat(["README.md", "CONTRIBUTING.md"]);
+
+  test("When code, migrations or documents cite docs/design.md §n, then section n exists", () => {
+    const cited: string[] = [];
+    for (const file of sources) {
+      for (const m of committed(file).matchAll(/design\.md(?:#[\w-]+)?\)? §(\d+)/g)) cited.push(`${file} §${m[1]}`);
+    }
+    expect(cited.length).toBeGreaterThan(15);
+    expect(cited.filter((c) => !sections.has(c.split(" §")[1]))).toEqual([]);
+  });
+});
