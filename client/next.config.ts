@@ -10,6 +10,10 @@ const config: NextConfig = {
   outputFileTracingRoot: repoRoot,
   turbopack: { root: repoRoot },
   poweredByHeader: false,
+  // The API contract (`@ticketforge/common/api`) is TypeScript in a workspace package.
+  transpilePackages: ["@ticketforge/common"],
+  // /api/docs reads Swagger UI's files at run time; the standalone output must carry them.
+  outputFileTracingIncludes: { "/api/docs/**": ["../node_modules/swagger-ui-dist/swagger-ui.css", "../node_modules/swagger-ui-dist/swagger-ui-bundle.js"] },
   // Tests live beside the app and import the e2e harness; the build checks the app only.
   typescript: { tsconfigPath: "tsconfig.build.json" },
 };

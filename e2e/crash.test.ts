@@ -1,12 +1,13 @@
 /**
  * Crashes: a service killed with SIGKILL at the worst moment, and nats-server killed in the middle
  * of a run. Afterwards every service must converge on the same state, with no lost and no doubled
- * effect (DESIGN §5). A killed nats-server may also forget the acknowledgements of its last
+ * effect (docs/design.md §5). A killed nats-server may also forget the acknowledgements of its last
  * moments and redeliver those events after the ack wait (30 s): the inboxes make that harmless,
  * and the convergence timeouts below leave room for it.
  */
 import { eventually } from "@ticketforge/nats";
-import { inBatches, onceKnown, untilPasses, type Order, type Reply, type Ticket } from "./support/marketplace";
+import type { Order, Ticket } from "@ticketforge/common/api";
+import { inBatches, onceKnown, untilPasses, type Reply } from "./support/marketplace";
 import { startWorld, type World } from "./support/world";
 
 jest.setTimeout(180_000);

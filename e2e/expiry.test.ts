@@ -4,7 +4,8 @@
  * waiting for a moment (the expiry) is part of the scenario.
  */
 import { eventually } from "@ticketforge/nats";
-import { messages, onceKnown, untilPasses, type Order, type Reply, type User } from "./support/marketplace";
+import type { Order } from "@ticketforge/common/api";
+import { messages, onceKnown, untilPasses, type Reply, type User } from "./support/marketplace";
 import { copiesById, observableState, publishEverythingAgain } from "./support/duplicates";
 import { startWorld, type World } from "./support/world";
 
@@ -90,7 +91,7 @@ describe("A payment at the very moment the order expires", () => {
    * - paid in time: payment accepted, order complete, ticket sold, nothing refunded;
    * - refused as too late: payments already knew of the cancellation, nothing was charged;
    * - charged, then refunded: the charge was taken while the cancellation was on its way, so
-   *   payments refunded it (DESIGN §4 rule 5): the order is cancelled and shows the refund.
+   *   payments refunded it (docs/design.md §4 rule 5): the order is cancelled and shows the refund.
    * In every case the ticket is sold exactly when the order is complete, and available otherwise.
    */
   async function attempt(seller: User, buyer: User, offsetMs: number, startDelayMs: number): Promise<Outcome> {

@@ -4,7 +4,8 @@
  * Reservations last the default 900 s here, so nothing expires while these tests run.
  */
 import { eventually } from "@ticketforge/nats";
-import { messages, onceKnown, untilPasses, type Order, type Ticket } from "./support/marketplace";
+import type { Order, Ticket } from "@ticketforge/common/api";
+import { messages, onceKnown, untilPasses } from "./support/marketplace";
 import { copiesById, observableState, publishEverythingAgain } from "./support/duplicates";
 import { startWorld, type World } from "./support/world";
 

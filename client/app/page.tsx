@@ -3,7 +3,7 @@ import { ErrorState } from "../components/ErrorState";
 import { TicketGrid } from "../components/TicketGrid";
 import { getCurrentUser, serverGet } from "../lib/server-api";
 import { firstParam } from "../lib/session";
-import type { Ticket } from "../lib/types";
+import type { Ticket } from "@ticketforge/common/api";
 
 const PAGE_SIZE = "12";
 

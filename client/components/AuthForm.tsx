@@ -3,7 +3,7 @@
 import Link from "next/link";
 import type { FormEvent } from "react";
 import { api } from "../lib/api";
-import type { CurrentUser } from "../lib/types";
+import type { User } from "@ticketforge/common/api";
 import { validateCredentials, type AuthMode } from "../lib/validation";
 import { FormErrors } from "./FormErrors";
 import { TextField } from "./TextField";
@@ -25,7 +25,7 @@ export function AuthForm({ mode, next }: { mode: AuthMode; next: string }) {
     const { errors, value } = validateCredentials(form.values, mode);
     if (!form.check(errors, id)) return;
     form.setSubmitting(true);
-    const result = await api<CurrentUser>("POST", copy[mode].path, value);
+    const result = await api<User>("POST", copy[mode].path, value);
     if (result.ok) return go(next);
     form.setSubmitting(false);
     form.showApiErrors(result.errors, id);

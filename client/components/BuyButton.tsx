@@ -3,7 +3,7 @@
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { api } from "../lib/api";
-import type { Order } from "../lib/types";
+import type { Order } from "@ticketforge/common/api";
 
 export function BuyButton({ ticketId, blockedReason }: { ticketId: string; blockedReason: string | null }) {
   const router = useRouter();

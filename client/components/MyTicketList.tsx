@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { formatPrice } from "../lib/money";
 import { ticketStatusLabel } from "../lib/status";
-import type { Ticket } from "../lib/types";
+import type { Ticket } from "@ticketforge/common/api";
 import { LoadMore } from "./LoadMore";
 import { StatusBadge } from "./StatusBadge";
 import { usePagedTickets } from "./usePagedTickets";

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../lib/api";
 import { formatPrice } from "../lib/money";
 import { isPending, orderStatusLabel } from "../lib/status";
-import type { Order } from "../lib/types";
+import type { Order } from "@ticketforge/common/api";
 import { Countdown } from "./Countdown";
 import { SandboxPaymentForm } from "./SandboxPaymentForm";
 import { StatusBadge } from "./StatusBadge";

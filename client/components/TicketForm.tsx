@@ -3,7 +3,7 @@
 import { useRouter } from "next/navigation";
 import type { FormEvent } from "react";
 import { api } from "../lib/api";
-import type { Ticket } from "../lib/types";
+import type { Ticket } from "@ticketforge/common/api";
 import { validateTicket } from "../lib/validation";
 import { FormErrors } from "./FormErrors";
 import { TextField } from "./TextField";

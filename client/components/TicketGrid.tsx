@@ -3,7 +3,7 @@
 import Link from "next/link";
 import type { CSSProperties } from "react";
 import { formatPrice } from "../lib/money";
-import type { Ticket } from "../lib/types";
+import type { Ticket } from "@ticketforge/common/api";
 import { LoadMore } from "./LoadMore";
 import { usePagedTickets } from "./usePagedTickets";
 

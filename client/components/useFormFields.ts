@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import { splitErrors } from "../lib/api-result";
-import type { ApiErrorItem } from "../lib/types";
+import type { ApiErrorItem } from "@ticketforge/common/api";
 
 /** Field values, per-field errors and form-level errors, shared by every form. */
 export function useFormFields<K extends string>(initial: Record<K, string>) {

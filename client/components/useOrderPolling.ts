@@ -2,7 +2,7 @@
 
 import { useEffect, useState } from "react";
 import { api } from "../lib/api";
-import type { Order } from "../lib/types";
+import type { Order } from "@ticketforge/common/api";
 
 const INTERVAL_MS = 1500;
 

@@ -2,7 +2,7 @@
 
 import { useRef, useState } from "react";
 import { api } from "../lib/api";
-import type { Ticket } from "../lib/types";
+import type { Ticket } from "@ticketforge/common/api";
 
 /**
  * Appends the next page of tickets in place. `query` holds the list's filters; the API's

@@ -1,4 +1,5 @@
-import type { ApiErrorItem, ApiResult } from "./types";
+import type { ApiErrorItem } from "@ticketforge/common/api";
+import type { ApiResult } from "./types";
 
 export const UNREACHABLE_MESSAGE =
   "We could not reach TicketForge. Check your connection and try again.";

@@ -1,7 +1,8 @@
 import { api } from "./api";
+import type { Payment } from "@ticketforge/common/api";
 
 export async function payOrder(orderId: string, token: string) {
-  return api<{ id: string; orderId: string }>("POST", "/api/payments", { orderId, token });
+  return api<Payment>("POST", "/api/payments", { orderId, token });
 }
 
 /** The sandbox provider's test tokens — the same ones Stripe documents. */

@@ -2,7 +2,8 @@
 import { headers } from "next/headers";
 import { cache } from "react";
 import { toApiResult, unreachable } from "./api-result";
-import type { ApiResult, CurrentUser } from "./types";
+import type { CurrentUserReply, SessionUser } from "@ticketforge/common/api";
+import type { ApiResult } from "./types";
 
 // In Kubernetes each prefix can go straight to its service instead of through the ingress.
 const PREFIX_OVERRIDES: ReadonlyArray<[prefix: string, envName: string]> = [
@@ -35,7 +36,7 @@ export async function serverGet<T>(path: string): Promise<ApiResult<T>> {
 }
 
 /** The signed-in user, or null; fetched once per request however many components ask. */
-export const getCurrentUser = cache(async (): Promise<CurrentUser | null> => {
-  const result = await serverGet<{ currentUser: CurrentUser | null }>("/api/users/currentuser");
+export const getCurrentUser = cache(async (): Promise<SessionUser | null> => {
+  const result = await serverGet<CurrentUserReply>("/api/users/currentuser");
   return result.ok ? (result.data?.currentUser ?? null) : null;
 });

@@ -1,4 +1,4 @@
-import type { Order, OrderStatus, TicketStatus } from "./types";
+import type { Order, OrderStatus, TicketStatus } from "@ticketforge/common/api";
 
 export type Tone = "success" | "warning" | "neutral" | "info" | "danger";
 

@@ -1,7 +1,7 @@
-import type { CurrentUser, Order, Ticket } from "./types";
+import type { Order, Ticket, User } from "@ticketforge/common/api";
 
 /** Why the Buy button is disabled for this viewer, or null when they can buy. */
-export function buyBlockedReason(ticket: Ticket, user: CurrentUser | null, ownOrder: Order | null): string | null {
+export function buyBlockedReason(ticket: Ticket, user: User | null, ownOrder: Order | null): string | null {
   if (user && ticket.userId === user.id) return "This is your own ticket.";
   if (ticket.status === "sold") return "This ticket has been sold.";
   if (ticket.status === "reserved") {

@@ -1,7 +1,7 @@
 /** @jest-environment jsdom */
 import { act, fireEvent, render, screen } from "@testing-library/react";
 import { OrderLive } from "../components/OrderLive";
-import type { Order } from "../lib/types";
+import type { Order } from "@ticketforge/common/api";
 import { installFakeFetch } from "./fake-fetch";
 
 jest.mock("next/navigation", () => ({ useRouter: () => jest.requireActual("./fake-fetch").router }));

@@ -3,7 +3,7 @@ import { formatPrice, parsePrice } from "../lib/money";
 import { serviceUrl } from "../lib/server-api";
 import { orderStatusLabel } from "../lib/status";
 import { buyBlockedReason } from "../lib/ticket-view";
-import type { Ticket } from "../lib/types";
+import type { Ticket } from "@ticketforge/common/api";
 import { safeNextPath } from "../lib/validation";
 
 jest.mock("next/headers", () => ({ headers: async () => new Headers() }));

@@ -3,7 +3,7 @@ import type { Tx } from "./db/database";
 import { AlreadyApplied, RetryLater } from "./bus/listener";
 
 /**
- * DESIGN §4 rule 3: apply an entity's event only when it carries the next version.
+ * docs/design.md §4 rule 3: apply an entity's event only when it carries the next version.
  * An older or equal version is a duplicate (AlreadyApplied: ack, no effect); a newer one came
  * early (RetryLater: redelivered after the one before it). A replica row with a `version`
  * column uses `checkNextVersion` directly; other entities use the entity_versions table.

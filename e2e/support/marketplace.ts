@@ -1,5 +1,6 @@
 import { eventually } from "@ticketforge/nats";
 import { randomUUID } from "node:crypto";
+import type { Order, Ticket, User as ApiUser } from "@ticketforge/common/api";
 
 /** A signed-up user and the session cookie the auth service gave them. */
 export interface User {
@@ -11,28 +12,6 @@ export interface User {
 export interface Reply {
   status: number;
   body: any;
-}
-
-/** A ticket as GET /api/tickets/:id shows it. */
-export interface Ticket {
-  id: string;
-  title: string;
-  price: number;
-  userId: string;
-  version: number;
-  orderId: string | null;
-  status: "available" | "reserved" | "sold";
-}
-
-/** An order as GET /api/orders/:id shows it. */
-export interface Order {
-  id: string;
-  userId: string;
-  status: "created" | "awaiting:payment" | "complete" | "cancelled";
-  expiresAt: string;
-  version: number;
-  ticket: { id: string; title: string; price: number };
-  refund: { amount: number; refundedAt: string } | null;
 }
 
 /**
@@ -77,7 +56,7 @@ export class Marketplace {
     if (res.status !== 201) throw new Error(`sign-up of ${email} answered ${res.status}: ${await res.text()}`);
     const session = res.headers.getSetCookie().find((c) => c.startsWith("session="));
     if (!session) throw new Error(`sign-up of ${email} set no session cookie`);
-    const { id } = (await res.json()) as { id: string };
+    const { id } = (await res.json()) as ApiUser;
     const user = { id, email, cookie: session.split(";")[0] };
     this.users.push(user);
     return user;

@@ -41,7 +41,7 @@ function workspacePackages() {
     const file = path.join(repoRoot, dir, "package.json");
     if (!fs.existsSync(file)) continue;
     const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
-    map.set(pkg.name, { dir: path.join(repoRoot, dir), main: pkg.main ?? "index.js" });
+    map.set(pkg.name, { dir: path.join(repoRoot, dir), main: pkg.main ?? "index.js", exports: pkg.exports ?? {} });
   }
   return map;
 }
@@ -59,7 +59,8 @@ function workspacePlugin(workspaces) {
         const ws = workspaces.get(name);
         if (!ws) return { path: args.path, external: true };
         const sub = args.path.slice(name.length);
-        const target = sub ? `.${sub}` : `./${ws.main}`;
+        // a subpath the package exports (`@ticketforge/common/api`) resolves as its `exports` say
+        const target = ws.exports[`.${sub}`] ?? (sub ? `.${sub}` : `./${ws.main}`);
         const resolved = await build.resolve(target, { resolveDir: ws.dir, kind: args.kind });
         if (resolved.errors.length > 0) return { errors: resolved.errors };
         return { path: resolved.path };

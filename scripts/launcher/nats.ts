@@ -34,7 +34,7 @@ export async function hasJetStream(url: string, timeout = 1_000): Promise<boolea
 }
 
 /**
- * NATS_URL if set; else nats-server from PATH, started with its store under the data directory,
+ * docs/design.md §6: NATS_URL if set; else nats-server from PATH, started with its store under the data directory,
  * so that a local stack's streams and consumers belong to its data directory alone (a server
  * that happens to run on 4222 holds other runs' events: joining its durable consumers would
  * redeliver events this stack's databases never heard of); else a clear message.

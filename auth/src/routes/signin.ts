@@ -1,16 +1,10 @@
 import type { Request, Response } from "express";
 import { BadRequestError, validate } from "@ticketforge/common";
-import { z } from "zod";
+import { signinBody, type User } from "@ticketforge/common/api";
 import type { AuthContext } from "../app";
 import { findUserByEmail } from "../db/users";
 import { decoyHash, verifyPassword } from "../password";
-import { credentials } from "./credentials";
 import { startSession } from "./session";
-
-// Sign-in accepts any password length a user may once have had; only sign-up enforces the rules.
-const signinBody = credentials.extend({
-  password: z.string({ message: "Password must be a string" }).min(1, "You must supply a password").max(1024),
-});
 
 export const signin = (ctx: AuthContext) => async (req: Request, res: Response) => {
   const { email, password } = validate(signinBody, req.body);
@@ -18,5 +12,5 @@ export const signin = (ctx: AuthContext) => async (req: Request, res: Response) 
   const ok = await verifyPassword(password, user?.password_hash ?? (await decoyHash));
   if (!user || !ok) throw new BadRequestError("Invalid credentials");
   startSession(req, ctx, user);
-  res.status(200).json({ id: user.id, email: user.email });
+  res.status(200).json({ id: user.id, email: user.email } satisfies User);
 };

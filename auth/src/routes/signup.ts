@@ -1,13 +1,13 @@
 import type { Request, Response } from "express";
 import { BadRequestError, isUniqueViolation, validate } from "@ticketforge/common";
+import { signupBody, type User } from "@ticketforge/common/api";
 import type { AuthContext } from "../app";
 import { insertUser } from "../db/users";
 import { hashPassword } from "../password";
-import { credentials } from "./credentials";
 import { startSession } from "./session";
 
 export const signup = (ctx: AuthContext) => async (req: Request, res: Response) => {
-  const { email, password } = validate(credentials, req.body);
+  const { email, password } = validate(signupBody, req.body);
   let user;
   try {
     user = await insertUser(ctx.db, email, await hashPassword(password));
@@ -17,5 +17,5 @@ export const signup = (ctx: AuthContext) => async (req: Request, res: Response) 
   }
   startSession(req, ctx, user);
   ctx.log.info({ userId: user.id }, "user signed up");
-  res.status(201).json({ id: user.id, email: user.email });
+  res.status(201).json({ id: user.id, email: user.email } satisfies User);
 };

@@ -6,7 +6,7 @@ import { formatPrice } from "../../lib/money";
 import { serverGet } from "../../lib/server-api";
 import { requireUser } from "../../lib/session";
 import { isPending, orderStatusLabel } from "../../lib/status";
-import type { Order } from "../../lib/types";
+import type { Order } from "@ticketforge/common/api";
 
 export const metadata: Metadata = { title: "My orders" };
 

@@ -13,29 +13,43 @@ export const ticketStatus = z.enum(["available", "reserved", "sold"]);
 export const orderStatus = z.enum(["created", "awaiting:payment", "complete", "cancelled"]);
 
 export const eventSchemas = {
-  "ticket.created": z.object({ id, title: z.string(), price: cents, userId: id, version }),
-  "ticket.updated": z.object({
-    id,
-    title: z.string(),
-    price: cents,
-    userId: id,
-    orderId: id.nullable(),
-    status: ticketStatus,
-    version,
-  }),
-  "order.created": z.object({
-    id,
-    status: orderStatus,
-    userId: id,
-    expiresAt: z.iso.datetime({ offset: true }),
-    version,
-    ticket: z.object({ id, price: cents }),
-  }),
-  "order.cancelled": z.object({ id, version, ticket: z.object({ id }) }),
-  "order.completed": z.object({ id, version, ticket: z.object({ id }) }),
-  "expiration.complete": z.object({ orderId: id }),
-  "payment.completed": z.object({ id, orderId: id, amount: cents, providerRef: z.string() }),
-  "payment.refunded": z.object({ id, orderId: id, amount: cents, providerRef: z.string() }),
+  "ticket.created": z
+    .object({ id, title: z.string(), price: cents, userId: id, version })
+    .describe("A seller listed a ticket (version 0)."),
+  "ticket.updated": z
+    .object({
+      id,
+      title: z.string(),
+      price: cents,
+      userId: id,
+      orderId: id.nullable(),
+      status: ticketStatus,
+      version,
+    })
+    .describe("A ticket changed: edited by its seller, reserved or released by an order, or sold."),
+  "order.created": z
+    .object({
+      id,
+      status: orderStatus,
+      userId: id,
+      expiresAt: z.iso.datetime({ offset: true }),
+      version,
+      ticket: z.object({ id, price: cents }),
+    })
+    .describe("A buyer reserved a ticket until expiresAt; the price is what payments will charge."),
+  "order.cancelled": z
+    .object({ id, version, ticket: z.object({ id }) })
+    .describe("An order ended unpaid (its buyer cancelled it, or it expired); its ticket is free again."),
+  "order.completed": z
+    .object({ id, version, ticket: z.object({ id }) })
+    .describe("An order was paid; its ticket is sold. Only orders decides a race between payment and expiry."),
+  "expiration.complete": z.object({ orderId: id }).describe("An order's reservation window ran out (fired once per order)."),
+  "payment.completed": z
+    .object({ id, orderId: id, amount: cents, providerRef: z.string() })
+    .describe("An order was charged; amount in cents, providerRef is the provider's charge id."),
+  "payment.refunded": z
+    .object({ id, orderId: id, amount: cents, providerRef: z.string() })
+    .describe("A charge that raced its order's cancellation was given back (compensation)."),
 } satisfies Record<Subject, z.ZodType>;
 
 export type EventData<S extends Subject> = z.infer<(typeof eventSchemas)[S]>;
@@ -47,7 +61,8 @@ export interface Envelope<S extends Subject = Subject> {
   data: EventData<S>;
 }
 
-const envelopeShape = z.object({
+/** What every message's body is: the event's id (also its Nats-Msg-Id), its subject, when, and its payload. */
+export const envelopeShape = z.object({
   id: z.uuid(),
   type: z.string(),
   occurredAt: z.iso.datetime({ offset: true }),

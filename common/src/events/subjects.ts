@@ -1,4 +1,4 @@
-/** Every event subject of TicketForge (DESIGN §4); streams and diagrams are checked against this list. */
+/** Every event subject of TicketForge (docs/design.md §4); streams and diagrams are checked against this list. */
 export const subjects = [
   "ticket.created",
   "ticket.updated",

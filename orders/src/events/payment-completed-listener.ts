@@ -6,7 +6,7 @@ import { unknownOrder } from "./unknown-order";
 /**
  * The buyer paid. A live order becomes complete; a payment that lands on an order cancelled in
  * the meantime is ignored here, because the payments service refunds it when it sees
- * order.cancelled (DESIGN §4 rule 5).
+ * order.cancelled (docs/design.md §4 rule 5).
  */
 export const paymentCompleted = listener("payment.completed", async ({ data }, { tx, log }) => {
   if (await completeLiveOrder(tx, data.orderId, data.id)) {

@@ -1,18 +1,14 @@
 import type { Request, Response } from "express";
-import { z } from "zod";
 import { BadRequestError, isUniqueViolation, NotFoundError, publishEvent, userOf, validate } from "@ticketforge/common";
+import { createOrderBody } from "@ticketforge/common/api";
 import type { OrdersContext } from "../app";
 import { findTicket } from "../db/tickets";
 import { findOrder, insertOrder } from "../db/orders";
 import { isUuid, toOrderJson } from "./order-json";
 
-const body = z.object({
-  ticketId: z.string({ message: "Ticket id must be a string" }).trim().min(1, "Ticket id must be provided"),
-});
-
 /** Reserves a ticket for the signed-in buyer for the expiration window. */
 export const createOrder = (ctx: OrdersContext) => async (req: Request, res: Response) => {
-  const { ticketId } = validate(body, req.body);
+  const { ticketId } = validate(createOrderBody, req.body);
   const user = userOf(req);
   const ticket = isUuid(ticketId) ? await findTicket(ctx.db, ticketId) : undefined;
   if (!ticket) throw new NotFoundError("Ticket not found");

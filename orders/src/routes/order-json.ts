@@ -1,4 +1,5 @@
 import { fromCents, NotFoundError } from "@ticketforge/common";
+import type { Order } from "@ticketforge/common/api";
 import type { OrderRow } from "../db/orders";
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -16,7 +17,7 @@ export function orderIdOf(params: { id?: string }): string {
 const iso = (d: Date | string) => new Date(d).toISOString();
 
 /** An order as the API shows it: money in currency units, times in ISO 8601. */
-export function toOrderJson(o: OrderRow) {
+export function toOrderJson(o: OrderRow): Order {
   return {
     id: o.id,
     userId: o.user_id,

@@ -4,7 +4,7 @@ import { scheduleRefund } from "../db/payments";
 
 /**
  * A cancelled order can no longer be paid. If it was paid all the same (the payment raced the
- * expiry), its charge is queued for the refunder (DESIGN §4 rule 5), which gives it back outside
+ * expiry), its charge is queued for the refunder (docs/design.md §4 rule 5), which gives it back outside
  * this transaction. The order row stays locked meanwhile, so a payment being recorded for it
  * either committed before (and is queued here) or sees the cancellation (and refunds itself).
  */

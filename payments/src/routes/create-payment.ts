@@ -1,5 +1,4 @@
 import type { Request, Response } from "express";
-import { z } from "zod";
 import {
   BadRequestError,
   isUniqueViolation,
@@ -11,19 +10,11 @@ import {
   userOf,
   validate,
 } from "@ticketforge/common";
+import { paymentBody, type Payment } from "@ticketforge/common/api";
 import type { PaymentsContext } from "../app";
 import { findOrder, lockOrder, nextChargeAttempt, type Order } from "../db/orders";
 import { findPaymentOfOrder, insertPayment } from "../db/payments";
 import { InvalidPaymentTokenError, PaymentDeclinedError } from "../providers";
-
-const paymentBody = z.object({
-  orderId: z.string({ message: "orderId must be a string" }).trim().min(1, "You must supply an orderId"),
-  token: z
-    .string({ message: "token must be a string" })
-    .trim()
-    .min(1, "You must supply a payment token")
-    .max(255, "token must be at most 255 characters"),
-});
 
 const alreadyPaid = () => new BadRequestError("Order has already been paid");
 
@@ -51,7 +42,7 @@ export const createPayment = (ctx: PaymentsContext) => async (req: Request, res:
     throw new BadRequestError(`Order was cancelled; the payment ${refunded ? "was" : "will be"} refunded`);
   }
   ctx.log.info({ paymentId: payment.id, orderId: order.id, amountCents: order.price_cents }, "order paid");
-  res.status(201).json({ id: payment.id, orderId: order.id });
+  res.status(201).json({ id: payment.id, orderId: order.id } satisfies Payment);
 };
 
 async function charge(ctx: PaymentsContext, order: Order, token: string): Promise<string> {
@@ -61,7 +52,7 @@ async function charge(ctx: PaymentsContext, order: Order, token: string): Promis
       amountCents: order.price_cents,
       currency: ctx.config.PAYMENT_CURRENCY,
       token,
-      // the order id itself first (DESIGN §3); after a decline a new key lets the buyer try another card
+      // the order id itself first (docs/design.md §3); after a decline a new key lets the buyer try another card
       idempotencyKey: attempt === 0 ? order.id : `${order.id}-${attempt}`,
       description: `TicketForge order ${order.id}`,
     });

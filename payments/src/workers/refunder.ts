@@ -14,7 +14,7 @@ export interface RefunderOptions {
 type RefundOutcome = "refunded" | "already refunded" | "nothing due" | "failed";
 
 /**
- * Compensation (DESIGN §4 rule 5): gives back every charge whose order was cancelled — a payment
+ * Compensation (docs/design.md §4 rule 5): gives back every charge whose order was cancelled — a payment
  * that raced the expiry. The order.cancelled listener and the payment route only mark a payment
  * `refund_due_at` in their own transactions; the refund itself happens here, outside them, and is
  * retried until the provider accepts it, so neither a crash nor a provider outage loses a refund.

@@ -61,7 +61,7 @@ export async function reserveTicket(tx: Tx, id: string, orderId: string): Promis
   return r.rows[0];
 }
 
-/** Frees the ticket only if this very order holds it (DESIGN §4 rule 4); undefined when it does not. */
+/** Frees the ticket only if this very order holds it (docs/design.md §4 rule 4); undefined when it does not. */
 export async function releaseTicket(tx: Tx, id: string, orderId: string): Promise<TicketRow | undefined> {
   if (!isTicketId(id)) return undefined;
   const r = await sql<TicketRow>`update tickets set status = 'available', order_id = null, version = version + 1

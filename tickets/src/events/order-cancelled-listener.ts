@@ -4,7 +4,7 @@ import { publishTicketUpdated } from "./ticket-events";
 
 /**
  * order.cancelled: the ticket becomes available again, but only if this very order holds it
- * (DESIGN §4 rule 4): a late cancellation must never free a ticket a newer order holds or sold.
+ * (docs/design.md §4 rule 4): a late cancellation must never free a ticket a newer order holds or sold.
  * Otherwise there is nothing to do, and the order's version is still recorded.
  */
 export const orderCancelledListener = listener("order.cancelled", async (event, { tx, log }) => {

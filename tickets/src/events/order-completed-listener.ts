@@ -5,7 +5,7 @@ import { publishTicketUpdated } from "./ticket-events";
 /**
  * order.completed: the order was paid, so the ticket it holds is sold. The orders service alone
  * decides between a payment and an expiry of the same order, hence this event and not
- * payment.completed (DESIGN §4).
+ * payment.completed (docs/design.md §4).
  */
 export const orderCompletedListener = listener("order.completed", async (event, { tx, log }) => {
   const order = event.data;

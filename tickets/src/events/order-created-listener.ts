@@ -5,7 +5,7 @@ import { publishTicketUpdated } from "./ticket-events";
 /**
  * order.created: the ticket is reserved for the order. A ticket another order still holds
  * means that order's cancellation is on its way (the orders database allows one live order per
- * ticket): wait for it (DESIGN §4 rule 4). Throwing rolls the transaction back, so neither the
+ * ticket): wait for it (docs/design.md §4 rule 4). Throwing rolls the transaction back, so neither the
  * order's version nor the inbox row is recorded and the redelivery is handled afresh.
  */
 export const orderCreatedListener = listener("order.created", async (event, { tx, log }) => {

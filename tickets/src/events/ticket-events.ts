@@ -1,7 +1,7 @@
 import { publishEvent, type Tx } from "@ticketforge/common";
 import type { TicketRow } from "../db/tickets";
 
-/** Events carry the price in integer cents (DESIGN §4). */
+/** Events carry the price in integer cents (docs/design.md §4). */
 export function publishTicketCreated(tx: Tx, t: TicketRow) {
   return publishEvent(tx, "ticket.created", {
     id: t.id,

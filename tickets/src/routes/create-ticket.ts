@@ -1,9 +1,9 @@
 import type { Request, Response } from "express";
 import { toCents, userOf, validate } from "@ticketforge/common";
+import { ticketInput } from "@ticketforge/common/api";
 import type { TicketsContext } from "../app";
 import { insertTicket } from "../db/tickets";
 import { publishTicketCreated } from "../events/ticket-events";
-import { ticketInput } from "./ticket-input";
 import { ticketJson } from "./ticket-json";
 
 export const createTicket = (ctx: TicketsContext) => async (req: Request, res: Response) => {

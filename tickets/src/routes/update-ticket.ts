@@ -1,9 +1,9 @@
 import type { Request, Response } from "express";
 import { BadRequestError, NotAuthorizedError, NotFoundError, toCents, userOf, validate } from "@ticketforge/common";
+import { ticketInput } from "@ticketforge/common/api";
 import type { TicketsContext } from "../app";
 import { isTicketId, lockTicket, updateTicketDetails } from "../db/tickets";
 import { publishTicketUpdated } from "../events/ticket-events";
-import { ticketInput } from "./ticket-input";
 import { ticketJson } from "./ticket-json";
 
 export const updateTicket = (ctx: TicketsContext) => async (req: Request<{ id: string }>, res: Response) => {

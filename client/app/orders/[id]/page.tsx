@@ -4,7 +4,7 @@ import { ErrorState } from "../../../components/ErrorState";
 import { OrderLive } from "../../../components/OrderLive";
 import { serverGet } from "../../../lib/server-api";
 import { requireUser } from "../../../lib/session";
-import type { Order } from "../../../lib/types";
+import type { Order } from "@ticketforge/common/api";
 
 export const metadata: Metadata = { title: "Order" };
 

@@ -8,7 +8,7 @@ import { formatPrice } from "../../../lib/money";
 import { getCurrentUser, serverGet } from "../../../lib/server-api";
 import { isPending, ticketStatusLabel } from "../../../lib/status";
 import { buyBlockedReason } from "../../../lib/ticket-view";
-import type { Order, Ticket } from "../../../lib/types";
+import type { Order, Ticket } from "@ticketforge/common/api";
 
 type Props = { params: Promise<{ id: string }> };
 

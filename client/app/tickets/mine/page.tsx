@@ -4,7 +4,7 @@ import { ErrorState } from "../../../components/ErrorState";
 import { MyTicketList } from "../../../components/MyTicketList";
 import { serverGet } from "../../../lib/server-api";
 import { firstParam, requireUser } from "../../../lib/session";
-import type { Ticket } from "../../../lib/types";
+import type { Ticket } from "@ticketforge/common/api";
 
 export const metadata: Metadata = { title: "My tickets" };
 

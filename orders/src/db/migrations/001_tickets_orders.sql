@@ -1,5 +1,5 @@
 -- The tickets this service knows of, kept from ticket.created / ticket.updated (the tickets
--- service owns them). `version` is the last applied ticket version (DESIGN §4 rule 3).
+-- service owns them). `version` is the last applied ticket version (docs/design.md §4 rule 3).
 create table tickets (
   id uuid primary key,
   title text not null,
@@ -23,7 +23,7 @@ create table orders (
   created_at timestamptz not null default now()
 );
 -- A ticket is never reserved by two live orders, nor sold twice: the database decides, whatever
--- the concurrency, not a read-then-write in code (DESIGN §5).
+-- the concurrency, not a read-then-write in code (docs/design.md §5).
 create unique index orders_ticket_live_unique on orders (ticket_id)
   where status in ('created', 'awaiting:payment', 'complete');
 create index orders_user_newest on orders (user_id, created_at desc);

@@ -5,7 +5,7 @@ import { ErrorState } from "../../../../components/ErrorState";
 import { TicketForm } from "../../../../components/TicketForm";
 import { serverGet } from "../../../../lib/server-api";
 import { requireUser } from "../../../../lib/session";
-import type { Ticket } from "../../../../lib/types";
+import type { Ticket } from "@ticketforge/common/api";
 
 export const metadata: Metadata = { title: "Edit ticket" };
 

@@ -1,0 +1,216 @@
+import type { z } from "zod";
+import {
+  apiErrors,
+  createOrderBody,
+  currentUserReply,
+  listTicketsQuery,
+  order,
+  orderList,
+  payment,
+  paymentBody,
+  signinBody,
+  signoutReply,
+  signupBody,
+  ticket,
+  ticketInput,
+  ticketList,
+  user,
+} from "./schemas";
+
+export type Method = "get" | "post" | "put" | "delete";
+
+export interface ApiResponse {
+  description: string;
+  /** The JSON body; none for a 204. */
+  schema?: z.ZodType;
+  headers?: Record<string, { description: string; required?: boolean }>;
+}
+
+/** One endpoint of the public API: what it takes, what it answers, which service serves it. */
+export interface ApiOperation {
+  method: Method;
+  /** OpenAPI path template, e.g. `/api/tickets/{id}`. */
+  path: string;
+  service: "auth" | "tickets" | "orders" | "payments";
+  summary: string;
+  description?: string;
+  /** true: 401 without a session; "optional": a session changes the answer. */
+  session?: true | "optional";
+  body?: z.ZodType;
+  query?: z.ZodObject;
+  responses: Record<number, ApiResponse>;
+}
+
+const errors = (description: string): ApiResponse => ({ schema: apiErrors, description });
+const invalid = errors("Invalid input: one error per field, each naming it (`field`), or a business rule refused");
+const signedOut = errors("Not signed in, or not the owner");
+const setsCookie = { "Set-Cookie": { description: "The session cookie (`session`, HttpOnly) holding a signed JWT" } };
+const retryAfter = { "Retry-After": { description: "Seconds until another attempt is counted", required: true } };
+
+/**
+ * Every public endpoint. A test sends every response the route tests receive through this
+ * table's OpenAPI document, so an answer that is not described here fails a test.
+ */
+export const apiOperations: ApiOperation[] = [
+  {
+    method: "post",
+    path: "/api/users/signup",
+    service: "auth",
+    summary: "Sign up",
+    description: "Creates an account and signs it in. Emails are compared case-insensitively. Rate-limited per client address.",
+    body: signupBody,
+    responses: {
+      201: { schema: user, description: "Signed up and signed in", headers: setsCookie },
+      400: errors("Invalid email, a password shorter than 8 or longer than 128 characters, or `Email in use`"),
+      429: { ...errors("Too many attempts from this address"), headers: retryAfter },
+    },
+  },
+  {
+    method: "post",
+    path: "/api/users/signin",
+    service: "auth",
+    summary: "Sign in",
+    description: "Rate-limited per client address.",
+    body: signinBody,
+    responses: {
+      200: { schema: user, description: "Signed in", headers: setsCookie },
+      400: errors("Invalid input, or `Invalid credentials`"),
+      429: { ...errors("Too many attempts from this address"), headers: retryAfter },
+    },
+  },
+  {
+    method: "post",
+    path: "/api/users/signout",
+    service: "auth",
+    summary: "Sign out",
+    responses: { 200: { schema: signoutReply, description: "The session cookie is cleared", headers: setsCookie } },
+  },
+  {
+    method: "get",
+    path: "/api/users/currentuser",
+    service: "auth",
+    summary: "The signed-in user",
+    session: "optional",
+    responses: { 200: { schema: currentUserReply, description: "The session's user, or null when signed out" } },
+  },
+  {
+    method: "post",
+    path: "/api/tickets",
+    service: "tickets",
+    summary: "Sell a ticket",
+    description: "Title 1–200 characters after trimming; price in currency units, > 0, at most 2 decimals, at most 1,000,000.",
+    session: true,
+    body: ticketInput,
+    responses: { 201: { schema: ticket, description: "The new ticket, available" }, 400: invalid, 401: signedOut },
+  },
+  {
+    method: "get",
+    path: "/api/tickets",
+    service: "tickets",
+    summary: "Tickets for sale",
+    description:
+      "Tickets that can be bought (neither reserved nor sold), newest first, one page at a time; `q` searches titles. " +
+      "With `mine=true`, the signed-in seller's own tickets whatever their status.",
+    session: "optional",
+    query: listTicketsQuery,
+    responses: {
+      200: {
+        schema: ticketList,
+        description: "One page of tickets",
+        headers: { "X-Next-Cursor": { description: "The `cursor` of the next page; absent on the last page" } },
+      },
+      400: invalid,
+      401: errors("`mine=true` without a session"),
+    },
+  },
+  {
+    method: "get",
+    path: "/api/tickets/{id}",
+    service: "tickets",
+    summary: "One ticket",
+    responses: { 200: { schema: ticket, description: "The ticket" }, 404: errors("No such ticket (also for a malformed id)") },
+  },
+  {
+    method: "put",
+    path: "/api/tickets/{id}",
+    service: "tickets",
+    summary: "Edit a ticket",
+    description: "Only its seller may edit it, and only while it is available.",
+    session: true,
+    body: ticketInput,
+    responses: {
+      200: { schema: ticket, description: "The edited ticket, its version one higher" },
+      400: errors("Invalid input, or `Cannot edit a reserved ticket` while reserved or sold"),
+      401: signedOut,
+      404: errors("No such ticket"),
+    },
+  },
+  {
+    method: "post",
+    path: "/api/orders",
+    service: "orders",
+    summary: "Reserve a ticket",
+    description: "The order holds the ticket until it is paid or its window (15 minutes by default) runs out.",
+    session: true,
+    body: createOrderBody,
+    responses: {
+      201: { schema: order, description: "The order, `created`" },
+      400: errors("Invalid input, `Ticket is already reserved`, or the buyer's own ticket"),
+      401: signedOut,
+      404: errors("No such ticket"),
+    },
+  },
+  {
+    method: "get",
+    path: "/api/orders",
+    service: "orders",
+    summary: "The buyer's orders",
+    session: true,
+    responses: { 200: { schema: orderList, description: "Every order of the signed-in buyer, newest first" }, 401: signedOut },
+  },
+  {
+    method: "get",
+    path: "/api/orders/{id}",
+    service: "orders",
+    summary: "One order",
+    session: true,
+    responses: {
+      200: { schema: order, description: "The order" },
+      401: errors("Not signed in, or another buyer's order"),
+      404: errors("No such order (also for a malformed id)"),
+    },
+  },
+  {
+    method: "delete",
+    path: "/api/orders/{id}",
+    service: "orders",
+    summary: "Cancel an order",
+    description: "Cancelling an already cancelled order succeeds again; a paid order is never cancelled.",
+    session: true,
+    responses: {
+      204: { description: "The order is cancelled and its ticket available again" },
+      400: errors("`Cannot cancel a completed order`"),
+      401: errors("Not signed in, or another buyer's order"),
+      404: errors("No such order"),
+    },
+  },
+  {
+    method: "post",
+    path: "/api/payments",
+    service: "payments",
+    summary: "Pay an order",
+    description:
+      "Charges the order's price as the payments service knows it (never an amount from the request); paying twice never " +
+      "charges twice. The sandbox provider accepts the test tokens Stripe documents: `tok_visa` succeeds, " +
+      "`tok_chargeDeclined` is declined.",
+    session: true,
+    body: paymentBody,
+    responses: {
+      201: { schema: payment, description: "Paid; the order completes shortly after" },
+      400: errors("Invalid input or token, a declined card (the provider's reason), an order cancelled or already paid"),
+      401: errors("Not signed in, or another buyer's order"),
+      404: errors("No such order"),
+      503: errors("The payment provider cannot be reached; nothing was charged"),
+    },
+  },
+];

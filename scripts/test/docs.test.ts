@@ -1,0 +1,156 @@
+import fs from "node:fs";
+import path from "node:path";
+import YAML from "yaml";
+import Ajv from "ajv";
+import Ajv2020 from "ajv/dist/2020";
+import addFormats from "ajv-formats";
+import { createLogger, loadConfig, subjects, type ServiceContext } from "@ticketforge/common";
+import { apiOperations } from "@ticketforge/common/api";
+import type { Express } from "express";
+import { definitions, generatedDocs, publishersOf, repoRoot } from "../docs/generate";
+
+// The generated documentation in docs/ is regenerated in memory and compared with what is
+// committed, so a change to a schema, a route's contract, a listener or a publisher that does not
+// come with `npm run docs` fails here.
+
+const committed = (file: string) => fs.readFileSync(path.join(repoRoot, file), "utf8");
+const asyncApi = () =>
+  YAML.parse(committed("docs/asyncapi.yaml")) as {
+    channels: Record<string, { address: string }>;
+    operations: Record<string, { action: "send" | "receive"; channel: { $ref: string } }>;
+  };
+
+describe("docs/ generated from the code (npm run docs)", () => {
+  test.each(Object.keys(generatedDocs()))("When %s is generated again, then it is exactly the committed file", (file) => {
+    expect([file, committed(file)]).toEqual([file, generatedDocs()[file]]);
+  });
+
+  test("When the AsyncAPI document is checked against the AsyncAPI 3.0.0 schema, then it is valid", () => {
+    const specs = require("@asyncapi/specs") as { schemasWithoutId: Record<string, object> };
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(ajv);
+    const validate = ajv.compile(specs.schemasWithoutId["3.0.0"]);
+    expect(validate(asyncApi()) ? [] : validate.errors).toEqual([]);
+  });
+
+  test("When the OpenAPI document's schemas are checked against JSON Schema 2020-12, then each is valid and every reference resolves", () => {
+    // (Ajv cannot check the document against the official OpenAPI 3.1 schema: it does not follow
+    // that schema's $dynamicRef. The schema objects are what tools read; they are checked here.)
+    const document = JSON.parse(committed("docs/openapi.json")) as { openapi: string; components: { schemas: Record<string, unknown> } };
+    expect(document.openapi).toBe("3.1.0");
+    const schemas: unknown[] = [...Object.values(document.components.schemas)];
+    const refs: string[] = [];
+    JSON.parse(JSON.stringify(document), (key, value: unknown) => {
+      if (key === "schema" && value && typeof value === "object") schemas.push(value);
+      if (key === "$ref" && typeof value === "string") refs.push(value);
+      return value;
+    });
+    const ajv = new Ajv2020({ strict: false });
+    for (const schema of schemas) expect([schema, ajv.validateSchema(schema as object) ? [] : ajv.errors]).toEqual([schema, []]);
+    for (const ref of refs) {
+      const name = ref.replace("#/components/schemas/", "");
+      expect([ref, name in document.components.schemas]).toEqual([ref, true]);
+    }
+  });
+});
+
+describe("docs/asyncapi.yaml", () => {
+  const operationsOf = (service: string, action: "send" | "receive") => {
+    const { channels, operations } = asyncApi();
+    return Object.entries(operations)
+      .filter(([id, op]) => id.startsWith(`${service}${action === "send" ? "Sends" : "Receives"}`) && op.action === action)
+      .map(([, op]) => channels[op.channel.$ref.replace("#/channels/", "")].address)
+      .filter((address) => !address.startsWith("deadletter."))
+      .sort();
+  };
+
+  test.each(definitions.map((d) => [d.name, d] as const))(
+    "When %s registers its listeners, then the document says it consumes exactly those subjects",
+    (_name, definition) => {
+      expect(operationsOf(definition.name, "receive")).toEqual(definition.listeners.map((l) => l.subject).sort());
+    },
+  );
+
+  test.each([...subjects])("%s: one publisher, the service of its stream's domain, and at least one consumer", (subject) => {
+    const domain = subject.split(".")[0];
+    expect(publishersOf(subject)).toEqual([definitions.find((d) => d.name === domain || d.name === `${domain}s`)!.name]);
+    const consumers = definitions.filter((d) => operationsOf(d.name, "receive").includes(subject));
+    expect([subject, consumers.length > 0]).toEqual([subject, true]);
+  });
+
+  test("When a service's code publishes a subject, then the document says so", () => {
+    for (const d of definitions) {
+      const published = subjects.filter((s) => publishersOf(s).includes(d.name));
+      expect([d.name, operationsOf(d.name, "send")]).toEqual([d.name, [...published].sort()]);
+    }
+  });
+});
+
+describe("the OpenAPI document and the routes the services mount", () => {
+  /** The endpoints a service's `routes(app, ctx)` mounts, as "method /path/{param}". */
+  function mounted(definition: (typeof definitions)[number]): string[] {
+    const found: string[] = [];
+    const record = (method: string) => (route: string) => {
+      found.push(`${method} ${route.replace(/:(\w+)/g, "{$1}")}`);
+    };
+    const app = { get: record("get"), post: record("post"), put: record("put"), patch: record("patch"), delete: record("delete") };
+    const config = loadConfig(definition.name, definition.settings, { JWT_KEY: "k".repeat(32), NATS_URL: "nats://127.0.0.1:4222" });
+    // mounting only builds the handlers; none runs, so no database or NATS is needed
+    const ctx = { config, log: createLogger(definition.name, "silent") } as unknown as ServiceContext<typeof config>;
+    definition.routes(app as unknown as Express, ctx as never);
+    return found.sort();
+  }
+
+  test.each(definitions.map((d) => [d.name, d] as const))(
+    "When %s mounts its routes, then they are exactly the document's operations of that service",
+    (name, definition) => {
+      const documented = apiOperations.filter((op) => op.service === name).map((op) => `${op.method} ${op.path}`);
+      expect(mounted(definition)).toEqual(documented.sort());
+    },
+  );
+});
+
+describe("links in the repository's documents", () => {
+  const documents = [
+    "README.md",
+    "CONTRIBUTING.md",
+    ...fs.readdirSync(path.join(repoRoot, "docs"), { recursive: true, encoding: "utf8" }).map((f) => `docs/${f}`),
+    ...fs.readdirSync(path.join(repoRoot, "diagrams")).map((f) => `diagrams/${f}`),
+    ...["auth", "tickets", "orders", "payments", "expiration", "client", "infra"].map((d) => `${d}/README.md`),
+  ].filter((f) => f.endsWith(".md") && fs.existsSync(path.join(repoRoot, f)));
+
+  test.each(documents)("%s: every relative link leads to a file inside the repository", (file) => {
+    const text = committed(file);
+    const links = [...text.matchAll(/\]\(([^)\s#]+)(?:#[^)]*)?\)/g)].map((m) => m[1]).filter((t) => !/^[a-z]+:/.test(t));
+    // a path written as code counts too when it climbs out of the document's folder
+    const climbing = [...text.matchAll(/`((?:\.\.\/)+[^`\s]*)`/g)].map((m) => m[1]);
+    const targets = [...links, ...climbing];
+    for (const target of targets) {
+      const resolved = path.resolve(repoRoot, path.dirname(file), target);
+      const inside = resolved.startsWith(repoRoot + path.sep);
+      expect([target, inside, inside && fs.existsSync(resolved)]).toEqual([target, true, true]);
+    }
+  });
+});
+
+describe("references to the design", () => {
+  const sections = new Set([...committed("docs/design.md").matchAll(/^## (\d+)\. /gm)].map((m) => m[1]));
+  /** Text files under a folder, without dependencies and build output. */
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(path.join(repoRoot, dir), { withFileTypes: true }).flatMap((e) => {
+      if (e.isDirectory()) return ["node_modules", ".next", "dist"].includes(e.name) ? [] : walk(`${dir}/${e.name}`);
+      return /\.(ts|tsx|mjs|sql|md|yaml)$/.test(e.name) ? [`${dir}/${e.name}`] : [];
+    });
+  const sources = ["auth", "tickets", "orders", "payments", "expiration", "client", "common", "nats", "e2e", "scripts", "infra", "diagrams"]
+    .flatMap(walk)
+    .concat(["README.md", "CONTRIBUTING.md"]);
+
+  test("When code, migrations or documents cite docs/design.md §n, then section n exists", () => {
+    const cited: string[] = [];
+    for (const file of sources) {
+      for (const m of committed(file).matchAll(/design\.md(?:#[\w-]+)?\)? §(\d+)/g)) cited.push(`${file} §${m[1]}`);
+    }
+    expect(cited.length).toBeGreaterThan(15);
+    expect(cited.filter((c) => !sections.has(c.split(" §")[1]))).toEqual([]);
+  });
+});
