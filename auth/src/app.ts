@@ -2,10 +2,10 @@ import type { Express } from "express";
 import type { ConfigOf, ServiceContext } from "@ticketforge/common";
 import type { settings } from "./config";
 import { rateLimit } from "./rate-limit";
-import { signup } from "./routes/signup";
-import { signin } from "./routes/signin";
-import { signout } from "./routes/signout";
-import { currentUser } from "./routes/current-user";
+import { signup } from "./routes/sign-up";
+import { signin } from "./routes/sign-in";
+import { signout } from "./routes/sign-out";
+import { currentUser } from "./routes/show-current-user";
 
 export type AuthContext = ServiceContext<ConfigOf<typeof settings>>;
 

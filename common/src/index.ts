@@ -19,3 +19,4 @@ export * from "./versions";
 export * from "./service";
 export * from "./money";
 export { sql } from "kysely";
+export * from "./ids";

@@ -1,10 +1,10 @@
 import type { Express } from "express";
 import { requireAuth, type ConfigOf, type ServiceContext } from "@ticketforge/common";
 import type { settings } from "./config";
-import { createOrder } from "./routes/create";
-import { listOrders } from "./routes/list";
-import { showOrder } from "./routes/show";
-import { cancelOrder } from "./routes/cancel";
+import { createOrder } from "./routes/create-order";
+import { listOrders } from "./routes/list-orders";
+import { showOrder } from "./routes/show-order";
+import { cancelOrder } from "./routes/cancel-order";
 
 export type OrdersContext = ServiceContext<ConfigOf<typeof settings>>;
 

@@ -94,7 +94,7 @@ describe("the OpenAPI document and the routes the services mount", () => {
       found.push(`${method} ${route.replace(/:(\w+)/g, "{$1}")}`);
     };
     const app = { get: record("get"), post: record("post"), put: record("put"), patch: record("patch"), delete: record("delete") };
-    const config = loadConfig(definition.name, definition.settings, { JWT_KEY: "k".repeat(32), NATS_URL: "nats://127.0.0.1:4222" });
+    const config = loadConfig(definition.name, definition.settings, { JWT_KEY: "k".repeat(32), NATS_URL: "nats://127.0.0.1:4222", DATABASE_URL: "postgres://unused/db" });
     // mounting only builds the handlers; none runs, so no database or NATS is needed
     const ctx = { config, log: createLogger(definition.name, "silent") } as unknown as ServiceContext<typeof config>;
     definition.routes(app as unknown as Express, ctx as never);

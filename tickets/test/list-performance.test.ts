@@ -4,7 +4,7 @@ import { startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { startTestService, type TestService } from "@ticketforge/common/testing";
 import { tickets } from "../src/service";
 import { ticketPageQuery, type PageRequest } from "../src/db/tickets";
-import { encodeCursor } from "../src/routes/cursor";
+import { encodeCursor } from "../src/db/cursor";
 
 let nats: NatsServer;
 let service: TestService;

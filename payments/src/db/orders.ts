@@ -1,4 +1,4 @@
-import { sql, type Queryable, type Tx } from "@ticketforge/common";
+import { isUuid, sql, type Queryable, type Tx } from "@ticketforge/common";
 
 export type OrderStatus = "created" | "awaiting:payment" | "complete" | "cancelled";
 
@@ -11,18 +11,17 @@ export interface Order {
   charge_attempt: number;
 }
 
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Undefined for an unknown order, and for a malformed id (a 404, not a database error). */
 export async function findOrder(db: Queryable, id: string): Promise<Order | undefined> {
-  if (!uuid.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   const r = await sql<Order>`select * from orders where id = ${id}`.execute(db);
   return r.rows[0];
 }
 
 /** Reads an order and holds it until the transaction ends, so its status cannot change meanwhile. */
 export async function lockOrder(tx: Tx, id: string): Promise<Order | undefined> {
-  if (!uuid.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   const r = await sql<Order>`select * from orders where id = ${id} for update`.execute(tx);
   return r.rows[0];
 }

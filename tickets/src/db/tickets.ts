@@ -1,4 +1,4 @@
-import { sql, type Queryable, type Tx } from "@ticketforge/common";
+import { sql, type Queryable, type Tx, isUuid } from "@ticketforge/common";
 
 export type TicketStatus = "available" | "reserved" | "sold";
 
@@ -20,13 +20,6 @@ export interface ListedTicketRow extends TicketRow {
 
 const columns = sql`id, title, price_cents, user_id, status, order_id, version`;
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Ticket ids are uuids; anything else cannot name a ticket (and must not reach a uuid cast). */
-export function isTicketId(id: string): boolean {
-  return uuidPattern.test(id);
-}
-
 export async function insertTicket(
   tx: Tx,
   ticket: { title: string; priceCents: number; userId: string },
@@ -37,14 +30,14 @@ export async function insertTicket(
 }
 
 export async function findTicket(db: Queryable, id: string): Promise<TicketRow | undefined> {
-  if (!isTicketId(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   const r = await sql<TicketRow>`select ${columns} from tickets where id = ${id}`.execute(db);
   return r.rows[0];
 }
 
 /** Reads a ticket and locks it until the transaction ends, so a decision made on it stays true. */
 export async function lockTicket(tx: Tx, id: string): Promise<TicketRow | undefined> {
-  if (!isTicketId(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   const r = await sql<TicketRow>`select ${columns} from tickets where id = ${id} for update`.execute(tx);
   return r.rows[0];
 }
@@ -63,7 +56,7 @@ export async function reserveTicket(tx: Tx, id: string, orderId: string): Promis
 
 /** Frees the ticket only if this very order holds it (docs/design.md §4 rule 4); undefined when it does not. */
 export async function releaseTicket(tx: Tx, id: string, orderId: string): Promise<TicketRow | undefined> {
-  if (!isTicketId(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   const r = await sql<TicketRow>`update tickets set status = 'available', order_id = null, version = version + 1
     where id = ${id} and order_id = ${orderId} and status = 'reserved' returning ${columns}`.execute(tx);
   return r.rows[0];
@@ -71,7 +64,7 @@ export async function releaseTicket(tx: Tx, id: string, orderId: string): Promis
 
 /** Marks the ticket sold only if this very order holds it; undefined when it does not. */
 export async function sellTicket(tx: Tx, id: string, orderId: string): Promise<TicketRow | undefined> {
-  if (!isTicketId(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   const r = await sql<TicketRow>`update tickets set status = 'sold', version = version + 1
     where id = ${id} and order_id = ${orderId} and status = 'reserved' returning ${columns}`.execute(tx);
   return r.rows[0];

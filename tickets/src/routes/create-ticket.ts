@@ -4,7 +4,7 @@ import { ticketInput } from "@ticketforge/common/api";
 import type { TicketsContext } from "../app";
 import { insertTicket } from "../db/tickets";
 import { publishTicketCreated } from "../events/ticket-events";
-import { ticketJson } from "./ticket-json";
+import { ticketJson } from "../ticket-json";
 
 export const createTicket = (ctx: TicketsContext) => async (req: Request, res: Response) => {
   const { title, price } = validate(ticketInput, req.body);

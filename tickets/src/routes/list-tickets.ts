@@ -3,8 +3,8 @@ import { NotAuthorizedError, RequestValidationError, validate } from "@ticketfor
 import { listTicketsQuery } from "@ticketforge/common/api";
 import type { TicketsContext } from "../app";
 import { ticketPage } from "../db/tickets";
-import { decodeCursor, encodeCursor } from "./cursor";
-import { ticketJson } from "./ticket-json";
+import { decodeCursor, encodeCursor } from "../db/cursor";
+import { ticketJson } from "../ticket-json";
 
 const defaultLimit = 20;
 

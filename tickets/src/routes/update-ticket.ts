@@ -1,13 +1,13 @@
 import type { Request, Response } from "express";
-import { BadRequestError, NotAuthorizedError, NotFoundError, toCents, userOf, validate } from "@ticketforge/common";
+import { BadRequestError, NotAuthorizedError, NotFoundError, toCents, userOf, validate, isUuid } from "@ticketforge/common";
 import { ticketInput } from "@ticketforge/common/api";
 import type { TicketsContext } from "../app";
-import { isTicketId, lockTicket, updateTicketDetails } from "../db/tickets";
+import { lockTicket, updateTicketDetails } from "../db/tickets";
 import { publishTicketUpdated } from "../events/ticket-events";
-import { ticketJson } from "./ticket-json";
+import { ticketJson } from "../ticket-json";
 
 export const updateTicket = (ctx: TicketsContext) => async (req: Request<{ id: string }>, res: Response) => {
-  if (!isTicketId(req.params.id)) throw new NotFoundError("Ticket not found");
+  if (!isUuid(req.params.id)) throw new NotFoundError("Ticket not found");
   const { title, price } = validate(ticketInput, req.body);
   const user = userOf(req);
   // The row stays locked from the check to the write, so a reservation landing at the same

@@ -1,12 +1,6 @@
-import { fromCents, NotFoundError } from "@ticketforge/common";
+import { fromCents, isUuid, NotFoundError } from "@ticketforge/common";
 import type { Order } from "@ticketforge/common/api";
-import type { OrderRow } from "../db/orders";
-
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: unknown): value is string {
-  return typeof value === "string" && uuid.test(value);
-}
+import type { OrderRow } from "./db/orders";
 
 /** The order id of a route; a malformed one names no order, so it is a 404 like an unknown one. */
 export function orderIdOf(params: { id?: string }): string {

@@ -1,4 +1,4 @@
-import type { ListedTicketRow } from "../db/tickets";
+import type { ListedTicketRow } from "./tickets";
 
 /**
  * A page cursor is opaque to clients: base64url of the last row's position (created_at with

@@ -1,6 +1,6 @@
 import type { Request } from "express";
 import { signSessionToken } from "@ticketforge/common";
-import type { AuthContext } from "../app";
+import type { AuthContext } from "./app";
 
 /** Puts a fresh JWT in the cookie session. */
 export function startSession(req: Request, ctx: AuthContext, user: { id: string; email: string }) {

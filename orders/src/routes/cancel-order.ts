@@ -3,7 +3,7 @@ import { BadRequestError, NotAuthorizedError, NotFoundError, userOf } from "@tic
 import type { OrdersContext } from "../app";
 import { findOrder } from "../db/orders";
 import { cancelLiveOrder } from "../lifecycle";
-import { orderIdOf } from "./order-json";
+import { orderIdOf } from "../order-json";
 
 /**
  * The buyer gives up a reservation. Cancelling an already cancelled order succeeds again with no

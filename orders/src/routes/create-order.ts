@@ -1,10 +1,10 @@
 import type { Request, Response } from "express";
-import { BadRequestError, isUniqueViolation, NotFoundError, publishEvent, userOf, validate } from "@ticketforge/common";
+import { BadRequestError, isUniqueViolation, NotFoundError, publishEvent, userOf, validate, isUuid } from "@ticketforge/common";
 import { createOrderBody } from "@ticketforge/common/api";
 import type { OrdersContext } from "../app";
 import { findTicket } from "../db/tickets";
 import { findOrder, insertOrder } from "../db/orders";
-import { isUuid, toOrderJson } from "./order-json";
+import { toOrderJson } from "../order-json";
 
 /** Reserves a ticket for the signed-in buyer for the expiration window. */
 export const createOrder = (ctx: OrdersContext) => async (req: Request, res: Response) => {

@@ -2,7 +2,7 @@ import type { Request, Response } from "express";
 import { NotAuthorizedError, NotFoundError, userOf } from "@ticketforge/common";
 import type { OrdersContext } from "../app";
 import { findOrder } from "../db/orders";
-import { orderIdOf, toOrderJson } from "./order-json";
+import { orderIdOf, toOrderJson } from "../order-json";
 
 export const showOrder = (ctx: OrdersContext) => async (req: Request, res: Response) => {
   const order = await findOrder(ctx.db, orderIdOf(req.params));

@@ -1,6 +1,6 @@
 import { fromCents } from "@ticketforge/common";
 import type { Ticket } from "@ticketforge/common/api";
-import type { TicketRow } from "../db/tickets";
+import type { TicketRow } from "./db/tickets";
 
 /** A ticket as the API shows it: price in currency units, never cents. */
 export function ticketJson(row: TicketRow): Ticket {

@@ -4,7 +4,7 @@ import { signinBody, type User } from "@ticketforge/common/api";
 import type { AuthContext } from "../app";
 import { findUserByEmail } from "../db/users";
 import { decoyHash, verifyPassword } from "../password";
-import { startSession } from "./session";
+import { startSession } from "../session";
 
 export const signin = (ctx: AuthContext) => async (req: Request, res: Response) => {
   const { email, password } = validate(signinBody, req.body);

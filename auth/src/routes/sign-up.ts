@@ -4,7 +4,7 @@ import { signupBody, type User } from "@ticketforge/common/api";
 import type { AuthContext } from "../app";
 import { insertUser } from "../db/users";
 import { hashPassword } from "../password";
-import { startSession } from "./session";
+import { startSession } from "../session";
 
 export const signup = (ctx: AuthContext) => async (req: Request, res: Response) => {
   const { email, password } = validate(signupBody, req.body);
