@@ -23,11 +23,13 @@ export async function launchChromium(): Promise<Browser> {
     return chromium.launch({ executablePath: given, args: flags });
   }
   // an ES module that Jest's CommonJS runtime cannot load: ask a plain Node process for it
-  const script = "import('@sparticuz/chromium').then(async ({ default: c }) => console.log(JSON.stringify({ path: await c.executablePath(), args: c.args })))";
+  const script = "import('@sparticuz/chromium').then(async ({ default: c }) => console.log(JSON.stringify({ path: await c.executablePath() })))";
   const r = spawnSync(process.execPath, ["-e", script], { cwd: __dirname, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`No Chromium: none installed (apt-get install chromium, or set CHROMIUM_PATH) and @sparticuz/chromium failed: ${r.stderr}`);
-  const packaged = JSON.parse(r.stdout.trim().split("\n").pop()!) as { path: string; args: string[] };
-  return chromium.launch({ executablePath: packaged.path, args: [...packaged.args, ...flags.slice(1)] });
+  const packaged = JSON.parse(r.stdout.trim().split("\n").pop()!) as { path: string };
+  // not the package's own flags: they are for a serverless sandbox (--single-process breaks a second
+  // browser context's cookies; --disable-web-security would hide what the pages' headers enforce)
+  return chromium.launch({ executablePath: packaged.path, args: [...flags, "--no-zygote", "--use-gl=angle", "--use-angle=swiftshader"] });
 }
 
 export function resetScreenshots() {
