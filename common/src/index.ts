@@ -20,3 +20,4 @@ export * from "./service";
 export * from "./money";
 export { sql } from "kysely";
 export * from "./ids";
+export * from "./sweep-loop";

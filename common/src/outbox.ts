@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import type { Logger } from "pino";
 import type { Db, Tx } from "./db/database";
 import { checkEventData, type EventData } from "./events/schemas";
+import { SweepLoop } from "./sweep-loop";
 import type { Subject } from "./events/subjects";
 
 /**
@@ -37,47 +38,32 @@ export interface RelayOptions {
  * so a row published twice (claimer died after publishing) is dropped by JetStream.
  */
 export class OutboxRelay {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private again = false;
-  private stopped = false;
+  private readonly loop: SweepLoop;
   private lastPrune = 0;
   published = 0;
 
-  constructor(private readonly options: RelayOptions) {}
+  constructor(private readonly options: RelayOptions) {
+    this.loop = new SweepLoop(() => this.flushAll(), {
+      intervalMs: options.sweepIntervalMs ?? 2_000,
+      onError: (err) => options.log.warn({ err: (err as Error).message }, "outbox relay pass failed; the sweeper retries"),
+    });
+  }
 
   start(): this {
-    const every = this.options.sweepIntervalMs ?? 2_000;
-    this.timer = setInterval(() => this.kick(), every);
-    this.timer.unref();
-    this.kick();
+    this.loop.start();
     return this;
   }
 
   /** Asks for a flush now; concurrent kicks coalesce into one more pass. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.flushLoop().finally(() => {
-      this.running = undefined;
-    });
+    this.loop.kick();
   }
 
-  private async flushLoop(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        while ((await this.flushOnce()) > 0 && !this.stopped) {
-          // keep going while there is a backlog
-        }
-        await this.prune();
-      } catch (err) {
-        this.options.log.warn({ err: (err as Error).message }, "outbox relay pass failed; the sweeper retries");
-      }
-    } while (this.again && !this.stopped);
+  private async flushAll(): Promise<void> {
+    while ((await this.flushOnce()) > 0 && !this.loop.isStopped) {
+      // keep going while there is a backlog
+    }
+    await this.prune();
   }
 
   /** Publishes one batch of pending rows; returns how many were published. */
@@ -135,13 +121,11 @@ export class OutboxRelay {
 
   /** Stops the sweeper after a last pass, so a clean shutdown leaves nothing behind. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.loop.stop();
     try {
       await this.flushOnce();
     } catch {
       // the next start's sweeper publishes what is left
     }
-    this.stopped = true;
   }
 }

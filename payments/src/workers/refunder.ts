@@ -1,4 +1,4 @@
-import { publishEvent, type Db, type Logger, type OutboxRelay, type Tx, type Worker } from "@ticketforge/common";
+import { publishEvent, SweepLoop, type Db, type Logger, type OutboxRelay, type Tx, type Worker } from "@ticketforge/common";
 import { lockNextDueRefund, lockPayment, markRefunded, postponeRefund, type Payment } from "../db/payments";
 import type { PaymentProvider } from "../providers";
 
@@ -24,42 +24,30 @@ type RefundOutcome = "refunded" | "already refunded" | "nothing due" | "failed";
  * same refund back), and the `refunded` status commits together with payment.refunded.
  */
 export class Refunder implements Worker {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private again = false;
-  private stopped = false;
+  private readonly loop: SweepLoop;
 
-  constructor(private readonly options: RefunderOptions) {}
+  constructor(private readonly options: RefunderOptions) {
+    this.loop = new SweepLoop(() => this.refundAllDue(), {
+      intervalMs: options.sweepIntervalMs,
+      onError: (err) => options.log.warn({ err }, "refund pass failed; the next sweep retries"),
+    });
+  }
 
   start(): this {
-    this.timer = setInterval(() => this.kick(), this.options.sweepIntervalMs);
-    this.timer.unref();
-    this.kick();
+    this.loop.start();
     return this;
   }
 
   /** Starts a pass over the due refunds; kicks during a pass coalesce into one more pass. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.sweep().finally(() => (this.running = undefined));
+    this.loop.kick();
   }
 
   /** Refunds everything due now; a refund that fails is postponed by retryDelayMs. */
-  async sweep(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        while (!this.stopped && (await this.refundNext())) {
-          // keep going while refunds are due
-        }
-      } catch (err) {
-        this.options.log.warn({ err }, "refund pass failed; the next sweep retries");
-      }
-    } while (this.again && !this.stopped);
+  private async refundAllDue(): Promise<void> {
+    while (!this.loop.isStopped && (await this.refundNext())) {
+      // keep going while refunds are due
+    }
   }
 
   /** Refunds one payment at once (the route's race with a cancellation); false when it is left to the sweeps. */
@@ -106,9 +94,13 @@ export class Refunder implements Worker {
     }
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  /** Runs a pass now and resolves when no pass runs any more (tests). */
+  async sweep(): Promise<void> {
+    this.loop.kick();
+    await this.loop.idle();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }
