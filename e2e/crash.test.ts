@@ -8,19 +8,11 @@
 import { eventually } from "@ticketforge/nats";
 import type { Order, Ticket } from "@ticketforge/common/api";
 import { inBatches, onceKnown, untilPasses, type Reply } from "./support/marketplace";
-import { startWorld, type World } from "./support/world";
+import { worldUnderTest } from "./support/world";
 
 jest.setTimeout(180_000);
 
-let world: World;
-
-beforeAll(async () => {
-  world = await startWorld();
-}, 240_000);
-
-afterAll(async () => {
-  await world?.stop();
-}, 60_000);
+const world = worldUnderTest();
 
 describe("The orders service crashes", () => {
   test("When the orders service is killed right after taking an order, before its event left, then the order still reaches the other services", async () => {

