@@ -19,3 +19,5 @@ export * from "./versions";
 export * from "./service";
 export * from "./money";
 export { sql } from "kysely";
+export * from "./telemetry/tracing";
+export * from "./telemetry/metrics";
