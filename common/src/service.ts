@@ -7,11 +7,11 @@ import { createLogger } from "./logger";
 import { openDatabase, type Database, type Db } from "./db/database";
 import { commonMigrationsDir, migrate } from "./db/migrate";
 import { Bus } from "./bus/bus";
-import { EventConsumer } from "./bus/consumer";
+import { durableName, EventConsumer } from "./bus/consumer";
 import type { Listener } from "./bus/listener";
 import { OutboxRelay, type PublishFn } from "./outbox";
 import { createHttpApp } from "./http/app";
-import type { Subject } from "./events/subjects";
+import { streamOf, type Subject } from "./events/subjects";
 import { trace, type Tracer } from "@opentelemetry/api";
 import { flushTracing, initTracing } from "./telemetry/tracing";
 import { traceTransactions } from "./telemetry/db";
@@ -129,7 +129,10 @@ export async function startService<S extends Settings>(
         cleanup.push(() => c.stop());
       }
     }
-    metrics.watchConsumers(bus, () => consumers);
+    metrics.watchConsumers(
+      bus,
+      def.listeners.map((l) => ({ stream: streamOf(l.subject), durable: durableName(def.name, l.subject), subject: l.subject })),
+    );
     metrics.watchOutbox(database.db);
     metrics.watchDeadLetters(bus);
     const poolStats = await findPool(database.db);

@@ -69,20 +69,29 @@ export class ServiceMetrics {
     });
   }
 
-  /** pending and ack-pending of each durable consumer, from JetStream's consumer info. */
-  watchConsumers(bus: Bus, consumers: () => Array<{ stream: string; durable: string; subject: string }>): void {
+  /**
+   * pending and ack-pending of each durable consumer of the service, from JetStream's consumer
+   * info: also while this instance does not consume (stopped, or another replica does).
+   */
+  watchConsumers(bus: Bus, consumers: Array<{ stream: string; durable: string; subject: string }>): void {
     const read = cached(
-      () =>
-        Promise.all(
-          consumers().map(async (c) => ({ ...c, info: await bus.jsm.consumers.info(c.stream, c.durable) })),
-        ),
+      async () =>
+        (
+          await Promise.all(
+            consumers.map(async (c) => {
+              // a durable not created yet has no lag to show
+              const info = await bus.jsm.consumers.info(c.stream, c.durable).catch(() => undefined);
+              return info && { labels: { durable: c.durable, subject: c.subject }, info };
+            }),
+          )
+        ).filter((c) => c !== undefined),
       scrapeCacheMs,
     );
     this.gauge("tf_consumer_pending_messages", "Messages of the stream not yet delivered to the durable consumer", ["durable", "subject"], async () =>
-      (await read()).map((c) => [{ durable: c.durable, subject: c.subject }, c.info.num_pending]),
+      (await read()).map((c) => [c.labels, c.info.num_pending]),
     );
     this.gauge("tf_consumer_ack_pending_messages", "Messages delivered to the durable consumer and not yet acknowledged", ["durable", "subject"], async () =>
-      (await read()).map((c) => [{ durable: c.durable, subject: c.subject }, c.info.num_ack_pending]),
+      (await read()).map((c) => [c.labels, c.info.num_ack_pending]),
     );
   }
 
