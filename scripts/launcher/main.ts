@@ -97,6 +97,11 @@ async function main() {
   line("");
   for (const [name, ms] of Object.entries(stack.readyMs)) line(`  ${name.padEnd(11)} :${ports[name as keyof Ports]}  ready after ${(ms / 1000).toFixed(1)} s`);
   line("");
+  // on each service's own port: the gateway routes /api/* only
+  line("Metrics (Prometheus):");
+  for (const s of services) line(`  ${s.padEnd(11)} http://localhost:${ports[s]}/metrics`);
+  line("npm run status: lag, outbox, dead letters");
+  line("");
   line("Ctrl-C stops everything; data stays in .data/");
   out(`└${"─".repeat(width + 2)}┘`);
 }
