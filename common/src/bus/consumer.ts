@@ -205,11 +205,9 @@ export class EventConsumer<S extends Subject> {
   /** Stops fetching, lets the message being handled finish. */
   async stop(): Promise<void> {
     this.stopping = true;
-    try {
-      await this.messages?.close();
-    } catch {
-      // connection already gone
-    }
+    // not awaited: the iterator carries out the close only when it is read again, and the loop
+    // stops reading once the message in hand is done, so waiting for it could hang forever
+    this.messages?.close().catch(() => undefined);
     await this.inFlight.catch(() => undefined);
     await Promise.race([this.loop, sleep(2_000)]);
   }

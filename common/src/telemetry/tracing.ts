@@ -47,11 +47,14 @@ export interface TracingOptions {
 /**
  * Sets up the process's tracer provider, once: the first call wins (several services started
  * in one test process share it). Spans are exported over OTLP/HTTP only when
- * OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set.
+ * OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set; the exporter
+ * reads the other OTEL_EXPORTER_OTLP_* variables (headers, timeout) itself.
  */
 export async function initTracing(options: TracingOptions): Promise<void> {
   if (provider) return;
   const env = options.env ?? process.env;
+  // the standard switch: no provider at all, the API's no-ops (and no trace ids in logs)
+  if (env.OTEL_SDK_DISABLED === "true") return;
   const processors = [...(options.spanProcessors ?? [])];
   if (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
     // loaded only when exporting: the exporter and its protobuf machinery cost start-up time
