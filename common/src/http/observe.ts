@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
+import { context, INVALID_SPAN_CONTEXT, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
 import type { ServiceMetrics } from "../telemetry/metrics";
 
-/** Probes and scrapes come every few seconds: their access lines are debug, not info. */
+/** Probes and scrapes come every few seconds: their access lines are debug, and they start no trace. */
 const quietPaths = new Set(["/healthz", "/readyz", "/metrics"]);
 
 /**
@@ -19,11 +19,11 @@ export function observeHttp(options: { log: Logger; tracer: Tracer; metrics?: Se
     const requestId = headerValue(req.headers["x-request-id"]) ?? randomUUID();
     res.setHeader("x-request-id", requestId);
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);
-    const span = tracer.startSpan(
-      req.method,
-      { kind: SpanKind.SERVER, attributes: { "http.request.method": req.method, "url.path": req.path } },
-      parent,
-    );
+    const quiet = quietPaths.has(req.path);
+    const attributes = { "http.request.method": req.method, "url.path": req.path };
+    const span = quiet
+      ? trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
+      : tracer.startSpan(req.method, { kind: SpanKind.SERVER, attributes }, parent);
     const ctx = trace.setSpan(parent, span);
     res.once("finish", () => {
       // the template (/api/orders/:id), never the path: one series per route, not per order id
@@ -36,7 +36,7 @@ export function observeHttp(options: { log: Logger; tracer: Tracer; metrics?: Se
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
       const line = { method: req.method, route, path: req.originalUrl, status, durationMs: Math.round(seconds * 10_000) / 10, requestId };
-      if (quietPaths.has(req.path)) log.debug(line, "request");
+      if (quiet) log.debug(line, "request");
       else log.info(line, "request");
     });
     // the body parser and 'finish' run from the socket's callbacks: bind them to this request's trace
