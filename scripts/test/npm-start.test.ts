@@ -92,6 +92,8 @@ describe("npm start", () => {
     const first = npmStart();
     await first.ready;
     expect(first.output()).toContain(`Open  http://localhost:${env.GATEWAY_PORT}`);
+    expect(first.output()).toContain(`orders      http://localhost:${env.ORDERS_PORT}/metrics`);
+    expect(await (await fetch(`http://127.0.0.1:${env.ORDERS_PORT}/metrics`)).text()).toMatch(/^tf_outbox_pending_rows\{service="orders"\} 0$/m);
 
     const signup = await fetch(`${gateway()}/api/users/signup`, {
       method: "POST",
