@@ -53,7 +53,7 @@ export class EventConsumer<S extends Subject> {
   private loop?: Promise<void>;
   private inFlight: Promise<void> = Promise.resolve();
   readonly durable: string;
-  readonly stream: string;
+  private readonly stream: string;
 
   constructor(
     private readonly listener: Listener<S>,
@@ -102,10 +102,6 @@ export class EventConsumer<S extends Subject> {
       }
       if (!this.stopping) await sleep(500);
     }
-  }
-
-  get subject(): S {
-    return this.listener.subject;
   }
 
   /** One span and one timed outcome per delivery, in the trace of the work that published it. */
