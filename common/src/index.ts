@@ -21,3 +21,5 @@ export * from "./money";
 export { sql } from "kysely";
 export * from "./ids";
 export * from "./sweep-loop";
+export * from "./telemetry/tracing";
+export * from "./telemetry/metrics";

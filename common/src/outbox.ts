@@ -5,19 +5,25 @@ import type { Db, Tx } from "./db/database";
 import { checkEventData, type EventData } from "./events/schemas";
 import { SweepLoop } from "./sweep-loop";
 import type { Subject } from "./events/subjects";
+import { SpanKind, trace, type Tracer } from "@opentelemetry/api";
+import { contextFrom, currentTraceContext, inSpan } from "./telemetry/tracing";
 
 /**
  * Writes an event in the caller's transaction: it leaves only if the state change commits, and
- * it cannot be lost once it does. The relay publishes it after the commit.
+ * it cannot be lost once it does. The relay publishes it after the commit, with the trace context
+ * of the work that wrote it.
  */
 export async function publishEvent<S extends Subject>(tx: Tx, subject: S, data: EventData<S>): Promise<string> {
   const id = randomUUID();
   const envelope = { id, type: subject, occurredAt: new Date().toISOString(), data: checkEventData(subject, data) };
-  await sql`insert into outbox (id, subject, payload) values (${id}, ${subject}, ${JSON.stringify(envelope)}::jsonb)`.execute(tx);
+  const traceContext = currentTraceContext();
+  await sql`insert into outbox (id, subject, payload, trace_context)
+    values (${id}, ${subject}, ${JSON.stringify(envelope)}::jsonb, ${Object.keys(traceContext).length > 0 ? JSON.stringify(traceContext) : null}::jsonb)`.execute(tx);
   return id;
 }
 
-export type PublishFn = (subject: string, body: Uint8Array, msgId: string) => Promise<unknown>;
+/** `headers` carries the trace context (traceparent) to the consumers. */
+export type PublishFn = (subject: string, body: Uint8Array, msgId: string, headers?: Record<string, string>) => Promise<unknown>;
 
 export interface RelayOptions {
   db: Db;
@@ -30,6 +36,8 @@ export interface RelayOptions {
   /** Published rows are deleted after this long. */
   retentionMs?: number;
   batchSize?: number;
+  /** Spans of the publishes (the no-op tracer when absent). */
+  tracer?: Tracer;
 }
 
 /**
@@ -71,7 +79,7 @@ export class OutboxRelay {
     const { db, publish } = this.options;
     const claimMs = this.options.claimMs ?? 10_000; // above a batch's publish time (5 s timeout each, in parallel)
     const batch = this.options.batchSize ?? 200;
-    const claimed = await sql<{ id: string; subject: string; payload: unknown }>`
+    const claimed = await sql<{ id: string; subject: string; payload: unknown; trace_context: Record<string, string> | null }>`
       update outbox set claimed_until = now() + ${`${claimMs} milliseconds`}::interval
       where seq in (
         select seq from outbox
@@ -79,16 +87,29 @@ export class OutboxRelay {
         order by seq limit ${batch}
         for update skip locked
       )
-      returning id, subject, payload`.execute(db);
+      returning id, subject, payload, trace_context`.execute(db);
     if (claimed.rows.length === 0) return 0;
     const encoder = new TextEncoder();
+    const tracer = this.options.tracer ?? trace.getTracer("outbox");
     const done: string[] = [];
     const results = await Promise.allSettled(
-      claimed.rows.map(async (row) => {
-        const body = typeof row.payload === "string" ? row.payload : JSON.stringify(row.payload);
-        await publish(row.subject, encoder.encode(body), row.id);
-        done.push(row.id);
-      }),
+      claimed.rows.map((row) =>
+        // a child of the work that wrote the event, however long after it the row is published
+        inSpan(
+          tracer,
+          `${row.subject} publish`,
+          {
+            kind: SpanKind.PRODUCER,
+            parent: contextFrom(row.trace_context),
+            attributes: { "messaging.system": "nats", "messaging.destination.name": row.subject, "messaging.message.id": row.id },
+          },
+          async () => {
+            const body = typeof row.payload === "string" ? row.payload : JSON.stringify(row.payload);
+            await publish(row.subject, encoder.encode(body), row.id, currentTraceContext());
+            done.push(row.id);
+          },
+        ),
+      ),
     );
     if (done.length > 0) {
       await sql`update outbox set published_at = now(), claimed_until = null where id = any(${done}::uuid[])`.execute(db);

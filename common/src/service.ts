@@ -7,11 +7,16 @@ import { createLogger } from "./logger";
 import { openDatabase, type Database, type Db } from "./db/database";
 import { commonMigrationsDir, migrate } from "./db/migrate";
 import { Bus } from "./bus/bus";
-import { EventConsumer } from "./bus/consumer";
+import { durableName, EventConsumer } from "./bus/consumer";
 import type { Listener } from "./bus/listener";
 import { OutboxRelay, type PublishFn } from "./outbox";
 import { createHttpApp } from "./http/app";
-import type { Subject } from "./events/subjects";
+import { streamOf, type Subject } from "./events/subjects";
+import { trace, type Tracer } from "@opentelemetry/api";
+import { flushTracing, initTracing } from "./telemetry/tracing";
+import { traceTransactions } from "./telemetry/db";
+import { ServiceMetrics } from "./telemetry/metrics";
+import { findPool } from "./telemetry/pool";
 
 export type BaseConfig = ConfigOf<ReturnType<typeof baseSettings>>;
 
@@ -22,6 +27,9 @@ export interface ServiceContext<C extends BaseConfig = BaseConfig> {
   log: Logger;
   bus: Bus;
   relay: OutboxRelay;
+  /** Prometheus metrics of the service; workers add their own gauges. */
+  metrics: ServiceMetrics;
+  tracer: Tracer;
 }
 
 export interface Worker {
@@ -76,6 +84,11 @@ export async function startService<S extends Settings>(
     (await openDatabase({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }));
   const cleanup: Array<() => Promise<void>> = [];
   const ownsDatabase = !overrides.database;
+  await initTracing({ service: def.name });
+  // named after the service: spans of services sharing one (test) process stay apart
+  const tracer = trace.getTracer(def.name);
+  const metrics = new ServiceMetrics(def.name);
+  const db = traceTransactions(database.db, tracer);
   try {
     const applied = await migrate(database.db, [
       { scope: "common", dir: commonMigrationsDir },
@@ -85,24 +98,27 @@ export async function startService<S extends Settings>(
 
     const bus = await Bus.connect({ url: config.NATS_URL, name: def.name, log, streamReplicas: config.NATS_STREAM_REPLICAS });
     cleanup.push(() => bus.drain());
-    const realPublish: PublishFn = (subject, body, msgId) => bus.publish(subject, body, msgId);
+    const realPublish: PublishFn = (subject, body, msgId, headers) => bus.publish(subject, body, msgId, headers);
     const relay = new OutboxRelay({
       db: database.db,
       log,
       publish: overrides.publish ? overrides.publish(realPublish) : realPublish,
       sweepIntervalMs: overrides.sweepIntervalMs,
+      tracer,
     }).start();
     cleanup.push(() => relay.stop());
-    const ctx: ServiceContext<ConfigOf<S> & BaseConfig> = { config, db: database.db, log, bus, relay };
+    const ctx: ServiceContext<ConfigOf<S> & BaseConfig> = { config, db, log, bus, relay, metrics, tracer };
 
     const consumers: EventConsumer<Subject>[] = [];
     if (overrides.listen !== false) {
       for (const l of def.listeners) {
         const c = new EventConsumer(l, {
           bus,
-          db: database.db,
+          db,
           log,
           service: def.name,
+          tracer,
+          metrics,
           maxDeliver: config.NATS_MAX_DELIVER,
           retryBaseMs: overrides.retryBaseMs,
           maxWaitDeliveries: overrides.maxWaitDeliveries,
@@ -113,6 +129,14 @@ export async function startService<S extends Settings>(
         cleanup.push(() => c.stop());
       }
     }
+    metrics.watchConsumers(
+      bus,
+      def.listeners.map((l) => ({ stream: streamOf(l.subject), durable: durableName(def.name, l.subject), subject: l.subject })),
+    );
+    metrics.watchOutbox(database.db);
+    metrics.watchDeadLetters(bus);
+    const poolStats = await findPool(database.db);
+    if (poolStats) metrics.watchPool(poolStats);
     const workers = def.workers ? await def.workers(ctx) : [];
     for (const w of workers) cleanup.push(() => w.stop());
 
@@ -123,6 +147,8 @@ export async function startService<S extends Settings>(
         cookieSecure: config.COOKIE_SECURE,
         trustProxy: config.TRUST_PROXY,
         ready: async () => (await bus.ping()) && (await database.ping().then(() => true)),
+        tracer,
+        metrics,
       },
       (a) => def.routes(a, ctx),
     );
@@ -148,6 +174,7 @@ export async function startService<S extends Settings>(
         await relay.stop();
         await bus.drain();
         if (ownsDatabase) await database.close();
+        await flushTracing();
         log.info("stopped");
       })());
     return { name: def.name, ctx, app, server, url, database, stop };

@@ -110,6 +110,22 @@ describe("consumers", () => {
     expect(JSON.parse(letters[0].body).id).toBe(e.id);
   });
 
+  test("When the consumer is stopped while it handles an event, then it finishes that event and stops at once", async () => {
+    let started = false;
+    const { consumer } = await consume("slow-", async (event, { tx }) => {
+      started = true;
+      await new Promise((r) => setTimeout(r, 300));
+      await sql`insert into effects values (${event.id}, 'slow')`.execute(tx);
+    });
+    const e = envelope("ticket.created", ticket("slow-1"));
+    await publishRaw(bus, "ticket.created", e);
+    await eventually(() => started);
+    const t0 = Date.now();
+    await consumer.stop();
+    expect(Date.now() - t0).toBeLessThan(1_500);
+    expect((await effects("slow")).map((r) => r.event_id)).toEqual([e.id]);
+  });
+
   test("When two replicas share one durable consumer, then each message is handled once", async () => {
     const seen: Record<string, number> = {};
     const handle = async (event: { id: string }) => {

@@ -7,10 +7,11 @@ describe("migrations", () => {
     const empty = await createTestDatabase();
     const database = await openDatabase({ url: empty.url });
     try {
-      expect(await migrate(database.db, [{ scope: "common", dir: commonMigrationsDir }])).toEqual(["common/001_outbox_inbox.sql"]);
+      const files = ["common/001_outbox_inbox.sql", "common/002_outbox_trace_context.sql"];
+      expect(await migrate(database.db, [{ scope: "common", dir: commonMigrationsDir }])).toEqual(files);
       expect(await migrate(database.db, [{ scope: "common", dir: commonMigrationsDir }])).toEqual([]);
       const rows = await sql<{ name: string }>`select name from schema_migrations`.execute(database.db);
-      expect(rows.rows.map((r) => r.name)).toEqual(["common/001_outbox_inbox.sql"]);
+      expect(rows.rows.map((r) => r.name)).toEqual(files);
     } finally {
       await database.close();
       await empty.drop();

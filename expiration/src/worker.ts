@@ -1,6 +1,6 @@
 import { publishEvent, type Worker } from "@ticketforge/common";
 import type { ExpirationContext } from "./app";
-import { deleteTimers, lockDueTimers, msUntilNextTimer } from "./db/timers";
+import { countDueTimers, deleteTimers, lockDueTimers, msUntilNextTimer } from "./db/timers";
 
 /** Timers fired per transaction: bounds how long one pass holds its row locks. */
 const batchSize = 100;
@@ -12,15 +12,16 @@ const minPauseMs = 20;
  * the outbox and deletes them, so a timer fires exactly once, whether the process dies before
  * or after the commit and however many replicas run. Returns how many fired and when to look again.
  */
-export async function fireDueTimers(ctx: ExpirationContext): Promise<{ fired: number; nextInMs?: number }> {
+export async function fireDueTimers(ctx: ExpirationContext): Promise<{ fired: number; nextInMs?: number; lateSeconds?: number }> {
   return ctx.db.transaction().execute(async (tx) => {
     const due = await lockDueTimers(tx, batchSize);
-    for (const orderId of due) {
+    for (const { orderId } of due) {
       const eventId = await publishEvent(tx, "expiration.complete", { orderId });
       ctx.log.info({ orderId, eventId }, "reservation window ran out; expiration.complete sent");
     }
-    if (due.length > 0) await deleteTimers(tx, due);
-    return { fired: due.length, nextInMs: await msUntilNextTimer(tx) };
+    if (due.length > 0) await deleteTimers(tx, due.map((t) => t.orderId));
+    const lateSeconds = due.length > 0 ? Math.max(...due.map((t) => t.lateSeconds)) : undefined;
+    return { fired: due.length, nextInMs: await msUntilNextTimer(tx), lateSeconds };
   });
 }
 
@@ -33,6 +34,11 @@ export function startTimerWorker(ctx: ExpirationContext): Worker {
   const pollMs = ctx.config.EXPIRATION_POLL_MS;
   let stopped = false;
   let wake = () => undefined as void;
+  let lastLateness = 0;
+  ctx.metrics.gauge("tf_expiration_timers_due", "Timers past their expiresAt and not yet fired", [], async () => [[{}, await countDueTimers(ctx.db)]]);
+  ctx.metrics.gauge("tf_expiration_last_fire_lateness_seconds", "How late after expiresAt the last fired timers fired (the latest of the batch)", [], () => [
+    [{}, lastLateness],
+  ]);
 
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -47,7 +53,8 @@ export function startTimerWorker(ctx: ExpirationContext): Worker {
     while (!stopped) {
       let pauseMs = pollMs;
       try {
-        const { fired, nextInMs } = await fireDueTimers(ctx);
+        const { fired, nextInMs, lateSeconds } = await fireDueTimers(ctx);
+        if (lateSeconds !== undefined) lastLateness = lateSeconds;
         if (fired > 0) ctx.relay.kick();
         if (fired === batchSize) continue; // a backlog: keep going without a pause
         if (nextInMs !== undefined) pauseMs = Math.min(pollMs, Math.max(minPauseMs, Math.ceil(nextInMs)));

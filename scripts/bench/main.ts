@@ -27,6 +27,7 @@ import { startNatsServer } from "@ticketforge/nats";
 import { tickets } from "../../tickets/src/service";
 import { startStack } from "../../e2e/stack";
 import { setup as startTestDatabaseServer, teardown as stopTestDatabaseServer } from "../jest/database";
+import { formatTracingCost, tracingCost } from "./tracing";
 
 const log = silentLogger();
 const pct = (xs: number[], p: number) => {
@@ -191,7 +192,9 @@ async function main() {
     const web = await httpBench(nats.url);
     process.stdout.write("memory…\n");
     const mem = await memory();
-    const results = { startedAt, machine: { cpus: (await import("node:os")).cpus().length, node: process.version }, events: ev, http: web, memory: mem };
+    process.stdout.write("tracing (off / ids / exporting)…\n");
+    const tracing = tracingCost();
+    const results = { startedAt, machine: { cpus: (await import("node:os")).cpus().length, node: process.version }, events: ev, http: web, memory: mem, tracing };
     const dir = path.join(__dirname, "..", "..", "bench-results");
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "latest.json"), JSON.stringify(results, null, 2) + "\n");
@@ -210,6 +213,7 @@ async function main() {
     const text = fs.readFileSync(readme, "utf8");
     fs.writeFileSync(readme, text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${summary}\n<!-- bench:end -->`));
     process.stdout.write(`${summary}\n`);
+    process.stdout.write(`\nCost of tracing on POST → transaction → outbox → JetStream → consumer:\n${formatTracingCost(tracing)}\n`);
   } finally {
     await nats.destroy();
     await stopTestDatabaseServer();

@@ -126,6 +126,11 @@ async function main() {
   for (const [name, ms] of Object.entries(stack.readyMs)) line(`  ${name.padEnd(11)} :${ports[name as keyof Ports]}  ready after ${(ms / 1000).toFixed(1)} s`);
   line("");
   if (dev) line("dev: services restart when their code changes");
+  // on each service's own port: the gateway routes /api/* only
+  line("Metrics (Prometheus):");
+  for (const s of services) line(`  ${s.padEnd(11)} http://localhost:${ports[s]}/metrics`);
+  line("npm run status: lag, outbox, dead letters");
+  line("");
   line("Ctrl-C stops everything; data stays in .data/");
   out(`└${"─".repeat(width + 2)}┘`);
   for (const s of skip) say(`${s} is not started (SKIP_SERVICES): run it with \`cd ${s} && npm run dev\`; the gateway routes to :${ports[s as keyof Ports]}`);

@@ -118,6 +118,8 @@ describe("npm start", () => {
       expect(owner).not.toBe(0);
       expect(Number(/Uid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${server}/status`, "utf8"))![1])).toBe(owner);
     }
+    expect(first.output()).toContain(`orders      http://localhost:${env.ORDERS_PORT}/metrics`);
+    expect(await (await fetch(`http://127.0.0.1:${env.ORDERS_PORT}/metrics`)).text()).toMatch(/^tf_outbox_pending_rows\{service="orders"\} 0$/m);
 
     const signup = await fetch(`${gateway()}/api/users/signup`, {
       method: "POST",

@@ -7,6 +7,9 @@ import { MalformedEventError, parseEnvelope } from "../events/schemas";
 import { streamOf, type Subject } from "../events/subjects";
 import { AlreadyApplied, RetryLater, type Listener } from "./listener";
 import { deadLetter } from "./dead-letter";
+import { SpanKind, trace, type Span, type TextMapGetter, type Tracer } from "@opentelemetry/api";
+import { contextFrom, inSpan } from "../telemetry/tracing";
+import type { EventOutcome, ServiceMetrics } from "../telemetry/metrics";
 
 export interface ConsumerOptions {
   bus: Bus;
@@ -23,7 +26,17 @@ export interface ConsumerOptions {
   maxWaitDeliveries?: number;
   /** Called after a handler's transaction commits (e.g. to publish the outbox at once). */
   afterCommit?: () => void;
+  /** Spans of the handling, continuing the publisher's trace (the no-op tracer when absent). */
+  tracer?: Tracer;
+  /** Handling duration and outcome by subject. */
+  metrics?: ServiceMetrics;
 }
+
+/** Reads the trace context (traceparent) the relay put in the message headers. */
+const headerGetter: TextMapGetter<JsMsg["headers"]> = {
+  keys: (h) => (h ? h.keys() : []),
+  get: (h, key) => h?.get(key) || undefined,
+};
 
 export function durableName(service: string, subject: Subject): string {
   return `${service}-${subject.replace(/\./g, "-")}`;
@@ -91,7 +104,35 @@ export class EventConsumer<S extends Subject> {
     }
   }
 
-  private async process(msg: JsMsg, log: Logger): Promise<void> {
+  /** One span and one timed outcome per delivery, in the trace of the work that published it. */
+  private process(msg: JsMsg, log: Logger): Promise<void> {
+    const started = performance.now();
+    const tracer = this.options.tracer ?? trace.getTracer("consumer");
+    return inSpan(
+      tracer,
+      `${this.listener.subject} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: contextFrom(msg.headers, headerGetter),
+        attributes: {
+          "messaging.system": "nats",
+          "messaging.destination.name": this.listener.subject,
+          "messaging.consumer.group.name": this.durable,
+          "messaging.nats.delivery_count": msg.info.deliveryCount,
+        },
+      },
+      async (span) => {
+        const outcome = await this.handle(msg, log, span);
+        span.setAttribute("ticketforge.event.outcome", outcome);
+        this.options.metrics?.eventDuration.observe(
+          { subject: this.listener.subject, outcome },
+          (performance.now() - started) / 1000,
+        );
+      },
+    );
+  }
+
+  private async handle(msg: JsMsg, log: Logger, span: Span): Promise<EventOutcome> {
     const { subject } = this.listener;
     const deliveries = msg.info.deliveryCount;
     let event;
@@ -101,8 +142,9 @@ export class EventConsumer<S extends Subject> {
       const error = err instanceof MalformedEventError ? err : new MalformedEventError(`not JSON: ${(err as Error).message}`);
       log.error({ seq: msg.seq, err: error.message }, "malformed event; dead-lettered");
       await this.park(msg, error.message, log);
-      return;
+      return "dead_lettered";
     }
+    span.setAttribute("messaging.message.id", event.id);
     const eventLog = log.child({ eventId: event.id, subject });
     try {
       const handled = await this.options.db.transaction().execute(async (tx) => {
@@ -115,31 +157,33 @@ export class EventConsumer<S extends Subject> {
       msg.ack();
       eventLog.debug({ deliveries, duplicate: !handled }, handled ? "event handled" : "duplicate event ignored");
       if (handled) this.options.afterCommit?.();
+      return handled ? "handled" : "duplicate";
     } catch (err) {
       if (err instanceof AlreadyApplied) {
         msg.ack();
         eventLog.debug({ reason: err.message }, "event already applied; acked");
-        return;
+        return "duplicate";
       }
       if (err instanceof RetryLater) {
         if (deliveries >= (this.options.maxWaitDeliveries ?? 120)) {
           eventLog.error({ reason: err.message, deliveries }, "event waited too long; dead-lettered");
           await this.park(msg, `waited too long: ${err.message}`, log);
-        } else {
-          eventLog.info({ reason: err.message, deliveries }, "event not applicable yet; redelivery later");
-          msg.nak(err.delayMs);
+          return "dead_lettered";
         }
-        return;
+        eventLog.info({ reason: err.message, deliveries }, "event not applicable yet; redelivery later");
+        msg.nak(err.delayMs);
+        return "retried";
       }
       if (deliveries >= this.options.maxDeliver) {
         eventLog.error({ err, deliveries }, "handler failed; dead-lettered");
         await this.park(msg, (err as Error).stack ?? String(err), log);
-        return;
+        return "dead_lettered";
       }
       const base = this.options.retryBaseMs ?? 500;
       const delay = Math.min(base * 2 ** (deliveries - 1), this.options.maxRetryDelayMs ?? 30_000);
       eventLog.warn({ err, deliveries, retryInMs: delay }, "handler failed; will retry");
       msg.nak(delay);
+      return "retried";
     }
   }
 
@@ -157,11 +201,9 @@ export class EventConsumer<S extends Subject> {
   /** Stops fetching, lets the message being handled finish. */
   async stop(): Promise<void> {
     this.stopping = true;
-    try {
-      await this.messages?.close();
-    } catch {
-      // connection already gone
-    }
+    // not awaited: the iterator carries out the close only when it is read again, and the loop
+    // stops reading once the message in hand is done, so waiting for it could hang forever
+    this.messages?.close().catch(() => undefined);
     await this.inFlight.catch(() => undefined);
     await Promise.race([this.loop, sleep(2_000)]);
   }

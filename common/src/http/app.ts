@@ -3,6 +3,9 @@ import cookieSession from "cookie-session";
 import type { Logger } from "pino";
 import { currentUser } from "./auth";
 import { errorHandler, notFound } from "./error-handler";
+import { trace, type Tracer } from "@opentelemetry/api";
+import { observeHttp } from "./observe";
+import type { ServiceMetrics } from "../telemetry/metrics";
 
 export interface HttpOptions {
   log: Logger;
@@ -15,17 +18,24 @@ export interface HttpOptions {
   /** Readiness: true when the database and NATS answer. */
   ready: () => Promise<boolean>;
   bodyLimit?: string;
+  /** Spans of the service's requests (the no-op tracer when absent). */
+  tracer?: Tracer;
+  /** Served at GET /metrics, and fed the request durations. */
+  metrics?: ServiceMetrics;
 }
 
 /**
  * The shape every service's app shares: JSON body (size-limited), cookie session, current user,
- * health endpoints, then the service's routes, then 404 and the error handler.
+ * health endpoints, then the service's routes, then 404 and the error handler. Every request is
+ * traced, timed and logged once; /metrics is for Prometheus on the service port, and the gateway
+ * and ingress route only /api/*, so it is never public.
  */
 export function createHttpApp(options: HttpOptions, mountRoutes: (app: Express) => void): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", parseTrustProxy(options.trustProxy));
   app.set("query parser", "simple");
+  app.use(observeHttp({ log: options.log, tracer: options.tracer ?? trace.getTracer("http"), metrics: options.metrics }));
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -34,6 +44,12 @@ export function createHttpApp(options: HttpOptions, mountRoutes: (app: Express) 
     const ok = await options.ready().catch(() => false);
     res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready" });
   });
+  const { metrics } = options;
+  if (metrics) {
+    app.get("/metrics", async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
 
   app.use(express.json({ limit: options.bodyLimit ?? "100kb" }));
   app.use(

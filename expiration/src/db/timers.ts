@@ -13,14 +13,21 @@ export async function deleteTimer(tx: Tx, orderId: string): Promise<boolean> {
 }
 
 /**
- * Locks up to `limit` due timers, earliest first. Rows another replica has locked are skipped,
- * not waited for: that replica fires them, so each timer fires once.
+ * Locks up to `limit` due timers, earliest first, with how late each is (seconds past its
+ * expiresAt). Rows another replica has locked are skipped, not waited for: that replica fires
+ * them, so each timer fires once.
  */
-export async function lockDueTimers(tx: Tx, limit: number): Promise<string[]> {
-  const r = await sql<{ order_id: string }>`select order_id from timers
-    where expires_at <= now() order by expires_at limit ${limit}
+export async function lockDueTimers(tx: Tx, limit: number): Promise<Array<{ orderId: string; lateSeconds: number }>> {
+  const r = await sql<{ order_id: string; late: number }>`select order_id, extract(epoch from now() - expires_at)::float8 as late
+    from timers where expires_at <= now() order by expires_at limit ${limit}
     for update skip locked`.execute(tx);
-  return r.rows.map((row) => row.order_id);
+  return r.rows.map((row) => ({ orderId: row.order_id, lateSeconds: Number(row.late) }));
+}
+
+/** Timers due now and not yet fired (a growing number means the worker is not keeping up). */
+export async function countDueTimers(db: Queryable): Promise<number> {
+  const r = await sql<{ n: string }>`select count(*) as n from timers where expires_at <= now()`.execute(db);
+  return Number(r.rows[0].n);
 }
 
 export async function deleteTimers(tx: Tx, orderIds: string[]): Promise<void> {
