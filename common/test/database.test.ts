@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { sql } from "kysely";
 import { commonMigrationsDir, migrate, openDatabase, statements } from "../src";
 import { createTestDatabase, openTestDatabase } from "../src/testing";
@@ -23,7 +24,8 @@ describe("migrations", () => {
     const second = await openTestDatabase();
     try {
       const names = await sql<{ name: string }>`select name from schema_migrations`.execute(first.db);
-      expect(names.rows.map((r) => r.name)).toEqual(["common/001_outbox_inbox.sql"]);
+      const files = fs.readdirSync(commonMigrationsDir).filter((f) => f.endsWith(".sql")).sort();
+      expect(names.rows.map((r) => r.name)).toEqual(files.map((f) => `common/${f}`));
       await sql`insert into inbox (consumer, event_id) values ('tickets', gen_random_uuid())`.execute(first.db);
       const seen = await sql<{ n: string }>`select count(*) as n from inbox`.execute(second.db);
       expect(Number(seen.rows[0].n)).toBe(0);

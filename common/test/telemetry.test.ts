@@ -79,9 +79,7 @@ describe("GET /metrics", () => {
     ]) {
       expect(names).toContain(name);
     }
-    if (service.database.kind === "postgres") {
-      expect(metricValue(samples, "tf_db_pool_connections", { state: "total" })).toBeGreaterThan(0);
-    }
+    expect(metricValue(samples, "tf_db_pool_connections", { state: "total" })).toBeGreaterThan(0);
     // the route template, not the path: one series for every id
     expect(
       metricValue(samples, "tf_http_request_duration_seconds_count", { service: def.name, route: "/api/things/:id", status: "200" }),

@@ -4,7 +4,8 @@ import { startTestService, type TestService } from "@ticketforge/common/testing"
 import { metricValue, parseMetrics } from "@ticketforge/common/testing/telemetry";
 import { EventRecorder, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { expiration } from "../src/service";
-import { connectPublisher, dueAt, newOrder, publish } from "./helpers";
+import { publish } from "@ticketforge/common/testing";
+import { connectPublisher, dueAt, newOrder } from "./helpers";
 
 let nats: NatsServer;
 let service: TestService;
