@@ -5,6 +5,18 @@ import type { Db, Tx } from "./db/database";
 import { checkEventData, type EventData } from "./events/schemas";
 import type { Subject } from "./events/subjects";
 
+/** An outbox row as its transaction wrote it: what the fast path publishes after the commit. */
+export interface WrittenEvent {
+  id: string;
+  subject: string;
+  body: string;
+}
+
+// The rows each open transaction wrote, so that whoever commits it can publish them at once
+// without reading them back (see OutboxRelay.publishCommitted). Keyed weakly: a transaction that
+// rolls back is dropped with its rows, which then never existed.
+const writtenBy = new WeakMap<Tx, WrittenEvent[]>();
+
 /**
  * Writes an event in the caller's transaction: it leaves only if the state change commits, and
  * it cannot be lost once it does. The relay publishes it after the commit.
@@ -12,8 +24,19 @@ import type { Subject } from "./events/subjects";
 export async function publishEvent<S extends Subject>(tx: Tx, subject: S, data: EventData<S>): Promise<string> {
   const id = randomUUID();
   const envelope = { id, type: subject, occurredAt: new Date().toISOString(), data: checkEventData(subject, data) };
-  await sql`insert into outbox (id, subject, payload) values (${id}, ${subject}, ${JSON.stringify(envelope)}::jsonb)`.execute(tx);
+  const body = JSON.stringify(envelope);
+  await sql`insert into outbox (id, subject, payload) values (${id}, ${subject}, ${body}::jsonb)`.execute(tx);
+  const written = writtenBy.get(tx);
+  if (written) written.push({ id, subject, body });
+  else writtenBy.set(tx, [{ id, subject, body }]);
   return id;
+}
+
+/** The events `tx` wrote, forgotten here: call it once the transaction has committed. */
+export function takeWrittenEvents(tx: Tx): WrittenEvent[] {
+  const written = writtenBy.get(tx) ?? [];
+  writtenBy.delete(tx);
+  return written;
 }
 
 export type PublishFn = (subject: string, body: Uint8Array, msgId: string) => Promise<unknown>;
@@ -32,9 +55,13 @@ export interface RelayOptions {
 }
 
 /**
- * Publishes outbox rows: at once when kicked after a commit (fast path) and periodically (sweeper).
- * Rows are claimed with SKIP LOCKED so replicas share the work; the event id is the Nats-Msg-Id,
- * so a row published twice (claimer died after publishing) is dropped by JetStream.
+ * Publishes outbox rows. Fast path: the code that committed a transaction hands over the rows it
+ * wrote (`transaction()`, `publishCommitted()`); they are published from memory at once and
+ * marked published together, one statement for all that a burst brings, with no claim and no
+ * read. Otherwise (a crash between commit and publish, the broker down, code that only kicks),
+ * rows are claimed with SKIP LOCKED so replicas share the work (`kick()` and the periodic
+ * sweeper). The event id is the Nats-Msg-Id, so a row published twice (the sweeper meeting a row
+ * the fast path is publishing, a claimer that died after publishing) is dropped by JetStream.
  */
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
@@ -43,6 +70,11 @@ export class OutboxRelay {
   private stopped = false;
   private lastPrune = 0;
   published = 0;
+  /** Fast-path publishes not settled yet (stop() waits for them). */
+  private readonly fastInFlight = new Set<Promise<void>>();
+  /** Ids published by the fast path, waiting for the one statement that marks them. */
+  private toMark: string[] = [];
+  private marking?: Promise<void>;
 
   constructor(private readonly options: RelayOptions) {}
 
@@ -78,6 +110,63 @@ export class OutboxRelay {
         this.options.log.warn({ err: (err as Error).message }, "outbox relay pass failed; the sweeper retries");
       }
     } while (this.again && !this.stopped);
+  }
+
+  /**
+   * Runs `fn` in a transaction of the relay's database and, once it has committed, publishes the
+   * events it wrote at once (fire and forget: the caller's answer does not wait for NATS).
+   */
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    let used: Tx | undefined;
+    const result = await this.options.db.transaction().execute((tx) => {
+      used = tx;
+      return fn(tx);
+    });
+    if (used) this.publishCommitted(takeWrittenEvents(used));
+    return result;
+  }
+
+  /**
+   * Publishes rows of a committed transaction from memory. A row whose publish fails stays
+   * unpublished in the table, and the sweeper's next pass retries it.
+   */
+  publishCommitted(rows: WrittenEvent[]): void {
+    if (rows.length === 0 || this.stopped) return;
+    const encoder = new TextEncoder();
+    for (const row of rows) {
+      const work = this.options
+        .publish(row.subject, encoder.encode(row.body), row.id)
+        .then(
+          () => {
+            this.toMark.push(row.id);
+            this.markPublished();
+          },
+          (err: Error) => this.options.log.warn({ err: err.message, eventId: row.id }, "event not published at once; the sweeper retries"),
+        )
+        .finally(() => this.fastInFlight.delete(work));
+      this.fastInFlight.add(work);
+    }
+  }
+
+  /** One UPDATE for every id published since the last one, while one is running at most. */
+  private markPublished(): void {
+    if (this.marking) return;
+    this.marking = (async () => {
+      while (this.toMark.length > 0) {
+        const ids = this.toMark;
+        this.toMark = [];
+        try {
+          await sql`update outbox set published_at = now(), claimed_until = null where id = any(${ids}::uuid[])`.execute(this.options.db);
+          this.published += ids.length;
+        } catch (err) {
+          // unmarked rows are published again by the sweeper, and JetStream drops the copies
+          this.options.log.warn({ err: (err as Error).message, events: ids.length }, "published events not marked; the sweeper republishes them");
+        }
+      }
+    })().finally(() => {
+      this.marking = undefined;
+      if (this.toMark.length > 0) this.markPublished();
+    });
   }
 
   /** Publishes one batch of pending rows; returns how many were published. */
@@ -136,6 +225,8 @@ export class OutboxRelay {
   /** Stops the sweeper after a last pass, so a clean shutdown leaves nothing behind. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.fastInFlight]);
+    await this.marking;
     await this.running;
     try {
       await this.flushOnce();

@@ -2,11 +2,12 @@ import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg } fr
 import type { Logger } from "pino";
 import { sql } from "kysely";
 import type { Bus } from "./bus";
-import type { Db } from "../db/database";
+import type { Db, Tx } from "../db/database";
 import { MalformedEventError, parseEnvelope } from "../events/schemas";
 import { streamOf, type Subject } from "../events/subjects";
 import { AlreadyApplied, RetryLater, type Listener } from "./listener";
 import { deadLetter } from "./dead-letter";
+import { takeWrittenEvents, type WrittenEvent } from "../outbox";
 
 export interface ConsumerOptions {
   bus: Bus;
@@ -21,8 +22,8 @@ export interface ConsumerOptions {
   maxRetryDelayMs?: number;
   /** Deliveries an event may wait for another (RetryLater) before it is dead-lettered. */
   maxWaitDeliveries?: number;
-  /** Called after a handler's transaction commits (e.g. to publish the outbox at once). */
-  afterCommit?: () => void;
+  /** Called after a handler's transaction commits, with the outbox rows it wrote (to publish them at once). */
+  afterCommit?: (written: WrittenEvent[]) => void;
 }
 
 export function durableName(service: string, subject: Subject): string {
@@ -105,7 +106,9 @@ export class EventConsumer<S extends Subject> {
     }
     const eventLog = log.child({ eventId: event.id, subject });
     try {
+      let used: Tx | undefined;
       const handled = await this.options.db.transaction().execute(async (tx) => {
+        used = tx;
         const fresh = await sql`insert into inbox (consumer, event_id) values (${this.durable}, ${event.id})
           on conflict do nothing returning event_id`.execute(tx);
         if (fresh.rows.length === 0) return false;
@@ -114,7 +117,7 @@ export class EventConsumer<S extends Subject> {
       });
       msg.ack();
       eventLog.debug({ deliveries, duplicate: !handled }, handled ? "event handled" : "duplicate event ignored");
-      if (handled) this.options.afterCommit?.();
+      if (handled) this.options.afterCommit?.(takeWrittenEvents(used!));
     } catch (err) {
       if (err instanceof AlreadyApplied) {
         msg.ack();
