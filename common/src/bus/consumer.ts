@@ -22,6 +22,16 @@ export interface ConsumerOptions {
   maxRetryDelayMs?: number;
   /** Deliveries an event may wait for another (RetryLater) before it is dead-lettered. */
   maxWaitDeliveries?: number;
+  /**
+   * Messages handled at once (default 8). Two events of the same entity (`data.id`) never are:
+   * each entity has a lane, so its versions still apply in order.
+   */
+  concurrency?: number;
+  /**
+   * A handler still running after this long is given up (default 20 s, below the 30 s ack wait):
+   * its transaction rolls back and the event is retried like any failure.
+   */
+  handlerTimeoutMs?: number;
   /** Called after a handler's transaction commits, with the outbox rows it wrote (to publish them at once). */
   afterCommit?: (written: WrittenEvent[]) => void;
 }
@@ -39,7 +49,7 @@ export class EventConsumer<S extends Subject> {
   private messages?: ConsumerMessages;
   private stopping = false;
   private loop?: Promise<void>;
-  private inFlight: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
   readonly durable: string;
   private readonly stream: string;
 
@@ -78,10 +88,22 @@ export class EventConsumer<S extends Subject> {
       try {
         const consumer = await this.options.bus.js.consumers.get(this.stream, this.durable);
         this.messages = await consumer.consume({ max_messages: 100 });
+        // Up to `concurrency` messages at once, each after the previous one of its lane (entity).
+        const limit = this.options.concurrency ?? 8;
+        const lanes = new Map<string, Promise<void>>();
         for await (const msg of this.messages) {
-          const work = this.process(msg, log);
-          this.inFlight = work;
-          await work;
+          while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
+          const parsed = parseJson(msg.data);
+          const lane = laneOf(parsed);
+          const work = (lanes.get(lane) ?? Promise.resolve())
+            .then(() => this.process(msg, parsed, log))
+            .catch((err) => log.error({ err, seq: msg.seq }, "event handling failed outside its handler; redelivered after the ack wait"));
+          lanes.set(lane, work);
+          this.inFlight.add(work);
+          void work.finally(() => {
+            this.inFlight.delete(work);
+            if (lanes.get(lane) === work) lanes.delete(lane);
+          });
           if (this.stopping) break;
         }
       } catch (err) {
@@ -92,14 +114,15 @@ export class EventConsumer<S extends Subject> {
     }
   }
 
-  private async process(msg: JsMsg, log: Logger): Promise<void> {
+  private async process(msg: JsMsg, parsed: unknown, log: Logger): Promise<void> {
     const { subject } = this.listener;
     const deliveries = msg.info.deliveryCount;
     let event;
     try {
-      event = parseEnvelope(subject, JSON.parse(new TextDecoder().decode(msg.data)));
+      if (parsed instanceof NotJson) throw parsed;
+      event = parseEnvelope(subject, parsed);
     } catch (err) {
-      const error = err instanceof MalformedEventError ? err : new MalformedEventError(`not JSON: ${(err as Error).message}`);
+      const error = err instanceof MalformedEventError ? err : new MalformedEventError((err as Error).message);
       log.error({ seq: msg.seq, err: error.message }, "malformed event; dead-lettered");
       await this.park(msg, error.message, log);
       return;
@@ -112,7 +135,7 @@ export class EventConsumer<S extends Subject> {
         const fresh = await sql`insert into inbox (consumer, event_id) values (${this.durable}, ${event.id})
           on conflict do nothing returning event_id`.execute(tx);
         if (fresh.rows.length === 0) return false;
-        await this.listener.handle(event, { tx, log: eventLog });
+        await withTimeout(this.listener.handle(event, { tx, log: eventLog }), this.options.handlerTimeoutMs ?? 20_000);
         return true;
       });
       msg.ack();
@@ -165,9 +188,36 @@ export class EventConsumer<S extends Subject> {
     } catch {
       // connection already gone
     }
-    await this.inFlight.catch(() => undefined);
+    await Promise.allSettled([...this.inFlight]);
     await Promise.race([this.loop, sleep(2_000)]);
   }
+}
+
+class NotJson extends Error {}
+
+function parseJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch (err) {
+    return new NotJson(`not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** The entity an event is about: its `data.id` (every event of DESIGN §4 has one). */
+function laneOf(parsed: unknown): string {
+  const id = (parsed as { data?: { id?: unknown } } | null)?.data?.id;
+  return typeof id === "string" ? id : "";
+}
+
+class HandlerTimeout extends Error {}
+
+/** Rejects when `work` takes longer than `ms`; the transaction around it then rolls back. */
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HandlerTimeout(`handler still running after ${ms} ms; given up`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 function sleep(ms: number) {
