@@ -23,8 +23,9 @@ export interface ConsumerOptions {
   /** Deliveries an event may wait for another (RetryLater) before it is dead-lettered. */
   maxWaitDeliveries?: number;
   /**
-   * Messages handled at once (default 8). Two events of the same entity (`data.id`) never are:
-   * each entity has a lane, so its versions still apply in order.
+   * Messages handled at once (default 8). Two events of the same lane (the same ticket, or the
+   * same order for payment and expiry events; see laneOf) never are, so versions still apply in
+   * order and two orders for one ticket keep their order.
    */
   concurrency?: number;
   /**
@@ -94,7 +95,7 @@ export class EventConsumer<S extends Subject> {
         for await (const msg of this.messages) {
           while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
           const parsed = parseJson(msg.data);
-          const lane = laneOf(parsed);
+          const lane = laneOf(this.listener.subject, parsed);
           const work = (lanes.get(lane) ?? Promise.resolve())
             .then(() => this.process(msg, parsed, log))
             .catch((err) => log.error({ err, seq: msg.seq }, "event handling failed outside its handler; redelivered after the ack wait"));
@@ -203,10 +204,17 @@ function parseJson(data: Uint8Array): unknown {
   }
 }
 
-/** The entity an event is about: its `data.id` (every event of DESIGN §4 has one). */
-function laneOf(parsed: unknown): string {
-  const id = (parsed as { data?: { id?: unknown } } | null)?.data?.id;
-  return typeof id === "string" ? id : "";
+/**
+ * The lane of an event: events in one lane are handled one after another, in stream order.
+ * It is the ticket for every ticket and order event, because handlers decide on the ticket
+ * (two orders' events for one ticket must not overtake each other: an older order's creation
+ * handled after a newer one's would wait for a cancellation that cannot apply before it), and
+ * one order's events always name the same ticket. Payment and expiry events go by their order.
+ */
+function laneOf(subject: string, parsed: unknown): string {
+  const data = (parsed as { data?: { id?: unknown; orderId?: unknown; ticket?: { id?: unknown } } } | null)?.data;
+  const key = subject.startsWith("order.") ? data?.ticket?.id : subject.startsWith("ticket.") ? data?.id : (data?.orderId ?? data?.id);
+  return typeof key === "string" ? key : "";
 }
 
 class HandlerTimeout extends Error {}
