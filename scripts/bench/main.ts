@@ -11,8 +11,9 @@
  *
  *   npm run bench                      everything; writes bench-results/<date>.json, latest.json
  *                                      and the README table
- *   npm run bench -- --profile orders  also writes a CPU profile of that service under the
- *                                      pipeline load (bench-results/profiles/)
+ *   npm run bench -- --profile orders  also writes CPU profiles of that service under the
+ *                                      pipeline load and under GET /api/tickets direct
+ *                                      (bench-results/profiles/<service>-<phase>-<date>.cpuprofile)
  *   npm run bench -- --readme          only regenerates the README table from latest.json
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -240,6 +241,7 @@ async function main() {
   const label = args.includes("--label") ? args[args.indexOf("--label") + 1] : undefined;
 
   const startedAt = new Date().toISOString();
+  const loadAtStart = round(os.loadavg()[0]);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-bench-"));
   // as root the embedded PostgreSQL runs as the `postgres` user, which must reach its directory
   fs.chmodSync(dataDir, 0o755);
@@ -369,7 +371,7 @@ async function main() {
     let connection = 0;
     const cpuBefore: ProcInfo[] = processTree(treeRoots());
     const t0 = performance.now();
-    const profiled = profile ? await startProfile(stack, profile) : undefined;
+    const profiled = profile ? await startProfile(stack, profile, "pipeline") : undefined;
     const pipe = await autocannon({
       url: base,
       connections: 20,
@@ -399,8 +401,8 @@ async function main() {
     const ordersPerSecond = pipeOrders.length / ((reservedAt - t0) / 1000);
     say(`  ${Math.round(ordersPerSecond)} orders/s reserved, CPU ${round(cpu.totalMs / pipeOrders.length)} ms per order`);
 
-    let profileFile: string | undefined;
-    if (profiled) profileFile = await collectProfile(profiled);
+    const profileFiles: string[] = [];
+    if (profiled) profileFiles.push(await collectProfile(profiled));
 
     say("GET /api/tickets with 100,000 tickets…");
     const ticketsDb = new pg.Client({ connectionString: dbUrl("tickets") });
@@ -417,14 +419,17 @@ async function main() {
     await ticketsDb.end();
     const listing = async (url: string) => summary(await autocannon({ url, connections: 10, duration: 5 }));
     const viaGateway = await listing(`${base}/api/tickets`);
+    const listingProfiled = profile ? await startProfile(stack, profile, "listing") : undefined;
     const direct = await listing(`http://127.0.0.1:${ports.tickets}/api/tickets`);
+    if (listingProfiled) profileFiles.push(await collectProfile(listingProfiled));
     const barePg = await listing(`${ceilingBase}/tickets`);
     const bareStatic = await listing(`${ceilingBase}/static`);
 
     const results: BenchResults = {
       startedAt,
       label,
-      machine: { cpus: os.cpus().length, node: process.version },
+      // other work on the machine moves every figure: the load average says how busy it was
+      machine: { cpus: os.cpus().length, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: round(os.loadavg()[0]) },
       database: "embedded PostgreSQL (npm start's default)",
       startup: { firstMs: Math.round(first.readyMs), laterMs: Math.round(stack.readyMs), launcherSaysFirstS: first.saysReadyS, launcherSaysLaterS: stack.saysReadyS },
       idleMemory: { ...idle, processes: idleTree.length },
@@ -459,7 +464,7 @@ async function main() {
         ratioViaGateway: round(viaGateway.perSecond / barePg.perSecond, 2),
         ratioDirect: round(direct.perSecond / barePg.perSecond, 2),
       },
-      profile: profileFile ? path.relative(root, profileFile) : undefined,
+      profiles: profileFiles.length > 0 ? profileFiles.map((f) => path.relative(root, f)) : undefined,
     };
     await nc.close();
     fs.mkdirSync(resultsDir, { recursive: true });
@@ -487,11 +492,11 @@ function serviceProcess(stack: Launched, service: string): number {
 }
 
 /** Starts the CPU profiler of one service (see profile-preload.cjs): SIGUSR2 starts, the next stops. */
-async function startProfile(stack: Launched, service: string): Promise<{ pid: number; file: string; service: string }> {
+async function startProfile(stack: Launched, service: string, phase: string): Promise<{ pid: number; file: string; service: string }> {
   const pid = serviceProcess(stack, service);
   const dir = path.join(resultsDir, "profiles");
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${service}-${new Date().toISOString().replace(/:/g, "-").replace(/\..*/, "")}.cpuprofile`);
+  const file = path.join(dir, `${service}-${phase}-${new Date().toISOString().replace(/:/g, "-").replace(/\..*/, "")}.cpuprofile`);
   fs.writeFileSync(path.join(os.tmpdir(), `tf-profile-${pid}`), file);
   process.kill(pid, "SIGUSR2");
   await sleep(200);

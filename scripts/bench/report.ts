@@ -12,7 +12,7 @@ export interface BenchResults {
   startedAt: string;
   /** A name for the run (e.g. "before"), also in its file name. */
   label?: string;
-  machine: { cpus: number; node: string };
+  machine: { cpus: number; node: string; loadAverageAtStart?: number; loadAverageAtEnd?: number };
   database: string;
   startup: { firstMs: number; laterMs: number; launcherSaysFirstS: number; launcherSaysLaterS: number };
   idleMemory: { rssMb: number; pssMb: number; processes: number; byName: Record<string, { count: number; rssMb: number; pssMb: number }> };
@@ -53,7 +53,7 @@ export interface BenchResults {
     ratioViaGateway: number;
     ratioDirect: number;
   };
-  profile?: string;
+  profiles?: string[];
 }
 
 export function renderReadme(r: BenchResults): string {
@@ -64,7 +64,9 @@ export function renderReadme(r: BenchResults): string {
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   return [
     `Measured ${r.startedAt.slice(0, 10)} on ${r.machine.cpus} cores, Node ${r.machine.node}, ${r.database}, ` +
-      "every process on the same machine; full figures in `bench-results/latest.json`.",
+      "every process on the same machine" +
+      (r.machine.loadAverageAtStart === undefined ? "" : ` (load average ${r.machine.loadAverageAtStart} → ${r.machine.loadAverageAtEnd})`) +
+      "; full figures in `bench-results/latest.json`.",
     "",
     "| what | TicketForge | ceiling (same run) | goal |",
     "| --- | --- | --- | --- |",
