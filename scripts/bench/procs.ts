@@ -78,8 +78,7 @@ export function labelOf(p: ProcInfo): string {
   } catch {
     return p.name;
   }
-  if (cmd.includes("scripts/start.mjs")) return "start script";
-  if (cmd.includes("scripts/launcher/main")) return "launcher";
+  if (cmd.includes("scripts/start.mjs") || cmd.includes("scripts/launcher/main")) return "launcher";
   const service = /\/(auth|tickets|orders|payments|expiration)\/(?:src|dist)\/main/.exec(cmd);
   if (service) return service[1];
   return p.name;
