@@ -1,13 +1,12 @@
 // `npm start`: install what is missing, then run the launcher (scripts/launcher/main.ts).
-import { spawn } from "node:child_process";
+// The launcher runs in this very process, its TypeScript loaded through tsx's require hook, so
+// the chain is npm → this process, not npm → this process → another Node process: one Node
+// start-up and one process's memory fewer. The launcher handles SIGINT/SIGTERM itself.
+import { createRequire } from "node:module";
 import path from "node:path";
 import { ensureInstall, root } from "./ensure-install.mjs";
 
 ensureInstall();
-const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts", "launcher", "main.ts")], {
-  cwd: root,
-  stdio: "inherit",
-});
-// the launcher stops everything on SIGINT/SIGTERM; pass them on and leave with its status
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
-child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+const require = createRequire(import.meta.url);
+require("tsx/cjs/api").register();
+require(path.join(root, "scripts", "launcher", "main.ts"));

@@ -3,10 +3,24 @@ import { sql } from "kysely";
 import type { Logger } from "pino";
 import type { Db, Tx } from "./db/database";
 import { checkEventData, type EventData } from "./events/schemas";
-import { SweepLoop } from "./sweep-loop";
 import type { Subject } from "./events/subjects";
+import { SweepLoop } from "./sweep-loop";
 import { SpanKind, trace, type Tracer } from "@opentelemetry/api";
 import { contextFrom, currentTraceContext, inSpan } from "./telemetry/tracing";
+
+/** An outbox row as its transaction wrote it: what the fast path publishes after the commit. */
+export interface WrittenEvent {
+  id: string;
+  subject: string;
+  body: string;
+  /** The trace context of the work that wrote it (W3C traceparent), carried to the consumers. */
+  traceContext: Record<string, string> | null;
+}
+
+// The rows each open transaction wrote, so that whoever commits it can publish them at once
+// without reading them back (see OutboxRelay.publishCommitted). Keyed weakly: a transaction that
+// rolls back is dropped with its rows, which then never existed.
+const writtenBy = new WeakMap<Tx, WrittenEvent[]>();
 
 /**
  * Writes an event in the caller's transaction: it leaves only if the state change commits, and
@@ -16,10 +30,23 @@ import { contextFrom, currentTraceContext, inSpan } from "./telemetry/tracing";
 export async function publishEvent<S extends Subject>(tx: Tx, subject: S, data: EventData<S>): Promise<string> {
   const id = randomUUID();
   const envelope = { id, type: subject, occurredAt: new Date().toISOString(), data: checkEventData(subject, data) };
-  const traceContext = currentTraceContext();
+  const body = JSON.stringify(envelope);
+  const current = currentTraceContext();
+  const traceContext = Object.keys(current).length > 0 ? current : null;
   await sql`insert into outbox (id, subject, payload, trace_context)
-    values (${id}, ${subject}, ${JSON.stringify(envelope)}::jsonb, ${Object.keys(traceContext).length > 0 ? JSON.stringify(traceContext) : null}::jsonb)`.execute(tx);
+    values (${id}, ${subject}, ${body}::jsonb, ${traceContext ? JSON.stringify(traceContext) : null}::jsonb)`.execute(tx);
+  const row = { id, subject, body, traceContext };
+  const written = writtenBy.get(tx);
+  if (written) written.push(row);
+  else writtenBy.set(tx, [row]);
   return id;
+}
+
+/** The events `tx` wrote, forgotten here: call it once the transaction has committed. */
+export function takeWrittenEvents(tx: Tx): WrittenEvent[] {
+  const written = writtenBy.get(tx) ?? [];
+  writtenBy.delete(tx);
+  return written;
 }
 
 /** `headers` carries the trace context (traceparent) to the consumers. */
@@ -41,14 +68,23 @@ export interface RelayOptions {
 }
 
 /**
- * Publishes outbox rows: at once when kicked after a commit (fast path) and periodically (sweeper).
- * Rows are claimed with SKIP LOCKED so replicas share the work; the event id is the Nats-Msg-Id,
- * so a row published twice (claimer died after publishing) is dropped by JetStream.
+ * Publishes outbox rows. Fast path: the code that committed a transaction hands over the rows it
+ * wrote (`transaction()`, `publishCommitted()`); they are published from memory at once and
+ * marked published together, one statement for all that a burst brings, with no claim and no
+ * read. Otherwise (a crash between commit and publish, the broker down, code that only kicks),
+ * rows are claimed with SKIP LOCKED so replicas share the work (`kick()` and the periodic
+ * sweeper). The event id is the Nats-Msg-Id, so a row published twice (the sweeper meeting a row
+ * the fast path is publishing, a claimer that died after publishing) is dropped by JetStream.
  */
 export class OutboxRelay {
   private readonly loop: SweepLoop;
   private lastPrune = 0;
   published = 0;
+  /** Fast-path publishes not settled yet (stop() waits for them). */
+  private readonly fastInFlight = new Set<Promise<void>>();
+  /** Ids published by the fast path, waiting for the one statement that marks them. */
+  private toMark: string[] = [];
+  private marking?: Promise<void>;
 
   constructor(private readonly options: RelayOptions) {
     this.loop = new SweepLoop(() => this.flushAll(), {
@@ -74,9 +110,79 @@ export class OutboxRelay {
     await this.prune();
   }
 
+  /** Publishes one row inside a producer span that continues the trace of the work that wrote it. */
+  private publishRow(row: { id: string; subject: string; body: string; traceContext: Record<string, string> | null }): Promise<unknown> {
+    const tracer = this.options.tracer ?? trace.getTracer("outbox");
+    return inSpan(
+      tracer,
+      `${row.subject} publish`,
+      {
+        kind: SpanKind.PRODUCER,
+        parent: contextFrom(row.traceContext),
+        attributes: { "messaging.system": "nats", "messaging.destination.name": row.subject, "messaging.message.id": row.id },
+      },
+      () => this.options.publish(row.subject, new TextEncoder().encode(row.body), row.id, currentTraceContext()),
+    );
+  }
+
+  /**
+   * Runs `fn` in a transaction of the relay's database and, once it has committed, publishes the
+   * events it wrote at once (fire and forget: the caller's answer does not wait for NATS).
+   */
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    let used: Tx | undefined;
+    const result = await this.options.db.transaction().execute((tx) => {
+      used = tx;
+      return fn(tx);
+    });
+    if (used) this.publishCommitted(takeWrittenEvents(used));
+    return result;
+  }
+
+  /**
+   * Publishes rows of a committed transaction from memory. A row whose publish fails stays
+   * unpublished in the table, and the sweeper's next pass retries it.
+   */
+  publishCommitted(rows: WrittenEvent[]): void {
+    if (rows.length === 0 || this.loop.isStopped) return;
+    for (const row of rows) {
+      const work = this.publishRow(row)
+        .then(
+          () => {
+            this.toMark.push(row.id);
+            this.markPublished();
+          },
+          (err: Error) => this.options.log.warn({ err: err.message, eventId: row.id }, "event not published at once; the sweeper retries"),
+        )
+        .finally(() => this.fastInFlight.delete(work));
+      this.fastInFlight.add(work);
+    }
+  }
+
+  /** One UPDATE for every id published since the last one, while one is running at most. */
+  private markPublished(): void {
+    if (this.marking) return;
+    this.marking = (async () => {
+      while (this.toMark.length > 0) {
+        const ids = this.toMark;
+        this.toMark = [];
+        try {
+          await sql`update outbox set published_at = now(), claimed_until = null where id = any(${ids}::uuid[])`.execute(this.options.db);
+          this.published += ids.length;
+        } catch (err) {
+          // unmarked rows are published again by the sweeper, and JetStream drops the copies
+          this.options.log.warn({ err: (err as Error).message, events: ids.length }, "published events not marked; the sweeper republishes them");
+        }
+      }
+    })().finally(() => {
+      this.marking = undefined;
+      if (this.toMark.length > 0) this.markPublished();
+    });
+  }
+
   /** Publishes one batch of pending rows; returns how many were published. */
   async flushOnce(): Promise<number> {
-    const { db, publish } = this.options;
+    const { db } = this.options;
     const claimMs = this.options.claimMs ?? 10_000; // above a batch's publish time (5 s timeout each, in parallel)
     const batch = this.options.batchSize ?? 200;
     const claimed = await sql<{ id: string; subject: string; payload: unknown; trace_context: Record<string, string> | null }>`
@@ -89,27 +195,14 @@ export class OutboxRelay {
       )
       returning id, subject, payload, trace_context`.execute(db);
     if (claimed.rows.length === 0) return 0;
-    const encoder = new TextEncoder();
-    const tracer = this.options.tracer ?? trace.getTracer("outbox");
     const done: string[] = [];
     const results = await Promise.allSettled(
-      claimed.rows.map((row) =>
+      claimed.rows.map(async (row) => {
         // a child of the work that wrote the event, however long after it the row is published
-        inSpan(
-          tracer,
-          `${row.subject} publish`,
-          {
-            kind: SpanKind.PRODUCER,
-            parent: contextFrom(row.trace_context),
-            attributes: { "messaging.system": "nats", "messaging.destination.name": row.subject, "messaging.message.id": row.id },
-          },
-          async () => {
-            const body = typeof row.payload === "string" ? row.payload : JSON.stringify(row.payload);
-            await publish(row.subject, encoder.encode(body), row.id, currentTraceContext());
-            done.push(row.id);
-          },
-        ),
-      ),
+        const body = typeof row.payload === "string" ? row.payload : JSON.stringify(row.payload);
+        await this.publishRow({ id: row.id, subject: row.subject, body, traceContext: row.trace_context });
+        done.push(row.id);
+      }),
     );
     if (done.length > 0) {
       await sql`update outbox set published_at = now(), claimed_until = null where id = any(${done}::uuid[])`.execute(db);
@@ -143,6 +236,8 @@ export class OutboxRelay {
   /** Stops the sweeper after a last pass, so a clean shutdown leaves nothing behind. */
   async stop(): Promise<void> {
     await this.loop.stop();
+    await Promise.allSettled([...this.fastInFlight]);
+    await this.marking;
     try {
       await this.flushOnce();
     } catch {

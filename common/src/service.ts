@@ -122,7 +122,8 @@ export async function startService<S extends Settings>(
           maxDeliver: config.NATS_MAX_DELIVER,
           retryBaseMs: overrides.retryBaseMs,
           maxWaitDeliveries: overrides.maxWaitDeliveries,
-          afterCommit: () => relay.kick(),
+          // the handler's events leave from memory right after its commit (no claim, no read)
+          afterCommit: (written) => relay.publishCommitted(written),
         });
         await c.start();
         consumers.push(c);

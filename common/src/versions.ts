@@ -14,19 +14,32 @@ export function checkNextVersion(current: number | undefined, incoming: number, 
   if (incoming > expected) throw new RetryLater(`${what} version ${incoming} came early (have ${current ?? "none"})`);
 }
 
-/** Records `version` of entity `id` if it is the next one; throws AlreadyApplied / RetryLater otherwise. */
+/**
+ * Records `version` of entity `id` if it is the next one; throws AlreadyApplied / RetryLater otherwise.
+ * One statement instead of a locking read and then a write (each a round trip): the row is locked
+ * and read (`current`), moved on only from the version before (`moved`), or created at version 0
+ * (`created`). Under a concurrent handler of the same entity, the lock waits for its commit and
+ * the conditions are checked again on the row it left, so exactly one of them applies a version.
+ */
 export async function applyNextVersion(tx: Tx, entity: string, id: string, version: number): Promise<void> {
-  const row = await sql<{ version: number }>`
-    select version from entity_versions where entity = ${entity} and id = ${id} for update`.execute(tx);
-  const current = row.rows[0]?.version;
-  checkNextVersion(current, version, `${entity} ${id}`);
-  if (current === undefined) {
-    // two handlers of the same first version can race here: the loser waits for the winner's
-    // commit, inserts nothing, and its event is a duplicate
-    const inserted = await sql`insert into entity_versions (entity, id, version) values (${entity}, ${id}, ${version})
-      on conflict do nothing returning version`.execute(tx);
-    if (inserted.rows.length === 0) throw new AlreadyApplied(`${entity} ${id} version ${version} applied concurrently`);
-  } else {
-    await sql`update entity_versions set version = ${version} where entity = ${entity} and id = ${id}`.execute(tx);
-  }
+  const r = await sql<{ current: number | null; applied: boolean }>`
+    with current as (
+      select version from entity_versions where entity = ${entity} and id = ${id} for update
+    ), moved as (
+      update entity_versions set version = ${version}
+      where entity = ${entity} and id = ${id} and version = ${version}::integer - 1
+      returning version
+    ), created as (
+      insert into entity_versions (entity, id, version)
+      select ${entity}, ${id}, ${version}::integer where ${version}::integer = 0 and not exists (select 1 from current)
+      on conflict do nothing
+      returning version
+    )
+    select (select version from current) as current,
+      exists (select 1 from moved) or exists (select 1 from created) as applied`.execute(tx);
+  const { current, applied } = r.rows[0];
+  if (applied) return;
+  checkNextVersion(current ?? undefined, version, `${entity} ${id}`);
+  // the next version, yet not applied: a handler of the same first version created the row first
+  throw new AlreadyApplied(`${entity} ${id} version ${version} applied concurrently`);
 }

@@ -192,6 +192,39 @@ describe("consumers", () => {
     expect(await listDeadLetters(bus, service)).toHaveLength(0);
   });
   // last: every durable created after it would dead-letter its malformed messages too
+  test("When one ticket's event is slow to handle, then other tickets' events are handled meanwhile, and the same ticket's next event waits its turn", async () => {
+    const order: string[] = [];
+    await consume("lane-", async (event) => {
+      const { id, title } = event.data;
+      if (title === "slow") await new Promise((r) => setTimeout(r, 800));
+      order.push(`${id}:${title}`);
+    });
+    await publishRaw(bus, "ticket.created", envelope("ticket.created", { ...ticket("lane-a"), title: "slow" }));
+    await publishRaw(bus, "ticket.created", envelope("ticket.created", { ...ticket("lane-a"), title: "next" }));
+    await publishRaw(bus, "ticket.created", envelope("ticket.created", { ...ticket("lane-b"), title: "other" }));
+    await eventually(async () => order.length === 3);
+    expect(order).toEqual(["lane-b:other", "lane-a:slow", "lane-a:next"]);
+  });
+
+  test("When a handler runs past its time limit, then its transaction rolls back and the event is retried", async () => {
+    let calls = 0;
+    const c = new EventConsumer(
+      listener("ticket.created", async (event, { tx }) => {
+        if (!event.data.id.startsWith("late-")) return;
+        calls++;
+        await sql`insert into effects values (${event.id}, 'late')`.execute(tx);
+        if (calls === 1) await new Promise((r) => setTimeout(r, 1_000));
+      }),
+      { bus, db: database.db, log: silentLogger(), service: `svc${serviceCounter++}`, maxDeliver: 3, retryBaseMs: 50, handlerTimeoutMs: 300 },
+    );
+    await c.start();
+    consumers.push(c);
+    await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("late-1")));
+    await eventually(async () => calls === 2 && (await effects("late")).length === 1);
+    await new Promise((r) => setTimeout(r, 1_000)); // the first attempt's insert never commits
+    expect(await effects("late")).toHaveLength(1);
+  });
+
   test("When a payload is malformed, then it is dead-lettered at once and the messages behind it are handled", async () => {
     const { service } = await consume("good-", async (event, { tx }) => {
       await sql`insert into effects values (${event.id}, 'behind')`.execute(tx);

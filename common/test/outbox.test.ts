@@ -55,6 +55,49 @@ describe("transactional outbox", () => {
     expect(stored.state.messages).toBeGreaterThanOrEqual(1);
   });
 
+  test("When a transaction commits through the relay, then its events are published at once and marked, with no sweeper", async () => {
+    const published: string[] = [];
+    const relay = new OutboxRelay({
+      db: database.db,
+      log: silentLogger(),
+      publish: async (subject, body, msgId) => {
+        published.push(msgId);
+        return realPublish(subject, body, msgId);
+      },
+    }); // never started: no sweeper, no kick
+    const [a, b] = [ticketData(10), ticketData(11)];
+    const ids = await relay.transaction(async (tx) => {
+      await sql`insert into things (id) values ('fast')`.execute(tx);
+      return [await publishEvent(tx, "ticket.created", a), await publishEvent(tx, "ticket.created", b)];
+    });
+    await recorder.waitFor("ticket.created", (d) => d.id === b.id);
+    expect(recorder.of("ticket.created").filter((e) => e.data.id === a.id).map((e) => e.id)).toEqual([ids[0]]);
+    await eventually(async () => (await relay.pending()) === 0);
+    expect(published.sort()).toEqual([...ids].sort());
+    await relay.stop();
+  });
+
+  test("When a transaction through the relay rolls back, then nothing is published", async () => {
+    const published: string[] = [];
+    const relay = new OutboxRelay({
+      db: database.db,
+      log: silentLogger(),
+      publish: async (subject, body, msgId) => {
+        published.push(msgId);
+        return realPublish(subject, body, msgId);
+      },
+    });
+    await expect(
+      relay.transaction(async (tx) => {
+        await publishEvent(tx, "ticket.created", ticketData(12));
+        throw new Error("the change is refused");
+      }),
+    ).rejects.toThrow("the change is refused");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(published).toEqual([]);
+    await relay.stop();
+  });
+
   test("When the transaction rolls back, then neither the state nor the event exists", async () => {
     const relay = new OutboxRelay({ db: database.db, log: silentLogger(), publish: realPublish });
     const data = ticketData(2);

@@ -1,223 +1,523 @@
 /**
- * `npm run bench`: each figure next to a ceiling measured in the same run, because this machine
- * is shared and noisy; the ratios are what to compare between runs.
- *  1. events: raw JetStream publish→consume vs the full path (outbox row in a transaction →
- *     relay → JetStream → consumer with inbox transaction), latency and throughput
- *  2. HTTP: a bare Express route vs GET /api/tickets on the tickets service (10k tickets)
- *  3. memory: resident memory of the whole stack when idle (npm start's processes)
+ * `npm run bench`: the speed of the local product measured from outside, each figure next to a
+ * ceiling taken in the same run, because this machine is shared and noisy.
+ *
+ * The stack is started as `npm start` starts it (`node scripts/start.mjs`, the launcher, the
+ * services as the launcher runs them, the embedded PostgreSQL) on a fresh data directory and free
+ * ports, against a nats-server of its own (a server holding another run's streams would make the
+ * services redeliver forever). It is driven over HTTP through the gateway with autocannon, and the
+ * moment a ticket is reserved is read from the `ticket.updated` events on NATS by a plain core
+ * subscription, so measuring adds no load to the stack. Nothing of the services is imported.
+ *
+ *   npm run bench                      everything; writes bench-results/<date>.json, latest.json
+ *                                      and the README table
+ *   npm run bench -- --profile orders  also writes CPU profiles of that service under the
+ *                                      pipeline load and under GET /api/tickets direct
+ *                                      (bench-results/profiles/<service>-<phase>-<date>.cpuprofile)
+ *   npm run bench -- --readme          only regenerates the README table from latest.json
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import http from "node:http";
+import net from "node:net";
+import os from "node:os";
 import path from "node:path";
-import express from "express";
-import { sql } from "kysely";
-import { AckPolicy, DeliverPolicy } from "nats";
-import {
-  Bus,
-  EventConsumer,
-  OutboxRelay,
-  commonMigrationsDir,
-  listener,
-  migrate,
-  openDatabase,
-  publishEvent,
-} from "@ticketforge/common";
-import { startTestService, signInCookie, silentLogger, testJwtKey } from "@ticketforge/common/testing";
-import { startNatsServer } from "@ticketforge/nats";
-import { tickets } from "../../tickets/src/service";
-import { startStack } from "../../e2e/stack";
-import { setup as startTestDatabaseServer, teardown as stopTestDatabaseServer } from "../jest/database";
-import { formatTracingCost, tracingCost } from "./tracing";
+import autocannon from "autocannon";
+import { AckPolicy, connect, DeliverPolicy, type NatsConnection } from "nats";
+import pg from "pg";
+import { resolveNats } from "../launcher/nats";
+import { childrenNamed, cpuMsBetween, memoryOf, processTree, type ProcInfo } from "./procs";
+import { renderReadme, type BenchResults } from "./report";
 
-const log = silentLogger();
+const root = path.join(__dirname, "..", "..");
+const resultsDir = path.join(root, "bench-results");
+const services = ["auth", "tickets", "orders", "payments", "expiration"] as const;
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
-const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 
-async function events(natsUrl: string) {
-  const bus = await Bus.connect({ url: natsUrl, name: "bench", log });
-  const enc = new TextEncoder();
-  // ceiling: raw publish → consume on a durable consumer
-  await bus.jsm.streams.add({ name: "RAW", subjects: ["raw.>"] });
-  await bus.jsm.consumers.add("RAW", { durable_name: "raw", ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
-  const rawConsumer = await bus.js.consumers.get("RAW", "raw");
-  const rawMessages = await rawConsumer.consume();
-  const rawSeen = new Map<number, number>();
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface Launched {
+  child: ChildProcess;
+  readyMs: number;
+  /** What the launcher itself says ("ready in N s"). */
+  saysReadyS: number;
+  logFile: string;
+}
+
+/** `npm start` as a user runs it, minus npm itself: node scripts/start.mjs. */
+async function launch(env: NodeJS.ProcessEnv, logFile: string, timeoutMs = 120_000): Promise<Launched> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [path.join(root, "scripts", "start.mjs")], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  let text = "";
+  return new Promise<Launched>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the stack was not ready in ${timeoutMs} ms (log: ${logFile})`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      fs.appendFileSync(logFile, chunk);
+      text = (text + chunk.toString()).slice(-20_000);
+      const m = /TicketForge is ready in ([\d.]+) s/.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        text = "";
+        resolve({ child, readyMs: performance.now() - started, saysReadyS: Number(m[1]), logFile });
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", (c: Buffer) => fs.appendFileSync(logFile, c));
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      const tail = fs.readFileSync(logFile, "utf8").trim().split("\n").slice(-20).join("\n");
+      reject(new Error(`the launcher exited (${code}) before it was ready:\n${tail}`));
+    });
+  });
+}
+
+async function stopLaunched(l: Launched): Promise<void> {
+  if (l.child.exitCode !== null) return;
+  const gone = new Promise((r) => l.child.once("exit", r));
+  l.child.kill("SIGTERM");
+  await Promise.race([gone, sleep(30_000)]);
+}
+
+/** Every consumer of every stream has nothing pending and nothing unacknowledged. */
+async function quiet(nc: NatsConnection, timeoutMs = 60_000): Promise<boolean> {
+  const jsm = await nc.jetstreamManager();
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    let busy = false;
+    for await (const s of jsm.streams.list()) {
+      for await (const c of jsm.consumers.list(s.config.name)) {
+        if (c.config.durable_name?.startsWith("bench")) continue;
+        if (c.num_pending > 0 || c.num_ack_pending > 0) busy = true;
+      }
+    }
+    if (!busy) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+async function http(base: string, method: string, url: string, body?: unknown, cookie?: string) {
+  const res = await fetch(base + url, {
+    method,
+    headers: { "content-type": "application/json", ...(cookie ? { cookie } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${text}`);
+  const setCookie = res.headers.get("set-cookie");
+  return { json: text ? JSON.parse(text) : undefined, cookie: setCookie ? setCookie.split(";")[0] : undefined };
+}
+
+async function signUp(base: string, email: string): Promise<string> {
+  const r = await http(base, "POST", "/api/users/signup", { email, password: "bench-password-1" });
+  if (!r.cookie) throw new Error("signup set no session cookie");
+  return r.cookie;
+}
+
+function summary(r: autocannon.Result) {
+  return {
+    requests: r.requests.total,
+    perSecond: Math.round(r.requests.average),
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors,
+  };
+}
+
+/** Watches ticket.updated: when each order's ticket was seen reserved, and by how many orders each ticket was. */
+class Reservations {
+  readonly at = new Map<string, number>(); // order id → time seen reserved
+  readonly ordersByTicket = new Map<string, Set<string>>();
+  private waiters = new Map<string, () => void>();
+  constructor(nc: NatsConnection) {
+    const dec = new TextDecoder();
+    nc.subscribe("ticket.updated", {
+      callback: (_err, msg) => {
+        const now = performance.now();
+        const event = JSON.parse(dec.decode(msg.data)) as { data: { id: string; status: string; orderId: string | null } };
+        const { id, status, orderId } = event.data;
+        if (status !== "reserved" || !orderId) return;
+        if (!this.at.has(orderId)) this.at.set(orderId, now);
+        const set = this.ordersByTicket.get(id) ?? new Set<string>();
+        set.add(orderId);
+        this.ordersByTicket.set(id, set);
+        this.waiters.get(orderId)?.();
+      },
+    });
+  }
+  /** Tickets reserved for more than one order. */
+  doubles(): number {
+    return [...this.ordersByTicket.values()].filter((s) => s.size > 1).length;
+  }
+  async waitFor(orderIds: string[], timeoutMs = 60_000): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      if (orderIds.every((id) => this.at.has(id))) return true;
+      await sleep(20);
+    }
+    return false;
+  }
+}
+
+async function rawJetStream(nc: NatsConnection) {
+  const jsm = await nc.jetstreamManager();
+  const js = nc.jetstream();
+  await jsm.streams.add({ name: "BENCHRAW", subjects: ["benchraw.>"] });
+  await jsm.consumers.add("BENCHRAW", { durable_name: "bench-raw", ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
+  const messages = await (await js.consumers.get("BENCHRAW", "bench-raw")).consume();
+  const seen = new Map<number, number>();
   void (async () => {
-    for await (const m of rawMessages) {
-      rawSeen.set(Number(new TextDecoder().decode(m.data)), performance.now());
+    for await (const m of messages) {
+      seen.set(Number(new TextDecoder().decode(m.data)), performance.now());
       m.ack();
     }
   })();
-  const latency = async (n: number, send: (i: number) => Promise<void>, seen: Map<number, number>) => {
-    const out: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      await send(i);
-      while (!seen.has(i)) await new Promise((r) => setImmediate(r));
-      out.push(seen.get(i)! - t0);
-    }
-    return out;
-  };
-  const rawLat = await latency(300, async (i) => void (await bus.js.publish("raw.x", enc.encode(String(i)))), rawSeen);
-  rawSeen.clear();
-  const burst = 2000;
-  let t0 = performance.now();
-  await Promise.all(Array.from({ length: burst }, (_, i) => bus.js.publish("raw.x", enc.encode(String(i)))));
-  while (rawSeen.size < burst) await new Promise((r) => setTimeout(r, 1));
-  const rawRate = burst / ((performance.now() - t0) / 1000);
-  await rawMessages.close();
-
-  // the full path
-  const database = await openDatabase({ url: process.env.TEST_DATABASE_URL! });
-  await migrate(database.db, [{ scope: "common", dir: commonMigrationsDir }]);
-  const relay = new OutboxRelay({ db: database.db, log, publish: (s, b, id) => bus.publish(s, b, id) }).start();
-  const seen = new Map<number, number>();
-  const consumer = new EventConsumer(
-    listener("ticket.created", async (event) => {
-      seen.set(event.data.version, performance.now());
-    }),
-    { bus, db: database.db, log, service: "bench", maxDeliver: 5, afterCommit: () => relay.kick() },
-  );
-  await consumer.start();
-  const emit = (i: number) =>
-    database.db.transaction().execute((tx) => publishEvent(tx, "ticket.created", { id: `t${i}`, title: "T", price: 100, userId: "u", version: i }));
-  const fullLat = await latency(300, async (i) => {
-    await emit(i);
-    relay.kick();
-  }, seen);
-  seen.clear();
-  t0 = performance.now();
-  for (let i = 0; i < burst; i++) {
-    await emit(100_000 + i);
-    relay.kick();
-  }
-  while (seen.size < burst) await new Promise((r) => setTimeout(r, 1));
-  const fullRate = burst / ((performance.now() - t0) / 1000);
-  await consumer.stop();
-  await relay.stop();
-  await database.close();
-  await bus.drain();
-  return {
-    raw: { p50Ms: round(pct(rawLat, 50)), p99Ms: round(pct(rawLat, 99)), perSecond: Math.round(rawRate) },
-    outboxInbox: { p50Ms: round(pct(fullLat, 50)), p99Ms: round(pct(fullLat, 99)), perSecond: Math.round(fullRate) },
-    throughputRatio: round(fullRate / rawRate, 3),
-    latencyRatioP50: round(pct(fullLat, 50) / pct(rawLat, 50), 1),
-  };
-}
-
-async function load(url: string, headers: Record<string, string>, total = 2000, concurrency = 10) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const lat: number[] = [];
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < total) {
-        const s = performance.now();
-        await new Promise<void>((resolve, reject) => {
-          http
-            .get(url, { agent, headers }, (res) => {
-              res.resume();
-              res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-            })
-            .on("error", reject);
-        });
-        lat.push(performance.now() - s);
-      }
-    }),
-  );
-  agent.destroy();
-  return { perSecond: Math.round(total / ((performance.now() - t0) / 1000)), p50Ms: round(pct(lat, 50)), p99Ms: round(pct(lat, 99)) };
-}
-
-async function httpBench(natsUrl: string) {
-  const bare = express();
-  bare.get("/ping", (_req, res) => void res.json([{ id: "x", title: "T", price: 1 }]));
-  const server = await new Promise<http.Server>((resolve) => {
-    const s = bare.listen(0, () => resolve(s));
-  });
-  const service = await startTestService(tickets, natsUrl);
-  const user = signInCookie(testJwtKey);
-  await sql`insert into tickets (title, price_cents, user_id, status, version)
-    select 'Ticket ' || g, 1000 + g, ${user.id}, 'available', 0 from generate_series(1, 10000) g`.execute(service.ctx.db);
-  const port = (server.address() as { port: number }).port;
-  const ceiling = await load(`http://127.0.0.1:${port}/ping`, {});
-  const list = await load(`${service.url}/api/tickets`, {});
-  const show = await load(`${service.url}/api/tickets?q=ticket%2099`, {});
-  server.close();
-  await service.close();
-  return { bareExpress: ceiling, listTickets: list, searchTickets: show, listRatio: round(list.perSecond / ceiling.perSecond, 3) };
-}
-
-function rssMb(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
-}
-
-async function memory() {
-  const measure = async (env: NodeJS.ProcessEnv) => {
-    const stack = await startStack({ env });
-    await new Promise((r) => setTimeout(r, 5_000));
-    const perProcess: Record<string, number> = {};
-    for (const [name, p] of Object.entries(stack.processes)) if (p.pid) perProcess[name] = rssMb(p.pid);
-    await stack.stop();
-    return { totalMb: Object.values(perProcess).reduce((a, b) => a + b, 0), perProcessMb: perProcess };
-  };
-  const embedded = await measure({});
-  const pg = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-  const own = process.env.TEST_DATABASE_URL;
-  let postgres;
-  try {
-    process.env.TEST_DATABASE_URL = pg;
-    postgres = await measure({});
-  } catch (err) {
-    postgres = { error: (err as Error).message.split("\n")[0] };
-  } finally {
-    process.env.TEST_DATABASE_URL = own;
+  for (let i = 0; i < 300; i++) {
+    const t0 = performance.now();
+    await js.publish("benchraw.x", new TextEncoder().encode(String(i)));
+    while (!seen.has(i)) await new Promise((r) => setImmediate(r));
+    lat.push(seen.get(i)! - t0);
   }
-  return { embedded, postgres };
+  await messages.close();
+  await jsm.streams.delete("BENCHRAW");
+  return { p50Ms: round(pct(lat, 50), 2), p99Ms: round(pct(lat, 99), 2) };
+}
+
+async function oneCommit(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query("create table if not exists bench_commit (id bigserial primary key, at timestamptz not null)");
+  const lat: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    const t0 = performance.now();
+    await client.query("insert into bench_commit (at) values (now())");
+    lat.push(performance.now() - t0);
+  }
+  await client.end();
+  return { p50Ms: round(pct(lat, 50), 2), p99Ms: round(pct(lat, 99), 2) };
+}
+
+async function startCeilingServer(port: number, ticketsUrl: string, commitUrl: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(__dirname, "ceiling-server.mjs"), String(port), ticketsUrl, commitUrl], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once("data", () => resolve());
+    child.once("exit", (code) => reject(new Error(`ceiling server exited (${code})`)));
+  });
+  return child;
 }
 
 async function main() {
-  const nats = await startNatsServer();
-  await startTestDatabaseServer();
-  const startedAt = new Date().toISOString();
-  try {
-    process.stdout.write("events…\n");
-    const ev = await events(nats.url);
-    process.stdout.write("http…\n");
-    const web = await httpBench(nats.url);
-    process.stdout.write("memory…\n");
-    const mem = await memory();
-    process.stdout.write("tracing (off / ids / exporting)…\n");
-    const tracing = tracingCost();
-    const results = { startedAt, machine: { cpus: (await import("node:os")).cpus().length, node: process.version }, events: ev, http: web, memory: mem, tracing };
-    const dir = path.join(__dirname, "..", "..", "bench-results");
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, "latest.json"), JSON.stringify(results, null, 2) + "\n");
-    const summary = [
-      `Measured ${startedAt.slice(0, 10)} on ${results.machine.cpus} cores, Node ${process.version}; full figures in bench-results/latest.json.`,
-      "",
-      "| what | ceiling (same run) | TicketForge | ratio |",
-      "| --- | --- | --- | --- |",
-      `| event latency p50 / p99 | raw JetStream ${ev.raw.p50Ms} / ${ev.raw.p99Ms} ms | outbox → relay → consumer + inbox ${ev.outboxInbox.p50Ms} / ${ev.outboxInbox.p99Ms} ms | ×${ev.latencyRatioP50} (p50) |`,
-      `| event throughput | ${ev.raw.perSecond}/s | ${ev.outboxInbox.perSecond}/s (one transaction per event) | ${ev.throughputRatio} |`,
-      `| GET /api/tickets (10k tickets, 10 concurrent) | bare Express ${web.bareExpress.perSecond} req/s | ${web.listTickets.perSecond} req/s, p99 ${web.listTickets.p99Ms} ms | ${web.listRatio} |`,
-      `| search ?q= (10k tickets) | | ${web.searchTickets.perSecond} req/s, p99 ${web.searchTickets.p99Ms} ms | |`,
-      `| idle memory, 5 services (RSS) | | embedded PostgreSQL ${mem.embedded.totalMb} MB; external PostgreSQL ${"totalMb" in mem.postgres ? `${mem.postgres.totalMb} MB` : "n/a"} | |`,
-    ].join("\n");
-    const readme = path.join(__dirname, "..", "..", "README.md");
-    const text = fs.readFileSync(readme, "utf8");
-    fs.writeFileSync(readme, text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${summary}\n<!-- bench:end -->`));
-    process.stdout.write(`${summary}\n`);
-    process.stdout.write(`\nCost of tracing on POST → transaction → outbox → JetStream → consumer:\n${formatTracingCost(tracing)}\n`);
-  } finally {
-    await nats.destroy();
-    await stopTestDatabaseServer();
+  const args = process.argv.slice(2);
+  if (args.includes("--readme")) {
+    const latest = JSON.parse(fs.readFileSync(path.join(resultsDir, "latest.json"), "utf8")) as BenchResults;
+    writeReadme(latest);
+    return;
   }
+  const profileIndex = args.indexOf("--profile");
+  const profile = profileIndex >= 0 ? args[profileIndex + 1] : undefined;
+  if (profile !== undefined && !(services as readonly string[]).includes(profile)) {
+    throw new Error(`--profile takes a service name: ${services.join(", ")}`);
+  }
+  const label = args.includes("--label") ? args[args.indexOf("--label") + 1] : undefined;
+
+  const startedAt = new Date().toISOString();
+  const loadAtStart = round(os.loadavg()[0]);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-bench-"));
+  // as root the embedded PostgreSQL runs as the `postgres` user, which must reach its directory
+  fs.chmodSync(dataDir, 0o755);
+  const logFile = path.join(dataDir, "stack.log");
+  const ports = Object.fromEntries(
+    await Promise.all(["gateway", ...services, "client", "postgres", "nats", "ceiling"].map(async (k) => [k, await freePort()] as const)),
+  ) as Record<string, number>;
+  say(`bench: data in ${dataDir}, stack log ${logFile}`);
+
+  const nats = await resolveNats({ dataDir, port: ports.nats, natsUrl: undefined });
+  if (nats.kind !== "started") throw new Error(nats.kind === "missing" ? nats.message : `expected a fresh nats-server on port ${ports.nats}`);
+  const natsPid = childrenNamed(process.pid, "nats-server")[0];
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    NATS_URL: nats.url,
+    START_CLIENT: "false",
+    POSTGRES_PORT: String(ports.postgres),
+    GATEWAY_PORT: String(ports.gateway),
+    CLIENT_PORT: String(ports.client),
+    // a database given from outside would defeat the point: the embedded default is measured
+    DATABASE_URL: "",
+    ...Object.fromEntries(services.map((s) => [`${s.toUpperCase()}_PORT`, String(ports[s])])),
+    ...Object.fromEntries(services.map((s) => [`${s.toUpperCase()}_DATABASE_URL`, ""])),
+  };
+  delete env.NODE_OPTIONS;
+
+  const cleanup: Array<() => Promise<unknown>> = [async () => nats.stop()];
+  let stack: Launched | undefined;
+  try {
+    say("start-up: first start (creates the PostgreSQL cluster)…");
+    const first = await launch(env, logFile);
+    await stopLaunched(first);
+    say(`  ready after ${round(first.readyMs / 1000)} s; later start…`);
+    if (profile) env.NODE_OPTIONS = `--require ${path.join(__dirname, "profile-preload.cjs")}`;
+    if (profile) env.TICKETFORGE_PROFILE = profile;
+    stack = await launch(env, logFile);
+    const started = stack;
+    cleanup.unshift(() => stopLaunched(started));
+    say(`  ready after ${round(stack.readyMs / 1000)} s`);
+    const base = `http://127.0.0.1:${ports.gateway}`;
+    const treeRoots = () => [stack!.child.pid!, ...(natsPid ? [natsPid] : [])];
+
+    // idle memory: the stack as it sits after start-up, nothing asked of it yet
+    await sleep(5_000);
+    const idleTree = processTree(treeRoots());
+    const idle = memoryOf(idleTree);
+    say(`idle memory: RSS ${idle.rssMb} MB, PSS ${idle.pssMb} MB (${idleTree.length} processes)`);
+
+    const nc = await connect({ servers: nats.url, name: "bench" });
+    const password = fs.readFileSync(path.join(dataDir, "postgres-password"), "utf8").trim();
+    const dbUrl = (name: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${ports.postgres}/${name}`;
+
+    say("ceilings: raw JetStream, one commit…");
+    const raw = await rawJetStream(nc);
+    const commit = await oneCommit(dbUrl("postgres"));
+    const ceiling = await startCeilingServer(ports.ceiling, dbUrl("tickets"), dbUrl("postgres"));
+    cleanup.unshift(async () => ceiling.kill("SIGTERM"));
+    const ceilingBase = `http://127.0.0.1:${ports.ceiling}`;
+    const bareCommit = summary(await autocannon({ url: `${ceilingBase}/commit`, method: "POST", connections: 1, amount: 300 }));
+
+    say("setting up: a seller, 20 buyers, 1,100 tickets over HTTP…");
+    const seller = await signUp(base, `seller-${Date.now()}@bench.test`);
+    const buyers: string[] = [];
+    for (let i = 0; i < 20; i++) buyers.push(await signUp(base, `buyer-${i}-${Date.now()}@bench.test`));
+    const ticketIds: string[] = [];
+    const created = await autocannon({
+      url: base,
+      connections: 10,
+      amount: 1_100,
+      requests: [
+        {
+          method: "POST",
+          path: "/api/tickets",
+          headers: { "content-type": "application/json", cookie: seller },
+          body: JSON.stringify({ title: "Bench concert", price: 25 }),
+          onResponse: (status: number, body: string) => {
+            if (status === 201) ticketIds.push((JSON.parse(body) as { id: string }).id);
+          },
+        },
+      ],
+    });
+    if (ticketIds.length !== 1_100) throw new Error(`created ${ticketIds.length} of 1,100 tickets (${created.non2xx} non-2xx)`);
+    if (!(await quiet(nc))) throw new Error("the services did not take in the new tickets within a minute");
+    const reservations = new Reservations(nc);
+
+    say("one order at a time, 10 per second…");
+    const lowTickets = ticketIds.slice(0, 100);
+    const sentAt: number[] = [];
+    const answered: Array<{ orderId: string; sent: number; at: number }> = [];
+    let lowNext = 0;
+    const low = await autocannon({
+      url: base,
+      connections: 1,
+      overallRate: 10,
+      amount: lowTickets.length,
+      requests: [
+        {
+          method: "POST",
+          path: "/api/orders",
+          headers: { "content-type": "application/json", cookie: buyers[0] },
+          setupRequest: (req: autocannon.Request) => {
+            sentAt.push(performance.now());
+            return { ...req, body: JSON.stringify({ ticketId: lowTickets[lowNext++] }) };
+          },
+          onResponse: (status: number, body: string) => {
+            const at = performance.now();
+            if (status === 201) answered.push({ orderId: (JSON.parse(body) as { id: string }).id, sent: sentAt.shift()!, at });
+            else sentAt.shift();
+          },
+        },
+      ],
+    });
+    await reservations.waitFor(answered.map((a) => a.orderId));
+    const hop = answered.filter((a) => reservations.at.has(a.orderId)).map((a) => reservations.at.get(a.orderId)! - a.at);
+    const endToEnd = answered.filter((a) => reservations.at.has(a.orderId)).map((a) => reservations.at.get(a.orderId)! - a.sent);
+    const listOrders = summary(
+      await autocannon({ url: `${base}/api/orders`, connections: 1, amount: 200, headers: { cookie: buyers[0] } }),
+    );
+    if (!(await quiet(nc))) say("  (the services were still busy a minute later)");
+
+    say("pipeline: 20 buyers order 1,000 distinct tickets…");
+    const pipeTickets = ticketIds.slice(100);
+    const pipeOrders: string[] = [];
+    let pipeNext = 0;
+    let connection = 0;
+    const cpuBefore: ProcInfo[] = processTree(treeRoots());
+    const t0 = performance.now();
+    const profiled = profile ? await startProfile(stack, profile, "pipeline") : undefined;
+    const pipe = await autocannon({
+      url: base,
+      connections: 20,
+      amount: pipeTickets.length,
+      requests: [
+        {
+          method: "POST",
+          path: "/api/orders",
+          headers: { "content-type": "application/json" },
+          // each connection is one buyer
+          setupRequest: (req: autocannon.Request, context: object) => {
+            const own = context as { cookie?: string };
+            own.cookie ??= buyers[connection++ % buyers.length];
+            return { ...req, headers: { ...req.headers, cookie: own.cookie }, body: JSON.stringify({ ticketId: pipeTickets[pipeNext++] }) };
+          },
+          onResponse: (status: number, body: string) => {
+            if (status === 201) pipeOrders.push((JSON.parse(body) as { id: string }).id);
+          },
+        },
+      ],
+    });
+    const allReserved = await reservations.waitFor(pipeOrders, 120_000);
+    const reservedAt = Math.max(...pipeOrders.map((id) => reservations.at.get(id) ?? 0));
+    const drained = await quiet(nc, 120_000);
+    const drainedAt = performance.now();
+    const cpu = cpuMsBetween(cpuBefore, processTree(treeRoots()));
+    const ordersPerSecond = pipeOrders.length / ((reservedAt - t0) / 1000);
+    say(`  ${Math.round(ordersPerSecond)} orders/s reserved, CPU ${round(cpu.totalMs / pipeOrders.length)} ms per order`);
+
+    const profileFiles: string[] = [];
+    if (profiled) profileFiles.push(await collectProfile(profiled));
+
+    say("GET /api/tickets with 100,000 tickets…");
+    const ticketsDb = new pg.Client({ connectionString: dbUrl("tickets") });
+    await ticketsDb.connect();
+    await ticketsDb.query(`insert into tickets (title, price_cents, user_id, created_at)
+      select 'Bench ticket ' || g, 1000 + g % 5000, 'bench-seller', now() - g * interval '1 second' from generate_series(1, 100000) g`);
+    await ticketsDb.query("analyze tickets");
+    const plan = (
+      await ticketsDb.query(`explain select id, title, price_cents, user_id, status, order_id, version,
+        to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as position_at
+        from tickets where status = 'available' order by created_at desc, id desc limit 21`)
+    ).rows.map((r: Record<string, string>) => r["QUERY PLAN"]);
+    const count = Number((await ticketsDb.query("select count(*) from tickets")).rows[0].count);
+    await ticketsDb.end();
+    const listing = async (url: string) => summary(await autocannon({ url, connections: 10, duration: 5 }));
+    const viaGateway = await listing(`${base}/api/tickets`);
+    const listingProfiled = profile ? await startProfile(stack, profile, "listing") : undefined;
+    const direct = await listing(`http://127.0.0.1:${ports.tickets}/api/tickets`);
+    if (listingProfiled) profileFiles.push(await collectProfile(listingProfiled));
+    const barePg = await listing(`${ceilingBase}/tickets`);
+    const bareStatic = await listing(`${ceilingBase}/static`);
+
+    const results: BenchResults = {
+      startedAt,
+      label,
+      // other work on the machine moves every figure: the load average says how busy it was
+      machine: { cpus: os.cpus().length, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: round(os.loadavg()[0]) },
+      database: "embedded PostgreSQL (npm start's default)",
+      startup: { firstMs: Math.round(first.readyMs), laterMs: Math.round(stack.readyMs), launcherSaysFirstS: first.saysReadyS, launcherSaysLaterS: stack.saysReadyS },
+      idleMemory: { ...idle, processes: idleTree.length },
+      ceilings: { rawJetStream: raw, oneCommit: commit, bareRouteWithCommit: bareCommit },
+      lowLoad: {
+        orders: answered.length,
+        hop: { p50Ms: round(pct(hop, 50)), p99Ms: round(pct(hop, 99)) },
+        endToEnd: { p50Ms: round(pct(endToEnd, 50)), p99Ms: round(pct(endToEnd, 99)) },
+        postOrders: summary(low),
+        getOrders: listOrders,
+      },
+      pipeline: {
+        buyers: 20,
+        orders: pipeOrders.length,
+        allReserved,
+        drained,
+        doubleReservations: reservations.doubles(),
+        reservedPerSecond: Math.round(ordersPerSecond),
+        drainedPerSecond: Math.round(pipeOrders.length / ((drainedAt - t0) / 1000)),
+        http: summary(pipe),
+        cpuMsPerOrder: round(cpu.totalMs / Math.max(1, pipeOrders.length)),
+        cpuMsByProcess: cpu.byName,
+      },
+      listing: {
+        tickets: count,
+        planUsesIndex: plan.some((l) => l.includes("tickets_available_newest")) && !plan.some((l) => /\bSort\b/.test(l)),
+        plan,
+        viaGateway,
+        direct,
+        bareNodePg: barePg,
+        bareNodeStatic: bareStatic,
+        ratioViaGateway: round(viaGateway.perSecond / barePg.perSecond, 2),
+        ratioDirect: round(direct.perSecond / barePg.perSecond, 2),
+      },
+      profiles: profileFiles.length > 0 ? profileFiles.map((f) => path.relative(root, f)) : undefined,
+    };
+    await nc.close();
+    fs.mkdirSync(resultsDir, { recursive: true });
+    const json = `${JSON.stringify(results, null, 2)}\n`;
+    const stamp = startedAt.replace(/:/g, "-").replace(/\..*/, "");
+    fs.writeFileSync(path.join(resultsDir, `${stamp}${label ? `-${label}` : ""}.json`), json);
+    fs.writeFileSync(path.join(resultsDir, "latest.json"), json);
+    say(writeReadme(results));
+  } finally {
+    for (const c of cleanup) await c().catch((err) => say(`cleanup: ${(err as Error).message}`));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function serviceProcess(stack: Launched, service: string): number {
+  const proc = processTree([stack.child.pid!]).find((p) => {
+    try {
+      return new RegExp(`/${service}/(src|dist)/main`).test(fs.readFileSync(`/proc/${p.pid}/cmdline`, "utf8"));
+    } catch {
+      return false;
+    }
+  });
+  if (!proc) throw new Error(`no process of ${service} found to profile`);
+  return proc.pid;
+}
+
+/** Starts the CPU profiler of one service (see profile-preload.cjs): SIGUSR2 starts, the next stops. */
+async function startProfile(stack: Launched, service: string, phase: string): Promise<{ pid: number; file: string; service: string }> {
+  const pid = serviceProcess(stack, service);
+  const dir = path.join(resultsDir, "profiles");
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${service}-${phase}-${new Date().toISOString().replace(/:/g, "-").replace(/\..*/, "")}.cpuprofile`);
+  fs.writeFileSync(path.join(os.tmpdir(), `tf-profile-${pid}`), file);
+  process.kill(pid, "SIGUSR2");
+  await sleep(200);
+  return { pid, file, service };
+}
+
+async function collectProfile(p: { pid: number; file: string; service: string }): Promise<string> {
+  process.kill(p.pid, "SIGUSR2");
+  const until = Date.now() + 30_000;
+  while (Date.now() < until && !fs.existsSync(p.file)) await sleep(100);
+  if (!fs.existsSync(p.file)) throw new Error(`${p.service} wrote no profile`);
+  say(`  CPU profile of ${p.service}: ${path.relative(root, p.file)} (open in Chrome DevTools > Performance, or speedscope)`);
+  return p.file;
+}
+
+function writeReadme(results: BenchResults): string {
+  const table = renderReadme(results);
+  const readme = path.join(root, "README.md");
+  const text = fs.readFileSync(readme, "utf8");
+  fs.writeFileSync(readme, text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${table}\n<!-- bench:end -->`));
+  return table;
 }
 
 void main().then(

@@ -2,11 +2,12 @@ import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg } fr
 import type { Logger } from "pino";
 import { sql } from "kysely";
 import type { Bus } from "./bus";
-import type { Db } from "../db/database";
+import type { Db, Tx } from "../db/database";
 import { MalformedEventError, parseEnvelope } from "../events/schemas";
 import { streamOf, type Subject } from "../events/subjects";
 import { AlreadyApplied, RetryLater, type Listener } from "./listener";
 import { deadLetter } from "./dead-letter";
+import { takeWrittenEvents, type WrittenEvent } from "../outbox";
 import { SpanKind, trace, type Span, type TextMapGetter, type Tracer } from "@opentelemetry/api";
 import { contextFrom, inSpan } from "../telemetry/tracing";
 import type { EventOutcome, ServiceMetrics } from "../telemetry/metrics";
@@ -24,8 +25,19 @@ export interface ConsumerOptions {
   maxRetryDelayMs?: number;
   /** Deliveries an event may wait for another (RetryLater) before it is dead-lettered. */
   maxWaitDeliveries?: number;
-  /** Called after a handler's transaction commits (e.g. to publish the outbox at once). */
-  afterCommit?: () => void;
+  /**
+   * Messages handled at once (default 8). Two events of the same lane (the same ticket, or the
+   * same order for payment and expiry events; see laneOf) never are, so versions still apply in
+   * order and two orders for one ticket keep their order.
+   */
+  concurrency?: number;
+  /**
+   * A handler still running after this long is given up (default 20 s, below the 30 s ack wait):
+   * its transaction rolls back and the event is retried like any failure.
+   */
+  handlerTimeoutMs?: number;
+  /** Called after a handler's transaction commits, with the outbox rows it wrote (to publish them at once). */
+  afterCommit?: (written: WrittenEvent[]) => void;
   /** Spans of the handling, continuing the publisher's trace (the no-op tracer when absent). */
   tracer?: Tracer;
   /** Handling duration and outcome by subject. */
@@ -51,7 +63,7 @@ export class EventConsumer<S extends Subject> {
   private messages?: ConsumerMessages;
   private stopping = false;
   private loop?: Promise<void>;
-  private inFlight: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
   readonly durable: string;
   private readonly stream: string;
 
@@ -90,10 +102,22 @@ export class EventConsumer<S extends Subject> {
       try {
         const consumer = await this.options.bus.js.consumers.get(this.stream, this.durable);
         this.messages = await consumer.consume({ max_messages: 100 });
+        // Up to `concurrency` messages at once, each after the previous one of its lane (entity).
+        const limit = this.options.concurrency ?? 8;
+        const lanes = new Map<string, Promise<void>>();
         for await (const msg of this.messages) {
-          const work = this.process(msg, log);
-          this.inFlight = work;
-          await work;
+          while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
+          const parsed = parseJson(msg.data);
+          const lane = laneOf(this.listener.subject, parsed);
+          const work = (lanes.get(lane) ?? Promise.resolve())
+            .then(() => this.process(msg, parsed, log))
+            .catch((err) => log.error({ err, seq: msg.seq }, "event handling failed outside its handler; redelivered after the ack wait"));
+          lanes.set(lane, work);
+          this.inFlight.add(work);
+          void work.finally(() => {
+            this.inFlight.delete(work);
+            if (lanes.get(lane) === work) lanes.delete(lane);
+          });
           if (this.stopping) break;
         }
       } catch (err) {
@@ -105,7 +129,7 @@ export class EventConsumer<S extends Subject> {
   }
 
   /** One span and one timed outcome per delivery, in the trace of the work that published it. */
-  private process(msg: JsMsg, log: Logger): Promise<void> {
+  private process(msg: JsMsg, parsed: unknown, log: Logger): Promise<void> {
     const started = performance.now();
     const tracer = this.options.tracer ?? trace.getTracer("consumer");
     return inSpan(
@@ -122,24 +146,22 @@ export class EventConsumer<S extends Subject> {
         },
       },
       async (span) => {
-        const outcome = await this.handle(msg, log, span);
+        const outcome = await this.handle(msg, parsed, log, span);
         span.setAttribute("ticketforge.event.outcome", outcome);
-        this.options.metrics?.eventDuration.observe(
-          { subject: this.listener.subject, outcome },
-          (performance.now() - started) / 1000,
-        );
+        this.options.metrics?.eventDuration.observe({ subject: this.listener.subject, outcome }, (performance.now() - started) / 1000);
       },
     );
   }
 
-  private async handle(msg: JsMsg, log: Logger, span: Span): Promise<EventOutcome> {
+  private async handle(msg: JsMsg, parsed: unknown, log: Logger, span: Span): Promise<EventOutcome> {
     const { subject } = this.listener;
     const deliveries = msg.info.deliveryCount;
     let event;
     try {
-      event = parseEnvelope(subject, JSON.parse(new TextDecoder().decode(msg.data)));
+      if (parsed instanceof NotJson) throw parsed;
+      event = parseEnvelope(subject, parsed);
     } catch (err) {
-      const error = err instanceof MalformedEventError ? err : new MalformedEventError(`not JSON: ${(err as Error).message}`);
+      const error = err instanceof MalformedEventError ? err : new MalformedEventError((err as Error).message);
       log.error({ seq: msg.seq, err: error.message }, "malformed event; dead-lettered");
       await this.park(msg, error.message, log);
       return "dead_lettered";
@@ -147,16 +169,18 @@ export class EventConsumer<S extends Subject> {
     span.setAttribute("messaging.message.id", event.id);
     const eventLog = log.child({ eventId: event.id, subject });
     try {
+      let used: Tx | undefined;
       const handled = await this.options.db.transaction().execute(async (tx) => {
+        used = tx;
         const fresh = await sql`insert into inbox (consumer, event_id) values (${this.durable}, ${event.id})
           on conflict do nothing returning event_id`.execute(tx);
         if (fresh.rows.length === 0) return false;
-        await this.listener.handle(event, { tx, log: eventLog });
+        await withTimeout(this.listener.handle(event, { tx, log: eventLog }), this.options.handlerTimeoutMs ?? 20_000);
         return true;
       });
       msg.ack();
       eventLog.debug({ deliveries, duplicate: !handled }, handled ? "event handled" : "duplicate event ignored");
-      if (handled) this.options.afterCommit?.();
+      if (handled) this.options.afterCommit?.(takeWrittenEvents(used!));
       return handled ? "handled" : "duplicate";
     } catch (err) {
       if (err instanceof AlreadyApplied) {
@@ -202,11 +226,45 @@ export class EventConsumer<S extends Subject> {
   async stop(): Promise<void> {
     this.stopping = true;
     // not awaited: the iterator carries out the close only when it is read again, and the loop
-    // stops reading once the message in hand is done, so waiting for it could hang forever
+    // stops reading once the messages in hand are done, so waiting for it could hang forever
     this.messages?.close().catch(() => undefined);
-    await this.inFlight.catch(() => undefined);
+    await Promise.allSettled([...this.inFlight]);
     await Promise.race([this.loop, sleep(2_000)]);
   }
+}
+
+class NotJson extends Error {}
+
+function parseJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch (err) {
+    return new NotJson(`not JSON: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The lane of an event: events in one lane are handled one after another, in stream order.
+ * It is the ticket for every ticket and order event, because handlers decide on the ticket
+ * (two orders' events for one ticket must not overtake each other: an older order's creation
+ * handled after a newer one's would wait for a cancellation that cannot apply before it), and
+ * one order's events always name the same ticket. Payment and expiry events go by their order.
+ */
+function laneOf(subject: string, parsed: unknown): string {
+  const data = (parsed as { data?: { id?: unknown; orderId?: unknown; ticket?: { id?: unknown } } } | null)?.data;
+  const key = subject.startsWith("order.") ? data?.ticket?.id : subject.startsWith("ticket.") ? data?.id : (data?.orderId ?? data?.id);
+  return typeof key === "string" ? key : "";
+}
+
+class HandlerTimeout extends Error {}
+
+/** Rejects when `work` takes longer than `ms`; the transaction around it then rolls back. */
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HandlerTimeout(`handler still running after ${ms} ms; given up`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 function sleep(ms: number) {

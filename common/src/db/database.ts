@@ -1,5 +1,5 @@
 import { Kysely, PostgresDialect, sql, type Transaction } from "kysely";
-import type { Pool } from "pg";
+import type { Pool, PoolClient } from "pg";
 
 /** The query layer: Kysely over node-postgres. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -40,6 +40,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   });
   // Idle clients can error when the server restarts; without a listener that would crash the process.
   pool.on("error", () => undefined);
+  pool.on("connect", preparedStatements);
   const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) });
   const location = redact(options.url);
   try {
@@ -55,6 +56,34 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     location,
     ping: async () => void (await sql`select 1`.execute(db)),
     close: () => db.destroy(),
+  };
+}
+
+// Statement texts given a name, process-wide (a name always means the same text). Bounded, so
+// code that builds texts on the fly cannot grow every connection's statement cache forever.
+const statementNames = new Map<string, string>();
+const maxNamedStatements = 500;
+
+/**
+ * Runs every parameterised query of this connection as a named prepared statement. PostgreSQL
+ * then parses and plans each text once per connection instead of for every execution: the
+ * services send many small statements, and parse/plan was a large part of PostgreSQL's CPU per
+ * event. Kysely calls `query(text, parameters)`; anything else (no parameters, a query object,
+ * a cursor) is passed on untouched.
+ */
+function preparedStatements(client: PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const [text, values] = args;
+    if (args.length === 2 && typeof text === "string" && Array.isArray(values) && values.length > 0) {
+      let name = statementNames.get(text);
+      if (!name && statementNames.size < maxNamedStatements) {
+        name = `tf${statementNames.size}`;
+        statementNames.set(text, name);
+      }
+      if (name) return query({ name, text, values });
+    }
+    return query(...args);
   };
 }
 

@@ -12,7 +12,7 @@ import { orderIdOf } from "../order-json";
 export const cancelOrder = (ctx: OrdersContext) => async (req: Request, res: Response) => {
   const id = orderIdOf(req.params);
   const user = userOf(req);
-  const cancelled = await ctx.db.transaction().execute(async (tx) => {
+  const cancelled = await ctx.relay.transaction(async (tx) => {
     const order = await findOrder(tx, id);
     if (!order) throw new NotFoundError("Order not found");
     if (order.user_id !== user.id) throw new NotAuthorizedError();
@@ -23,7 +23,6 @@ export const cancelOrder = (ctx: OrdersContext) => async (req: Request, res: Res
     return false;
   });
   if (cancelled) {
-    ctx.relay.kick();
     ctx.log.info({ orderId: id }, "order cancelled by its buyer");
   }
   res.status(204).end();

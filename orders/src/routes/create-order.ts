@@ -17,7 +17,7 @@ export const createOrder = (ctx: OrdersContext) => async (req: Request, res: Res
   const expiresAt = new Date(Date.now() + ctx.config.EXPIRATION_WINDOW_SECONDS * 1000);
   let order;
   try {
-    order = await ctx.db.transaction().execute(async (tx) => {
+    order = await ctx.relay.transaction(async (tx) => {
       // no check for a live order first: the partial unique index refuses a second one atomically
       const { id } = await insertOrder(tx, { userId: user.id, ticketId: ticket.id, priceCents: ticket.price_cents, expiresAt });
       await publishEvent(tx, "order.created", {
@@ -34,7 +34,6 @@ export const createOrder = (ctx: OrdersContext) => async (req: Request, res: Res
     if (isUniqueViolation(err, "orders_ticket_live_unique")) throw new BadRequestError("Ticket is already reserved");
     throw err;
   }
-  ctx.relay.kick();
   ctx.log.info({ orderId: order.id, ticketId: ticket.id }, "order created");
   res.status(201).json(toOrderJson(order));
 };

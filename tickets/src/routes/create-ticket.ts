@@ -9,12 +9,11 @@ import { ticketJson } from "../ticket-json";
 export const createTicket = (ctx: TicketsContext) => async (req: Request, res: Response) => {
   const { title, price } = validate(ticketInput, req.body);
   const user = userOf(req);
-  const ticket = await ctx.db.transaction().execute(async (tx) => {
+  const ticket = await ctx.relay.transaction(async (tx) => {
     const row = await insertTicket(tx, { title, priceCents: toCents(price), userId: user.id });
     await publishTicketCreated(tx, row);
     return row;
   });
-  ctx.relay.kick();
   ctx.log.info({ ticketId: ticket.id, userId: user.id }, "ticket created");
   res.status(201).json(ticketJson(ticket));
 };

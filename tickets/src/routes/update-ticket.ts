@@ -12,7 +12,7 @@ export const updateTicket = (ctx: TicketsContext) => async (req: Request<{ id: s
   const user = userOf(req);
   // The row stays locked from the check to the write, so a reservation landing at the same
   // moment waits for this edit (or this edit sees the reservation): never a stale ticket.updated.
-  const ticket = await ctx.db.transaction().execute(async (tx) => {
+  const ticket = await ctx.relay.transaction(async (tx) => {
     const current = await lockTicket(tx, req.params.id);
     if (!current) throw new NotFoundError("Ticket not found");
     if (current.user_id !== user.id) throw new NotAuthorizedError();
@@ -21,7 +21,6 @@ export const updateTicket = (ctx: TicketsContext) => async (req: Request<{ id: s
     await publishTicketUpdated(tx, row);
     return row;
   });
-  ctx.relay.kick();
   ctx.log.info({ ticketId: ticket.id, version: ticket.version }, "ticket edited");
   res.status(200).json(ticketJson(ticket));
 };

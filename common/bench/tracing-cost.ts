@@ -1,7 +1,7 @@
 /**
  * The cost of tracing on the busiest path: POST (HTTP span) → transaction (span) → outbox →
  * relay (publish span) → JetStream → consumer (handling span + transaction span).
- *   npx tsx scripts/bench/tracing.ts
+ *   npm run bench:tracing (common/bench/tracing-cost.ts)
  * Each mode runs in its own process (a process has one tracer provider):
  *   off        OTEL_SDK_DISABLED=true: no provider, the API's no-ops, no trace ids in logs
  *   ids        the default: spans get ids and pass the trace on, nothing is recorded

@@ -1,0 +1,128 @@
+/**
+ * What the processes of a running stack cost, read from /proc (Linux): CPU time and memory of a
+ * process tree, without touching the processes.
+ */
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  name: string;
+  /** utime + stime + cutime + cstime, in clock ticks. */
+  cpuTicks: number;
+}
+
+let ticksPerSecond: number | undefined;
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+function readStat(pid: number): ProcInfo | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined; // gone meanwhile
+  }
+  // the name is in parentheses and may hold spaces: the fields after it are fixed
+  const close = text.lastIndexOf(")");
+  const name = text.slice(text.indexOf("(") + 1, close);
+  const f = text.slice(close + 2).split(" ");
+  // f[0] is field 3 (state); utime = field 14, stime 15, cutime 16, cstime 17
+  const n = (field: number) => Number(f[field - 3]);
+  // cutime/cstime hold the CPU of children that exited: PostgreSQL backends that closed during a
+  // run are still counted through the postmaster
+  return { pid, ppid: n(4), name, cpuTicks: n(14) + n(15) + n(16) + n(17) };
+}
+
+/** Every process whose ancestry reaches one of `roots` (the roots included). */
+export function processTree(roots: number[]): ProcInfo[] {
+  const all = fs
+    .readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => readStat(Number(d)))
+    .filter((p): p is ProcInfo => p !== undefined);
+  const children = new Map<number, ProcInfo[]>();
+  for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  const out: ProcInfo[] = [];
+  const walk = (pid: number) => {
+    const me = all.find((p) => p.pid === pid);
+    if (me) out.push(me);
+    for (const c of children.get(pid) ?? []) walk(c.pid);
+  };
+  for (const r of roots) walk(r);
+  return out;
+}
+
+/** The direct children of `pid` called `name` (e.g. the nats-server this process started). */
+export function childrenNamed(pid: number, name: string): number[] {
+  return processTree([pid])
+    .filter((p) => p.ppid === pid && p.name === name)
+    .map((p) => p.pid);
+}
+
+/** CPU milliseconds spent between two snapshots of the same tree (new processes count from zero). */
+/** A readable name for a process of the stack: the service a node process runs, else its command. */
+export function labelOf(p: ProcInfo): string {
+  let cmd = "";
+  try {
+    cmd = fs.readFileSync(`/proc/${p.pid}/cmdline`, "utf8").split("\0").join(" ");
+  } catch {
+    return p.name;
+  }
+  if (cmd.includes("scripts/start.mjs") || cmd.includes("scripts/launcher/main")) return "launcher";
+  const service = /\/(auth|tickets|orders|payments|expiration)\/(?:src|dist)\/main/.exec(cmd);
+  if (service) return service[1];
+  return p.name;
+}
+
+export function cpuMsBetween(before: ProcInfo[], after: ProcInfo[]): { totalMs: number; byName: Record<string, number> } {
+  const was = new Map(before.map((p) => [p.pid, p.cpuTicks]));
+  const byName: Record<string, number> = {};
+  let total = 0;
+  for (const p of after) {
+    const ms = ((p.cpuTicks - (was.get(p.pid) ?? 0)) * 1000) / clockTicks();
+    total += ms;
+    const label = labelOf(p);
+    byName[label] = Math.round((byName[label] ?? 0) + ms);
+  }
+  return { totalMs: Math.round(total), byName };
+}
+
+function kbField(file: string, field: string): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(fs.readFileSync(file, "utf8"));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Resident memory of a set of processes, twice: RSS counts PostgreSQL's shared memory once per
+ * backend, PSS shares it out between them, so the PSS sum is what the stack really holds.
+ */
+export function memoryOf(procs: ProcInfo[]): { rssMb: number; pssMb: number; byName: Record<string, { count: number; rssMb: number; pssMb: number }> } {
+  const byName: Record<string, { count: number; rssMb: number; pssMb: number }> = {};
+  let rss = 0;
+  let pss = 0;
+  for (const p of procs) {
+    const r = kbField(`/proc/${p.pid}/status`, "VmRSS") / 1024;
+    const s = kbField(`/proc/${p.pid}/smaps_rollup`, "Pss") / 1024;
+    rss += r;
+    pss += s;
+    const e = (byName[labelOf(p)] ??= { count: 0, rssMb: 0, pssMb: 0 });
+    e.count++;
+    e.rssMb = Math.round(e.rssMb + r);
+    e.pssMb = Math.round(e.pssMb + s);
+  }
+  return { rssMb: Math.round(rss), pssMb: Math.round(pss), byName };
+}

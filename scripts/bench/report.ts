@@ -1,0 +1,82 @@
+/** The shape of bench-results/*.json and the README table made from it. */
+interface Load {
+  requests: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  /** A name for the run (e.g. "before"), also in its file name. */
+  label?: string;
+  machine: { cpus: number; node: string; loadAverageAtStart?: number; loadAverageAtEnd?: number };
+  database: string;
+  startup: { firstMs: number; laterMs: number; launcherSaysFirstS: number; launcherSaysLaterS: number };
+  idleMemory: { rssMb: number; pssMb: number; processes: number; byName: Record<string, { count: number; rssMb: number; pssMb: number }> };
+  ceilings: {
+    rawJetStream: { p50Ms: number; p99Ms: number };
+    oneCommit: { p50Ms: number; p99Ms: number };
+    bareRouteWithCommit: Load;
+  };
+  lowLoad: {
+    orders: number;
+    /** POST /api/orders answered (order committed) → its ticket.updated "reserved" seen on NATS. */
+    hop: { p50Ms: number; p99Ms: number };
+    /** POST /api/orders sent → ticket.updated "reserved" seen. */
+    endToEnd: { p50Ms: number; p99Ms: number };
+    postOrders: Load;
+    getOrders: Load;
+  };
+  pipeline: {
+    buyers: number;
+    orders: number;
+    allReserved: boolean;
+    drained: boolean;
+    doubleReservations: number;
+    reservedPerSecond: number;
+    drainedPerSecond: number;
+    http: Load;
+    cpuMsPerOrder: number;
+    cpuMsByProcess: Record<string, number>;
+  };
+  listing: {
+    tickets: number;
+    planUsesIndex: boolean;
+    plan: string[];
+    viaGateway: Load;
+    direct: Load;
+    bareNodePg: Load;
+    bareNodeStatic: Load;
+    ratioViaGateway: number;
+    ratioDirect: number;
+  };
+  profiles?: string[];
+}
+
+export function renderReadme(r: BenchResults): string {
+  const c = r.ceilings;
+  const l = r.lowLoad;
+  const p = r.pipeline;
+  const t = r.listing;
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  return [
+    `Measured ${r.startedAt.slice(0, 10)} on ${r.machine.cpus} cores, Node ${r.machine.node}, ${r.database}, ` +
+      "every process on the same machine" +
+      (r.machine.loadAverageAtStart === undefined ? "" : ` (load average ${r.machine.loadAverageAtStart} → ${r.machine.loadAverageAtEnd})`) +
+      "; full figures in `bench-results/latest.json`.",
+    "",
+    "| what | TicketForge | ceiling (same run) | goal |",
+    "| --- | --- | --- | --- |",
+    `| one order at a time (10/s): order committed → ticket reserved, p50 / p99 | ${l.hop.p50Ms} / ${l.hop.p99Ms} ms (from the request: ${l.endToEnd.p50Ms} / ${l.endToEnd.p99Ms} ms) | raw JetStream round trip ${c.rawJetStream.p50Ms} ms, one commit ${c.oneCommit.p50Ms} ms | ≤ 10 / 50 ms |`,
+    `| POST /api/orders alone, one at a time, p50 | ${l.postOrders.p50Ms} ms (GET /api/orders ${l.getOrders.p50Ms} ms) | bare node:http route with one transaction ${c.bareRouteWithCommit.p50Ms} ms | ≤ 5 ms |`,
+    `| ${p.orders.toLocaleString("en")} distinct tickets ordered by ${p.buyers} buyers: reserved per second | ${p.reservedPerSecond}/s (all consumers done: ${p.drainedPerSecond}/s), ${p.doubleReservations} double reservations | — | ≥ 300/s, 0 |`,
+    `| CPU per order, all processes summed | ${p.cpuMsPerOrder} ms | — | ≤ 6 ms |`,
+    `| GET /api/tickets, 10 connections, ${t.tickets.toLocaleString("en")} tickets | ${t.viaGateway.perSecond} req/s through the gateway (${t.ratioViaGateway}), ${t.direct.perSecond} req/s direct (${t.ratioDirect}) | bare node:http + pg, same query: ${t.bareNodePg.perSecond} req/s; bare node:http: ${t.bareNodeStatic.perSecond} req/s | ≥ 0.8 |`,
+    `| listing query plan with ${t.tickets.toLocaleString("en")} tickets | ${t.planUsesIndex ? "index scan, no sort" : "NOT the index: " + t.plan[0]} | — | index |`,
+    `| idle memory of the stack (launcher, 5 services, PostgreSQL, nats-server; no web app) | PSS ${r.idleMemory.pssMb} MB (RSS sum ${r.idleMemory.rssMb} MB, ${r.idleMemory.processes} processes) | — | ≤ 500 MB |`,
+    `| \`npm start\` ready: first start (cluster created) / later start | ${s(r.startup.firstMs)} / ${s(r.startup.laterMs)} | — | ≤ 20 s / 8 s |`,
+  ].join("\n");
+}
