@@ -5,10 +5,10 @@ import { eventually, signInCookie, startTestService, testJwtKey, type TestServic
 import { metricValue, parseMetrics, recordSpans, type ReadableSpan } from "@ticketforge/common/testing/telemetry";
 import { startNatsServer, type NatsServer } from "@ticketforge/nats";
 import type { InMemorySpanExporter } from "@opentelemetry/sdk-trace-node";
-import { tickets } from "../tickets/src/service";
-import { orders } from "../orders/src/service";
-import { paymentsService } from "../payments/src/service";
-import { expiration } from "../expiration/src/service";
+import { tickets } from "@ticketforge/tickets/service";
+import { orders } from "@ticketforge/orders/service";
+import { paymentsService } from "@ticketforge/payments/service";
+import { expiration } from "@ticketforge/expiration/service";
 
 // Four services in this process, one nats-server: they share the process's tracer provider, so
 // one in-memory recorder sees every span, each named by the service that made it.

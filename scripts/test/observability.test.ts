@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { startTestService, type TestService } from "@ticketforge/common/testing";
 import { startNatsServer, type NatsServer } from "@ticketforge/nats";
-import { tickets } from "../../tickets/src/service";
+import { tickets } from "@ticketforge/tickets/service";
 import { createGateway, loadRoutes } from "../launcher/gateway";
 import { formatStatus, serviceStatus } from "../status";
 
