@@ -6,6 +6,11 @@ export const settings = {
   ...baseSettings("payments", 3004),
   /** Stripe secret key: when set, cards are charged through Stripe; unset means the built-in sandbox. */
   STRIPE_KEY: z.string().min(1).optional(),
+  /**
+   * Which provider takes the money: unset means Stripe when STRIPE_KEY is set, otherwise the
+   * sandbox, except in production, where the sandbox must be chosen explicitly.
+   */
+  PAYMENTS_PROVIDER: z.enum(["stripe", "sandbox"], { message: "must be stripe or sandbox" }).optional(),
   /** Where the Stripe client sends its requests (default Stripe's API), e.g. http://127.0.0.1:12111 for a local stripe-mock. */
   STRIPE_API_URL: z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" }).optional(),
   /** Currency of every charge (ISO 4217, lower case as Stripe expects it). */

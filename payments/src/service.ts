@@ -20,7 +20,7 @@ export function paymentsService(options: { provider?: PaymentProvider } = {}) {
     if (!extended) {
       const provider = options.provider ?? createProvider(ctx.config);
       if (provider.name === "sandbox" && ctx.config.NODE_ENV === "production") {
-        ctx.log.warn("no STRIPE_KEY: payments go to the sandbox provider and no money is taken");
+        ctx.log.warn("PAYMENTS_PROVIDER=sandbox in production: payments go to the sandbox and no money is taken");
       }
       const refunder = new Refunder({
         ...ctx,

@@ -18,6 +18,12 @@ describe("choosing the provider", () => {
     expect(createProvider({})).toBeInstanceOf(SandboxProvider);
     expect(createProvider({ STRIPE_KEY: "sk_test_123" })).toBeInstanceOf(StripeProvider);
   });
+
+  test("When NODE_ENV=production has no STRIPE_KEY, then no provider is made unless the sandbox is asked for by name", () => {
+    expect(() => createProvider({ NODE_ENV: "production" })).toThrow(/no payment provider in production/);
+    expect(createProvider({ NODE_ENV: "production", PAYMENTS_PROVIDER: "sandbox" })).toBeInstanceOf(SandboxProvider);
+    expect(createProvider({ NODE_ENV: "production", STRIPE_KEY: "sk_live_123" })).toBeInstanceOf(StripeProvider);
+  });
 });
 
 describe("sandbox provider", () => {
