@@ -5,6 +5,7 @@ export * from "./http/app";
 export * from "./http/auth";
 export * from "./http/error-handler";
 export * from "./http/validate";
+export * from "./http/text";
 export * from "./db/database";
 export * from "./db/migrate";
 export * from "./events/subjects";

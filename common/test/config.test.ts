@@ -37,7 +37,7 @@ describe("money", () => {
     expect(priceInput.safeParse(value).success).toBe(true);
   });
 
-  test.each([0, -1, 20.123, 1_000_000.01, "abc", "", null, true, Infinity])("When the price is %p, then it is refused", (value) => {
+  test.each([0, -1, 20.123, 1_000_000.01, "abc", "", null, true, Infinity, 1e-9, 0.004, -0])("When the price is %p, then it is refused", (value) => {
     expect(priceInput.safeParse(value).success).toBe(false);
   });
 });

@@ -93,6 +93,14 @@ describe("POST /api/tickets", () => {
     [{ title: "Gig", price: true }, "price"],
     [{ title: "Gig", price: 20.123 }, "price"],
     [{ title: "Gig", price: 1_000_000.01 }, "price"],
+    [{ title: "Gig", price: 1e-9 }, "price"],
+    [{ title: "Gig", price: 0.004 }, "price"],
+    [{ title: "Gig\u0000night", price: 10 }, "title"],
+    [{ title: "Gig\u0007", price: 10 }, "title"],
+    [{ title: "Gig\u009b", price: 10 }, "title"],
+    [{ title: "Gig\r\nSet-Cookie: x", price: 10 }, "title"],
+    [{ title: "invoice\u202Efdp.exe", price: 10 }, "title"],
+    [{ title: "Gig \u2066isolate\u2069", price: 10 }, "title"],
   ])("When the body is %j, then 400 naming %s", async (body, field) => {
     const res = await api().post("/api/tickets").set("Cookie", seller.cookie).send(body);
     expect(res.status).toBe(400);
@@ -106,6 +114,20 @@ describe("POST /api/tickets", () => {
     const broken = await api().post("/api/tickets").set("Cookie", seller.cookie).set("Content-Type", "application/json").send('{"title":');
     expect(broken.status).toBe(400);
     expect(broken.body).toEqual({ errors: [{ message: "Malformed JSON in request body" }] });
+  });
+});
+
+describe("PUT /api/tickets/:id with hostile input", () => {
+  test.each([
+    [{ title: "Gig\u0000", price: 10 }, "title"],
+    [{ title: "Gig\u202E", price: 10 }, "title"],
+    [{ title: "Gig", price: 1e-9 }, "price"],
+  ])("When the edit is %j, then 400 naming %s and the ticket is unchanged", async (body, field) => {
+    const ticket = await createTicket(service, seller.cookie, { title: "Unchanged", price: 12 });
+    const res = await api().put(`/api/tickets/${ticket.id}`).set("Cookie", seller.cookie).send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ field, message: expect.any(String) }]);
+    expect(await getTicket(service, ticket.id)).toEqual(ticket);
   });
 });
 

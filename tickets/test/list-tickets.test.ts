@@ -121,6 +121,8 @@ describe("GET /api/tickets", () => {
   test.each([
     [{ q: "x".repeat(201) }, "q"],
     [{ mine: "yes please" }, "mine"],
+    [{ q: "con\u0000cert" }, "q"],
+    [{ q: "\u202Etrecnoc" }, "q"],
   ])("When the query is %j, then 400 naming %s", async (query, field) => {
     const res = await api().get("/api/tickets").set("Cookie", seller.cookie).query(query);
     expect(res.status).toBe(400);

@@ -1,6 +1,6 @@
 import type { Request, Response } from "express";
 import { z } from "zod";
-import { NotAuthorizedError, validate } from "@ticketforge/common";
+import { NotAuthorizedError, plainText, validate } from "@ticketforge/common";
 import type { TicketsContext } from "../app";
 import { ticketPage } from "../db/tickets";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -27,7 +27,7 @@ const listQuery = z.object({
       .refine((c) => decodeCursor(c) !== undefined, "Cursor is not valid")
       .transform((c) => decodeCursor(c)!),
   ),
-  q: optional(z.string({ message: "Search must be a string" }).trim().max(200, "Search must be at most 200 characters")),
+  q: optional(plainText("Search must be a string", "Search must not contain control characters").trim().max(200, "Search must be at most 200 characters")),
   mine: optional(z.enum(["true", "false"], { message: "Mine must be true or false" })),
 });
 
