@@ -7,9 +7,10 @@ export interface Ticket {
   title: string;
   /** In currency units, e.g. 20.5. */
   price: number;
-  userId: string;
+  /** Only the seller is shown who sells the ticket and which order holds it. */
+  userId?: string;
   version: number;
-  orderId: string | null;
+  orderId?: string | null;
   status: TicketStatus;
 }
 

@@ -48,11 +48,11 @@ describe("POST /api/payments", () => {
     expect(provider.chargeCallsOf(order.id)).toHaveLength(0);
   });
 
-  test("When someone pays another buyer's order, then 401 and nothing is charged", async () => {
+  test("When someone pays another buyer's order, then 404 as for an unknown order and nothing is charged", async () => {
     const order = await givenOrder(service);
     const res = await pay(service, aUser().cookie, { orderId: order.id, token: "tok_visa" });
-    expect(res.status).toBe(401);
-    expect(res.body).toEqual({ errors: [{ message: "Not authorized" }] });
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ errors: [{ message: "Order not found" }] });
     expect(provider.chargeCallsOf(order.id)).toHaveLength(0);
   });
 

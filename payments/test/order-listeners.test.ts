@@ -45,7 +45,7 @@ describe("order.created listener", () => {
     expect(await paymentState(service, buyer.cookie, order.id)).toBe("unknown");
     await waitAcked(service, "order.created", (await publish(service, "order.created", order.created())).seq);
     expect(await paymentState(service, buyer.cookie, order.id)).toBe("payable");
-    expect((await pay(service, aUser().cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(401);
+    expect((await pay(service, aUser().cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(404);
     expect((await pay(service, buyer.cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(201);
     expect(provider.chargesOf(order.id).map((c) => c.amountCents)).toEqual([1999]);
   });
@@ -58,7 +58,7 @@ describe("order.created listener", () => {
     const impostor = aUser();
     const other = await publish(service, "order.created", anOrder(impostor.id, 1, order.id).created());
     await waitAcked(service, "order.created", Math.max(again.seq, other.seq));
-    expect((await pay(service, impostor.cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(401);
+    expect((await pay(service, impostor.cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(404);
     expect((await pay(service, buyer.cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(201);
     expect(provider.chargesOf(order.id).map((c) => c.amountCents)).toEqual([1000]);
   });

@@ -48,14 +48,19 @@ async function allPages(query: Record<string, string>, cookie = "") {
 }
 
 describe("GET /api/tickets", () => {
-  test("When anyone lists tickets, then they get the ones that can be bought, newest first", async () => {
+  test("When anyone lists tickets, then they get the ones that can be bought, newest first, and only the seller sees who sells them", async () => {
     const word = uniqueWord();
     const [newest, middle, oldest] = await offer(seller.cookie, [`${word} 1`, `${word} 2`, `${word} 3`]);
     await reserve(middle.id);
-    for (const cookie of [seller.cookie, aUser().cookie, ""]) {
+    const publicView = ({ userId: _seller, orderId: _order, ...rest }: typeof newest) => rest;
+    for (const [cookie, expected] of [
+      [seller.cookie, [newest, oldest]],
+      [aUser().cookie, [publicView(newest), publicView(oldest)]],
+      ["", [publicView(newest), publicView(oldest)]],
+    ] as const) {
       const res = await api().get("/api/tickets").set("Cookie", cookie).query({ q: word });
       expect(res.status).toBe(200);
-      expect(res.body).toEqual([newest, oldest]);
+      expect(res.body).toEqual(expected);
       expect(res.headers["x-next-cursor"]).toBeUndefined();
     }
   });

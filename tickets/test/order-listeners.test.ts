@@ -3,12 +3,14 @@ import { EventRecorder, eventually, startNatsServer, type NatsServer } from "@ti
 import { listDeadLetters } from "@ticketforge/common";
 import { startTestService, type TestService } from "@ticketforge/common/testing";
 import { tickets } from "../src/service";
-import { aUser, anOrder, createTicket, deliveriesSoFar, getTicket, publish, waitAcked, waitRedelivered } from "./helpers";
+import { aUser, anOrder, createTicket, deliveriesSoFar, getTicket as getTicketAs, publish, waitAcked, waitRedelivered } from "./helpers";
 
 let nats: NatsServer;
 let service: TestService;
 let recorder: EventRecorder;
 const seller = aUser();
+/** The seller's view: it shows which order holds the ticket. */
+const getTicket = (s: TestService, id: string) => getTicketAs(s, id, seller.cookie);
 
 beforeAll(async () => {
   nats = await startNatsServer();

@@ -3,7 +3,6 @@ import { z } from "zod";
 import {
   BadRequestError,
   isUniqueViolation,
-  NotAuthorizedError,
   NotFoundError,
   publishEvent,
   RequestValidationError,
@@ -36,8 +35,8 @@ export const createPayment = (ctx: PaymentsContext) => async (req: Request, res:
   const user = userOf(req);
   const { orderId, token } = validate(paymentBody, req.body);
   const order = await findOrder(ctx.db, orderId);
-  if (!order) throw new NotFoundError("Order not found");
-  if (order.user_id !== user.id) throw new NotAuthorizedError();
+  // someone else's order answers as an unknown one, so order ids cannot be probed
+  if (!order || order.user_id !== user.id) throw new NotFoundError("Order not found");
   if (order.status === "cancelled") throw new BadRequestError("Cannot pay for a cancelled order");
   if (order.status === "complete" || (await findPaymentOfOrder(ctx.db, order.id))) throw alreadyPaid();
 

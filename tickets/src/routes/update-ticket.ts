@@ -23,5 +23,5 @@ export const updateTicket = (ctx: TicketsContext) => async (req: Request<{ id: s
   });
   ctx.relay.kick();
   ctx.log.info({ ticketId: ticket.id, version: ticket.version }, "ticket edited");
-  res.status(200).json(ticketJson(ticket));
+  res.status(200).json(ticketJson(ticket, user.id));
 };
