@@ -6,6 +6,7 @@ export * from "./http/auth";
 export * from "./http/error-handler";
 export * from "./http/validate";
 export * from "./http/text";
+export * from "./http/rate-limit";
 export * from "./db/database";
 export * from "./db/migrate";
 export * from "./events/subjects";

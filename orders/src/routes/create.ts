@@ -3,7 +3,7 @@ import { z } from "zod";
 import { BadRequestError, isUniqueViolation, NotFoundError, publishEvent, userOf, validate } from "@ticketforge/common";
 import type { OrdersContext } from "../app";
 import { findTicket } from "../db/tickets";
-import { findOrder, insertOrder } from "../db/orders";
+import { findOrder, insertOrder, lockLiveOrdersOf } from "../db/orders";
 import { isUuid, toOrderJson } from "./order-json";
 
 const body = z.object({
@@ -22,7 +22,14 @@ export const createOrder = (ctx: OrdersContext) => async (req: Request, res: Res
   let order;
   try {
     order = await ctx.db.transaction().execute(async (tx) => {
-      // no check for a live order first: the partial unique index refuses a second one atomically
+      // one buyer's orders are placed one at a time, so two at once cannot both pass the cap
+      const live = await lockLiveOrdersOf(tx, user.id);
+      if (live >= ctx.config.ORDERS_MAX_LIVE_PER_BUYER) {
+        throw new BadRequestError(
+          `You already hold ${live} unpaid orders, the most one buyer may hold; pay or cancel one first`,
+        );
+      }
+      // no check for a live order of the ticket first: the partial unique index refuses a second one atomically
       const { id } = await insertOrder(tx, { userId: user.id, ticketId: ticket.id, priceCents: ticket.price_cents, expiresAt });
       await publishEvent(tx, "order.created", {
         id,
