@@ -35,10 +35,10 @@ describe("migrations", () => {
   test("When migrations run twice, then each file is applied once and recorded", async () => {
     const database = await openTestDatabase();
     try {
-      expect(await migrate(database.db, [{ scope: "common", dir: commonMigrationsDir }])).toEqual(["common/001_outbox_inbox.sql"]);
+      expect(await migrate(database.db, [{ scope: "common", dir: commonMigrationsDir }])).toEqual(["common/001_outbox_inbox.sql", "common/002_rate_limits.sql"]);
       expect(await migrate(database.db, [{ scope: "common", dir: commonMigrationsDir }])).toEqual([]);
       const rows = await sql<{ name: string }>`select name from schema_migrations`.execute(database.db);
-      expect(rows.rows.map((r) => r.name)).toEqual(["common/001_outbox_inbox.sql"]);
+      expect(rows.rows.map((r) => r.name)).toEqual(["common/001_outbox_inbox.sql", "common/002_rate_limits.sql"]);
     } finally {
       await database.close();
     }
