@@ -13,6 +13,6 @@ export function routes(app: Express, ctx: AuthContext) {
   const limited = rateLimit(ctx.config.AUTH_RATE_LIMIT_PER_MINUTE);
   app.post("/api/users/signup", limited, signup(ctx));
   app.post("/api/users/signin", limited, signin(ctx));
-  app.post("/api/users/signout", signout);
+  app.post("/api/users/signout", signout(ctx));
   app.get("/api/users/currentuser", currentUser);
 }

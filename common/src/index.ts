@@ -16,6 +16,7 @@ export * from "./bus/listener";
 export * from "./bus/consumer";
 export * from "./bus/dead-letter";
 export * from "./bus/reader";
+export * from "./bus/revocations";
 export * from "./outbox";
 export * from "./versions";
 export * from "./service";

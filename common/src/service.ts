@@ -7,6 +7,7 @@ import { createLogger } from "./logger";
 import { openDatabase, type Database, type Db } from "./db/database";
 import { commonMigrationsDir, migrate } from "./db/migrate";
 import { Bus } from "./bus/bus";
+import { SessionRevocations } from "./bus/revocations";
 import { EventConsumer } from "./bus/consumer";
 import type { Listener } from "./bus/listener";
 import { OutboxRelay, type PublishFn } from "./outbox";
@@ -22,6 +23,8 @@ export interface ServiceContext<C extends BaseConfig = BaseConfig> {
   log: Logger;
   bus: Bus;
   relay: OutboxRelay;
+  /** Signed-out sessions, as every service sees them. */
+  sessions: SessionRevocations;
 }
 
 export interface Worker {
@@ -85,6 +88,8 @@ export async function startService<S extends Settings>(
 
     const bus = await Bus.connect({ url: config.NATS_URL, name: def.name, log, streamReplicas: config.NATS_STREAM_REPLICAS });
     cleanup.push(() => bus.drain());
+    const sessions = await SessionRevocations.open(bus, log, config.NATS_STREAM_REPLICAS);
+    cleanup.push(() => sessions.close());
     const realPublish: PublishFn = (subject, body, msgId) => bus.publish(subject, body, msgId);
     const relay = new OutboxRelay({
       db: database.db,
@@ -93,7 +98,7 @@ export async function startService<S extends Settings>(
       sweepIntervalMs: overrides.sweepIntervalMs,
     }).start();
     cleanup.push(() => relay.stop());
-    const ctx: ServiceContext<ConfigOf<S> & BaseConfig> = { config, db: database.db, log, bus, relay };
+    const ctx: ServiceContext<ConfigOf<S> & BaseConfig> = { config, db: database.db, log, bus, relay, sessions };
 
     const consumers: EventConsumer<Subject>[] = [];
     if (overrides.listen !== false) {
@@ -122,6 +127,7 @@ export async function startService<S extends Settings>(
         jwtKey: config.JWT_KEY,
         cookieSecure: config.COOKIE_SECURE,
         trustProxy: config.TRUST_PROXY,
+        isRevoked: (sid) => sessions.isRevoked(sid),
         ready: async () => (await bus.ping()) && (await database.ping().then(() => true)),
       },
       (a) => def.routes(a, ctx),
@@ -146,6 +152,7 @@ export async function startService<S extends Settings>(
         for (const w of workers) await w.stop();
         for (const c of consumers) await c.stop();
         await relay.stop();
+        await sessions.close();
         await bus.drain();
         if (ownsDatabase) await database.close();
         log.info("stopped");

@@ -1,5 +1,11 @@
 import type { Request, Response } from "express";
 
 export function currentUser(req: Request, res: Response) {
-  res.status(200).json({ currentUser: req.currentUser ?? null });
+  if (!req.currentUser) {
+    res.status(200).json({ currentUser: null });
+    return;
+  }
+  // the session id stays in the cookie: the page has no use for it
+  const { id, email, iat, exp } = req.currentUser;
+  res.status(200).json({ currentUser: { id, email, iat, exp } });
 }

@@ -12,6 +12,8 @@ export interface HttpOptions {
   trustProxy: string;
   /** Lifetime of the session cookie. */
   sessionMaxAgeMs?: number;
+  /** True for a session that was signed out (its id revoked). */
+  isRevoked?: (sessionId: string) => boolean;
   /** Readiness: true when the database and NATS answer. */
   ready: () => Promise<boolean>;
   bodyLimit?: string;
@@ -46,7 +48,7 @@ export function createHttpApp(options: HttpOptions, mountRoutes: (app: Express) 
       maxAge: options.sessionMaxAgeMs ?? 24 * 3600 * 1000,
     }),
   );
-  app.use(currentUser(options.jwtKey));
+  app.use(currentUser(options.jwtKey, options.isRevoked));
   mountRoutes(app);
   app.use(notFound);
   app.use(errorHandler(options.log));
