@@ -5,6 +5,9 @@ export const settings = {
   ...baseSettings("auth", 3001),
   /** Sign-up and sign-in attempts per client address per minute. */
   AUTH_RATE_LIMIT_PER_MINUTE: setting.positiveInt(30),
+  /** Sign-in attempts on one account per window, from any address, before it answers 429. */
+  AUTH_SIGNIN_ATTEMPTS_PER_ACCOUNT: setting.positiveInt(10),
+  AUTH_SIGNIN_ACCOUNT_WINDOW_SECONDS: setting.positiveInt(900),
   /** Lifetime of a session (the JWT's exp and the cookie's max age). */
   JWT_EXPIRES_IN_SECONDS: setting.positiveInt(86_400).refine((s) => s <= maxSessionSeconds, "must be at most 604800 (7 days)"),
 };

@@ -1,5 +1,5 @@
 import type { Request, Response } from "express";
-import { BadRequestError, validate } from "@ticketforge/common";
+import { BadRequestError, validate, type RateLimiter } from "@ticketforge/common";
 import { z } from "zod";
 import type { AuthContext } from "../app";
 import { findUserByEmail } from "../db/users";
@@ -12,11 +12,14 @@ const signinBody = credentials.extend({
   password: z.string({ message: "Password must be a string" }).min(1, "You must supply a password").max(1024),
 });
 
-export const signin = (ctx: AuthContext) => async (req: Request, res: Response) => {
+export const signin = (ctx: AuthContext, perAccount: RateLimiter) => async (req: Request, res: Response) => {
   const { email, password } = validate(signinBody, req.body);
+  // counted before the password is checked, so that parallel guesses cannot all slip under the limit
+  await perAccount.consume(email, res, (s) => `Too many sign-in attempts for this account, try again in ${s} seconds`);
   const user = await findUserByEmail(ctx.db, email);
   const ok = await verifyPassword(password, user?.password_hash ?? (await decoyHash));
   if (!user || !ok) throw new BadRequestError("Invalid credentials");
+  await perAccount.reset(email);
   startSession(req, ctx, user);
   res.status(200).json({ id: user.id, email: user.email });
 };

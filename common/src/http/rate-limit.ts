@@ -17,9 +17,10 @@ export interface RateCount {
 }
 
 /**
- * A fixed-window counter kept in the service's database (table rate_limits), so that every
- * replica sees the same count: a limit of 30 stays 30 whatever the number of replicas. One
- * statement per hit; the window is the database's clock, not each replica's.
+ * A counter per key kept in the service's database (table rate_limits), so that every replica
+ * sees the same count: a limit of 30 stays 30 whatever the number of replicas. A key's window
+ * opens at its first hit and lasts windowSeconds. One statement per hit; the time is the
+ * database's clock, not each replica's.
  */
 export class RateLimiter {
   constructor(
@@ -34,13 +35,14 @@ export class RateLimiter {
   /** Counts one hit for `key` and returns the count in the current window, this hit included. */
   async hit(key: string): Promise<RateCount> {
     const w = this.options.windowSeconds;
+    const window = sql`make_interval(secs => ${w})`;
     const r = await sql<{ hits: number; retry: number }>`
       insert into rate_limits (key, window_start, hits)
-      values (${this.keyOf(key)}, to_timestamp(floor(extract(epoch from now()) / ${w}) * ${w}), 1)
+      values (${this.keyOf(key)}, now(), 1)
       on conflict (key) do update set
-        hits = case when rate_limits.window_start = excluded.window_start then rate_limits.hits + 1 else 1 end,
-        window_start = excluded.window_start
-      returning hits, ceil(extract(epoch from window_start + make_interval(secs => ${w}) - now()))::int as retry`.execute(this.db);
+        hits = case when rate_limits.window_start > now() - ${window} then rate_limits.hits + 1 else 1 end,
+        window_start = case when rate_limits.window_start > now() - ${window} then rate_limits.window_start else now() end
+      returning hits, ceil(extract(epoch from window_start + ${window} - now()))::int as retry`.execute(this.db);
     if (Math.random() < 0.01) void this.forgetOld().catch(() => undefined);
     return { hits: r.rows[0].hits, retryAfterSeconds: Math.max(1, r.rows[0].retry) };
   }
@@ -48,10 +50,11 @@ export class RateLimiter {
   /** The count in the current window without adding to it (0 when there is none). */
   async peek(key: string): Promise<RateCount> {
     const w = this.options.windowSeconds;
+    const window = sql`make_interval(secs => ${w})`;
     const r = await sql<{ hits: number; retry: number }>`
-      select hits, ceil(extract(epoch from window_start + make_interval(secs => ${w}) - now()))::int as retry
+      select hits, ceil(extract(epoch from window_start + ${window} - now()))::int as retry
       from rate_limits
-      where key = ${this.keyOf(key)} and window_start = to_timestamp(floor(extract(epoch from now()) / ${w}) * ${w})`.execute(this.db);
+      where key = ${this.keyOf(key)} and window_start > now() - ${window}`.execute(this.db);
     const row = r.rows[0];
     return row ? { hits: row.hits, retryAfterSeconds: Math.max(1, row.retry) } : { hits: 0, retryAfterSeconds: 0 };
   }
@@ -68,7 +71,7 @@ export class RateLimiter {
 
   /** Counters of windows long gone are dead weight: dropped now and then, by whichever replica. */
   private async forgetOld() {
-    await sql`delete from rate_limits where window_start < now() - make_interval(secs => ${this.options.windowSeconds * 2})
+    await sql`delete from rate_limits where window_start < now() - make_interval(secs => ${this.options.windowSeconds})
       and key like ${`${this.options.name}:%`}`.execute(this.db);
   }
 }
