@@ -2,6 +2,7 @@ import type { Express } from "express";
 import type { ConfigOf, ServiceContext } from "@ticketforge/common";
 import type { settings } from "./config";
 import { accountLimiter, addressLimit } from "./rate-limit";
+import { owaspLog2Cost, passwordHasher } from "./password";
 import { signup } from "./routes/signup";
 import { signin } from "./routes/signin";
 import { signout } from "./routes/signout";
@@ -10,10 +11,14 @@ import { currentUser } from "./routes/current-user";
 export type AuthContext = ServiceContext<ConfigOf<typeof settings>>;
 
 export function routes(app: Express, ctx: AuthContext) {
+  if (ctx.config.NODE_ENV === "production" && ctx.config.AUTH_SCRYPT_LOG2_COST < owaspLog2Cost) {
+    throw new Error(`AUTH_SCRYPT_LOG2_COST must be at least ${owaspLog2Cost} in production`);
+  }
+  const passwords = passwordHasher(ctx.config.AUTH_SCRYPT_LOG2_COST);
   const limited = addressLimit(ctx.db, ctx.config.AUTH_RATE_LIMIT_PER_MINUTE);
   const perAccount = accountLimiter(ctx.db, ctx.config.AUTH_SIGNIN_ATTEMPTS_PER_ACCOUNT, ctx.config.AUTH_SIGNIN_ACCOUNT_WINDOW_SECONDS);
-  app.post("/api/users/signup", limited, signup(ctx));
-  app.post("/api/users/signin", limited, signin(ctx, perAccount));
+  app.post("/api/users/signup", limited, signup(ctx, passwords));
+  app.post("/api/users/signin", limited, signin(ctx, perAccount, passwords));
   app.post("/api/users/signout", signout(ctx));
   app.get("/api/users/currentuser", currentUser);
 }

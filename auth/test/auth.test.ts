@@ -10,7 +10,7 @@ const api = () => request(service.app);
 
 beforeAll(async () => {
   nats = await startNatsServer();
-  service = await startTestService(auth, nats.url, { config: { AUTH_RATE_LIMIT_PER_MINUTE: 1000 } });
+  service = await startTestService(auth, nats.url, { config: { AUTH_RATE_LIMIT_PER_MINUTE: 1000, AUTH_SCRYPT_LOG2_COST: 12 } });
 });
 afterAll(async () => {
   await service?.close();

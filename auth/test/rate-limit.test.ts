@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { freePorts, startNatsServer, waitForPort, type NatsServer } from "@ticketforge/nats";
-import { openTestDatabase, startTestService, testJwtKey, type TestService } from "@ticketforge/common/testing";
+import { openTestDatabase, startTestService, type TestService } from "@ticketforge/common/testing";
 import type { Database } from "@ticketforge/common";
 import { auth } from "../src/service";
 
@@ -21,6 +22,8 @@ const limits = {
   AUTH_SIGNIN_ACCOUNT_WINDOW_SECONDS: 900,
   // behind the gateway on loopback: X-Forwarded-For names the real client
   TRUST_PROXY: "loopback",
+  // hashing at production cost would only slow these tests down
+  AUTH_SCRYPT_LOG2_COST: 12,
 };
 
 async function processReplica(natsUrl: string, databaseUrl: string, port: number): Promise<Replica> {
@@ -36,7 +39,8 @@ async function processReplica(natsUrl: string, databaseUrl: string, port: number
       PORT: String(port),
       NATS_URL: natsUrl,
       DATABASE_URL: databaseUrl,
-      JWT_KEY: testJwtKey,
+      // a process checks its key's strength at start-up; the in-process test key is too short for that
+      JWT_KEY: randomBytes(32).toString("hex"),
     },
   });
   let stderr = "";

@@ -81,3 +81,22 @@ export function loadConfig<S extends Settings>(
   });
   throw new ConfigError(service, problems);
 }
+
+/**
+ * Why a JWT_KEY is too weak to sign sessions with, or undefined. Anyone who guesses the key can
+ * sign in as anybody on every service, so it must be long and random: at least 32 characters
+ * and, by the spread of its characters, at least about 128 bits' worth (`openssl rand -hex 32`
+ * gives 64 characters and passes; "passwordpassword…" does not).
+ */
+export function jwtKeyProblem(key: string): string | undefined {
+  if (key.length < 32) return `JWT_KEY must be at least 32 characters (it has ${key.length}); generate one with: openssl rand -hex 32`;
+  const counts = new Map<string, number>();
+  for (const c of key) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let bitsPerChar = 0;
+  for (const n of counts.values()) bitsPerChar -= (n / key.length) * Math.log2(n / key.length);
+  // a random hex key of 32 characters estimates at 100–125 bits by this measure, a repeated word far less
+  if (counts.size < 8 || bitsPerChar * key.length < 96) {
+    return "JWT_KEY looks guessable (too few different characters); generate one with: openssl rand -hex 32";
+  }
+  return undefined;
+}

@@ -17,7 +17,8 @@ export type Services = Record<ServiceName, TestService>;
 export async function startServices(natsUrl: string, config: Record<string, unknown> = {}): Promise<Services> {
   const started: Partial<Services> = {};
   try {
-    started.auth = await startTestService(auth, natsUrl, { config });
+    // production's hashing cost only slows tests down
+    started.auth = await startTestService(auth, natsUrl, { config: { AUTH_SCRYPT_LOG2_COST: 12, ...config } });
     started.tickets = await startTestService(tickets, natsUrl, { config });
     started.orders = await startTestService(orders, natsUrl, { config });
     started.payments = await startTestService(paymentsService(), natsUrl, { config });

@@ -2,15 +2,15 @@ import type { Request, Response } from "express";
 import { BadRequestError, isUniqueViolation, validate } from "@ticketforge/common";
 import type { AuthContext } from "../app";
 import { insertUser } from "../db/users";
-import { hashPassword } from "../password";
+import type { PasswordHasher } from "../password";
 import { credentials } from "./credentials";
 import { startSession } from "./session";
 
-export const signup = (ctx: AuthContext) => async (req: Request, res: Response) => {
+export const signup = (ctx: AuthContext, passwords: PasswordHasher) => async (req: Request, res: Response) => {
   const { email, password } = validate(credentials, req.body);
   let user;
   try {
-    user = await insertUser(ctx.db, email, await hashPassword(password));
+    user = await insertUser(ctx.db, email, await passwords.hash(password));
   } catch (err) {
     if (isUniqueViolation(err, "users_email_unique")) throw new BadRequestError("Email in use");
     throw err;
