@@ -3,6 +3,7 @@ import cookieSession from "cookie-session";
 import type { Logger } from "pino";
 import { currentUser } from "./auth";
 import { errorHandler, notFound } from "./error-handler";
+import { securityHeaders } from "./security-headers";
 
 export interface HttpOptions {
   log: Logger;
@@ -28,6 +29,7 @@ export function createHttpApp(options: HttpOptions, mountRoutes: (app: Express) 
   app.disable("x-powered-by");
   app.set("trust proxy", parseTrustProxy(options.trustProxy));
   app.set("query parser", "simple");
+  app.use(securityHeaders);
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
