@@ -91,7 +91,11 @@ function post(replica: Replica, path: string, body: object, forwardedFor: string
     method: "POST",
     headers: { "content-type": "application/json", "x-forwarded-for": forwardedFor },
     body: JSON.stringify(body),
-  }).then(async (res) => ({ status: res.status, retryAfter: res.headers.get("retry-after"), body: await res.json() }));
+  }).then(async (res) => ({
+    status: res.status,
+    retryAfter: res.headers.get("retry-after"),
+    body: (await res.json()) as { errors: Array<{ message: string }> },
+  }));
 }
 
 let addressCounter = 0;

@@ -47,7 +47,7 @@ describe("order.created listener", () => {
     expect(await paymentState(service, buyer.cookie, order.id)).toBe("payable");
     expect((await pay(service, aUser().cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(404);
     expect((await pay(service, buyer.cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(201);
-    expect(provider.chargesOf(order.id).map((c) => c.amountCents)).toEqual([1999]);
+    expect((await provider.chargesOf(order.id)).map((c) => c.amountCents)).toEqual([1999]);
   });
 
   test("When the event is delivered twice, or version 0 comes again with other data, then the first is kept and the others are acked", async () => {
@@ -60,7 +60,7 @@ describe("order.created listener", () => {
     await waitAcked(service, "order.created", Math.max(again.seq, other.seq));
     expect((await pay(service, impostor.cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(404);
     expect((await pay(service, buyer.cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(201);
-    expect(provider.chargesOf(order.id).map((c) => c.amountCents)).toEqual([1000]);
+    expect((await provider.chargesOf(order.id)).map((c) => c.amountCents)).toEqual([1000]);
   });
 });
 
@@ -93,12 +93,12 @@ describe("order.cancelled listener", () => {
     const order = await givenOrder(service, aUser(), 4200);
     const paid = await pay(service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" });
     expect(paid.status).toBe(201);
-    const [charge] = provider.chargesOf(order.id);
+    const [charge] = await provider.chargesOf(order.id);
 
     const cancelled = await publish(service, "order.cancelled", order.cancelled());
     const refunded = await eventFor(recorder, "payment.refunded", (d) => d.orderId === order.id);
     expect(refunded.data).toEqual({ id: paid.body.id, orderId: order.id, amount: 4200, providerRef: expect.stringMatching(/^re_/) });
-    expect(provider.sandbox.charges.get(charge.id)?.refundedBy).toBe(refunded.data.providerRef);
+    expect((await provider.chargesOf(order.id)).find((c) => c.id === charge.id)?.refundedBy).toBe(refunded.data.providerRef);
 
     const again = await publish(service, "order.cancelled", order.cancelled(), { id: cancelled.id, msgId: `${cancelled.id}-replay` });
     await waitAcked(service, "order.cancelled", again.seq);
@@ -112,7 +112,7 @@ describe("order.cancelled listener", () => {
   test("When the provider fails to refund at first, then the refund is retried with the same key until it succeeds", async () => {
     const order = await givenOrder(service);
     const paid = await pay(service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" });
-    const [charge] = provider.chargesOf(order.id);
+    const [charge] = await provider.chargesOf(order.id);
     provider.failingRefunds = 2;
     await publish(service, "order.cancelled", order.cancelled());
     await eventFor(recorder, "payment.refunded", (d) => d.orderId === order.id);

@@ -1,11 +1,11 @@
-import type { ConfigOf } from "@ticketforge/common";
+import type { ConfigOf, Queryable } from "@ticketforge/common";
 import type { settings } from "../config";
 import type { PaymentProvider } from "./provider";
-import { SandboxProvider } from "./sandbox";
+import { DatabaseLedger, SandboxProvider } from "./sandbox";
 import { StripeProvider } from "./stripe";
 
 export * from "./provider";
-export { SandboxProvider } from "./sandbox";
+export { SandboxProvider, MemoryLedger, DatabaseLedger } from "./sandbox";
 export { StripeProvider } from "./stripe";
 
 export class ProviderConfigError extends Error {
@@ -19,6 +19,7 @@ export class ProviderConfigError extends Error {
  */
 export function createProvider(
   config: Partial<Pick<ConfigOf<typeof settings>, "STRIPE_KEY" | "STRIPE_API_URL" | "PAYMENTS_PROVIDER" | "NODE_ENV">>,
+  db?: Queryable,
 ): PaymentProvider {
   const choice = config.PAYMENTS_PROVIDER ?? (config.STRIPE_KEY ? "stripe" : "sandbox");
   if (choice === "stripe") {
@@ -31,5 +32,6 @@ export function createProvider(
         "to run without taking money (every tok_visa payment then succeeds for free)",
     );
   }
-  return new SandboxProvider();
+  // the sandbox keeps its books in the payments database, so a refund after a restart finds its charge
+  return new SandboxProvider(db ? new DatabaseLedger(db) : undefined);
 }
