@@ -44,6 +44,14 @@ export function baseSettings(service: string, defaultPort: number) {
     PORT: port(defaultPort),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
+    /** This service's NATS user and password, on a server with authorization (one user per service). */
+    NATS_USER: z.string().min(1).optional(),
+    // nats-server reads the same password from its environment as a configuration value: a bare
+    // word parses as itself, while "7…" would parse as a number and a quote or brace breaks the file
+    NATS_PASSWORD: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9]{15,}$/, "must be at least 16 letters and digits, starting with a letter")
+      .optional(),
     /** PostgreSQL connection string; when unset the service uses an embedded PGlite under DATA_DIR. */
     DATABASE_URL: z
       .string()

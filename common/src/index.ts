@@ -18,6 +18,8 @@ export * from "./bus/consumer";
 export * from "./bus/dead-letter";
 export * from "./bus/reader";
 export * from "./bus/revocations";
+export * from "./bus/authorization";
+export * from "./bus/provision";
 export * from "./outbox";
 export * from "./versions";
 export * from "./service";

@@ -86,7 +86,14 @@ export async function startService<S extends Settings>(
     ]);
     log.info({ database: database.kind, location: database.location, applied }, "database ready");
 
-    const bus = await Bus.connect({ url: config.NATS_URL, name: def.name, log, streamReplicas: config.NATS_STREAM_REPLICAS });
+    const bus = await Bus.connect({
+      url: config.NATS_URL,
+      name: def.name,
+      log,
+      streamReplicas: config.NATS_STREAM_REPLICAS,
+      user: config.NATS_USER,
+      password: config.NATS_PASSWORD,
+    });
     cleanup.push(() => bus.drain());
     const sessions = await SessionRevocations.open(bus, log, config.NATS_STREAM_REPLICAS);
     cleanup.push(() => sessions.close());

@@ -14,15 +14,21 @@ export type Services = Record<ServiceName, TestService>;
  * at the speed of a service test. For tests that follow a user or a request across services
  * (sessions, the authorization matrix, the fuzzer); the process-per-service stack is in stack.ts.
  */
-export async function startServices(natsUrl: string, config: Record<string, unknown> = {}): Promise<Services> {
+export async function startServices(
+  natsUrl: string,
+  config: Record<string, unknown> = {},
+  /** Settings of one service only (its NATS user, say). */
+  own: (service: ServiceName) => Record<string, unknown> = () => ({}),
+): Promise<Services> {
   const started: Partial<Services> = {};
+  const configOf = (name: ServiceName) => ({ ...config, ...own(name) });
   try {
     // production's hashing cost only slows tests down
-    started.auth = await startTestService(auth, natsUrl, { config: { AUTH_SCRYPT_LOG2_COST: 12, ...config } });
-    started.tickets = await startTestService(tickets, natsUrl, { config });
-    started.orders = await startTestService(orders, natsUrl, { config });
-    started.payments = await startTestService(paymentsService(), natsUrl, { config });
-    started.expiration = await startTestService(expiration, natsUrl, { config });
+    started.auth = await startTestService(auth, natsUrl, { config: { AUTH_SCRYPT_LOG2_COST: 12, ...configOf("auth") } });
+    started.tickets = await startTestService(tickets, natsUrl, { config: configOf("tickets") });
+    started.orders = await startTestService(orders, natsUrl, { config: configOf("orders") });
+    started.payments = await startTestService(paymentsService(), natsUrl, { config: configOf("payments") });
+    started.expiration = await startTestService(expiration, natsUrl, { config: configOf("expiration") });
     return started as Services;
   } catch (err) {
     await stopServices(started);
@@ -51,3 +57,5 @@ export async function signUp(services: Services, name = "user") {
   const cookie = (res.headers["set-cookie"] as unknown as string[]).find((c) => c.startsWith("session="))!.split(";")[0];
   return { id: res.body.id as string, email, cookie };
 }
+
+export { busUsers } from "../../scripts/launcher/bus-users";

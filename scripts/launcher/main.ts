@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { DatabaseLockedError, lockDir } from "@ticketforge/common";
 import { resolveNats } from "./nats";
+import { busUsers } from "./bus-users";
 import { root } from "./processes";
 import { isPortFree, services, startStack, type Ports } from "./stack";
 import { jwtKeyFor, portsFrom } from "./settings";
@@ -38,7 +39,7 @@ async function main() {
     }
   }
 
-  const nats = await resolveNats({ natsUrl: env.NATS_URL, dataDir });
+  const nats = await resolveNats({ natsUrl: env.NATS_URL, dataDir, users: busUsers });
   if (nats.kind === "missing") {
     out(nats.message);
     release();
@@ -48,7 +49,7 @@ async function main() {
     {
       given: `NATS: using NATS_URL ${nats.url}`,
       found: `NATS: using the JetStream server already running at ${nats.url}`,
-      started: `NATS: started nats-server -js at ${nats.url} (store in ${path.join(dataDir, "nats")})`,
+      started: `NATS: started nats-server -js at ${nats.url} with one user per service (store and passwords in ${path.join(dataDir, "nats")})`,
     }[nats.kind],
   );
   for (const s of services) {
@@ -80,7 +81,16 @@ async function main() {
 
   const withClient = env.START_CLIENT !== "false";
   try {
-    stack = await startStack({ dataDir, natsUrl: nats.url, jwtKey: jwtKeyFor(dataDir, env), ports, env, client: withClient, out });
+    stack = await startStack({
+      dataDir,
+      natsUrl: nats.url,
+      jwtKey: jwtKeyFor(dataDir, env),
+      ports,
+      env,
+      client: withClient,
+      out,
+      natsCredentials: nats.kind === "started" ? nats.credentials : undefined,
+    });
   } catch (err) {
     out(`TicketForge did not start: ${(err as Error).message}`);
     if (nats.kind === "started") await nats.stop();

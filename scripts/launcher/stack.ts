@@ -23,6 +23,8 @@ export interface StackOptions {
   client: boolean;
   out: (line: string) => void;
   readyTimeoutMs?: number;
+  /** Each service's NATS user and password, when the server has accounts. */
+  natsCredentials?: Record<string, { user: string; password: string }>;
 }
 
 export interface Stack {
@@ -78,6 +80,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           JWT_KEY: options.jwtKey,
           DATA_DIR: path.join(options.dataDir, name),
           DATABASE_URL: databaseUrl ?? "",
+          ...(options.natsCredentials?.[name] && {
+            NATS_USER: options.natsCredentials[name].user,
+            NATS_PASSWORD: options.natsCredentials[name].password,
+          }),
         },
       },
       out,

@@ -1,7 +1,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort, startNatsServer, type NatsServer } from "@ticketforge/nats";
+import { connect } from "nats";
+import { eventually, freePort, startNatsServer, type NatsServer } from "@ticketforge/nats";
+import { busUsers } from "../launcher/bus-users";
 import { resolveNats } from "../launcher/nats";
 import { serviceDatabaseUrl } from "../launcher/databases";
 import { jwtKeyFor, portsFrom } from "../launcher/settings";
@@ -27,14 +29,39 @@ describe("where npm start finds NATS", () => {
     expect(await resolveNats({ dataDir, port: nats.port })).toEqual({ kind: "found", url: nats.url });
   });
 
-  test("When none listens and nats-server is installed, then it is started with its store under the data dir", async () => {
+  test("When none listens and nats-server is installed, then it is started with its store under the data dir and one user per service", async () => {
     const port = await freePort();
-    const decision = await resolveNats({ dataDir, port });
+    const decision = await resolveNats({ dataDir, port, users: busUsers });
     expect(decision.kind).toBe("started");
     if (decision.kind !== "started") return;
-    expect(fs.existsSync(path.join(dataDir, "nats", "jetstream"))).toBe(true);
-    expect(await resolveNats({ dataDir, port })).toEqual({ kind: "found", url: decision.url });
-    await decision.stop();
+    try {
+      expect(fs.existsSync(path.join(dataDir, "nats", "jetstream"))).toBe(true);
+      // generated passwords, kept under the data dir for this user only, handed to each service
+      const passwordsFile = path.join(dataDir, "nats", "passwords.json");
+      expect(fs.statSync(passwordsFile).mode & 0o077).toBe(0);
+      const passwords = JSON.parse(fs.readFileSync(passwordsFile, "utf8"));
+      expect(Object.keys(decision.credentials).sort()).toEqual(["auth", "expiration", "orders", "payments", "tickets"]);
+      expect(decision.credentials.tickets).toEqual({ user: "tickets", password: passwords.tickets });
+      // anonymous clients are refused; the tickets user may publish ticket events only
+      await expect(connect({ servers: decision.url, reconnect: false })).rejects.toThrow(/Authorization Violation/i);
+      const nc = await connect({ servers: decision.url, user: "tickets", pass: passwords.tickets, reconnect: false });
+      const errors: string[] = [];
+      void (async () => {
+        for await (const s of nc.status()) if (s.type === "error") errors.push(String(s.data));
+      })();
+      nc.publish("payment.completed", new TextEncoder().encode("{}"));
+      await nc.flush();
+      await eventually(() => errors.length > 0);
+      expect(errors[0]).toMatch(/PERMISSIONS_VIOLATION/);
+      await nc.close().catch(() => undefined);
+      // the streams and every listener's consumer were provisioned by the admin
+      const admin = await connect({ servers: decision.url, user: "ticketforge-admin", pass: passwords["ticketforge-admin"] });
+      const jsm = await admin.jetstreamManager();
+      expect((await jsm.consumers.info("PAYMENTS", "orders-payment-completed")).config.filter_subject).toBe("payment.completed");
+      await admin.close();
+    } finally {
+      await decision.stop();
+    }
   });
 
   test("When none listens and nats-server is not installed, then a message says how to get it", async () => {
