@@ -120,15 +120,23 @@ async function snapshot(): Promise<string> {
   return parts.join(" ");
 }
 
-/** Waits until no event is on its way: every outbox published, every consumer acked everything. */
+/**
+ * Waits until no event is on its way: every outbox published, every consumer acked everything,
+ * twice in a row (a handler may commit an outbox row between the two looks of one check).
+ */
 async function settled() {
   const { jsm } = services.auth.ctx.bus;
-  await eventually(async () => {
-    for (const s of Object.values(services)) if ((await s.ctx.relay.pending()) > 0) return false;
+  const quiet = async () => {
     for (const { name } of streams) {
       for await (const c of jsm.consumers.list(name)) if (c.num_pending > 0 || c.num_ack_pending > 0) return false;
     }
+    for (const s of Object.values(services)) if ((await s.ctx.relay.pending()) > 0) return false;
     return true;
+  };
+  let inARow = 0;
+  await eventually(async () => {
+    inARow = (await quiet()) ? inARow + 1 : 0;
+    return inARow >= 2;
   }, 15_000);
 }
 
