@@ -8,7 +8,7 @@ import { serviceFor, startServices, stopServices, type Services } from "./suppor
 /**
  * Who may do what: every route of the API, called by the owner of what it names, another
  * signed-in user, an anonymous visitor, the owner with an expired session and the owner after
- * signing out, each answered with the status in one table.
+ * signing out, each answered with the status in one table (and the security headers).
  */
 type Who = "owner" | "other" | "anonymous" | "expired" | "signed out";
 const everyone: Who[] = ["owner", "other", "anonymous", "expired", "signed out"];
@@ -149,6 +149,10 @@ describe("authorization matrix", () => {
     // the body rides along so that a wrong status shows what the service said
     expect({ status: res.status, body: res.body }).toMatchObject({ status });
     if (status >= 400) expect(res.body).toEqual({ errors: [expect.objectContaining({ message: expect.any(String) })] });
+    // whoever asks and whatever the answer, it carries the security headers
+    expect(res.headers["content-security-policy"]).toMatch(/frame-ancestors 'none'/);
+    expect(res.headers["x-content-type-options"]).toBe("nosniff");
+    expect(res.headers["referrer-policy"]).toBe("no-referrer");
   });
 
   test("When the table is read, then every route of every service is in it", () => {
