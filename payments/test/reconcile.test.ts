@@ -1,5 +1,5 @@
 import { EventRecorder, eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
-import { listDeadLetters, sql } from "@ticketforge/common";
+import { listDeadLetters, replayDeadLetters, sql } from "@ticketforge/common";
 import { startTestService, type TestService } from "@ticketforge/common/testing";
 import { paymentsService } from "../src/service";
 import { aUser, eventFor, givenOrder, pay, publish, RecordingProvider, waitAcked } from "./helpers";
@@ -99,6 +99,9 @@ describe("refunds that keep failing", () => {
     expect(letters[0]).toMatchObject({ service: "payments", subject: "refund", deliveries: 3 });
     expect(letters[0].error).toMatch(/refund failed 3 times: provider unavailable/);
     expect(JSON.parse(letters[0].body)).toMatchObject({ orderId: order.id, amount: 4200, failures: 3 });
+    // a notice, not an event: replaying the service's dead letters leaves it for the operator
+    expect(await replayDeadLetters(service.ctx.bus, "payments")).toBe(0);
+    expect((await listDeadLetters(service.ctx.bus, "payments")).filter((l) => l.body.includes(order.id))).toHaveLength(1);
 
     provider.failingRefunds = 0;
     await eventFor(recorder, "payment.refunded", (d) => d.orderId === order.id);
