@@ -19,10 +19,3 @@ export function contentSecurityPolicy(nonce: string, development = false): strin
     "frame-ancestors 'none'",
   ].join("; ");
 }
-
-/** Headers every answer of the web app carries, static files included. */
-export const staticSecurityHeaders = [
-  { key: "X-Content-Type-Options", value: "nosniff" },
-  { key: "Referrer-Policy", value: "same-origin" },
-  { key: "X-Frame-Options", value: "DENY" },
-];
