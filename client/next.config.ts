@@ -14,6 +14,18 @@ const config: NextConfig = {
   transpilePackages: ["@ticketforge/common"],
   // /api/docs reads Swagger UI's files at run time; the standalone output must carry them.
   outputFileTracingIncludes: { "/api/docs/**": ["../node_modules/swagger-ui-dist/swagger-ui.css", "../node_modules/swagger-ui-dist/swagger-ui-bundle.js"] },
+  // On every answer, static files included. The Content-Security-Policy, with its per-page nonce,
+  // comes from proxy.ts. (Written out here: next start compiles this file alone, without ./lib.)
+  headers: async () => [
+    {
+      source: "/:path*",
+      headers: [
+        { key: "X-Content-Type-Options", value: "nosniff" },
+        { key: "Referrer-Policy", value: "same-origin" },
+        { key: "X-Frame-Options", value: "DENY" },
+      ],
+    },
+  ],
   // Tests live beside the app and import the e2e harness; the build checks the app only.
   typescript: { tsconfigPath: "tsconfig.build.json" },
 };

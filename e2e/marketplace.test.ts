@@ -48,9 +48,9 @@ describe("Buying a ticket", () => {
     expect(messages(declined)).toEqual(["Your card was declined."]);
     expect((await market.orderOf(buyer, order.id)).status).toBe("created");
 
-    // an order is its buyer's alone
-    expect((await market.request("GET", `/api/orders/${order.id}`, { as: seller })).status).toBe(401);
-    expect((await market.pay(seller, order.id, "tok_visa")).status).toBe(401);
+    // an order is its buyer's alone: to anyone else it does not exist
+    expect((await market.request("GET", `/api/orders/${order.id}`, { as: seller })).status).toBe(404);
+    expect((await market.pay(seller, order.id, "tok_visa")).status).toBe(404);
 
     // another card is accepted
     const paid = await market.pay(buyer, order.id, "tok_visa");

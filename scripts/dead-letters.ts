@@ -3,14 +3,22 @@
  *   npm run dead-letters                  list every parked event with its error and deliveries
  *   npm run dead-letters -- list orders   only the orders service's
  *   npm run dead-letters -- replay orders publish them again (after the cause is fixed)
- * NATS_URL selects the server (default nats://127.0.0.1:4222).
+ * NATS_URL selects the server (default nats://127.0.0.1:4222); on a server with accounts,
+ * NATS_USER / NATS_PASSWORD are the admin's (npm start keeps them in .data/nats/passwords.json).
  */
 import { Bus, createLogger, listDeadLetters, replayDeadLetters } from "@ticketforge/common";
 
 async function main() {
   const [command = "list", service] = process.argv.slice(2);
   const log = createLogger("dead-letters", "warn");
-  const bus = await Bus.connect({ url: process.env.NATS_URL ?? "nats://127.0.0.1:4222", name: "dead-letters", log });
+  const bus = await Bus.connect({
+    url: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+    name: "dead-letters",
+    log,
+    user: process.env.NATS_USER,
+    password: process.env.NATS_PASSWORD,
+    manageStreams: true,
+  });
   try {
     if (command === "list") {
       const letters = await listDeadLetters(bus, service);

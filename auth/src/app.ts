@@ -1,7 +1,8 @@
 import type { Express } from "express";
 import type { ConfigOf, ServiceContext } from "@ticketforge/common";
 import type { settings } from "./config";
-import { rateLimit } from "./rate-limit";
+import { accountLimiter, addressLimit } from "./rate-limit";
+import { owaspLog2Cost, passwordHasher } from "./password";
 import { signup } from "./routes/sign-up";
 import { signin } from "./routes/sign-in";
 import { signout } from "./routes/sign-out";
@@ -10,9 +11,14 @@ import { currentUser } from "./routes/show-current-user";
 export type AuthContext = ServiceContext<ConfigOf<typeof settings>>;
 
 export function routes(app: Express, ctx: AuthContext) {
-  const limited = rateLimit(ctx.config.AUTH_RATE_LIMIT_PER_MINUTE);
-  app.post("/api/users/signup", limited, signup(ctx));
-  app.post("/api/users/signin", limited, signin(ctx));
-  app.post("/api/users/signout", signout);
+  if (ctx.config.NODE_ENV === "production" && ctx.config.AUTH_SCRYPT_LOG2_COST < owaspLog2Cost) {
+    throw new Error(`AUTH_SCRYPT_LOG2_COST must be at least ${owaspLog2Cost} in production`);
+  }
+  const passwords = passwordHasher(ctx.config.AUTH_SCRYPT_LOG2_COST);
+  const limited = addressLimit(ctx.db, ctx.config.AUTH_RATE_LIMIT_PER_MINUTE);
+  const perAccount = accountLimiter(ctx.db, ctx.config.AUTH_SIGNIN_ATTEMPTS_PER_ACCOUNT, ctx.config.AUTH_SIGNIN_ACCOUNT_WINDOW_SECONDS);
+  app.post("/api/users/signup", limited, signup(ctx, passwords));
+  app.post("/api/users/signin", limited, signin(ctx, perAccount, passwords));
+  app.post("/api/users/signout", signout(ctx));
   app.get("/api/users/currentuser", currentUser);
 }

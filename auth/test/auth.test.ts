@@ -4,7 +4,7 @@ import { serviceUnderTest } from "@ticketforge/nats";
 import { testJwtKey } from "@ticketforge/common/testing";
 import { auth } from "../src/service";
 
-const under = serviceUnderTest(auth, { config: { AUTH_RATE_LIMIT_PER_MINUTE: 1000 } });
+const under = serviceUnderTest(auth, { config: { AUTH_RATE_LIMIT_PER_MINUTE: 1000, AUTH_SCRYPT_LOG2_COST: 12 } });
 const api = () => request(under.service.app);
 
 let counter = 0;
@@ -153,12 +153,53 @@ describe("GET /api/users/currentuser and POST /api/users/signout", () => {
 
   test("When signing out, then 200 {} and the cookie is cleared", async () => {
     const cookie = sessionCookie(await api().post("/api/users/signup").send({ email: uniqueEmail(), password: "password123" }));
-    const res = await api().post("/api/users/signout").set("Cookie", cookie);
+    const res = await api().post("/api/users/signout").set("Cookie", cookie).set("Sec-Fetch-Site", "same-origin");
     expect(res.status).toBe(200);
     expect(res.body).toEqual({});
     const cleared = (res.headers["set-cookie"] as unknown as string[])[0];
     expect(cleared).toMatch(/^session=;/);
     expect(cleared).toMatch(/expires=Thu, 01 Jan 1970/);
+  });
+
+  test("When a page of the site itself signs out (its Origin is the site's host), then 200", async () => {
+    const cookie = sessionCookie(await api().post("/api/users/signup").send({ email: uniqueEmail(), password: "password123" }));
+    const res = await api().post("/api/users/signout").set("Cookie", cookie).set("Host", "ticketforge.local").set("Origin", "https://ticketforge.local");
+    expect(res.status).toBe(200);
+  });
+
+  test.each([
+    ["another site, by Sec-Fetch-Site", { "Sec-Fetch-Site": "cross-site" }],
+    ["another site, by Origin", { Origin: "https://evil.example", Host: "ticketforge.local" }],
+    ["a sibling site", { "Sec-Fetch-Site": "same-site" }],
+    ["no page at all (neither header)", {}],
+  ])("When the sign-out comes from %s, then 403 and the session stays signed in", async (_from, headers) => {
+    const cookie = sessionCookie(await api().post("/api/users/signup").send({ email: uniqueEmail(), password: "password123" }));
+    const res = await api().post("/api/users/signout").set("Cookie", cookie).set(headers);
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ errors: [{ message: "Sign out from the site itself" }] });
+    expect(res.headers["set-cookie"]).toBeUndefined();
+    expect((await api().get("/api/users/currentuser").set("Cookie", cookie)).body.currentUser).not.toBeNull();
+  });
+
+  test("When sign-out is asked for by GET (a link, an image), then 404 and the session stays signed in", async () => {
+    const cookie = sessionCookie(await api().post("/api/users/signup").send({ email: uniqueEmail(), password: "password123" }));
+    expect((await api().get("/api/users/signout").set("Cookie", cookie).set("Sec-Fetch-Site", "same-origin")).status).toBe(404);
+    expect((await api().get("/api/users/currentuser").set("Cookie", cookie)).body.currentUser).not.toBeNull();
+  });
+});
+
+describe("security headers", () => {
+  test.each([
+    ["an answer", "get", "/api/users/currentuser"],
+    ["an error", "get", "/api/users/nothing-here"],
+    ["a refused input", "post", "/api/users/signin"],
+    ["a health check", "get", "/healthz"],
+  ])("When the API sends %s, then it forbids framing, sniffing, referrers and any active content", async (_what, method, path) => {
+    const res = await (method === "get" ? api().get(path) : api().post(path).send({}));
+    expect(res.headers["content-security-policy"]).toBe("default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    expect(res.headers["x-content-type-options"]).toBe("nosniff");
+    expect(res.headers["referrer-policy"]).toBe("no-referrer");
+    expect(res.headers["x-frame-options"]).toBe("DENY");
   });
 });
 

@@ -25,8 +25,25 @@ export function validateCredentials(input: { email: string; password: string }, 
   return { errors, value: { email, password: input.password } };
 }
 
-/** Only same-site paths may be used as a destination after signing in. */
+// Any origin of our own would do: only whether the target stays on it matters.
+const siteOrigin = "http://ticketforge.invalid";
+
+/**
+ * Only same-site paths may be used as a destination after signing in. The target is resolved the
+ * way a browser resolves it (tab, CR and LF dropped, backslashes read as slashes, dot segments
+ * removed), so what is checked is where the browser would go, not the text as typed; the
+ * resolved path is what is returned, and one that would read as another host is refused too.
+ */
 export function safeNextPath(next: string | string[] | undefined): string {
   const value = Array.isArray(next) ? next[0] : next;
-  return value && value.startsWith("/") && !value.startsWith("//") && !value.startsWith("/\\") ? value : "/";
+  if (!value || !value.startsWith("/")) return "/";
+  let url: URL;
+  try {
+    url = new URL(value, siteOrigin);
+  } catch {
+    return "/";
+  }
+  if (url.origin !== siteOrigin) return "/";
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  return path.startsWith("//") || path.startsWith("/\\") ? "/" : path;
 }

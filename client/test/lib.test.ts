@@ -90,6 +90,28 @@ describe("safeNextPath", () => {
     expect(safeNextPath("/\\evil.example")).toBe("/");
     expect(safeNextPath(undefined)).toBe("/");
   });
+
+  it.each([
+    ["a tab", "/%09/evil.example", "/\t/evil.example"],
+    ["a CR", "/\r/evil.example", "/\r\n/evil.example"],
+    ["an LF", "/\n/evil.example", "\n//evil.example"],
+    ["a backslash", "\\/evil.example", "/\\/evil.example"],
+    ["a dot segment", "/.//evil.example", "/./\\evil.example"],
+    ["a scheme", "javascript:alert(1)", "JavaScript:alert(document.cookie)"],
+    ["a data URL", "data:text/html,<script>alert(1)</script>", "/%2F%2Fevil.example"],
+    ["an absolute URL", "https://evil.example/", "http:/evil.example"],
+  ])("never leaves the site through %s", (_what, ...targets) => {
+    for (const target of targets) {
+      const resolved = new URL(safeNextPath(target), "https://ticketforge.example");
+      expect(resolved.origin).toBe("https://ticketforge.example");
+      expect(safeNextPath(target).startsWith("//")).toBe(false);
+    }
+  });
+
+  it("keeps a same-site path with its query and fragment", () => {
+    expect(safeNextPath("/tickets?q=jazz#list")).toBe("/tickets?q=jazz#list");
+    expect(safeNextPath(["/orders", "//evil.example"])).toBe("/orders");
+  });
 });
 
 describe("order and ticket states", () => {

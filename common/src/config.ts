@@ -44,6 +44,14 @@ export function baseSettings(service: string, defaultPort: number) {
     PORT: port(defaultPort),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
+    /** This service's NATS user and password, on a server with authorization (one user per service). */
+    NATS_USER: z.string().min(1).optional(),
+    // nats-server reads the same password from its environment as a configuration value: a bare
+    // word parses as itself, while "7…" would parse as a number and a quote or brace breaks the file
+    NATS_PASSWORD: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9]{15,}$/, "must be at least 16 letters and digits, starting with a letter")
+      .optional(),
     /** This service's own PostgreSQL database (`npm start` passes one on its embedded server). */
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
     /** Most database connections one process of this service opens. */
@@ -78,4 +86,23 @@ export function loadConfig<S extends Settings>(
     return `${key} ${message}`;
   });
   throw new ConfigError(service, problems);
+}
+
+/**
+ * Why a JWT_KEY is too weak to sign sessions with, or undefined. Anyone who guesses the key can
+ * sign in as anybody on every service, so it must be long and random: at least 32 characters
+ * and, by the spread of its characters, at least about 128 bits' worth (`openssl rand -hex 32`
+ * gives 64 characters and passes; "passwordpassword…" does not).
+ */
+export function jwtKeyProblem(key: string): string | undefined {
+  if (key.length < 32) return `JWT_KEY must be at least 32 characters (it has ${key.length}); generate one with: openssl rand -hex 32`;
+  const counts = new Map<string, number>();
+  for (const c of key) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let bitsPerChar = 0;
+  for (const n of counts.values()) bitsPerChar -= (n / key.length) * Math.log2(n / key.length);
+  // a random hex key of 32 characters estimates at 100–125 bits by this measure, a repeated word far less
+  if (counts.size < 8 || bitsPerChar * key.length < 96) {
+    return "JWT_KEY looks guessable (too few different characters); generate one with: openssl rand -hex 32";
+  }
+  return undefined;
 }

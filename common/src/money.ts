@@ -20,6 +20,8 @@ export const priceInput = z
       .number({ message: "must be a number" })
       .refine((n) => Number.isFinite(n), "must be a number")
       .refine((n) => n > 0, "must be greater than 0")
+      // 1e-9 is greater than 0 but rounds to 0 cents, which the database refuses
+      .refine((n) => toCents(n) >= 1, "must be at least 0.01")
       .refine((n) => n <= 1_000_000, "must be at most 1,000,000")
       .refine((n) => Math.abs(toCents(n) - n * 100) < 1e-6, "must have at most 2 decimals"),
   );

@@ -2,11 +2,12 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import type { Logger } from "pino";
-import { baseSettings, ConfigError, loadConfig, type ConfigOf, type Settings } from "./config";
+import { baseSettings, ConfigError, jwtKeyProblem, loadConfig, type ConfigOf, type Settings } from "./config";
 import { createLogger } from "./logger";
 import { openDatabase, type Database, type Db } from "./db/database";
 import { commonMigrationsDir, migrate } from "./db/migrate";
 import { Bus } from "./bus/bus";
+import { SessionRevocations } from "./bus/revocations";
 import { durableName, EventConsumer } from "./bus/consumer";
 import type { Listener } from "./bus/listener";
 import { OutboxRelay, type PublishFn } from "./outbox";
@@ -30,6 +31,8 @@ export interface ServiceContext<C extends BaseConfig = BaseConfig> {
   /** Prometheus metrics of the service; workers add their own gauges. */
   metrics: ServiceMetrics;
   tracer: Tracer;
+  /** Signed-out sessions, as every service sees them. */
+  sessions: SessionRevocations;
 }
 
 export interface Worker {
@@ -96,8 +99,17 @@ export async function startService<S extends Settings>(
     ]);
     log.info({ database: database.location, applied }, "database ready");
 
-    const bus = await Bus.connect({ url: config.NATS_URL, name: def.name, log, streamReplicas: config.NATS_STREAM_REPLICAS });
+    const bus = await Bus.connect({
+      url: config.NATS_URL,
+      name: def.name,
+      log,
+      streamReplicas: config.NATS_STREAM_REPLICAS,
+      user: config.NATS_USER,
+      password: config.NATS_PASSWORD,
+    });
     cleanup.push(() => bus.drain());
+    const sessions = await SessionRevocations.open(bus, log, config.NATS_STREAM_REPLICAS);
+    cleanup.push(() => sessions.close());
     const realPublish: PublishFn = (subject, body, msgId, headers) => bus.publish(subject, body, msgId, headers);
     const relay = new OutboxRelay({
       db: database.db,
@@ -107,7 +119,7 @@ export async function startService<S extends Settings>(
       tracer,
     }).start();
     cleanup.push(() => relay.stop());
-    const ctx: ServiceContext<ConfigOf<S> & BaseConfig> = { config, db, log, bus, relay, metrics, tracer };
+    const ctx: ServiceContext<ConfigOf<S> & BaseConfig> = { config, db, log, bus, relay, metrics, tracer, sessions };
 
     const consumers: EventConsumer<Subject>[] = [];
     if (overrides.listen !== false) {
@@ -147,6 +159,7 @@ export async function startService<S extends Settings>(
         jwtKey: config.JWT_KEY,
         cookieSecure: config.COOKIE_SECURE,
         trustProxy: config.TRUST_PROXY,
+        isRevoked: (sid) => sessions.isRevoked(sid),
         ready: async () => (await bus.ping()) && (await database.ping().then(() => true)),
         tracer,
         metrics,
@@ -173,6 +186,7 @@ export async function startService<S extends Settings>(
         for (const w of workers) await w.stop();
         for (const c of consumers) await c.stop();
         await relay.stop();
+        await sessions.close();
         await bus.drain();
         if (ownsDatabase) await database.close();
         await flushTracing();
@@ -194,6 +208,8 @@ export async function runService<S extends Settings>(def: ServiceDefinition<S>):
   let config: ConfigOf<S> & BaseConfig;
   try {
     config = loadConfig(def.name, def.settings) as ConfigOf<S> & BaseConfig;
+    const weakKey = jwtKeyProblem(config.JWT_KEY);
+    if (weakKey) throw new ConfigError(def.name, [weakKey]);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

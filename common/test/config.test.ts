@@ -1,4 +1,4 @@
-import { baseSettings, ConfigError, loadConfig, priceInput, toCents } from "../src";
+import { baseSettings, ConfigError, jwtKeyProblem, loadConfig, priceInput, toCents } from "../src";
 
 describe("configuration", () => {
   test("When variables are missing or invalid, then one error names every one of them", () => {
@@ -40,7 +40,24 @@ describe("money", () => {
     expect(priceInput.safeParse(value).success).toBe(true);
   });
 
-  test.each([0, -1, 20.123, 1_000_000.01, "abc", "", null, true, Infinity])("When the price is %p, then it is refused", (value) => {
+  test.each([0, -1, 20.123, 1_000_000.01, "abc", "", null, true, Infinity, 1e-9, 0.004, -0])("When the price is %p, then it is refused", (value) => {
     expect(priceInput.safeParse(value).success).toBe(false);
   });
+});
+
+describe("JWT_KEY strength", () => {
+  test("When the key is random (openssl rand -hex 32 or base64 of 24 bytes), then it is accepted", () => {
+    const { randomBytes } = require("node:crypto") as typeof import("node:crypto");
+    for (let i = 0; i < 50; i++) {
+      expect(jwtKeyProblem(randomBytes(32).toString("hex"))).toBeUndefined();
+      expect(jwtKeyProblem(randomBytes(24).toString("base64"))).toBeUndefined();
+    }
+  });
+
+  test.each([["short-key-0123456789"], ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"], ["secretsecretsecretsecretsecretsecret"]])(
+    "When the key is %p, then it is refused",
+    (key) => {
+      expect(jwtKeyProblem(key)).toMatch(/openssl rand -hex 32/);
+    },
+  );
 });

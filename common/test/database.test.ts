@@ -8,7 +8,7 @@ describe("migrations", () => {
     const empty = await createTestDatabase();
     const database = await openDatabase({ url: empty.url });
     try {
-      const files = ["common/001_outbox_inbox.sql", "common/002_outbox_trace_context.sql"];
+      const files = fs.readdirSync(commonMigrationsDir).filter((f) => f.endsWith(".sql")).sort().map((f) => `common/${f}`);
       expect(await migrate(database.db, [{ scope: "common", dir: commonMigrationsDir }])).toEqual(files);
       expect(await migrate(database.db, [{ scope: "common", dir: commonMigrationsDir }])).toEqual([]);
       const rows = await sql<{ name: string }>`select name from schema_migrations`.execute(database.db);

@@ -21,6 +21,8 @@ export interface Reply {
  */
 export class Marketplace {
   readonly users: User[] = [];
+  /** Who sells each ticket sold here: only the seller is shown which order holds a ticket. */
+  private readonly sellers = new Map<string, User>();
 
   constructor(readonly baseUrl: string) {}
 
@@ -68,7 +70,9 @@ export class Marketplace {
 
   /** A seller puts a ticket on sale; fails unless it is created. */
   async sell(seller: User, title = "Concert", price = 20.5): Promise<Ticket> {
-    return created(await this.request("POST", "/api/tickets", { as: seller, body: { title, price } }), "ticket");
+    const ticket: Ticket = created(await this.request("POST", "/api/tickets", { as: seller, body: { title, price } }), "ticket");
+    this.sellers.set(ticket.id, seller);
+    return ticket;
   }
 
   placeOrder(buyer: User, ticketId: string): Promise<Reply> {
@@ -89,7 +93,7 @@ export class Marketplace {
   }
 
   async ticket(id: string): Promise<Ticket> {
-    return ok(await this.request("GET", `/api/tickets/${id}`), `ticket ${id}`);
+    return ok(await this.request("GET", `/api/tickets/${id}`, { as: this.sellers.get(id) }), `ticket ${id}`);
   }
 
   async orderOf(buyer: User, id: string): Promise<Order> {

@@ -136,6 +136,8 @@ describe(`the bundled services start on Node ${runtimeVersion}, report ready and
         NATS_URL: nats!.url,
         LOG_LEVEL: "warn",
         SHUTDOWN_TIMEOUT_MS: "5000",
+        // production refuses the sandbox unless it is chosen by name; no Stripe key here
+        PAYMENTS_PROVIDER: "sandbox",
       },
       stdio: ["ignore", "ignore", "pipe"],
     });

@@ -8,7 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { natsServerBinary } from "../../nats/src/server";
-import { find, overlays, podSpec, renderOverlay } from "./support/k8s";
+import { natsPasswordVariable } from "../../common/src/bus/authorization";
+import { find, overlays, podSpec, renderOverlay, services } from "./support/k8s";
 
 const run = promisify(execFile);
 
@@ -25,7 +26,11 @@ describe.each(overlays)("overlays/%s: nats.conf", (overlay) => {
     try {
       const file = path.join(dir, "nats.conf");
       fs.writeFileSync(file, conf.replaceAll("/data", path.join(dir, "data")).replaceAll("/var/run/nats", dir));
-      const { stdout, stderr } = await run(bin, ["-t", "-c", file], { env: { ...process.env, POD_NAME: "nats-0" } });
+      // the passwords come from the pod's environment (the nats-<service> Secrets)
+      const passwords = Object.fromEntries(
+        ["ticketforge-admin", ...services].map((user) => [natsPasswordVariable(user), `placeholder${user.replace(/[^a-z]/g, "")}`]),
+      );
+      const { stdout, stderr } = await run(bin, ["-t", "-c", file], { env: { ...process.env, POD_NAME: "nats-0", ...passwords } });
       expect(`${stdout}${stderr}`).toMatch(/valid/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -83,7 +83,16 @@ export function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   });
 }
 
-export async function startNatsServer(options: { port?: number; storeDir?: string } = {}): Promise<NatsServer> {
+export async function startNatsServer(
+  options: {
+    port?: number;
+    storeDir?: string;
+    /** A configuration file (e.g. with an authorization block): port and address given here win; its store_dir is used. */
+    configFile?: string;
+    /** Environment of the server: a configuration's `$VARIABLES` come from it. */
+    env?: NodeJS.ProcessEnv;
+  } = {},
+): Promise<NatsServer> {
   const bin = natsServerBinary();
   if (!bin) {
     throw new Error("nats-server not found on PATH: install it (apt-get install nats-server, brew install nats-server, or docker run nats -js)");
@@ -93,8 +102,10 @@ export async function startNatsServer(options: { port?: number; storeDir?: strin
   let child: ChildProcess | undefined;
 
   const start = async () => {
-    child = spawn(bin, ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], {
+    const config = options.configFile ? ["-c", options.configFile] : ["-sd", storeDir];
+    child = spawn(bin, [...config, "-js", "-a", "127.0.0.1", "-p", String(port)], {
       stdio: ["ignore", "ignore", "pipe"],
+      env: options.env ? { ...process.env, ...options.env } : process.env,
     });
     let stderr = "";
     child.stderr?.on("data", (d) => (stderr = (stderr + d).slice(-2_000)));

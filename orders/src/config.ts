@@ -5,4 +5,8 @@ export const settings = {
   ...baseSettings("orders", 3003),
   /** How long a buyer holds a reserved ticket before the order expires unpaid. */
   EXPIRATION_WINDOW_SECONDS: setting.positiveInt(900),
+  /** Live (unpaid, unexpired) orders one buyer may hold at once: nobody can reserve every ticket. */
+  ORDERS_MAX_LIVE_PER_BUYER: setting.positiveInt(5),
+  /** Orders one buyer may place per minute (429 with Retry-After above it). */
+  ORDERS_RATE_LIMIT_PER_MINUTE: setting.positiveInt(20),
 };

@@ -173,11 +173,11 @@ describe("GET /api/orders/:id", () => {
     expect(res.body).toEqual(order);
   });
 
-  test("When someone else looks at the order, then 401", async () => {
+  test("When someone else looks at the order, then 404 as for an unknown order, so ids cannot be probed", async () => {
     const { order } = await givenOrder(under.service);
     const res = await api().get(`/api/orders/${order.id}`).set("Cookie", aUser().cookie);
-    expect(res.status).toBe(401);
-    expect(res.body).toEqual({ errors: [{ message: "Not authorized" }] });
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ errors: [{ message: "Order not found" }] });
   });
 
   test("When not signed in, then 401", async () => {
@@ -229,11 +229,11 @@ describe("DELETE /api/orders/:id", () => {
     expect((await api().get(`/api/orders/${order.id}`).set("Cookie", buyer.cookie)).body).toMatchObject({ status: "complete", version: 1 });
   });
 
-  test("When someone else cancels the order, then 401 and it stays as it was", async () => {
+  test("When someone else cancels the order, then 404 as for an unknown order and it stays as it was", async () => {
     const { order, buyer } = await givenOrder(under.service);
     const res = await api().delete(`/api/orders/${order.id}`).set("Cookie", aUser().cookie);
-    expect(res.status).toBe(401);
-    expect(res.body).toEqual({ errors: [{ message: "Not authorized" }] });
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ errors: [{ message: "Order not found" }] });
     expect((await api().get(`/api/orders/${order.id}`).set("Cookie", buyer.cookie)).body).toMatchObject({ status: "created", version: 0 });
   });
 

@@ -1,8 +1,9 @@
 import type { Express } from "express";
-import { requireAuth, type ConfigOf, type ServiceContext } from "@ticketforge/common";
+import { RateLimiter, requireAuth, type ConfigOf, type ServiceContext } from "@ticketforge/common";
 import type { settings } from "./config";
 import type { PaymentProvider } from "./providers";
 import type { Refunder } from "./workers/refunder";
+import type { Reconciler } from "./workers/reconciler";
 import { createPayment } from "./routes/create-payment";
 
 export type PaymentsConfig = ConfigOf<typeof settings>;
@@ -11,8 +12,14 @@ export type PaymentsConfig = ConfigOf<typeof settings>;
 export interface PaymentsContext extends ServiceContext<PaymentsConfig> {
   provider: PaymentProvider;
   refunder: Refunder;
+  reconciler: Reconciler;
 }
 
 export function routes(app: Express, ctx: PaymentsContext) {
-  app.post("/api/payments", requireAuth, createPayment(ctx));
+  const window = ctx.config.PAYMENT_DECLINE_WINDOW_SECONDS;
+  const declines = {
+    perOrder: new RateLimiter(ctx.db, { name: "declines-order", limit: ctx.config.PAYMENT_DECLINES_PER_ORDER, windowSeconds: window }),
+    perBuyer: new RateLimiter(ctx.db, { name: "declines-buyer", limit: ctx.config.PAYMENT_DECLINES_PER_BUYER, windowSeconds: window }),
+  };
+  app.post("/api/payments", requireAuth, createPayment(ctx, declines));
 }

@@ -10,11 +10,15 @@ export interface StripeRequest {
 
 /**
  * A local server answering the way Stripe's API documents it, for the few calls the stripe
- * provider makes (POST /v1/charges, POST /v1/refunds). It records every request so a test can
- * check what the official client really sends.
+ * provider makes (POST /v1/charges, POST /v1/refunds, GET /v1/charges/search by the idempotency
+ * key in a charge's metadata). It records every request so a test can check what the official
+ * client really sends; with `holdCharges` set it makes a charge and never answers, like a
+ * connection lost after the money was taken.
  */
 export async function startFakeStripe() {
   const requests: StripeRequest[] = [];
+  const charges: Array<{ id: string; key: string; amount: number }> = [];
+  const state = { holdCharges: false };
   let next = 0;
   const server = http.createServer((req, res) => {
     let body = "";
@@ -22,7 +26,20 @@ export async function startFakeStripe() {
     req.on("end", () => {
       const form = Object.fromEntries(new URLSearchParams(body));
       requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, form });
+      const url = new URL(req.url ?? "/", "http://stripe");
+      if (req.method === "GET" && url.pathname === "/v1/charges/search") {
+        const key = /metadata\['idempotency_key'\]:'([^']*)'/.exec(url.searchParams.get("query") ?? "")?.[1];
+        const data = charges
+          .filter((c) => c.key === key)
+          .map((c) => ({ id: c.id, object: "charge", amount: c.amount, status: "succeeded", metadata: { idempotency_key: c.key } }));
+        res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ object: "search_result", data, has_more: false, url: "/v1/charges/search" }));
+        return;
+      }
       const [status, answer] = respond(req.method, req.url, form, ++next);
+      if (req.method === "POST" && req.url === "/v1/charges" && status === 200) {
+        charges.push({ id: (answer as { id: string }).id, key: String(req.headers["idempotency-key"]), amount: Number(form.amount) });
+        if (state.holdCharges) return; // the money is taken; the answer never leaves
+      }
       res.writeHead(status, { "Content-Type": "application/json", "Request-Id": `req_${next}` });
       res.end(JSON.stringify(answer));
     });
@@ -32,6 +49,8 @@ export async function startFakeStripe() {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    charges,
+    state,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -41,9 +41,20 @@ export class RecordingProvider implements PaymentProvider {
     return this.sandbox.refund(request);
   }
 
+  async findCharge(idempotencyKey: string) {
+    return this.sandbox.findCharge(idempotencyKey);
+  }
+
+  minimumChargeCents() {
+    return this.minimumCents;
+  }
+
+  /** The smallest amount this provider charges (Stripe's is 50 cents in usd). */
+  minimumCents = 1;
+
   /** Charges really made for an order (whatever the number of calls). */
-  chargesOf(orderId: string) {
-    return [...this.sandbox.charges.values()].filter((c) => c.description.includes(orderId));
+  async chargesOf(orderId: string) {
+    return (await this.sandbox.charges()).filter((c) => c.description.includes(orderId));
   }
 
   chargeCallsOf(orderId: string) {

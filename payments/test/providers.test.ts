@@ -1,4 +1,4 @@
-import { createProvider, InvalidPaymentTokenError, PaymentDeclinedError, SandboxProvider, StripeProvider } from "../src/providers";
+import { createProvider, DatabaseLedger, InvalidPaymentTokenError, PaymentDeclinedError, SandboxProvider, StripeProvider } from "../src/providers";
 import { startFakeStripe } from "./fake-stripe";
 
 /** What a declined card raises, with the provider's own words for the buyer. */
@@ -18,6 +18,12 @@ describe("choosing the provider", () => {
     expect(createProvider({})).toBeInstanceOf(SandboxProvider);
     expect(createProvider({ STRIPE_KEY: "sk_test_123" })).toBeInstanceOf(StripeProvider);
   });
+
+  test("When NODE_ENV=production has no STRIPE_KEY, then no provider is made unless the sandbox is asked for by name", () => {
+    expect(() => createProvider({ NODE_ENV: "production" })).toThrow(/no payment provider in production/);
+    expect(createProvider({ NODE_ENV: "production", PAYMENTS_PROVIDER: "sandbox" })).toBeInstanceOf(SandboxProvider);
+    expect(createProvider({ NODE_ENV: "production", STRIPE_KEY: "sk_live_123" })).toBeInstanceOf(StripeProvider);
+  });
 });
 
 describe("sandbox provider", () => {
@@ -27,15 +33,15 @@ describe("sandbox provider", () => {
     expect(first.id).toMatch(/^ch_sandbox_/);
     expect(await sandbox.charge(aCharge())).toEqual(first);
     expect((await sandbox.charge(aCharge({ idempotencyKey: "order-2" }))).id).not.toBe(first.id);
-    expect(sandbox.charges.get(first.id)).toMatchObject({ amountCents: 2010, currency: "usd" });
-    expect(sandbox.charges.size).toBe(2);
+    expect((await sandbox.charges()).find((c) => c.id === first.id)).toMatchObject({ amountCents: 2010, currency: "usd" });
+    expect(await sandbox.charges()).toHaveLength(2);
   });
 
   test("When tok_chargeDeclined is charged, then it is declined with Stripe's reason, and that key stays declined", async () => {
     const sandbox = new SandboxProvider();
     await expect(sandbox.charge(aCharge({ token: "tok_chargeDeclined" }))).rejects.toThrow(declined);
     await expect(sandbox.charge(aCharge())).rejects.toBeInstanceOf(PaymentDeclinedError);
-    expect(sandbox.charges.size).toBe(0);
+    expect(await sandbox.charges()).toHaveLength(0);
   });
 
   test("When the token is unknown, then it is invalid and the key can still be used with a good card", async () => {
@@ -52,6 +58,35 @@ describe("sandbox provider", () => {
     expect(await sandbox.refund({ chargeId: charge.id, idempotencyKey: "refund-p1" })).toEqual(refund);
     await expect(sandbox.refund({ chargeId: charge.id, idempotencyKey: "refund-p2" })).rejects.toThrow(/already been refunded/);
     await expect(sandbox.refund({ chargeId: "ch_unknown", idempotencyKey: "refund-p3" })).rejects.toThrow(/No such charge/);
+  });
+});
+
+describe("sandbox provider across restarts", () => {
+  test("When the sandbox keeps its books in a database, then a new instance on it refunds a charge the old one made, and knows each key's outcome", async () => {
+    const { openTestDatabase } = await import("@ticketforge/common/testing");
+    const { migrate, commonMigrationsDir } = await import("@ticketforge/common");
+    const path = await import("node:path");
+    const database = await openTestDatabase();
+    try {
+      await migrate(database.db, [
+        { scope: "common", dir: commonMigrationsDir },
+        { scope: "payments", dir: path.join(__dirname, "..", "src", "db", "migrations") },
+      ]);
+      const before = new SandboxProvider(new DatabaseLedger(database.db));
+      const charge = await before.charge(aCharge({ idempotencyKey: "order-r1" }));
+      await expect(before.charge(aCharge({ token: "tok_chargeDeclined", idempotencyKey: "order-r2" }))).rejects.toBeInstanceOf(PaymentDeclinedError);
+
+      const after = new SandboxProvider(new DatabaseLedger(database.db)); // the process restarted
+      expect(await after.charge(aCharge({ idempotencyKey: "order-r1" }))).toEqual(charge);
+      expect(await after.findCharge("order-r1")).toEqual({ found: "charge", id: charge.id });
+      expect(await after.findCharge("order-r2")).toEqual({ found: "declined" });
+      expect(await after.findCharge("order-r3")).toEqual({ found: "nothing" });
+      const refund = await after.refund({ chargeId: charge.id, idempotencyKey: "refund-r1" });
+      expect(refund.id).toMatch(/^re_sandbox_/);
+      await expect(after.refund({ chargeId: charge.id, idempotencyKey: "refund-r2" })).rejects.toThrow(/already been refunded/);
+    } finally {
+      await database.close();
+    }
   });
 });
 
@@ -73,7 +108,20 @@ describe("stripe provider, against a local server speaking Stripe's API", () => 
     expect(sent.headers.authorization).toBe("Bearer sk_test_123");
     expect(sent.headers["idempotency-key"]).toBe("order-1");
     expect(sent.headers["content-type"]).toMatch(/^application\/x-www-form-urlencoded/);
-    expect(sent.form).toEqual({ amount: "2010", currency: "usd", source: "tok_visa", description: "TicketForge order order-1" });
+    expect(sent.form).toEqual({
+      amount: "2010",
+      currency: "usd",
+      source: "tok_visa",
+      description: "TicketForge order order-1",
+      // what lets the reconciler find the charge by its key after a crash
+      "metadata[idempotency_key]": "order-1",
+    });
+  });
+
+  test("When asked for its minimum charge, then it is Stripe's: 0.50 in usd and eur, 0.30 in gbp", () => {
+    expect(provider.minimumChargeCents("usd")).toBe(50);
+    expect(provider.minimumChargeCents("eur")).toBe(50);
+    expect(provider.minimumChargeCents("gbp")).toBe(30);
   });
 
   test("When Stripe declines the card (402 card_error), then PaymentDeclinedError carries Stripe's message", async () => {

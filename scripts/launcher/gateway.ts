@@ -31,55 +31,138 @@ const fallbackPage = (routes: Route[]) => `<!doctype html><html lang="en"><head>
   .map((r) => `<li><a href="${r.prefix === "/api/users" ? "/api/users/currentuser" : r.prefix}">${r.prefix}</a> → ${r.service}</li>`)
   .join("")}</ul></body></html>`;
 
+/** Headers that describe one connection, never the message (RFC 9110 §7.6.1): a proxy drops them. */
+const hopByHop = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+/** The headers to pass on: without the hop-by-hop ones, nor those the Connection header names. */
+export function endToEndHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const named = String(headers.connection ?? "")
+    .split(",")
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || hopByHop.has(name) || named.includes(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * The path and query to ask the service for. Clients send the origin form (`/api/tickets?q=x`);
+ * the absolute form (`http://host/api/tickets`) is accepted as its path, as HTTP/1.1 servers must;
+ * anything else (`*`, `example.com:443`) is not a resource of this site: undefined, a 400.
+ */
+export function requestPath(target: string | undefined): string | undefined {
+  if (!target) return undefined;
+  if (target.startsWith("/") && !target.startsWith("//")) {
+    try {
+      const url = new URL(target, "http://gateway");
+      return `${url.pathname}${url.search}`;
+    } catch {
+      return undefined;
+    }
+  }
+  if (/^https?:\/\//i.test(target)) {
+    try {
+      const url = new URL(target);
+      return `${url.pathname}${url.search}`;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+const jsonError = (res: http.ServerResponse, status: number, message: string, headers: http.OutgoingHttpHeaders = {}) =>
+  res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify({ errors: [{ message }] }));
+
 /**
  * The local stand-in for the ingress: one origin on :3000 routing to the services, passing the
  * client's address in X-Forwarded-For (the services trust the loopback proxy) and streaming
- * bodies both ways.
+ * bodies both ways. Whatever a request holds, it is answered (400 at worst): the whole stack
+ * runs in this process, so a request that threw here would take every service down with it.
  */
 export function createGateway(options: { routes: Route[]; targets: Record<string, string | undefined> }): http.Server {
   const server = http.createServer((req, res) => {
-    if (req.headers["x-ticketforge-gateway"]) {
-      // a target that is this gateway (a port taken by the wrong process) would loop forever
-      res.writeHead(508, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: "Request loop through the gateway" }] }));
-      return;
+    try {
+      proxy(options, req, res);
+    } catch {
+      if (!res.headersSent) jsonError(res, 400, "Bad request");
+      else res.destroy();
     }
-    const url = new URL(req.url ?? "/", "http://gateway");
-    const route = routeFor(options.routes, url.pathname);
-    const target = route && options.targets[route.service];
-    if (!route || !target) {
-      if (route?.service === "client" && req.method === "GET") {
-        res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(fallbackPage(options.routes));
-        return;
-      }
-      res.writeHead(502, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: `No service for ${url.pathname}` }] }));
-      return;
-    }
-    const forwardedFor = [req.headers["x-forwarded-for"], req.socket.remoteAddress].filter(Boolean).join(", ");
-    const upstream = http.request(
-      `${target}${req.url}`,
-      {
-        method: req.method,
-        headers: {
-          ...req.headers,
-          "x-forwarded-for": forwardedFor,
-          "x-forwarded-proto": "http",
-          "x-forwarded-host": req.headers.host ?? "",
-          "x-ticketforge-gateway": "1",
-        },
-      },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    upstream.on("error", () => {
-      if (!res.headersSent) {
-        res.writeHead(503, { "content-type": "application/json", "retry-after": "1" });
-        res.end(JSON.stringify({ errors: [{ message: `The ${route.service} service is not available right now` }] }));
-      } else res.destroy();
-    });
-    req.pipe(upstream);
   });
   server.keepAliveTimeout = 5_000;
+  // a malformed request line or header block, or a tunnel (CONNECT): 400 and close
+  const refuse = (socket: { writable: boolean; end(text: string): void; destroy(): void }) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    else socket.destroy();
+  };
+  server.on("clientError", (_err, socket) => refuse(socket));
+  server.on("connect", (_req, socket) => refuse(socket));
   return server;
+}
+
+function proxy(
+  options: { routes: Route[]; targets: Record<string, string | undefined> },
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+) {
+  if (req.headers["x-ticketforge-gateway"]) {
+    // a target that is this gateway (a port taken by the wrong process) would loop forever
+    res.writeHead(508, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: "Request loop through the gateway" }] }));
+    return;
+  }
+  const path = requestPath(req.url);
+  if (!path) {
+    jsonError(res, 400, "The request target must be a path on this site");
+    return;
+  }
+  const url = new URL(path, "http://gateway");
+  const route = routeFor(options.routes, url.pathname);
+  const target = route && options.targets[route.service];
+  if (!route || !target) {
+    if (route?.service === "client" && req.method === "GET") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(fallbackPage(options.routes));
+      return;
+    }
+    res.writeHead(502, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: `No service for ${url.pathname}` }] }));
+    return;
+  }
+  // this is the edge: whatever X-Forwarded-For the client sent is its own word, not a proxy's
+  const forwardedFor = req.socket.remoteAddress ?? "";
+  const upstream = http.request(
+    `${target}${path}`,
+    {
+      method: req.method,
+      headers: {
+        ...endToEndHeaders(req.headers),
+        "x-forwarded-for": forwardedFor,
+        "x-forwarded-proto": "http",
+        "x-forwarded-host": req.headers.host ?? "",
+        "x-ticketforge-gateway": "1",
+      },
+    },
+    (up) => {
+      res.writeHead(up.statusCode ?? 502, endToEndHeaders(up.headers));
+      up.pipe(res);
+    },
+  );
+  upstream.on("error", () => {
+    if (!res.headersSent) {
+      res.writeHead(503, { "content-type": "application/json", "retry-after": "1" });
+      res.end(JSON.stringify({ errors: [{ message: `The ${route.service} service is not available right now` }] }));
+    } else res.destroy();
+  });
+  req.pipe(upstream);
 }

@@ -3,6 +3,7 @@ import path from "node:path";
 import { prepareDatabases, type Databases } from "./databases";
 import { DataDirLockedError, lockDir } from "./lock";
 import { resolveNats, waitForNats } from "./nats";
+import { busUsers } from "./bus-users";
 import { root } from "./processes";
 import { isPortFree, services, startStack, type Ports } from "./stack";
 import { jwtKeyFor, portsFrom } from "./settings";
@@ -40,7 +41,7 @@ async function main() {
     }
   }
 
-  const nats = await resolveNats({ natsUrl: env.NATS_URL, dataDir, port: env.NATS_PORT ? Number(env.NATS_PORT) : undefined, log: say });
+  const nats = await resolveNats({ natsUrl: env.NATS_URL, dataDir, port: env.NATS_PORT ? Number(env.NATS_PORT) : undefined, log: say, users: busUsers });
   if (nats.kind === "missing") {
     out(nats.message);
     release();
@@ -49,7 +50,7 @@ async function main() {
   say(
     {
       given: `NATS: using NATS_URL ${nats.url}`,
-      started: `NATS: started nats-server -js at ${nats.url} (store in ${path.join(dataDir, "nats")})`,
+      started: `NATS: started nats-server -js at ${nats.url} with one user per service (store and passwords in ${path.join(dataDir, "nats")})`,
     }[nats.kind],
   );
   if (nats.kind === "given") {
@@ -107,7 +108,18 @@ async function main() {
   // what `npm run dev` in a service's folder needs to join this stack
   fs.writeFileSync(path.join(dataDir, "stack.json"), JSON.stringify({ natsUrl: nats.url, databaseUrls: databases.urls, ports }, null, 2), { mode: 0o600 });
   try {
-    stack = await startStack({ natsUrl: nats.url, jwtKey, ports, env, databaseUrls: databases.urls, client: withClient, out, dev, skip });
+    stack = await startStack({
+      natsUrl: nats.url,
+      jwtKey,
+      ports,
+      env,
+      databaseUrls: databases.urls,
+      client: withClient,
+      out,
+      dev,
+      skip,
+      natsCredentials: nats.kind === "started" ? nats.credentials : undefined,
+    });
   } catch (err) {
     out(`TicketForge did not start: ${(err as Error).message}`);
     await databases.embedded?.stop();

@@ -4,10 +4,24 @@ import path from "node:path";
 import { connect } from "nats";
 import { freePort, natsServerBinary, waitForPort } from "@ticketforge/nats";
 import { isPortFree as portIsFree } from "./stack";
+import {
+  createLogger,
+  natsAdminUser,
+  natsAuthorizationBlock,
+  newNatsPassword,
+  provisionJetStream,
+  type BusUser,
+} from "@ticketforge/common";
+
+/** A service's NATS user and password, given to it as NATS_USER / NATS_PASSWORD. */
+export interface NatsCredentials {
+  user: string;
+  password: string;
+}
 
 export type NatsDecision =
   | { kind: "given"; url: string }
-  | { kind: "started"; url: string; store: string; stop: () => Promise<void> }
+  | { kind: "started"; url: string; store: string; stop: () => Promise<void>; credentials: Record<string, NatsCredentials> }
   | { kind: "missing"; message: string };
 
 export const natsHelp =
@@ -45,6 +59,8 @@ export async function resolveNats(options: {
   port?: number;
   binary?: string | null;
   log?: (line: string) => void;
+  /** The services, for the accounts of a server started here: one user each, as in production. */
+  users?: BusUser[];
 }): Promise<NatsDecision> {
   if (options.natsUrl) return { kind: "given", url: options.natsUrl };
   const bin = options.binary === undefined ? natsServerBinary() : options.binary;
@@ -58,17 +74,37 @@ export async function resolveNats(options: {
   const url = `nats://127.0.0.1:${port}`;
   const store = path.join(options.dataDir, "nats");
   fs.mkdirSync(store, { recursive: true });
-  const child = spawn(bin, ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", store], { stdio: ["ignore", "pipe", "pipe"] });
+  const passwords = localPasswords(store, [natsAdminUser, ...(options.users ?? []).map((u) => u.service)]);
+  const conf = path.join(store, "nats.conf");
+  fs.writeFileSync(
+    conf,
+    `# Written by npm start on every start: the production accounts with this machine's passwords.\n` +
+      `jetstream { store_dir: ${JSON.stringify(store)} }\n` +
+      `${natsAuthorizationBlock(options.users ?? [], (user) => JSON.stringify(passwords[user]))}\n`,
+    { mode: 0o600 },
+  );
+  const child = spawn(bin, ["-c", conf, "-js", "-a", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout?.on("data", (d) => (output = (output + d).slice(-4_000)));
   child.stderr?.on("data", (d) => (output = (output + d).slice(-4_000)));
   const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`nats-server exited (${code}): ${output}`))));
   exited.catch(() => undefined);
   await Promise.race([waitForPort(port, 15_000), exited]);
+  await provisionJetStream({
+    url,
+    user: natsAdminUser,
+    password: passwords[natsAdminUser],
+    services: options.users ?? [],
+    log: createLogger("nats", "warn"),
+  });
+  const credentials = Object.fromEntries(
+    (options.users ?? []).map((u) => [u.service, { user: u.service, password: passwords[u.service] }]),
+  );
   return {
     kind: "started",
     url,
     store,
+    credentials,
     stop: async () => {
       if (child.exitCode !== null) return;
       const gone = new Promise((r) => child.once("exit", r));
@@ -95,4 +131,21 @@ export async function waitForNats(url: string, say: (line: string) => void, stop
     await new Promise((r) => setTimeout(r, 1_000));
   }
   return false;
+}
+
+/**
+ * The passwords of the local server's users, generated on the first start and kept under the
+ * data directory (readable by this user only), so a restart keeps its accounts.
+ */
+function localPasswords(store: string, users: string[]): Record<string, string> {
+  const file = path.join(store, "passwords.json");
+  const known: Record<string, string> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
+  let changed = false;
+  for (const user of users) {
+    if (known[user]) continue;
+    known[user] = newNatsPassword();
+    changed = true;
+  }
+  if (changed) fs.writeFileSync(file, JSON.stringify(known, null, 2), { mode: 0o600 });
+  return known;
 }

@@ -27,6 +27,8 @@ export interface StackOptions {
   dev?: boolean;
   /** Services not started here (run on their own with `npm run dev` in their folder); still routed. */
   skip?: string[];
+  /** Each service's NATS user and password, when the server has accounts. */
+  natsCredentials?: Record<string, { user: string; password: string }>;
 }
 
 export interface Stack {
@@ -137,6 +139,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           NATS_URL: options.natsUrl,
           JWT_KEY: options.jwtKey,
           DATABASE_URL: options.databaseUrls[name],
+          ...(options.natsCredentials?.[name] && {
+            NATS_USER: options.natsCredentials[name].user,
+            NATS_PASSWORD: options.natsCredentials[name].password,
+          }),
         },
       },
       out,

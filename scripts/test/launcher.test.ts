@@ -1,8 +1,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { connect } from "nats";
 import { eventually, freePort, startNatsServer, type NatsServer } from "@ticketforge/nats";
-import { hasJetStream, resolveNats, waitForNats } from "../launcher/nats";
+import { busUsers } from "../launcher/bus-users";
+import { resolveNats, waitForNats } from "../launcher/nats";
 import { serviceDatabaseUrl } from "../launcher/databases";
 import { jwtKeyFor, portsFrom } from "../launcher/settings";
 import { loadRoutes, routeFor } from "../launcher/gateway";
@@ -23,16 +25,39 @@ describe("where npm start finds NATS", () => {
     expect(await resolveNats({ natsUrl: "nats://example:4222", dataDir })).toEqual({ kind: "given", url: "nats://example:4222" });
   });
 
-  test("When another JetStream server already listens on the port, then the stack still runs its own, on another port, with its store under its data dir", async () => {
+  test("When NATS_URL is unset, then the stack runs its own nats-server (on another port when one holds 4222), its store under the data dir, one user per service", async () => {
     const lines: string[] = [];
-    const decision = await resolveNats({ dataDir, port: nats.port, log: (l) => lines.push(l) });
+    // another JetStream server holds the port: its streams belong to someone else
+    const decision = await resolveNats({ dataDir, port: nats.port, users: busUsers, log: (l) => lines.push(l) });
     expect(decision.kind).toBe("started");
     if (decision.kind !== "started") return;
     try {
       expect(decision.url).not.toBe(nats.url);
       expect(lines.join("\n")).toMatch(new RegExp(`port ${nats.port} is taken .* listens on \\d+`));
       expect(fs.existsSync(path.join(dataDir, "nats", "jetstream"))).toBe(true);
-      expect(await hasJetStream(decision.url)).toBe(true);
+      // generated passwords, kept under the data dir for this user only, handed to each service
+      const passwordsFile = path.join(dataDir, "nats", "passwords.json");
+      expect(fs.statSync(passwordsFile).mode & 0o077).toBe(0);
+      const passwords = JSON.parse(fs.readFileSync(passwordsFile, "utf8"));
+      expect(Object.keys(decision.credentials).sort()).toEqual(["auth", "expiration", "orders", "payments", "tickets"]);
+      expect(decision.credentials.tickets).toEqual({ user: "tickets", password: passwords.tickets });
+      // anonymous clients are refused; the tickets user may publish ticket events only
+      await expect(connect({ servers: decision.url, reconnect: false })).rejects.toThrow(/Authorization Violation/i);
+      const nc = await connect({ servers: decision.url, user: "tickets", pass: passwords.tickets, reconnect: false });
+      const errors: string[] = [];
+      void (async () => {
+        for await (const s of nc.status()) if (s.type === "error") errors.push(String(s.data));
+      })();
+      nc.publish("payment.completed", new TextEncoder().encode("{}"));
+      await nc.flush();
+      await eventually(() => errors.length > 0);
+      expect(errors[0]).toMatch(/PERMISSIONS_VIOLATION/);
+      await nc.close().catch(() => undefined);
+      // the streams and every listener's consumer were provisioned by the admin
+      const admin = await connect({ servers: decision.url, user: "ticketforge-admin", pass: passwords["ticketforge-admin"] });
+      const jsm = await admin.jetstreamManager();
+      expect((await jsm.consumers.info("PAYMENTS", "orders-payment-completed")).config.filter_subject).toBe("payment.completed");
+      await admin.close();
     } finally {
       await decision.stop();
     }

@@ -2,15 +2,19 @@ import { fromCents } from "@ticketforge/common";
 import type { Ticket } from "@ticketforge/common/api";
 import type { TicketRow } from "./db/tickets";
 
-/** A ticket as the API shows it: price in currency units, never cents. */
-export function ticketJson(row: TicketRow): Ticket {
+/**
+ * A ticket as the API shows it to `viewerId`: price in currency units, never cents. Who sells it
+ * and which order holds it are the seller's business only: anyone else sees neither.
+ */
+export function ticketJson(row: TicketRow, viewerId: string | undefined): Ticket {
+  const seller = viewerId !== undefined && viewerId === row.user_id;
   return {
     id: row.id,
     title: row.title,
     price: fromCents(row.price_cents),
-    userId: row.user_id,
+    ...(seller && { userId: row.user_id }),
     version: row.version,
-    orderId: row.order_id,
+    ...(seller && { orderId: row.order_id }),
     status: row.status,
   };
 }

@@ -81,6 +81,14 @@ describe("POST /api/tickets", () => {
     [{ title: "Gig", price: true }, "price"],
     [{ title: "Gig", price: 20.123 }, "price"],
     [{ title: "Gig", price: 1_000_000.01 }, "price"],
+    [{ title: "Gig", price: 1e-9 }, "price"],
+    [{ title: "Gig", price: 0.004 }, "price"],
+    [{ title: "Gig\u0000night", price: 10 }, "title"],
+    [{ title: "Gig\u0007", price: 10 }, "title"],
+    [{ title: "Gig\u009b", price: 10 }, "title"],
+    [{ title: "Gig\r\nSet-Cookie: x", price: 10 }, "title"],
+    [{ title: "invoice\u202Efdp.exe", price: 10 }, "title"],
+    [{ title: "Gig \u2066isolate\u2069", price: 10 }, "title"],
   ])("When the body is %j, then 400 naming %s", async (body, field) => {
     const res = await api().post("/api/tickets").set("Cookie", seller.cookie).send(body);
     expect(res.status).toBe(400);
@@ -97,13 +105,33 @@ describe("POST /api/tickets", () => {
   });
 });
 
+describe("PUT /api/tickets/:id with hostile input", () => {
+  test.each([
+    [{ title: "Gig\u0000", price: 10 }, "title"],
+    [{ title: "Gig\u202E", price: 10 }, "title"],
+    [{ title: "Gig", price: 1e-9 }, "price"],
+  ])("When the edit is %j, then 400 naming %s and the ticket is unchanged", async (body, field) => {
+    const ticket = await createTicket(under.service, seller.cookie, { title: "Unchanged", price: 12 });
+    const res = await api().put(`/api/tickets/${ticket.id}`).set("Cookie", seller.cookie).send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ field, message: expect.any(String) }]);
+    expect(await getTicket(under.service, ticket.id, seller.cookie)).toEqual(ticket);
+  });
+});
+
 describe("GET /api/tickets/:id", () => {
-  test("When the seller, another user or an anonymous visitor asks for a ticket, then each gets it", async () => {
+  test("When the seller, another user or an anonymous visitor asks for a ticket, then each gets it, and only the seller sees who sells it", async () => {
     const ticket = await createTicket(under.service, seller.cookie, { title: "Match", price: 45 });
-    for (const cookie of [seller.cookie, someoneElse.cookie, ""]) {
+    const seen = await api().get(`/api/tickets/${ticket.id}`).set("Cookie", seller.cookie);
+    expect(seen.status).toBe(200);
+    expect(seen.body).toEqual(ticket);
+    expect(seen.body).toMatchObject({ userId: seller.id, orderId: null });
+    const { userId: _seller, orderId: _order, ...publicView } = ticket;
+    for (const cookie of [someoneElse.cookie, ""]) {
       const res = await api().get(`/api/tickets/${ticket.id}`).set("Cookie", cookie);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual(ticket);
+      expect(res.body).toEqual(publicView);
+      expect(JSON.stringify(res.body)).not.toContain(seller.id);
     }
   });
 
@@ -120,7 +148,7 @@ describe("PUT /api/tickets/:id", () => {
     const res = await api().put(`/api/tickets/${ticket.id}`).set("Cookie", seller.cookie).send({ title: " Opera, row 2 ", price: "35.10" });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ ...ticket, title: "Opera, row 2", price: 35.1, version: 1 });
-    expect(await getTicket(under.service, ticket.id)).toEqual(res.body);
+    expect(await getTicket(under.service, ticket.id, seller.cookie)).toEqual(res.body);
     const event = await under.recorder.waitFor("ticket.updated", (d) => d.id === ticket.id);
     expect(event?.data).toEqual({
       id: ticket.id,
@@ -140,7 +168,7 @@ describe("PUT /api/tickets/:id", () => {
     expect(other.body).toEqual({ errors: [{ message: "Not authorized" }] });
     const anonymous = await api().put(`/api/tickets/${ticket.id}`).send({ title: "Mine now", price: 1 });
     expect(anonymous.status).toBe(401);
-    expect(await getTicket(under.service, ticket.id)).toEqual(ticket);
+    expect(await getTicket(under.service, ticket.id, seller.cookie)).toEqual(ticket);
   });
 
   test.each([randomUUID(), "not-a-uuid", "42"])("When the ticket id is %j (unknown or malformed), then 404", async (id) => {
@@ -160,7 +188,7 @@ describe("PUT /api/tickets/:id", () => {
     const res = await api().put(`/api/tickets/${ticket.id}`).set("Cookie", seller.cookie).send(body);
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([{ field, message: expect.any(String) }]);
-    expect(await getTicket(under.service, ticket.id)).toEqual(ticket);
+    expect(await getTicket(under.service, ticket.id, seller.cookie)).toEqual(ticket);
   });
 
   test("When the ticket is reserved, then the seller's edit is refused with 400 and it is unchanged", async () => {

@@ -1,11 +1,13 @@
-import { aUser, anOrder, deliveriesSoFar, publish, waitAcked, waitRedelivered } from "@ticketforge/common/testing";
+import { aUser, anOrder, deliveriesSoFar, publish, waitAcked, waitRedelivered, type TestService } from "@ticketforge/common/testing";
 import { randomUUID } from "node:crypto";
 import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { listDeadLetters } from "@ticketforge/common";
 import { tickets } from "../src/service";
-import { createTicket, getTicket } from "./helpers";
+import { createTicket, getTicket as getTicketAs } from "./helpers";
 
 const seller = aUser();
+/** The seller's view: it shows which order holds the ticket. */
+const getTicket = (s: TestService, id: string) => getTicketAs(s, id, seller.cookie);
 
 const under = serviceUnderTest(tickets);
 

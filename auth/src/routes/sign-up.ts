@@ -3,14 +3,14 @@ import { BadRequestError, isUniqueViolation, validate } from "@ticketforge/commo
 import { signupBody, type User } from "@ticketforge/common/api";
 import type { AuthContext } from "../app";
 import { insertUser } from "../db/users";
-import { hashPassword } from "../password";
+import type { PasswordHasher } from "../password";
 import { startSession } from "../session";
 
-export const signup = (ctx: AuthContext) => async (req: Request, res: Response) => {
+export const signup = (ctx: AuthContext, passwords: PasswordHasher) => async (req: Request, res: Response) => {
   const { email, password } = validate(signupBody, req.body);
   let user;
   try {
-    user = await insertUser(ctx.db, email, await hashPassword(password));
+    user = await insertUser(ctx.db, email, await passwords.hash(password));
   } catch (err) {
     if (isUniqueViolation(err, "users_email_unique")) throw new BadRequestError("Email in use");
     throw err;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { priceInput } from "../money";
+import { plainText } from "../http/text";
 import { orderStatus, ticketStatus } from "../events/schemas";
 
 /**
@@ -56,8 +57,7 @@ export const signoutReply = z.object({});
 /** Creating and editing a ticket take the same body. */
 export const ticketInput = z.object(
   {
-    title: z
-      .string({ message: "Title must be a string" })
+    title: plainText("Title must be a string", "Title must not contain control or text-direction characters")
       .trim()
       .min(1, "Title is required")
       .max(200, "Title must be at most 200 characters"),
@@ -86,7 +86,7 @@ export const listTicketsQuery = z.object({
     z.string({ message: "Cursor is not valid" }).regex(/^[A-Za-z0-9_-]{1,200}$/, "Cursor is not valid"),
   ).describe("The X-Next-Cursor header of the previous page (opaque)"),
   q: optionalParam(
-    z.string({ message: "Search must be a string" }).trim().max(200, "Search must be at most 200 characters"),
+    plainText("Search must be a string", "Search must not contain control characters").trim().max(200, "Search must be at most 200 characters"),
   ).describe("Text the title contains (case-insensitive)"),
   mine: optionalParam(z.enum(["true", "false"], { message: "Mine must be true or false" })).describe(
     "true: the signed-in seller's own tickets, whatever their status",
@@ -98,9 +98,9 @@ export const ticket = z.object({
   id: z.string(),
   title: z.string(),
   price: z.number().describe("In currency units, e.g. 20.5"),
-  userId: z.string().describe("The seller"),
+  userId: z.string().optional().describe("The seller: shown to the seller only"),
   version: z.number().int().min(0).describe("Raised by every change; events about the ticket carry it"),
-  orderId: z.string().nullable().describe("The order holding the ticket while it is reserved or sold"),
+  orderId: z.string().nullable().optional().describe("The order holding the ticket while it is reserved or sold: shown to the seller only"),
   status: ticketStatus,
 });
 
@@ -135,7 +135,8 @@ export const paymentBody = z.object({
     .string({ message: "token must be a string" })
     .trim()
     .min(1, "You must supply a payment token")
-    .max(255, "token must be at most 255 characters"),
+    .max(255, "token must be at most 255 characters")
+    .regex(/^[\x21-\x7e]+$/, "token must be printable ASCII"),
 });
 
 export const payment = z.object({ id: z.string(), orderId: z.string() });

@@ -19,6 +19,14 @@ export interface BusOptions {
   log: Logger;
   /** Stream replicas: 1 on a single server, 3 on a JetStream cluster. */
   streamReplicas?: number;
+  /** This service's NATS user and password; unset on a server without authorization. */
+  user?: string;
+  password?: string;
+  /**
+   * Create streams and bring them up to date (default: when connecting without a user). A
+   * service with its own user may not, and only checks that they exist.
+   */
+  manageStreams?: boolean;
 }
 
 /**
@@ -44,6 +52,7 @@ export class Bus {
       reconnectJitter: 250,
       waitOnFirstConnect: true,
       pingInterval: 10_000,
+      ...(options.user ? { user: options.user, pass: options.password } : {}),
     });
     void (async () => {
       for await (const s of nc.status()) {
@@ -55,7 +64,9 @@ export class Bus {
     })();
     const jsm = await nc.jetstreamManager({ timeout: 10_000 });
     const bus = new Bus(nc, nc.jetstream({ timeout: 5_000 }), jsm, log);
-    await bus.ensureStreams(options.streamReplicas ?? 1);
+    // a service with its own user may not create or change streams: the admin user provisions them
+    if (options.manageStreams ?? !options.user) await bus.ensureStreams(options.streamReplicas ?? 1);
+    else await bus.checkStreams();
     log.info({ url: options.url }, "connected to NATS JetStream");
     return bus;
   }
@@ -83,6 +94,20 @@ export class Bus {
           // another replica created it in the meantime
           if (!String((addErr as Error).message).includes("already in use")) throw addErr;
         }
+      }
+    }
+  }
+
+  /** Fails with a clear message when a stream is missing (JetStream not provisioned yet). */
+  async checkStreams(): Promise<void> {
+    for (const s of [...streams, deadLetterStream]) {
+      try {
+        await this.jsm.streams.info(s.name);
+      } catch (err) {
+        throw new Error(
+          `JetStream stream ${s.name} is not available (${(err as Error).message}): provision JetStream as ` +
+            `the admin user first (npm start does; see infra/README.md)`,
+        );
       }
     }
   }

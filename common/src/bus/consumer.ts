@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg } from "nats";
+import { AckPolicy, DeliverPolicy, nanos, type ConsumerConfig, type ConsumerMessages, type JsMsg } from "nats";
 import type { Logger } from "pino";
 import { sql } from "kysely";
 import type { Bus } from "./bus";
@@ -54,6 +54,18 @@ export function durableName(service: string, subject: Subject): string {
   return `${service}-${subject.replace(/\./g, "-")}`;
 }
 
+/** The durable pull consumer of one (service, subject): the listener creates it, or the admin provisions it. */
+export function durableConfig(service: string, subject: Subject): Partial<ConsumerConfig> {
+  return {
+    durable_name: durableName(service, subject),
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: subject,
+    ack_wait: nanos(30_000),
+    max_ack_pending: 1_000,
+  };
+}
+
 /**
  * Runs one listener on its durable pull consumer: every message is parsed and checked, handled
  * inside a transaction that also records its id in the inbox, then acked. Failures are retried
@@ -81,14 +93,7 @@ export class EventConsumer<S extends Subject> {
       await jsm.consumers.info(this.stream, this.durable);
     } catch {
       try {
-        await jsm.consumers.add(this.stream, {
-          durable_name: this.durable,
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
-          filter_subject: this.listener.subject,
-          ack_wait: nanos(30_000),
-          max_ack_pending: 1_000,
-        });
+        await jsm.consumers.add(this.stream, durableConfig(this.options.service, this.listener.subject));
       } catch (err) {
         if (!String((err as Error).message).includes("already")) throw err;
       }

@@ -1,7 +1,7 @@
 import type { JsMsg } from "nats";
 import { openReader } from "./reader";
 import type { Bus } from "./bus";
-import { deadLetterStream } from "../events/subjects";
+import { deadLetterStream, subjects } from "../events/subjects";
 
 export const deadLetterHeaders = {
   subject: "TF-Original-Subject",
@@ -69,7 +69,8 @@ export async function listDeadLetters(bus: Bus, service?: string): Promise<DeadL
  * them from the dead-letter stream. Consumers that already handled the event skip it (inbox).
  */
 export async function replayDeadLetters(bus: Bus, service?: string): Promise<number> {
-  const letters = await listDeadLetters(bus, service);
+  // notices for an operator (a refund that keeps failing) are no events: they stay where they are
+  const letters = (await listDeadLetters(bus, service)).filter((l) => (subjects as readonly string[]).includes(l.subject));
   for (const letter of letters) {
     await bus.publish(letter.subject, new TextEncoder().encode(letter.body), `replay:${letter.seq}:${Date.now()}`);
     await bus.jsm.streams.deleteMessage(deadLetterStream.name, letter.seq, false);

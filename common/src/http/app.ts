@@ -6,6 +6,7 @@ import { errorHandler, notFound } from "./error-handler";
 import { trace, type Tracer } from "@opentelemetry/api";
 import { observeHttp } from "./observe";
 import type { ServiceMetrics } from "../telemetry/metrics";
+import { securityHeaders } from "./security-headers";
 
 export interface HttpOptions {
   log: Logger;
@@ -15,6 +16,8 @@ export interface HttpOptions {
   trustProxy: string;
   /** Lifetime of the session cookie. */
   sessionMaxAgeMs?: number;
+  /** True for a session that was signed out (its id revoked). */
+  isRevoked?: (sessionId: string) => boolean;
   /** Readiness: true when the database and NATS answer. */
   ready: () => Promise<boolean>;
   bodyLimit?: string;
@@ -36,6 +39,7 @@ export function createHttpApp(options: HttpOptions, mountRoutes: (app: Express) 
   app.set("trust proxy", parseTrustProxy(options.trustProxy));
   app.set("query parser", "simple");
   app.use(observeHttp({ log: options.log, tracer: options.tracer ?? trace.getTracer("http"), metrics: options.metrics }));
+  app.use(securityHeaders);
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -62,7 +66,7 @@ export function createHttpApp(options: HttpOptions, mountRoutes: (app: Express) 
       maxAge: options.sessionMaxAgeMs ?? 24 * 3600 * 1000,
     }),
   );
-  app.use(currentUser(options.jwtKey));
+  app.use(currentUser(options.jwtKey, options.isRevoked));
   mountRoutes(app);
   app.use(notFound);
   app.use(errorHandler(options.log));

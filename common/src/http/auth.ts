@@ -1,4 +1,4 @@
-import { createSecretKey, type KeyObject } from "node:crypto";
+import { createSecretKey, randomUUID, type KeyObject } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
 import jwt from "jsonwebtoken";
 import { NotAuthorizedError } from "../errors";
@@ -6,6 +6,8 @@ import { NotAuthorizedError } from "../errors";
 export interface UserPayload {
   id: string;
   email: string;
+  /** The session's own id: sign-out revokes it. */
+  sid: string;
   iat: number;
   exp: number;
 }
@@ -34,20 +36,39 @@ function keyObjectOf(key: string): KeyObject {
   return made;
 }
 
-/** Signs the session token; `exp` makes a stolen cookie useless after the session's lifetime. */
-export function signSessionToken(user: { id: string; email: string }, key: string, expiresInSeconds: number): string {
-  return jwt.sign({ id: user.id, email: user.email }, keyObjectOf(key), { expiresIn: expiresInSeconds, algorithm: "HS256" });
+/**
+ * Signs the session token; `exp` makes a stolen cookie useless after the session's lifetime,
+ * `sid` lets sign-out end it before then.
+ */
+export function signSessionToken(
+  user: { id: string; email: string },
+  key: string,
+  expiresInSeconds: number,
+  sessionId: string = randomUUID(),
+): string {
+  return jwt.sign({ id: user.id, email: user.email, sid: sessionId }, keyObjectOf(key), { expiresIn: expiresInSeconds, algorithm: "HS256" });
 }
 
-/** Reads the JWT from the cookie session; a missing, tampered or expired token means "signed out". */
-export function currentUser(jwtKey: string) {
+/**
+ * Reads the JWT from the cookie session; a missing, tampered, expired or signed-out token (its
+ * `sid` revoked) means "signed out". A token without a session id cannot be revoked, so it is
+ * not accepted either.
+ */
+export function currentUser(jwtKey: string, isRevoked: (sessionId: string) => boolean = () => false) {
   const key = keyObjectOf(jwtKey);
   return (req: Request, _res: Response, next: NextFunction) => {
     const token = req.session?.jwt;
     if (typeof token === "string") {
       try {
         const payload = jwt.verify(token, key, { algorithms: ["HS256"] }) as UserPayload;
-        if (typeof payload.id === "string" && typeof payload.email === "string") req.currentUser = payload;
+        if (
+          typeof payload.id === "string" &&
+          typeof payload.email === "string" &&
+          typeof payload.sid === "string" &&
+          !isRevoked(payload.sid)
+        ) {
+          req.currentUser = payload;
+        }
       } catch {
         // invalid or expired: treated as signed out
       }

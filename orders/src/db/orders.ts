@@ -35,6 +35,18 @@ export async function findOrder(db: Queryable, id: string): Promise<OrderRow | u
   return r.rows[0];
 }
 
+/**
+ * Takes the buyer's lock until the transaction ends (an advisory lock on the user id: the same
+ * for every replica) and counts their live orders, so that the count stays true until the new
+ * order commits.
+ */
+export async function lockLiveOrdersOf(db: Queryable, userId: string): Promise<number> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`orders-live:${userId}`}, 0))`.execute(db);
+  const r = await sql<{ live: number }>`select count(*)::int as live from orders
+    where user_id = ${userId} and status in ('created', 'awaiting:payment')`.execute(db);
+  return r.rows[0].live;
+}
+
 /** A user's orders, newest first. */
 export async function findOrdersOf(db: Queryable, userId: string): Promise<OrderRow[]> {
   const r = await sql<OrderRow>`select ${orderColumns} from orders o join tickets t on t.id = o.ticket_id

@@ -1,5 +1,5 @@
 import type { Request, Response } from "express";
-import { BadRequestError, NotAuthorizedError, NotFoundError, userOf } from "@ticketforge/common";
+import { BadRequestError, NotFoundError, userOf } from "@ticketforge/common";
 import type { OrdersContext } from "../app";
 import { findOrder } from "../db/orders";
 import { cancelLiveOrder } from "../lifecycle";
@@ -14,8 +14,8 @@ export const cancelOrder = (ctx: OrdersContext) => async (req: Request, res: Res
   const user = userOf(req);
   const cancelled = await ctx.relay.transaction(async (tx) => {
     const order = await findOrder(tx, id);
-    if (!order) throw new NotFoundError("Order not found");
-    if (order.user_id !== user.id) throw new NotAuthorizedError();
+    // someone else's order answers as an unknown one, so order ids cannot be probed
+    if (!order || order.user_id !== user.id) throw new NotFoundError("Order not found");
     if (await cancelLiveOrder(tx, id)) return true;
     // not live any more, perhaps since the read above: a payment or an earlier cancel got there first
     const now = await findOrder(tx, id);

@@ -3,7 +3,7 @@ import { BadRequestError, isUniqueViolation, NotFoundError, publishEvent, userOf
 import { createOrderBody } from "@ticketforge/common/api";
 import type { OrdersContext } from "../app";
 import { findTicket } from "../db/tickets";
-import { findOrder, insertOrder } from "../db/orders";
+import { findOrder, insertOrder, lockLiveOrdersOf } from "../db/orders";
 import { toOrderJson } from "../order-json";
 
 /** Reserves a ticket for the signed-in buyer for the expiration window. */
@@ -18,7 +18,14 @@ export const createOrder = (ctx: OrdersContext) => async (req: Request, res: Res
   let order;
   try {
     order = await ctx.relay.transaction(async (tx) => {
-      // no check for a live order first: the partial unique index refuses a second one atomically
+      // one buyer's orders are placed one at a time, so two at once cannot both pass the cap
+      const live = await lockLiveOrdersOf(tx, user.id);
+      if (live >= ctx.config.ORDERS_MAX_LIVE_PER_BUYER) {
+        throw new BadRequestError(
+          `You already hold ${live} unpaid orders, the most one buyer may hold; pay or cancel one first`,
+        );
+      }
+      // no check for a live order of the ticket first: the partial unique index refuses a second one atomically
       const { id } = await insertOrder(tx, { userId: user.id, ticketId: ticket.id, priceCents: ticket.price_cents, expiresAt });
       await publishEvent(tx, "order.created", {
         id,

@@ -1,5 +1,5 @@
 import type { Request, Response } from "express";
-import { NotAuthorizedError, NotFoundError, userOf } from "@ticketforge/common";
+import { NotFoundError, userOf } from "@ticketforge/common";
 import type { OrdersContext } from "../app";
 import { findOrder } from "../db/orders";
 import { orderIdOf, toOrderJson } from "../order-json";
@@ -7,6 +7,7 @@ import { orderIdOf, toOrderJson } from "../order-json";
 export const showOrder = (ctx: OrdersContext) => async (req: Request, res: Response) => {
   const order = await findOrder(ctx.db, orderIdOf(req.params));
   if (!order) throw new NotFoundError("Order not found");
-  if (order.user_id !== userOf(req).id) throw new NotAuthorizedError();
+  // someone else's order answers as an unknown one, so order ids cannot be probed
+  if (order.user_id !== userOf(req).id) throw new NotFoundError("Order not found");
   res.status(200).json(toOrderJson(order));
 };

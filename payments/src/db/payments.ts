@@ -56,7 +56,17 @@ export async function markRefunded(tx: Tx, id: string, refundRef: string): Promi
     where id = ${id}`.execute(tx);
 }
 
-export async function postponeRefund(db: Queryable, id: string, delayMs: number): Promise<void> {
-  await sql`update payments set refund_due_at = now() + ${`${delayMs} milliseconds`}::interval
-    where id = ${id} and status = 'succeeded'`.execute(db);
+/**
+ * Counts a failed refund and postpones the next try: the delay doubles with each failure, up to
+ * an hour, so a refund the provider keeps refusing is neither lost nor hammered. Returns the
+ * number of failures so far.
+ */
+export async function recordRefundFailure(db: Queryable, id: string, error: string, baseDelayMs: number): Promise<number> {
+  const r = await sql<{ refund_failures: number }>`update payments set
+      refund_failures = refund_failures + 1,
+      last_refund_error = ${error.slice(0, 2_000)},
+      refund_due_at = now() + make_interval(secs => least(${baseDelayMs / 1000} * power(2, refund_failures), 3600))
+    where id = ${id} and status = 'succeeded'
+    returning refund_failures`.execute(db);
+  return r.rows[0]?.refund_failures ?? 0;
 }

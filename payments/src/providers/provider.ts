@@ -16,12 +16,19 @@ export interface RefundRequest {
   idempotencyKey: string;
 }
 
+/** What became of a charge request, by its idempotency key. */
+export type ChargeLookup = { found: "charge"; id: string } | { found: "declined" } | { found: "nothing" };
+
 export interface PaymentProvider {
   /** Stored with each payment, so that support knows where to look it up. */
   readonly name: string;
   /** Throws PaymentDeclinedError or InvalidPaymentTokenError when the buyer must try another card. */
   charge(request: ChargeRequest): Promise<{ id: string }>;
   refund(request: RefundRequest): Promise<{ id: string }>;
+  /** Asks the provider what a charge request with this key came to (the reconciler's question). */
+  findCharge(idempotencyKey: string): Promise<ChargeLookup>;
+  /** The smallest amount the provider can charge in `currency`. */
+  minimumChargeCents(currency: string): number;
 }
 
 /** The card was refused; `reason` is the provider's own words, shown to the buyer. */

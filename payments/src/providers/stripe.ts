@@ -1,5 +1,21 @@
 import Stripe from "stripe";
-import { InvalidPaymentTokenError, PaymentDeclinedError, type ChargeRequest, type PaymentProvider, type RefundRequest } from "./provider";
+import {
+  InvalidPaymentTokenError,
+  PaymentDeclinedError,
+  type ChargeLookup,
+  type ChargeRequest,
+  type PaymentProvider,
+  type RefundRequest,
+} from "./provider";
+
+/**
+ * Stripe's minimum charge amounts (docs: "Minimum and maximum charge amounts"), in the smallest
+ * unit of each currency; a smaller charge is refused by Stripe itself.
+ */
+const stripeMinimums: Record<string, number> = {
+  usd: 50, eur: 50, gbp: 30, chf: 50, cad: 50, aud: 50, nzd: 50, sgd: 50, hkd: 400, jpy: 50,
+  dkk: 250, nok: 300, sek: 300, pln: 200, czk: 1500, huf: 17500, mxn: 1000, brl: 50, inr: 50,
+};
 
 /**
  * Real charges through Stripe's Charges API with the official client. Its automatic retries of
@@ -24,7 +40,14 @@ export class StripeProvider implements PaymentProvider {
   async charge(request: ChargeRequest): Promise<{ id: string }> {
     try {
       const charge = await this.stripe.charges.create(
-        { amount: request.amountCents, currency: request.currency, source: request.token, description: request.description },
+        {
+          amount: request.amountCents,
+          currency: request.currency,
+          source: request.token,
+          description: request.description,
+          // lets the reconciler find the charge by its key after a crash
+          metadata: { idempotency_key: request.idempotencyKey },
+        },
         { idempotencyKey: request.idempotencyKey },
       );
       return { id: charge.id };
@@ -35,6 +58,17 @@ export class StripeProvider implements PaymentProvider {
       if (e.type === "StripeInvalidRequestError" && e.param === "source") throw new InvalidPaymentTokenError(e.message);
       throw err;
     }
+  }
+
+  async findCharge(idempotencyKey: string): Promise<ChargeLookup> {
+    const result = await this.stripe.charges.search({ query: `metadata['idempotency_key']:'${idempotencyKey.replace(/'/g, "")}'` });
+    const charge = result.data[0];
+    if (!charge) return { found: "nothing" };
+    return charge.status === "failed" ? { found: "declined" } : { found: "charge", id: charge.id };
+  }
+
+  minimumChargeCents(currency: string): number {
+    return stripeMinimums[currency] ?? 50;
   }
 
   async refund(request: RefundRequest): Promise<{ id: string }> {

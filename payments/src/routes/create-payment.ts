@@ -1,39 +1,65 @@
 import type { Request, Response } from "express";
 import {
   BadRequestError,
-  isUniqueViolation,
-  NotAuthorizedError,
   NotFoundError,
-  publishEvent,
   RequestValidationError,
   ServiceUnavailableError,
+  tooMany,
   userOf,
   validate,
+  type RateLimiter,
 } from "@ticketforge/common";
 import { paymentBody, type Payment } from "@ticketforge/common/api";
 import type { PaymentsContext } from "../app";
-import { findOrder, lockOrder, nextChargeAttempt, type Order } from "../db/orders";
-import { findPaymentOfOrder, insertPayment } from "../db/payments";
+import { findOrder, nextChargeAttempt, type Order } from "../db/orders";
+import { beginAttempt, settleAttempt } from "../db/attempts";
+import { findPaymentOfOrder } from "../db/payments";
 import { InvalidPaymentTokenError, PaymentDeclinedError } from "../providers";
+import { recordCharge } from "../charges";
 
 const alreadyPaid = () => new BadRequestError("Order has already been paid");
 
+/** Declined cards are throttled per order and per buyer: a stolen card list cannot be tried here. */
+export interface DeclineLimits {
+  perOrder: RateLimiter;
+  perBuyer: RateLimiter;
+}
+
 /**
- * Pays an order: check it may be paid, charge the card (outside any transaction, with an
- * idempotency key, so paying twice never charges twice), then record the payment and its event
- * in one transaction. The amount is the order's price as this service knows it.
+ * Pays an order: check it may be paid, record the attempt (committed before any money moves),
+ * charge the card (outside any transaction, with an idempotency key, so paying twice never
+ * charges twice), then record the payment and its event in one transaction. The amount is the
+ * order's price as this service knows it. A crash after the charge leaves the attempt pending,
+ * and the reconciler finishes it.
  */
-export const createPayment = (ctx: PaymentsContext) => async (req: Request, res: Response) => {
+export const createPayment = (ctx: PaymentsContext, declines: DeclineLimits) => async (req: Request, res: Response) => {
   const user = userOf(req);
   const { orderId, token } = validate(paymentBody, req.body);
   const order = await findOrder(ctx.db, orderId);
-  if (!order) throw new NotFoundError("Order not found");
-  if (order.user_id !== user.id) throw new NotAuthorizedError();
+  // someone else's order answers as an unknown one, so order ids cannot be probed
+  if (!order || order.user_id !== user.id) throw new NotFoundError("Order not found");
   if (order.status === "cancelled") throw new BadRequestError("Cannot pay for a cancelled order");
   if (order.status === "complete" || (await findPaymentOfOrder(ctx.db, order.id))) throw alreadyPaid();
+  const minimum = ctx.provider.minimumChargeCents(ctx.config.PAYMENT_CURRENCY);
+  if (order.price_cents < minimum) {
+    const units = `${(minimum / 100).toFixed(2)} ${ctx.config.PAYMENT_CURRENCY.toUpperCase()}`;
+    throw new BadRequestError(`The price is below the smallest amount ${ctx.provider.name} can charge (${units})`);
+  }
+  for (const [limiter, key, whose] of [
+    [declines.perOrder, order.id, "this order"],
+    [declines.perBuyer, user.id, "your account"],
+  ] as const) {
+    const count = await limiter.peek(key);
+    if (count.hits >= limiter.options.limit) {
+      throw tooMany(res, count.retryAfterSeconds, (s) => `Too many declined cards for ${whose}, try again in ${s} seconds`);
+    }
+  }
 
-  const chargeId = await charge(ctx, order, token);
-  const payment = await record(ctx, order, chargeId);
+  const idempotencyKey = order.charge_attempt === 0 ? order.id : `${order.id}-${order.charge_attempt}`;
+  await beginAttempt(ctx.db, { key: idempotencyKey, orderId: order.id, userId: user.id, amountCents: order.price_cents });
+  const chargeId = await charge(ctx, order, token, idempotencyKey, declines, user.id);
+  const payment = await recordCharge(ctx, { orderId: order.id, amountCents: order.price_cents, chargeId, idempotencyKey });
+  if (payment.kind === "already paid") throw alreadyPaid();
   if (payment.orderCancelled) {
     const refunded = await ctx.refunder.refundNow(payment.id).catch((err) => {
       ctx.log.warn({ err, paymentId: payment.id }, "refund left to the refunder's sweeps");
@@ -45,62 +71,38 @@ export const createPayment = (ctx: PaymentsContext) => async (req: Request, res:
   res.status(201).json({ id: payment.id, orderId: order.id } satisfies Payment);
 };
 
-async function charge(ctx: PaymentsContext, order: Order, token: string): Promise<string> {
-  const attempt = order.charge_attempt;
+async function charge(
+  ctx: PaymentsContext,
+  order: Order,
+  token: string,
+  idempotencyKey: string,
+  declines: DeclineLimits,
+  userId: string,
+): Promise<string> {
   try {
     const result = await ctx.provider.charge({
       amountCents: order.price_cents,
       currency: ctx.config.PAYMENT_CURRENCY,
       token,
       // the order id itself first (docs/design.md §3); after a decline a new key lets the buyer try another card
-      idempotencyKey: attempt === 0 ? order.id : `${order.id}-${attempt}`,
+      idempotencyKey,
       description: `TicketForge order ${order.id}`,
     });
     return result.id;
   } catch (err) {
     if (err instanceof PaymentDeclinedError) {
-      await nextChargeAttempt(ctx.db, order.id, attempt);
+      await settleAttempt(ctx.db, idempotencyKey, "declined");
+      await nextChargeAttempt(ctx.db, order.id, order.charge_attempt);
+      await declines.perOrder.hit(order.id);
+      await declines.perBuyer.hit(userId);
       throw new BadRequestError(err.reason);
     }
     if (err instanceof InvalidPaymentTokenError) {
+      await settleAttempt(ctx.db, idempotencyKey, "invalid");
       throw new RequestValidationError([{ field: "token", message: "Invalid payment token" }]);
     }
+    // the charge may or may not have happened: the attempt stays pending for the reconciler
     ctx.log.error({ err, orderId: order.id }, "payment provider failed");
     throw new ServiceUnavailableError("The payment could not be processed right now; please try again");
-  }
-}
-
-/**
- * Records the charge. The order row is locked: if it was cancelled since the check above (the
- * expiry won the race), the charge is recorded as due for refund instead of completing the order.
- */
-async function record(ctx: PaymentsContext, order: Order, chargeId: string) {
-  try {
-    const recorded = await ctx.db.transaction().execute(async (tx) => {
-      const current = await lockOrder(tx, order.id);
-      const orderCancelled = current?.status === "cancelled";
-      const payment = await insertPayment(tx, {
-        orderId: order.id,
-        amountCents: order.price_cents,
-        provider: ctx.provider.name,
-        providerRef: chargeId,
-        refundDue: orderCancelled,
-      });
-      if (!orderCancelled) {
-        await publishEvent(tx, "payment.completed", {
-          id: payment.id,
-          orderId: order.id,
-          amount: payment.amount_cents,
-          providerRef: chargeId,
-        });
-      }
-      return { id: payment.id, orderCancelled };
-    });
-    ctx.relay.kick();
-    return recorded;
-  } catch (err) {
-    // a concurrent payment of the same order was recorded first; the shared idempotency key made it the same charge
-    if (isUniqueViolation(err, "payments_order_id_unique")) throw alreadyPaid();
-    throw err;
   }
 }

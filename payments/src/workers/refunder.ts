@@ -1,14 +1,17 @@
-import { publishEvent, SweepLoop, type Db, type Logger, type OutboxRelay, type Tx, type Worker } from "@ticketforge/common";
-import { lockNextDueRefund, lockPayment, markRefunded, postponeRefund, type Payment } from "../db/payments";
+import { deadLetterHeaders, publishEvent, SweepLoop, type Bus, type Db, type Logger, type OutboxRelay, type Tx, type Worker } from "@ticketforge/common";
+import { lockNextDueRefund, lockPayment, markRefunded, recordRefundFailure, type Payment } from "../db/payments";
 import type { PaymentProvider } from "../providers";
 
 export interface RefunderOptions {
   db: Db;
   log: Logger;
   relay: OutboxRelay;
+  bus: Bus;
   provider: PaymentProvider;
   sweepIntervalMs: number;
   retryDelayMs: number;
+  /** Failures of one refund after which an operator is told (an error log and a dead letter). */
+  alertAfter: number;
 }
 
 type RefundOutcome = "refunded" | "already refunded" | "nothing due" | "failed";
@@ -87,9 +90,11 @@ export class Refunder implements Worker {
     } catch (err) {
       if (!current) throw err;
       const { id, order_id: orderId } = current;
-      log.warn({ err, paymentId: id, orderId, retryInMs: this.options.retryDelayMs }, "refund failed; will retry");
+      const error = (err as Error).message ?? String(err);
       // if even this fails the refund stays due now, and the next sweep tries again
-      await postponeRefund(db, id, this.options.retryDelayMs).catch(() => undefined);
+      const failures = await recordRefundFailure(db, id, error, this.options.retryDelayMs).catch(() => 0);
+      log.warn({ err, paymentId: id, orderId, failures }, "refund failed; will retry later");
+      if (failures === this.options.alertAfter) await this.alert(current, failures, error);
       return "failed";
     }
   }
@@ -98,6 +103,29 @@ export class Refunder implements Worker {
   async sweep(): Promise<void> {
     this.loop.kick();
     await this.loop.idle();
+  }
+
+  /**
+   * A refund that keeps failing is money a buyer is owed: it must not loop out of sight. It is
+   * logged as an error and parked in the dead-letter stream (listed by `npm run dead-letters`)
+   * with the payment, the charge and the provider's last words; the refunder keeps trying.
+   */
+  private async alert(payment: Payment, failures: number, error: string) {
+    const { log, bus } = this.options;
+    log.error(
+      { paymentId: payment.id, orderId: payment.order_id, chargeRef: payment.provider_ref, failures, error },
+      "refund keeps failing; an operator must look at it",
+    );
+    const body = { paymentId: payment.id, orderId: payment.order_id, chargeRef: payment.provider_ref, amount: payment.amount_cents, failures, error };
+    await bus
+      .publish("deadletter.payments.refund", new TextEncoder().encode(JSON.stringify(body)), `refund-stuck:${payment.id}`, {
+        [deadLetterHeaders.subject]: "refund",
+        [deadLetterHeaders.service]: "payments",
+        [deadLetterHeaders.consumer]: "payments-refunder",
+        [deadLetterHeaders.error]: `refund failed ${failures} times: ${error}`.replace(/[\r\n]+/g, " | ").slice(0, 4_000),
+        [deadLetterHeaders.deliveries]: String(failures),
+      })
+      .catch((err) => log.error({ err, paymentId: payment.id }, "could not dead-letter a failing refund"));
   }
 
   stop(): Promise<void> {

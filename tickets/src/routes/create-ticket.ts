@@ -15,5 +15,5 @@ export const createTicket = (ctx: TicketsContext) => async (req: Request, res: R
     return row;
   });
   ctx.log.info({ ticketId: ticket.id, userId: user.id }, "ticket created");
-  res.status(201).json(ticketJson(ticket));
+  res.status(201).json(ticketJson(ticket, user.id));
 };

@@ -27,5 +27,5 @@ export const listTickets = (ctx: TicketsContext) => async (req: Request, res: Re
   const rows = await ticketPage(ctx.db, { userId, search: query.q || undefined, after, limit: limit + 1 });
   const page = rows.slice(0, limit);
   if (rows.length > limit) res.setHeader("X-Next-Cursor", encodeCursor(page[page.length - 1]));
-  res.status(200).json(page.map(ticketJson));
+  res.status(200).json(page.map((row) => ticketJson(row, req.currentUser?.id)));
 };

@@ -7,5 +7,5 @@ import { ticketJson } from "../ticket-json";
 export const showTicket = (ctx: TicketsContext) => async (req: Request<{ id: string }>, res: Response) => {
   const ticket = await findTicket(ctx.db, req.params.id);
   if (!ticket) throw new NotFoundError("Ticket not found");
-  res.status(200).json(ticketJson(ticket));
+  res.status(200).json(ticketJson(ticket, req.currentUser?.id));
 };

@@ -22,5 +22,5 @@ export const updateTicket = (ctx: TicketsContext) => async (req: Request<{ id: s
     return row;
   });
   ctx.log.info({ ticketId: ticket.id, version: ticket.version }, "ticket edited");
-  res.status(200).json(ticketJson(ticket));
+  res.status(200).json(ticketJson(ticket, user.id));
 };

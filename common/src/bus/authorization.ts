@@ -1,0 +1,100 @@
+import { randomBytes } from "node:crypto";
+import { deadLetterStream, streamOf, type Subject } from "../events/subjects";
+import { durableName } from "./consumer";
+import { revokedSessionsBucket } from "./revocations";
+
+/** The user that provisions JetStream (streams, the session bucket, every durable consumer) and runs operator tools. */
+export const natsAdminUser = "ticketforge-admin";
+
+/** The event domain each service owns: the only subjects it may publish (DESIGN §4). */
+const ownDomain: Record<string, string | undefined> = { tickets: "ticket", orders: "order", payments: "payment", expiration: "expiration" };
+
+export interface BusUser {
+  service: string;
+  /** The subjects its listeners consume. */
+  listens: readonly Subject[];
+}
+
+export interface NatsPermissions {
+  publish: string[];
+  subscribe: string[];
+}
+
+const kvStream = `KV_${revokedSessionsBucket}`;
+
+/**
+ * What one service may do on NATS, and nothing more:
+ * - publish its own domain's events and its own dead letters (so a forged payment.completed from
+ *   the tickets service is refused by the server);
+ * - read the JetStream API's answers (`_INBOX.>`), look streams up, and pull from, ack and look up
+ *   its own durable consumers, which are provisioned beforehand by the admin user. It may not
+ *   create or change streams (a stream's `republish` could re-publish onto any subject) nor create
+ *   its durables (a consumer's deliver subject is free: only the consumer's *name and filter* can
+ *   be held to by subject permissions);
+ * - watch the revoked-sessions bucket (an ordered consumer on its stream), and, for auth alone,
+ *   write to it.
+ */
+export function natsPermissions(user: BusUser): NatsPermissions {
+  const domain = ownDomain[user.service];
+  const publish = [
+    ...(domain ? [`${domain}.>`] : []),
+    `${deadLetterStream.subjects[0].replace(">", "")}${user.service}.>`,
+    "$JS.API.INFO",
+    "$JS.API.STREAM.INFO.*",
+  ];
+  for (const subject of user.listens) {
+    const stream = streamOf(subject);
+    const durable = durableName(user.service, subject);
+    publish.push(
+      `$JS.API.CONSUMER.INFO.${stream}.${durable}`,
+      `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`,
+      `$JS.ACK.${stream}.${durable}.>`,
+    );
+  }
+  publish.push(
+    `$JS.API.CONSUMER.CREATE.${kvStream}`,
+    `$JS.API.CONSUMER.CREATE.${kvStream}.>`,
+    `$JS.API.CONSUMER.DELETE.${kvStream}.*`,
+    `$JS.FC.${kvStream}.>`,
+  );
+  if (user.service === "auth") publish.push(`$KV.${revokedSessionsBucket}.>`);
+  return { publish, subscribe: ["_INBOX.>"] };
+}
+
+/**
+ * The `authorization` block of a nats-server configuration: one user per service with the
+ * permissions above, plus the admin user. `password(user)` is the conf text of each password: a
+ * quoted literal, or `$VARIABLE` for one taken from the server's environment.
+ */
+export function natsAuthorizationBlock(users: BusUser[], password: (user: string) => string): string {
+  const q = (s: string) => JSON.stringify(s);
+  const list = (items: string[]) => `[${items.map(q).join(", ")}]`;
+  const lines = [
+    "authorization {",
+    "  users = [",
+    `    # provisions streams and consumers; operator tools (npm run dead-letters)`,
+    `    { user: ${q(natsAdminUser)}, password: ${password(natsAdminUser)} }`,
+  ];
+  for (const u of users) {
+    const p = natsPermissions(u);
+    lines.push(
+      `    { user: ${q(u.service)}, password: ${password(u.service)}, permissions: {`,
+      `        publish: { allow: ${list(p.publish)} }`,
+      `        subscribe: { allow: ${list(p.subscribe)} }`,
+      `    } }`,
+    );
+  }
+  lines.push("  ]", "}");
+  return lines.join("\n");
+}
+
+/**
+ * A password nats-server can read from its environment, where the value is parsed as a
+ * configuration token: letters and digits, starting with a letter (as NATS_PASSWORD requires).
+ */
+export function newNatsPassword(): string {
+  return `p${randomBytes(24).toString("hex")}`;
+}
+
+/** The environment variable a nats-server reads one user's password from. */
+export const natsPasswordVariable = (user: string) => `NATS_PASSWORD_${user.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;

@@ -1,0 +1,100 @@
+import type { NextFunction, Request, Response } from "express";
+import { sql } from "kysely";
+import type { Queryable } from "../db/database";
+import { TooManyRequestsError } from "../errors";
+
+export interface RateLimitOptions {
+  /** Names the counter family, e.g. "signin-ip"; keys of different limiters never meet. */
+  name: string;
+  limit: number;
+  windowSeconds: number;
+}
+
+export interface RateCount {
+  hits: number;
+  /** Seconds until the current window ends and the count starts again. */
+  retryAfterSeconds: number;
+}
+
+/**
+ * A counter per key kept in the service's database (table rate_limits), so that every replica
+ * sees the same count: a limit of 30 stays 30 whatever the number of replicas. A key's window
+ * opens at its first hit and lasts windowSeconds. One statement per hit; the time is the
+ * database's clock, not each replica's.
+ */
+export class RateLimiter {
+  constructor(
+    private readonly db: Queryable,
+    readonly options: RateLimitOptions,
+  ) {}
+
+  private keyOf(key: string) {
+    return `${this.options.name}:${key}`;
+  }
+
+  /** Counts one hit for `key` and returns the count in the current window, this hit included. */
+  async hit(key: string): Promise<RateCount> {
+    const w = this.options.windowSeconds;
+    const window = sql`make_interval(secs => ${w})`;
+    const r = await sql<{ hits: number; retry: number }>`
+      insert into rate_limits (key, window_start, hits)
+      values (${this.keyOf(key)}, now(), 1)
+      on conflict (key) do update set
+        hits = case when rate_limits.window_start > now() - ${window} then rate_limits.hits + 1 else 1 end,
+        window_start = case when rate_limits.window_start > now() - ${window} then rate_limits.window_start else now() end
+      returning hits, ceil(extract(epoch from window_start + ${window} - now()))::int as retry`.execute(this.db);
+    if (Math.random() < 0.01) void this.forgetOld().catch(() => undefined);
+    return { hits: r.rows[0].hits, retryAfterSeconds: Math.max(1, r.rows[0].retry) };
+  }
+
+  /** The count in the current window without adding to it (0 when there is none). */
+  async peek(key: string): Promise<RateCount> {
+    const w = this.options.windowSeconds;
+    const window = sql`make_interval(secs => ${w})`;
+    const r = await sql<{ hits: number; retry: number }>`
+      select hits, ceil(extract(epoch from window_start + ${window} - now()))::int as retry
+      from rate_limits
+      where key = ${this.keyOf(key)} and window_start > now() - ${window}`.execute(this.db);
+    const row = r.rows[0];
+    return row ? { hits: row.hits, retryAfterSeconds: Math.max(1, row.retry) } : { hits: 0, retryAfterSeconds: 0 };
+  }
+
+  async reset(key: string): Promise<void> {
+    await sql`delete from rate_limits where key = ${this.keyOf(key)}`.execute(this.db);
+  }
+
+  /** Throws a 429 with Retry-After when `key` has used up its window, else counts the hit. */
+  async consume(key: string, res: Response, message: (seconds: number) => string): Promise<void> {
+    const count = await this.hit(key);
+    if (count.hits > this.options.limit) throw tooMany(res, count.retryAfterSeconds, message);
+  }
+
+  /** Counters of windows long gone are dead weight: dropped now and then, by whichever replica. */
+  private async forgetOld() {
+    await sql`delete from rate_limits where window_start < now() - make_interval(secs => ${this.options.windowSeconds})
+      and key like ${`${this.options.name}:%`}`.execute(this.db);
+  }
+}
+
+export function tooMany(res: Response, seconds: number, message: (seconds: number) => string): TooManyRequestsError {
+  res.setHeader("Retry-After", String(seconds));
+  return new TooManyRequestsError(message(seconds));
+}
+
+/**
+ * Express middleware: at most `limit` requests per window for each key (`key(req)`: the client
+ * address, the signed-in user…); a request without a key is not counted.
+ */
+export function rateLimit(
+  db: Queryable,
+  options: RateLimitOptions & { key: (req: Request) => string | undefined; message?: (seconds: number) => string },
+) {
+  const limiter = new RateLimiter(db, options);
+  const message = options.message ?? ((s: number) => `Too many requests, try again in ${s} seconds`);
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const key = options.key(req);
+    if (key === undefined) return next();
+    await limiter.consume(key, res, message);
+    next();
+  };
+}

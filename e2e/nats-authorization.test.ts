@@ -1,0 +1,165 @@
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import request from "supertest";
+import { connect, StringCodec, AckPolicy, type NatsConnection } from "nats";
+import { eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
+import { natsAdminUser, natsAuthorizationBlock, natsPasswordVariable, newNatsPassword, provisionJetStream, streamOf } from "@ticketforge/common";
+import type { Subject } from "@ticketforge/common";
+import { silentLogger } from "@ticketforge/common/testing";
+import { busUsers, signUp, startServices, stopServices, type Services } from "./support/in-process";
+
+const shipped = path.join(__dirname, "..", "infra", "k8s", "base", "nats.conf");
+const users = [natsAdminUser, ...busUsers.map((u) => u.service)];
+const passwords = Object.fromEntries(users.map((u) => [u, newNatsPassword()]));
+
+let dir: string;
+let nats: NatsServer;
+let services: Services | undefined;
+
+/** The shipped nats.conf, on this machine: the pod's paths and the monitoring port moved out of the way. */
+function localCopyOfShippedConf(): string {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-nats-auth-"));
+  const text = fs
+    .readFileSync(shipped, "utf8")
+    .replace(/^http: .*$/m, "")
+    .replaceAll("/var/run/nats", dir)
+    .replaceAll("/data", path.join(dir, "data"));
+  const file = path.join(dir, "nats.conf");
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+beforeAll(async () => {
+  nats = await startNatsServer({
+    configFile: localCopyOfShippedConf(),
+    env: { POD_NAME: "nats-0", ...Object.fromEntries(users.map((u) => [natsPasswordVariable(u), passwords[u]])) },
+  });
+  await provisionJetStream({ url: nats.url, user: natsAdminUser, password: passwords[natsAdminUser], services: busUsers, log: silentLogger() });
+}, 60_000);
+afterAll(async () => {
+  await stopServices(services);
+  await nats?.destroy();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const as = (user: string) => connect({ servers: nats.url, user, pass: passwords[user], reconnect: false });
+
+/** Messages of a stream now, read as the admin. */
+async function streamCount(stream: string): Promise<number> {
+  const admin = await as(natsAdminUser);
+  try {
+    return (await (await admin.jetstreamManager()).streams.info(stream)).state.messages;
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Publishes and waits for the server's verdict: a permissions violation arrives as an async error. */
+async function publishRefused(nc: NatsConnection, subject: string, body: string): Promise<string> {
+  const errors: string[] = [];
+  void (async () => {
+    // nats.js reports a permissions violation as the error status PERMISSIONS_VIOLATION
+    for await (const s of nc.status()) if (s.type === "error") errors.push(String(s.data));
+  })();
+  nc.publish(subject, StringCodec().encode(body));
+  await nc.flush();
+  await eventually(() => errors.length > 0, 5_000);
+  return errors.join(" ");
+}
+
+const forgedPayment = () =>
+  JSON.stringify({
+    id: randomUUID(),
+    type: "payment.completed",
+    occurredAt: new Date().toISOString(),
+    data: { id: randomUUID(), orderId: randomUUID(), amount: 1, providerRef: "ch_forged" },
+  });
+
+describe("NATS with the shipped nats.conf", () => {
+  test("When the shipped authorization block is compared with what the code derives, then they are the same", () => {
+    const block = natsAuthorizationBlock(busUsers, (u) => `$${natsPasswordVariable(u)}`);
+    for (const conf of [shipped, path.join(__dirname, "..", "infra", "k8s", "overlays", "prod", "nats.conf")]) {
+      expect(fs.readFileSync(conf, "utf8")).toContain(block);
+    }
+  });
+
+  test("When someone connects without a user, then the server refuses the connection", async () => {
+    await expect(connect({ servers: nats.url, reconnect: false })).rejects.toThrow(/Authorization Violation/i);
+    await expect(connect({ servers: nats.url, user: "tickets", pass: "a guess", reconnect: false })).rejects.toThrow(/Authorization Violation/i);
+  });
+
+  test("When the tickets user publishes payment.completed, then the server refuses it and the PAYMENTS stream does not grow", async () => {
+    const before = await streamCount("PAYMENTS");
+    const tickets = await as("tickets");
+    try {
+      expect(await publishRefused(tickets, "payment.completed", forgedPayment())).toMatch(/PERMISSIONS_VIOLATION/);
+      await expect(tickets.jetstream().publish("payment.completed", StringCodec().encode(forgedPayment()), { timeout: 1_000 })).rejects.toThrow();
+    } finally {
+      await tickets.close().catch(() => undefined);
+    }
+    expect(await streamCount("PAYMENTS")).toBe(before);
+  });
+
+  test.each<[Subject, string]>([
+    ["expiration.complete", "orders"],
+    ["ticket.updated", "payments"],
+    ["order.cancelled", "expiration"],
+    ["payment.completed", "auth"],
+  ])("When %s is published by the %s user, then the server refuses it", async (subject, user) => {
+    const nc = await as(user);
+    try {
+      const before = await streamCount(streamOf(subject));
+      expect(await publishRefused(nc, subject, "{}")).toMatch(/PERMISSIONS_VIOLATION/);
+      expect(await streamCount(streamOf(subject))).toBe(before);
+    } finally {
+      await nc.close().catch(() => undefined);
+    }
+  });
+
+  test("When the tickets user tries to re-route messages (a push consumer onto payment.completed, a stream update, a stream of its own), then the JetStream API refuses each", async () => {
+    const tickets = await as("tickets");
+    try {
+      const jsm = await tickets.jetstreamManager();
+      await expect(
+        jsm.consumers.add("TICKETS", { durable_name: "evil", deliver_subject: "payment.completed", ack_policy: AckPolicy.None }),
+      ).rejects.toThrow();
+      await expect(jsm.streams.update("PAYMENTS", { subjects: ["payment.>"], max_msgs: 1 })).rejects.toThrow();
+      await expect(jsm.streams.add({ name: "EVIL", subjects: ["evil.>"], republish: { src: ">", dest: "payment.completed" } })).rejects.toThrow();
+      await expect(jsm.streams.delete("PAYMENTS")).rejects.toThrow();
+    } finally {
+      await tickets.close().catch(() => undefined);
+    }
+    expect(await streamCount("PAYMENTS")).toBeGreaterThanOrEqual(0);
+  });
+
+  test("When every service runs with its own user, then a ticket is sold end to end and sign-out reaches every service", async () => {
+    services = await startServices(nats.url, {}, (name) => ({ NATS_USER: name, NATS_PASSWORD: passwords[name] }));
+    const seller = await signUp(services, "seller");
+    const buyer = await signUp(services, "buyer");
+    const ticket = await request(services.tickets.app).post("/api/tickets").set("Cookie", seller.cookie).send({ title: "Secured gig", price: 12 });
+    expect(ticket.status).toBe(201);
+    let orderId = "";
+    await eventually(async () => {
+      const res = await request(services!.orders.app).post("/api/orders").set("Cookie", buyer.cookie).send({ ticketId: ticket.body.id });
+      orderId = res.body.id;
+      return res.status === 201;
+    }, 15_000);
+    await eventually(
+      async () => (await request(services!.payments.app).post("/api/payments").set("Cookie", buyer.cookie).send({ orderId, token: "tok_visa" })).status === 201,
+      15_000,
+    );
+    await eventually(async () => (await request(services!.orders.app).get(`/api/orders/${orderId}`).set("Cookie", buyer.cookie)).body.status === "complete", 15_000);
+    await eventually(
+      async () => (await request(services!.tickets.app).get(`/api/tickets/${ticket.body.id}`).set("Cookie", seller.cookie)).body.status === "sold",
+      15_000,
+    );
+    // expiration heard of the order too (its timer was set and then cleared by order.completed)
+    expect((await request(services.expiration.app).get("/readyz")).status).toBe(200);
+
+    await request(services.auth.app).post("/api/users/signout").set("Cookie", buyer.cookie).set("Sec-Fetch-Site", "same-origin").expect(200);
+    await eventually(async () => (await request(services!.orders.app).get("/api/orders").set("Cookie", buyer.cookie)).status === 401, 5_000);
+    expect(await streamCount("DEADLETTER")).toBe(0);
+  }, 90_000);
+});

@@ -1,0 +1,79 @@
+import request from "supertest";
+import { eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
+import { startTestService } from "@ticketforge/common/testing";
+import { orders } from "@ticketforge/orders/service";
+import { serviceFor, signUp, startServices, stopServices, type Services } from "./support/in-process";
+
+let nats: NatsServer;
+let services: Services;
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  services = await startServices(nats.url);
+});
+afterAll(async () => {
+  await stopServices(services);
+  await nats?.destroy();
+});
+
+/** One signed-in request to each service; each answers 401 when the session is not valid. */
+const probes: Array<[string, string, object | undefined]> = [
+  ["GET", "/api/orders", undefined],
+  ["POST", "/api/tickets", { title: "Probe", price: 5 }],
+  ["POST", "/api/payments", { orderId: "not-an-order", token: "tok_visa" }],
+];
+
+function send(method: string, path: string, cookie: string, body?: object) {
+  const agent = request(serviceFor(services, path).app);
+  const req = method === "GET" ? agent.get(path) : agent.post(path);
+  return req.set("Cookie", cookie).send(body);
+}
+
+describe("POST /api/users/signout", () => {
+  test("When a user signs out, then a copy of the old cookie is signed out on every service", async () => {
+    const user = await signUp(services, "leaver");
+    const me = await request(services.auth.app).get("/api/users/currentuser").set("Cookie", user.cookie);
+    expect(me.body.currentUser).toMatchObject({ id: user.id });
+    for (const [method, path, body] of probes) expect((await send(method, path, user.cookie, body)).status).not.toBe(401);
+
+    const out = await request(services.auth.app)
+      .post("/api/users/signout")
+      .set("Cookie", user.cookie)
+      .set("Sec-Fetch-Site", "same-origin");
+    expect(out.status).toBe(200);
+
+    const replayed = await request(services.auth.app).get("/api/users/currentuser").set("Cookie", user.cookie);
+    expect(replayed.body).toEqual({ currentUser: null });
+    for (const [method, path, body] of probes) {
+      await eventually(async () => (await send(method, path, user.cookie, body)).status === 401, 5_000);
+    }
+  });
+
+  test("When a user signs out of one session, then their other sessions stay signed in", async () => {
+    const user = await signUp(services, "two-devices");
+    const again = await request(services.auth.app).post("/api/users/signin").send({ email: user.email, password: "correct horse battery" });
+    const second = (again.headers["set-cookie"] as unknown as string[]).find((c) => c.startsWith("session="))!.split(";")[0];
+    await request(services.auth.app)
+      .post("/api/users/signout")
+      .set("Cookie", user.cookie)
+      .set("Sec-Fetch-Site", "same-origin")
+      .expect(200);
+    await eventually(async () => (await send("GET", "/api/orders", user.cookie)).status === 401, 5_000);
+    expect((await send("GET", "/api/orders", second)).status).toBe(200);
+  });
+
+  test("When a service starts after a sign-out, then it already refuses the signed-out session", async () => {
+    const user = await signUp(services, "early-leaver");
+    await request(services.auth.app)
+      .post("/api/users/signout")
+      .set("Cookie", user.cookie)
+      .set("Sec-Fetch-Site", "same-origin")
+      .expect(200);
+    const fresh = await startTestService(orders, nats.url);
+    try {
+      expect((await request(fresh.app).get("/api/orders").set("Cookie", user.cookie)).status).toBe(401);
+    } finally {
+      await fresh.close();
+    }
+  });
+});

@@ -1,0 +1,49 @@
+import request from "supertest";
+import { serviceUnderTest } from "@ticketforge/nats";
+import { aUser } from "@ticketforge/common/testing";
+import { orders } from "../src/service";
+import { givenTicket } from "./helpers";
+
+// the default cap (5 live orders); a rate limit above what the cap test needs
+const under = serviceUnderTest(orders, { config: { ORDERS_RATE_LIMIT_PER_MINUTE: 12 } });
+const api = () => request(under.service.app);
+
+const order = (cookie: string, ticketId: string) => api().post("/api/orders").set("Cookie", cookie).send({ ticketId });
+
+describe("POST /api/orders: how much one buyer may hold", () => {
+  test("When one buyer orders ten tickets at once, then exactly five are reserved and the rest are refused with 400", async () => {
+    const buyer = aUser();
+    const tickets = [];
+    for (let i = 0; i < 10; i++) tickets.push(await givenTicket(under.service));
+    const replies = await Promise.all(tickets.map((t) => order(buyer.cookie, t.id)));
+    expect(replies.filter((r) => r.status === 201)).toHaveLength(5);
+    const refused = replies.filter((r) => r.status !== 201);
+    expect(refused.map((r) => r.status)).toEqual([400, 400, 400, 400, 400]);
+    expect(refused[0].body).toEqual({
+      errors: [{ message: "You already hold 5 unpaid orders, the most one buyer may hold; pay or cancel one first" }],
+    });
+    const held = await api().get("/api/orders").set("Cookie", buyer.cookie);
+    expect(held.body.filter((o: { status: string }) => o.status === "created")).toHaveLength(5);
+
+    // giving one up makes room for one more; another buyer was never limited by this one
+    const anyHeld = replies.find((r) => r.status === 201)!.body.id;
+    expect((await api().delete(`/api/orders/${anyHeld}`).set("Cookie", buyer.cookie)).status).toBe(204);
+    const free = tickets.find((t) => !held.body.some((o: { ticket: { id: string } }) => o.ticket.id === t.id))!;
+    expect((await order(buyer.cookie, free.id)).status).toBe(201);
+    expect((await order(aUser().cookie, (await givenTicket(under.service)).id)).status).toBe(201);
+  });
+
+  test("When one buyer places orders faster than the limit per minute, then 429 with Retry-After, and other buyers are not slowed", async () => {
+    const hasty = aUser();
+    const unknownTicket = "0b7c1c1e-4a4f-4a39-9d8e-5a2a2f1d3c11";
+    const statuses = [];
+    for (let i = 0; i < 12; i++) statuses.push((await order(hasty.cookie, unknownTicket)).status);
+    expect(statuses).toEqual(Array(12).fill(404));
+    const limited = await order(hasty.cookie, unknownTicket);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+    expect(Number(limited.headers["retry-after"])).toBeLessThanOrEqual(60);
+    expect(limited.body).toEqual({ errors: [{ message: expect.stringMatching(/^You are placing orders too quickly, try again in \d+ seconds$/) }] });
+    expect((await order(aUser().cookie, unknownTicket)).status).toBe(404);
+  });
+});

@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Bus, type Database } from "@ticketforge/common";
+import { openTestDatabase, publishAs, signInCookie, silentLogger } from "@ticketforge/common/testing";
+import { EventRecorder, eventually, freePort, startNatsServer, waitForPort, type NatsServer } from "@ticketforge/nats";
+import { startFakeStripe } from "./fake-stripe";
+
+/**
+ * Payments as a real process, killed (SIGKILL) after Stripe took the money and before payments
+ * recorded it; started again on the same database, it must find the charge and finish the sale.
+ */
+let nats: NatsServer;
+let stripe: Awaited<ReturnType<typeof startFakeStripe>>;
+/** A PostgreSQL database both lives share, or none: then an embedded one in dataDir. */
+let database: Database | undefined;
+let bus: Bus;
+let recorder: EventRecorder;
+let dataDir: string;
+const jwtKey = randomBytes(32).toString("hex");
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  stripe = await startFakeStripe();
+  if (process.env.TEST_DATABASE_URL) database = await openTestDatabase();
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-payments-crash-"));
+  bus = await Bus.connect({ url: nats.url, name: "crash-test", log: silentLogger() });
+  recorder = await EventRecorder.start(nats.url);
+});
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  await recorder?.close();
+  await bus?.drain();
+  await database?.close();
+  await stripe?.close();
+  await nats?.destroy();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function startPayments(port: number) {
+  const root = path.join(__dirname, "..", "..");
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "payments", "src", "main.ts")], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "pipe"],
+    env: {
+      ...process.env,
+      NODE_ENV: "test",
+      LOG_LEVEL: "warn",
+      PORT: String(port),
+      NATS_URL: nats.url,
+      JWT_KEY: jwtKey,
+      // on PostgreSQL both lives share the test database; on the embedded one, a directory
+      ...(database ? { DATABASE_URL: database.location } : { DATABASE_URL: "", DATA_DIR: dataDir }),
+      STRIPE_KEY: "sk_test_crash",
+      STRIPE_API_URL: stripe.url,
+      PAYMENT_RECONCILE_SWEEP_MS: "200",
+      PAYMENT_RECONCILE_AFTER_MS: "500",
+    },
+  });
+  children.push(child);
+  let stderr = "";
+  child.stderr?.on("data", (d) => (stderr = (stderr + d).slice(-4_000)));
+  const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`payments exited (${code}): ${stderr}`))));
+  exited.catch(() => undefined);
+  await Promise.race([waitForPort(port, 30_000), exited]);
+  return child;
+}
+
+const pay = (port: number, cookie: string, body: object) =>
+  fetch(`http://127.0.0.1:${port}/api/payments`, {
+    method: "POST",
+    headers: { "content-type": "application/json", cookie },
+    body: JSON.stringify(body),
+  });
+
+describe("payments killed between the charge and its recording", () => {
+  test("When payments dies right after Stripe charged the card, then after a restart the charge is found and recorded, and the order completes with one charge", async () => {
+    const port = await freePort();
+    const first = await startPayments(port);
+    const buyer = signInCookie(jwtKey);
+    const orderId = randomUUID();
+    await publishAs(bus, "order.created", {
+      id: orderId,
+      status: "created",
+      userId: buyer.id,
+      expiresAt: new Date(Date.now() + 900_000).toISOString(),
+      version: 0,
+      ticket: { id: randomUUID(), price: 2500 },
+    });
+    // known to payments once an unknown token is refused for the token, not the order
+    await eventually(async () => (await pay(port, buyer.cookie, { orderId, token: "tok_probe" })).status === 400, 15_000);
+
+    stripe.state.holdCharges = true;
+    void pay(port, buyer.cookie, { orderId, token: "tok_visa" }).catch(() => undefined);
+    await eventually(() => stripe.charges.some((c) => c.key === orderId), 10_000);
+    const gone = new Promise((resolve) => first.once("exit", resolve));
+    first.kill("SIGKILL");
+    await gone;
+    stripe.state.holdCharges = false;
+    expect(recorder.of("payment.completed").filter((e) => e.data.orderId === orderId)).toEqual([]);
+
+    await startPayments(port);
+    const completed = await recorder.waitFor("payment.completed", (d) => d.orderId === orderId, 20_000);
+    const charge = stripe.charges.find((c) => c.key === orderId)!;
+    expect(completed?.data).toMatchObject({ orderId, amount: 2500, providerRef: charge.id });
+    expect(stripe.charges.filter((c) => c.key.startsWith(orderId))).toHaveLength(1);
+    const again = await pay(port, buyer.cookie, { orderId, token: "tok_visa" });
+    expect(await again.json()).toEqual({ errors: [{ message: "Order has already been paid" }] });
+  }, 120_000);
+});

@@ -1,0 +1,120 @@
+import http from "node:http";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import { createGateway, loadRoutes } from "../launcher/gateway";
+
+/** A stand-in service: records what reaches it and answers with connection-scoped headers of its own. */
+let seen: http.IncomingHttpHeaders[] = [];
+let seenPaths: string[] = [];
+let upstream: http.Server;
+let gateway: http.Server;
+let gatewayPort: number;
+
+const listen = (server: http.Server) =>
+  new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
+
+beforeAll(async () => {
+  upstream = http.createServer((req, res) => {
+    seen.push(req.headers);
+    seenPaths.push(req.url ?? "");
+    res.writeHead(200, {
+      "content-type": "application/json",
+      connection: "keep-alive, x-upstream-hop",
+      "x-upstream-hop": "for the gateway only",
+      "keep-alive": "timeout=99",
+      "proxy-authenticate": "Basic realm=upstream",
+      "x-end-to-end": "kept",
+    });
+    res.end(JSON.stringify({ ok: true }));
+  });
+  const upstreamPort = await listen(upstream);
+  const target = `http://127.0.0.1:${upstreamPort}`;
+  gateway = createGateway({ routes: loadRoutes(), targets: { auth: target, tickets: target, orders: target, payments: target } });
+  gatewayPort = await listen(gateway);
+});
+afterAll(async () => {
+  await new Promise((r) => gateway.close(r));
+  await new Promise((r) => upstream.close(r));
+});
+beforeEach(() => {
+  seen = [];
+  seenPaths = [];
+});
+
+/** Sends bytes exactly as written (a request line no HTTP client library would produce) and returns the answer. */
+function raw(text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(gatewayPort, "127.0.0.1");
+    let answer = "";
+    socket.on("data", (d) => (answer += d));
+    socket.on("end", () => resolve(answer));
+    socket.on("error", reject);
+    socket.write(text);
+    socket.setTimeout(3_000, () => socket.end());
+  });
+}
+
+const get = (path: string, headers: http.OutgoingHttpHeaders = {}) =>
+  new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+    http
+      .get({ host: "127.0.0.1", port: gatewayPort, path, headers }, (res) => {
+        let body = "";
+        res.on("data", (d) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      })
+      .on("error", reject);
+  });
+
+describe("the local gateway", () => {
+  test("When a request has an absolute-form target, then it is proxied by its path and the gateway keeps running", async () => {
+    const answer = await raw("GET http://x/api/tickets?q=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    expect(seenPaths).toEqual(["/api/tickets?q=1"]);
+    expect((await get("/api/tickets")).status).toBe(200);
+  });
+
+  test.each([
+    ["OPTIONS * HTTP/1.1"],
+    ["CONNECT example.com:443 HTTP/1.1"],
+    ["GET //evil.example/api/tickets HTTP/1.1"],
+    ["GET ftp://x/api/tickets HTTP/1.1"],
+  ])("When the request line is %s, then 400 with the error shape and the gateway keeps running", async (line) => {
+    const answer = await raw(`${line}\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expect(seenPaths).toEqual([]);
+    expect((await get("/api/tickets")).status).toBe(200);
+  });
+
+  test("When the request line is not HTTP at all, then 400 and the gateway keeps running", async () => {
+    expect(await raw("\u0000\u0001 garbage\r\n\r\n")).toMatch(/^HTTP\/1\.1 400/);
+    expect((await get("/api/tickets")).status).toBe(200);
+  });
+
+  test("When a request carries hop-by-hop headers, then the service never sees them, nor those Connection names", async () => {
+    await get("/api/tickets", {
+      connection: "keep-alive, x-client-hop",
+      "x-client-hop": "for the gateway only",
+      "keep-alive": "timeout=5",
+      "proxy-authorization": "Basic c2VjcmV0",
+      te: "trailers",
+      upgrade: "websocket",
+      "x-end-to-end": "kept",
+    });
+    const headers = seen[0];
+    for (const name of ["x-client-hop", "keep-alive", "proxy-authorization", "te", "upgrade"]) expect(headers).not.toHaveProperty(name);
+    expect(headers["x-end-to-end"]).toBe("kept");
+  });
+
+  test("When a service answers with hop-by-hop headers, then the client never sees them", async () => {
+    const res = await get("/api/tickets");
+    for (const name of ["x-upstream-hop", "proxy-authenticate"]) expect(res.headers).not.toHaveProperty(name);
+    expect(res.headers["keep-alive"]).not.toBe("timeout=99");
+    expect(res.headers["x-end-to-end"]).toBe("kept");
+    expect(res.body).toBe('{"ok":true}');
+  });
+
+  test("When a client sends its own X-Forwarded-For, then the service gets the client's real address instead", async () => {
+    await get("/api/users/signin", { "x-forwarded-for": "203.0.113.9" });
+    expect(seen[0]["x-forwarded-for"]).toBe("127.0.0.1");
+  });
+});
