@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { connect, type JetStreamManager, type NatsConnection } from "nats";
-import { deadLetterStream, streams } from "@ticketforge/common";
+import { deadLetterStream, natsServers, streams } from "@ticketforge/common";
 
 /** One message as a JetStream stream stores it. */
 export interface StoredEvent {
@@ -36,7 +36,7 @@ export class Broker {
   ) {}
 
   static async connect(url: string): Promise<Broker> {
-    const nc = await connect({ servers: url, name: "e2e-test", maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const nc = await connect({ servers: natsServers(url), name: "e2e-test", maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     return new Broker(nc, await nc.jetstreamManager({ timeout: 10_000 }));
   }
 

@@ -31,12 +31,46 @@ const fallbackPage = (routes: Route[]) => `<!doctype html><html lang="en"><head>
   .map((r) => `<li><a href="${r.prefix === "/api/users" ? "/api/users/currentuser" : r.prefix}">${r.prefix}</a> → ${r.service}</li>`)
   .join("")}</ul></body></html>`;
 
+/** Each service's replicas: one base URL, or one per replica. */
+export type Targets = Record<string, string | string[] | undefined>;
+
+/** How long a replica that refused a connection is tried last: about a restart's first back-off. */
+const downForMs = 1_000;
+
 /**
- * The local stand-in for the ingress: one origin on :3000 routing to the services, passing the
- * client's address in X-Forwarded-For (the services trust the loopback proxy) and streaming
- * bodies both ways.
+ * Round robin over a service's replicas, like a Kubernetes Service over its ready pods. A replica
+ * that refused a connection (dead, or restarting) goes to the back of the line for a while instead
+ * of getting every other request.
  */
-export function createGateway(options: { routes: Route[]; targets: Record<string, string | undefined> }): http.Server {
+export function createBalancer(targets: Targets) {
+  const turn = new Map<string, number>();
+  const downUntil = new Map<string, number>();
+  return {
+    /** The replicas of `service` in the order to try them. */
+    order(service: string): string[] {
+      const all = [targets[service]].flat().filter((t): t is string => !!t);
+      if (all.length === 0) return [];
+      const start = (turn.get(service) ?? 0) % all.length;
+      turn.set(service, start + 1);
+      const rotated = [...all.slice(start), ...all.slice(0, start)];
+      const now = Date.now();
+      const down = (t: string) => (downUntil.get(t) ?? 0) > now;
+      return [...rotated.filter((t) => !down(t)), ...rotated.filter(down)];
+    },
+    down(target: string): void {
+      downUntil.set(target, Date.now() + downForMs);
+    },
+  };
+}
+
+/**
+ * The local stand-in for the ingress: one origin on :3000 routing to the services and balancing
+ * over their replicas, passing the client's address in X-Forwarded-For (the services trust the
+ * loopback proxy) and streaming bodies both ways. A replica that refuses the connection never saw
+ * the request, so the next one gets it; a replica that dies while answering is a 503.
+ */
+export function createGateway(options: { routes: Route[]; targets: Targets }): http.Server {
+  const balancer = createBalancer(options.targets);
   const server = http.createServer((req, res) => {
     if (req.headers["x-ticketforge-gateway"]) {
       // a target that is this gateway (a port taken by the wrong process) would loop forever
@@ -45,8 +79,8 @@ export function createGateway(options: { routes: Route[]; targets: Record<string
     }
     const url = new URL(req.url ?? "/", "http://gateway");
     const route = routeFor(options.routes, url.pathname);
-    const target = route && options.targets[route.service];
-    if (!route || !target) {
+    const candidates = route ? balancer.order(route.service) : [];
+    if (!route || candidates.length === 0) {
       if (route?.service === "client" && req.method === "GET") {
         res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(fallbackPage(options.routes));
         return;
@@ -55,30 +89,46 @@ export function createGateway(options: { routes: Route[]; targets: Record<string
       return;
     }
     const forwardedFor = [req.headers["x-forwarded-for"], req.socket.remoteAddress].filter(Boolean).join(", ");
-    const upstream = http.request(
-      `${target}${req.url}`,
-      {
-        method: req.method,
-        headers: {
-          ...req.headers,
-          "x-forwarded-for": forwardedFor,
-          "x-forwarded-proto": "http",
-          "x-forwarded-host": req.headers.host ?? "",
-          "x-ticketforge-gateway": "1",
-        },
-      },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    upstream.on("error", () => {
+    const unavailable = () => {
       if (!res.headersSent) {
         res.writeHead(503, { "content-type": "application/json", "retry-after": "1" });
         res.end(JSON.stringify({ errors: [{ message: `The ${route.service} service is not available right now` }] }));
       } else res.destroy();
-    });
-    req.pipe(upstream);
+    };
+    const attempt = (i: number) => {
+      const target = candidates[i];
+      let sent = false;
+      const upstream = http.request(
+        `${target}${req.url}`,
+        {
+          method: req.method,
+          headers: {
+            ...req.headers,
+            "x-forwarded-for": forwardedFor,
+            "x-forwarded-proto": "http",
+            "x-forwarded-host": req.headers.host ?? "",
+            "x-ticketforge-gateway": "1",
+          },
+        },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      // the body goes out only once the replica accepted the connection, so that a refusal
+      // leaves it unread for the next replica
+      const send = () => {
+        sent = true;
+        req.pipe(upstream);
+      };
+      upstream.once("socket", (socket) => (socket.connecting ? socket.once("connect", send) : send()));
+      upstream.on("error", (err: NodeJS.ErrnoException) => {
+        balancer.down(target);
+        if (!sent && err.code === "ECONNREFUSED" && i + 1 < candidates.length) attempt(i + 1);
+        else unavailable();
+      });
+    };
+    attempt(0);
   });
   server.keepAliveTimeout = 5_000;
   return server;

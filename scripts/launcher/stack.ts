@@ -2,7 +2,7 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
-import { createGateway, loadRoutes } from "./gateway";
+import { createGateway, loadRoutes, type Targets } from "./gateway";
 import { root, Supervised } from "./processes";
 
 export const services = ["auth", "tickets", "orders", "payments", "expiration"] as const;
@@ -23,11 +23,29 @@ export interface StackOptions {
   client: boolean;
   out: (line: string) => void;
   readyTimeoutMs?: number;
+  /** Processes of every service (REPLICAS), each on its own port; 1 by default. */
+  replicas?: number;
+  /** Each replica's port; `replicaPorts(ports, replicas)` by default. */
+  servicePorts?: Record<ServiceName, number[]>;
 }
+
+/** Replica i (from 0) of a service listens on its port + 100·i: orders on 3003, 3103, 3203. */
+export function replicaPorts(ports: Ports, replicas: number): Record<ServiceName, number[]> {
+  return Object.fromEntries(services.map((s) => [s, Array.from({ length: replicas }, (_, i) => ports[s] + 100 * i)])) as Record<
+    ServiceName,
+    number[]
+  >;
+}
+
+/** The first replica is named after its service (`orders`), the others `orders-2`, `orders-3`… */
+export const replicaName = (service: string, i: number) => (i === 0 ? service : `${service}-${i + 1}`);
 
 export interface Stack {
   gatewayUrl: string;
+  /** Every process by name: `orders`, `orders-2`…, `client`. */
   processes: Record<string, Supervised>;
+  /** Each service's replicas, in order. */
+  replicas: Record<ServiceName, Supervised[]>;
   readyMs: Record<string, number>;
   stop(): Promise<void>;
 }
@@ -57,30 +75,42 @@ export function buildClient(out: (line: string) => void): void {
   if (r.status !== 0) throw new Error(`next build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
-/** Starts the five services, the client and the gateway, as in production: one process each. */
+/** Starts the five services (each as `replicas` processes), the client and the gateway, as in production. */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { ports, out } = options;
+  const count = options.replicas ?? 1;
+  const servicePorts = options.servicePorts ?? replicaPorts(ports, count);
   const processes: Record<string, Supervised> = {};
+  const replicas = {} as Record<ServiceName, Supervised[]>;
   const tsx = ["--import", "tsx"];
+  // the services' connections share one PostgreSQL server (max_connections 100 when embedded):
+  // replicas get smaller pools unless DATABASE_POOL_SIZE says otherwise
+  const poolSize = options.env.DATABASE_POOL_SIZE || (count > 1 ? String(Math.max(3, Math.ceil(15 / count))) : undefined);
   let index = 0;
   for (const name of services) {
-    processes[name] = new Supervised(
-      {
-        name,
-        command: process.execPath,
-        args: [...tsx, path.join(root, name, "src", "main.ts")],
-        readyUrl: `http://127.0.0.1:${ports[name]}/readyz`,
-        env: {
-          ...options.env,
-          PORT: String(ports[name]),
-          NATS_URL: options.natsUrl,
-          JWT_KEY: options.jwtKey,
-          DATABASE_URL: options.databaseUrls[name],
+    replicas[name] = servicePorts[name].map((port, i) => {
+      const p = new Supervised(
+        {
+          name: replicaName(name, i),
+          command: process.execPath,
+          args: [...tsx, path.join(root, name, "src", "main.ts")],
+          readyUrl: `http://127.0.0.1:${port}/readyz`,
+          env: {
+            ...options.env,
+            ...(poolSize ? { DATABASE_POOL_SIZE: poolSize } : {}),
+            PORT: String(port),
+            NATS_URL: options.natsUrl,
+            JWT_KEY: options.jwtKey,
+            DATABASE_URL: options.databaseUrls[name],
+          },
         },
-      },
-      out,
-      index++,
-    );
+        out,
+        index,
+      );
+      processes[replicaName(name, i)] = p;
+      return p;
+    });
+    index++;
   }
   if (options.client) {
     if (!clientBuildIsFresh()) buildClient(out);
@@ -102,8 +132,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
   }
 
-  const targets: Record<string, string | undefined> = {};
-  for (const name of services) targets[name] = `http://127.0.0.1:${ports[name]}`;
+  const targets: Targets = {};
+  for (const name of services) targets[name] = servicePorts[name].map((port) => `http://127.0.0.1:${port}`);
   if (options.client) targets.client = `http://127.0.0.1:${ports.client}`;
   const gateway = createGateway({ routes: loadRoutes(), targets });
   await new Promise<void>((resolve, reject) => {
@@ -126,7 +156,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const results = await Promise.all(
     Object.entries(processes).map(async ([name, p]) => {
       const ok = await p.waitReady(options.readyTimeoutMs ?? 120_000);
-      readyMs[name] = Date.now() - started;
+      // by service: when its last replica was ready
+      const service = name.replace(/-\d+$/, "");
+      readyMs[service] = Math.max(readyMs[service] ?? 0, Date.now() - started);
       return [name, ok] as const;
     }),
   );
@@ -135,7 +167,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stop();
     throw new Error(`not ready in time: ${failed.join(", ")} (see their log lines above)`);
   }
-  return { gatewayUrl: `http://127.0.0.1:${ports.gateway}`, processes, readyMs, stop };
+  return { gatewayUrl: `http://127.0.0.1:${ports.gateway}`, processes, replicas, readyMs, stop };
 }
 
 export function isPortFree(port: number): Promise<boolean> {
