@@ -9,8 +9,8 @@ import { orderCancelledListener } from "./events/order-cancelled-listener";
 import { orderCompletedListener } from "./events/order-completed-listener";
 
 /**
- * The payments service. A running instance has one provider (the sandbox keeps its ledger in
- * memory) shared by its routes and its refunder, hence a function; tests pass their own provider.
+ * The payments service. A running instance has one provider shared by its routes and its
+ * refunder, hence a function; tests pass their own provider.
  */
 export function paymentsService(options: { provider?: PaymentProvider } = {}) {
   const instances = new WeakMap<ServiceContext<PaymentsConfig>, PaymentsContext>();
@@ -18,7 +18,7 @@ export function paymentsService(options: { provider?: PaymentProvider } = {}) {
   const context = (ctx: ServiceContext<PaymentsConfig>): PaymentsContext => {
     let extended = instances.get(ctx);
     if (!extended) {
-      const provider = options.provider ?? createProvider(ctx.config);
+      const provider = options.provider ?? createProvider(ctx.config, ctx.db);
       if (provider.name === "sandbox" && ctx.config.NODE_ENV === "production") {
         ctx.log.warn("no STRIPE_KEY: payments go to the sandbox provider and no money is taken");
       }

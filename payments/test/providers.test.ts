@@ -1,4 +1,6 @@
-import { createProvider, InvalidPaymentTokenError, PaymentDeclinedError, SandboxProvider, StripeProvider } from "../src/providers";
+import { openTestDatabase } from "@ticketforge/common/testing";
+import { createProvider, DatabaseLedger, InvalidPaymentTokenError, PaymentDeclinedError, SandboxProvider, StripeProvider } from "../src/providers";
+import { payments } from "../src/service";
 import { startFakeStripe } from "./fake-stripe";
 
 /** What a declined card raises, with the provider's own words for the buyer. */
@@ -52,6 +54,28 @@ describe("sandbox provider", () => {
     expect(await sandbox.refund({ chargeId: charge.id, idempotencyKey: "refund-p1" })).toEqual(refund);
     await expect(sandbox.refund({ chargeId: charge.id, idempotencyKey: "refund-p2" })).rejects.toThrow(/already been refunded/);
     await expect(sandbox.refund({ chargeId: "ch_unknown", idempotencyKey: "refund-p3" })).rejects.toThrow(/No such charge/);
+  });
+});
+
+describe("sandbox provider with several replicas (its ledger in the payments database)", () => {
+  test("When one replica charges and another is asked again or refunds, then they answer as one provider", async () => {
+    const database = await openTestDatabase(payments);
+    try {
+      const [a, b] = [new SandboxProvider(new DatabaseLedger(database.db)), new SandboxProvider(new DatabaseLedger(database.db))];
+      // the same key on two replicas at once: one charge, both answer with it
+      const [first, second] = await Promise.all([a.charge(aCharge()), b.charge(aCharge())]);
+      expect(second).toEqual(first);
+      await expect(a.charge(aCharge({ idempotencyKey: "order-2", token: "tok_chargeDeclined" }))).rejects.toThrow(declined);
+      await expect(b.charge(aCharge({ idempotencyKey: "order-2" }))).rejects.toBeInstanceOf(PaymentDeclinedError);
+
+      // the refund of a charge the other replica made, retried on both: one refund
+      const refund = await b.refund({ chargeId: first.id, idempotencyKey: "refund-p1" });
+      expect(await a.refund({ chargeId: first.id, idempotencyKey: "refund-p1" })).toEqual(refund);
+      await expect(a.refund({ chargeId: first.id, idempotencyKey: "refund-p2" })).rejects.toThrow(/already been refunded/);
+      await expect(b.refund({ chargeId: "ch_unknown", idempotencyKey: "refund-p3" })).rejects.toThrow(/No such charge/);
+    } finally {
+      await database.close();
+    }
   });
 });
 
