@@ -1,12 +1,12 @@
 /**
  * The production shape under failures: three replicas of every service behind the gateway, a
  * three-node JetStream cluster running the prod overlay's nats.conf with three-replica streams,
- * and about a thousand orders from concurrent buyers while service replicas are SIGKILLed at
+ * and hundreds of orders from concurrent buyers while service replicas are SIGKILLed at
  * random and one NATS node is killed and brought back. Once the system settles, nothing may be
  * lost or done twice. The figures (kills, settling time) go to artifacts/failover.json.
  *
  * FAILOVER_ORDERS sets the number of orders (default 200: the whole file takes about three and a
- * half minutes on 2 cores, most of it starting 15 service processes; 1,000 takes about eight).
+ * half minutes on a busy 2-core machine, a minute and a half of it starting 15 service processes).
  */
 import fs from "node:fs";
 import path from "node:path";
