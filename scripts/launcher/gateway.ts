@@ -71,6 +71,10 @@ export function createBalancer(targets: Targets) {
  */
 export function createGateway(options: { routes: Route[]; targets: Targets }): http.Server {
   const balancer = createBalancer(options.targets);
+  // A fresh connection per request: a pooled one to a replica that just died fails only once
+  // written to, and then nobody can tell whether the request was handled. A new one is refused
+  // cleanly, and on loopback it costs a fraction of a millisecond.
+  const agent = new http.Agent({ keepAlive: false });
   const server = http.createServer((req, res) => {
     if (req.headers["x-ticketforge-gateway"]) {
       // a target that is this gateway (a port taken by the wrong process) would loop forever
@@ -102,6 +106,7 @@ export function createGateway(options: { routes: Route[]; targets: Targets }): h
         `${target}${req.url}`,
         {
           method: req.method,
+          agent,
           headers: {
             ...req.headers,
             "x-forwarded-for": forwardedFor,
