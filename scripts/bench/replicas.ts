@@ -4,7 +4,8 @@
  * because this machine is shared and noisy. An order counts once it is taken (201) and the
  * tickets service has reserved its ticket (order.created → tickets → ticket.updated → orders),
  * so the figure covers HTTP, PostgreSQL, the outbox, JetStream and the consumers.
- * BENCH_ORDERS (default 400) orders from BENCH_BUYERS (default 20) concurrent buyers.
+ * BENCH_ORDERS (default 400) orders from BENCH_BUYERS (default 20) concurrent buyers;
+ * DATABASE_POOL_SIZE per process (default 10 with one replica, 4 with three).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -17,7 +18,8 @@ const orders = Number(process.env.BENCH_ORDERS ?? 400);
 const buyerCount = Number(process.env.BENCH_BUYERS ?? 20);
 
 async function measure(replicas: number) {
-  const world = await startWorld({ replicas, natsCluster: 3, env: { DATABASE_POOL_SIZE: replicas > 1 ? "4" : "10" } });
+  const pool = process.env.DATABASE_POOL_SIZE ?? (replicas > 1 ? "4" : "10");
+  const world = await startWorld({ replicas, natsCluster: 3, env: { DATABASE_POOL_SIZE: pool } });
   const db = new Client({ connectionString: world.stack.databaseUrls.tickets });
   await db.connect();
   try {
