@@ -1,16 +1,29 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePorts, startNatsServer, type NatsServer } from "@ticketforge/nats";
+import { freePorts, startNatsCluster, startNatsServer, type NatsServer } from "@ticketforge/nats";
+import { createLogger, natsAdminUser, provisionJetStream } from "@ticketforge/common";
+import { busUsers } from "../scripts/launcher/bus-users";
 import { serviceDatabaseUrl } from "../scripts/launcher/databases";
-import { services, startStack as startProcesses, type Ports, type Stack as Processes } from "../scripts/launcher/stack";
+import { services, startStack as startProcesses, type Ports, type ServiceName, type Stack as Processes } from "../scripts/launcher/stack";
 
 export interface TestStack {
   /** The gateway: one origin, routed like the ingress. */
   baseUrl: string;
+  /** The nats-server (the first node of a cluster). */
   nats: NatsServer;
+  /** Every node of the cluster (the one server without a cluster): stop, kill -9, start. */
+  natsNodes: NatsServer[];
+  /** What the services connect to: every node, comma-separated. */
+  natsUrl: string;
+  /** The administrator of a server with authorization (the cluster runs the shipped accounts). */
+  natsAdmin?: { user: string; password: string };
   /** Each service's (and the client's) process: stop, kill -9, restart. */
   processes: Processes["processes"];
+  /** Each service's replicas. */
+  replicas: Processes["replicas"];
+  /** Each service's database. */
+  databaseUrls: Record<ServiceName, string>;
   ports: Ports;
   dataDir: string;
   stop(): Promise<void>;
@@ -22,12 +35,28 @@ export interface TestStack {
  * for end-to-end tests.
  */
 export async function startStack(
-  options: { expirationWindowSeconds?: number; client?: boolean; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    expirationWindowSeconds?: number;
+    client?: boolean;
+    env?: NodeJS.ProcessEnv;
+    /** Processes of every service, each on a free port (1). */
+    replicas?: number;
+    /** Nodes of a JetStream cluster running the prod overlay's nats.conf, streams replicated on 3 (none: one nats-server). */
+    natsCluster?: number;
+  } = {},
 ): Promise<TestStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-stack-"));
-  const nats = await startNatsServer();
-  const [gateway, auth, tickets, orders, payments, expiration, client] = await freePorts(7);
+  const cluster = options.natsCluster ? await startNatsCluster({ size: options.natsCluster }) : undefined;
+  const natsNodes: NatsServer[] = cluster ? cluster.nodes : [await startNatsServer()];
+  const nats = natsNodes[0];
+  const natsUrl = cluster ? cluster.url : nats.url;
+  const destroyNats = () => (cluster ? cluster.destroy() : nats.destroy());
+  const replicas = options.replicas ?? 1;
+  const [gateway, auth, tickets, orders, payments, expiration, client, ...more] = await freePorts(7 + 5 * (replicas - 1));
   const ports: Ports = { gateway, auth, tickets, orders, payments, expiration, client };
+  const servicePorts = Object.fromEntries(
+    services.map((s, i) => [s, [ports[s], ...more.slice(i * (replicas - 1), (i + 1) * (replicas - 1))]]),
+  ) as Record<ServiceName, number[]>;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: "test",
@@ -38,14 +67,30 @@ export async function startStack(
     // the journeys have one buyer hold many orders at once, faster than any person would
     ORDERS_MAX_LIVE_PER_BUYER: "10000",
     ORDERS_RATE_LIMIT_PER_MINUTE: "10000",
+    ...(cluster ? { NATS_STREAM_REPLICAS: String(Math.min(3, cluster.nodes.length)) } : {}),
     ...options.env,
   };
   // each service gets a database of its own (`<name>_<service>`) on the test run's server
   const server = new URL(process.env.TEST_DATABASE_URL ?? "postgres://unset");
   server.pathname = `/tf_e2e_${path.basename(dataDir).replace(/[^a-zA-Z0-9]/g, "_").toLowerCase()}`;
   env.DATABASE_URL = server.toString();
-  const databaseUrls: Record<string, string> = {};
+  const databaseUrls = {} as Record<ServiceName, string>;
   for (const s of services) databaseUrls[s] = (await serviceDatabaseUrl(s, env))!;
+  // the cluster runs the shipped nats.conf, accounts included: the admin provisions the streams
+  // and consumers, and every service connects as its own user, as in production
+  let natsAdmin: { user: string; password: string } | undefined;
+  let natsCredentials: Record<string, { user: string; password: string }> | undefined;
+  if (cluster) {
+    natsAdmin = { user: natsAdminUser, password: cluster.passwords[natsAdminUser] };
+    await provisionJetStream({
+      url: natsUrl,
+      ...natsAdmin,
+      services: busUsers,
+      log: createLogger("nats", "warn"),
+      streamReplicas: Math.min(3, cluster.nodes.length),
+    });
+    natsCredentials = Object.fromEntries(busUsers.map((u) => [u.service, { user: u.service, password: cluster.passwords[u.service] }]));
+  }
   const lines: string[] = [];
   const out = (line: string) => {
     lines.push(line);
@@ -54,7 +99,7 @@ export async function startStack(
   let stack: Processes;
   try {
     stack = await startProcesses({
-      natsUrl: nats.url,
+      natsUrl,
       jwtKey: "e2e-jwt-key-0123456789abcdef0123",
       ports,
       env,
@@ -62,20 +107,28 @@ export async function startStack(
       client: options.client ?? false,
       out,
       readyTimeoutMs: 180_000,
+      replicas,
+      servicePorts,
+      natsCredentials,
     });
   } catch (err) {
-    await nats.destroy();
+    await destroyNats();
     throw new Error(`${(err as Error).message}\n${lines.slice(-40).join("\n")}`);
   }
   return {
     baseUrl: stack.gatewayUrl,
     nats,
+    natsNodes,
+    natsUrl,
+    natsAdmin,
     processes: stack.processes,
+    replicas: stack.replicas,
+    databaseUrls,
     ports,
     dataDir,
     stop: async () => {
       await stack.stop();
-      await nats.destroy();
+      await destroyNats();
       await dropDatabases(env.DATABASE_URL!);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { connect, type JetStreamManager, type NatsConnection } from "nats";
-import { deadLetterStream, streams } from "@ticketforge/common";
+import { deadLetterStream, natsServers, streams } from "@ticketforge/common";
 
 /** One message as a JetStream stream stores it. */
 export interface StoredEvent {
@@ -35,8 +35,15 @@ export class Broker {
     private readonly jsm: JetStreamManager,
   ) {}
 
-  static async connect(url: string): Promise<Broker> {
-    const nc = await connect({ servers: url, name: "e2e-test", maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  /** `admin`: the administrator's user on a server with authorization (the loopback cluster). */
+  static async connect(url: string, admin?: { user: string; password: string }): Promise<Broker> {
+    const nc = await connect({
+      servers: natsServers(url),
+      name: "e2e-test",
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      ...(admin && { user: admin.user, pass: admin.password }),
+    });
     return new Broker(nc, await nc.jetstreamManager({ timeout: 10_000 }));
   }
 

@@ -21,7 +21,7 @@ export async function startWorld(options: Parameters<typeof startStack>[0] = {})
   const stack = await startStack(options);
   let broker: Broker;
   try {
-    broker = await Broker.connect(stack.nats.url);
+    broker = await Broker.connect(stack.natsUrl, stack.natsAdmin);
   } catch (err) {
     await stack.stop();
     throw err;

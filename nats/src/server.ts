@@ -83,6 +83,17 @@ export function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   });
 }
 
+/** Spawns nats-server and resolves once it accepts connections on `port` (rejects if it exits first). */
+export async function launchNatsServer(bin: string, args: string[], port: number, env?: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"], env: env ?? process.env });
+  let stderr = "";
+  child.stderr?.on("data", (d) => (stderr = (stderr + d).slice(-2_000)));
+  const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`nats-server exited (${code}): ${stderr}`))));
+  exited.catch(() => undefined);
+  await Promise.race([waitForPort(port), exited]);
+  return child;
+}
+
 export async function startNatsServer(
   options: {
     port?: number;
@@ -103,17 +114,7 @@ export async function startNatsServer(
 
   const start = async () => {
     const config = options.configFile ? ["-c", options.configFile] : ["-sd", storeDir];
-    child = spawn(bin, [...config, "-js", "-a", "127.0.0.1", "-p", String(port)], {
-      stdio: ["ignore", "ignore", "pipe"],
-      env: options.env ? { ...process.env, ...options.env } : process.env,
-    });
-    let stderr = "";
-    child.stderr?.on("data", (d) => (stderr = (stderr + d).slice(-2_000)));
-    const exited = new Promise<never>((_, reject) =>
-      child!.once("exit", (code) => reject(new Error(`nats-server exited (${code}): ${stderr}`))),
-    );
-    exited.catch(() => undefined);
-    await Promise.race([waitForPort(port), exited]);
+    child = await launchNatsServer(bin, [...config, "-js", "-a", "127.0.0.1", "-p", String(port)], port, options.env ? { ...process.env, ...options.env } : undefined);
   };
 
   const stop = async ({ graceful = false } = {}) => {

@@ -10,8 +10,8 @@ import { orderCancelledListener } from "./events/order-cancelled-listener";
 import { orderCompletedListener } from "./events/order-completed-listener";
 
 /**
- * The payments service. A running instance has one provider (the sandbox keeps its ledger in
- * memory) shared by its routes and its refunder, hence a function; tests pass their own provider.
+ * The payments service. A running instance has one provider shared by its routes and its
+ * refunder, hence a function; tests pass their own provider.
  */
 export function paymentsService(options: { provider?: PaymentProvider } = {}) {
   const instances = new WeakMap<ServiceContext<PaymentsConfig>, PaymentsContext>();

@@ -87,16 +87,53 @@ export function requestPath(target: string | undefined): string | undefined {
 const jsonError = (res: http.ServerResponse, status: number, message: string, headers: http.OutgoingHttpHeaders = {}) =>
   res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify({ errors: [{ message }] }));
 
+/** Each service's replicas: one base URL, or one per replica. */
+export type Targets = Record<string, string | string[] | undefined>;
+
+/** How long a replica that refused a connection is tried last: about a restart's first back-off. */
+const downForMs = 1_000;
+
+/**
+ * Round robin over a service's replicas, like a Kubernetes Service over its ready pods. A replica
+ * that refused a connection (dead, or restarting) goes to the back of the line for a while instead
+ * of getting every other request.
+ */
+export function createBalancer(targets: Targets) {
+  const turn = new Map<string, number>();
+  const downUntil = new Map<string, number>();
+  return {
+    /** The replicas of `service` in the order to try them. */
+    order(service: string): string[] {
+      const all = [targets[service]].flat().filter((t): t is string => !!t);
+      if (all.length === 0) return [];
+      const start = (turn.get(service) ?? 0) % all.length;
+      turn.set(service, start + 1);
+      const rotated = [...all.slice(start), ...all.slice(0, start)];
+      const now = Date.now();
+      const down = (t: string) => (downUntil.get(t) ?? 0) > now;
+      return [...rotated.filter((t) => !down(t)), ...rotated.filter(down)];
+    },
+    down(target: string): void {
+      downUntil.set(target, Date.now() + downForMs);
+    },
+  };
+}
+
 /**
  * The local stand-in for the ingress: one origin on :3000 routing to the services, passing the
  * client's address in X-Forwarded-For (the services trust the loopback proxy) and streaming
  * bodies both ways. Whatever a request holds, it is answered (400 at worst): the whole stack
  * runs in this process, so a request that threw here would take every service down with it.
  */
-export function createGateway(options: { routes: Route[]; targets: Record<string, string | undefined> }): http.Server {
+export function createGateway(options: { routes: Route[]; targets: Targets }): http.Server {
+  const balancer = createBalancer(options.targets);
+  // A fresh connection per request: a pooled one to a replica that just died fails only once
+  // written to, and then nobody can tell whether the request was handled. A new one is refused
+  // cleanly, and on loopback it costs a fraction of a millisecond.
+  const agent = new http.Agent({ keepAlive: false });
   const server = http.createServer((req, res) => {
     try {
-      proxy(options, req, res);
+      proxy(options.routes, balancer, agent, req, res);
     } catch {
       if (!res.headersSent) jsonError(res, 400, "Bad request");
       else res.destroy();
@@ -114,7 +151,9 @@ export function createGateway(options: { routes: Route[]; targets: Record<string
 }
 
 function proxy(
-  options: { routes: Route[]; targets: Record<string, string | undefined> },
+  routes: Route[],
+  balancer: ReturnType<typeof createBalancer>,
+  agent: http.Agent,
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ) {
@@ -129,11 +168,11 @@ function proxy(
     return;
   }
   const url = new URL(path, "http://gateway");
-  const route = routeFor(options.routes, url.pathname);
-  const target = route && options.targets[route.service];
-  if (!route || !target) {
+  const route = routeFor(routes, url.pathname);
+  const candidates = route ? balancer.order(route.service) : [];
+  if (!route || candidates.length === 0) {
     if (route?.service === "client" && req.method === "GET") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(fallbackPage(options.routes));
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(fallbackPage(routes));
       return;
     }
     res.writeHead(502, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: `No service for ${url.pathname}` }] }));
@@ -141,28 +180,45 @@ function proxy(
   }
   // this is the edge: whatever X-Forwarded-For the client sent is its own word, not a proxy's
   const forwardedFor = req.socket.remoteAddress ?? "";
-  const upstream = http.request(
-    `${target}${path}`,
-    {
-      method: req.method,
-      headers: {
-        ...endToEndHeaders(req.headers),
-        "x-forwarded-for": forwardedFor,
-        "x-forwarded-proto": "http",
-        "x-forwarded-host": req.headers.host ?? "",
-        "x-ticketforge-gateway": "1",
-      },
-    },
-    (up) => {
-      res.writeHead(up.statusCode ?? 502, endToEndHeaders(up.headers));
-      up.pipe(res);
-    },
-  );
-  upstream.on("error", () => {
+  const unavailable = () => {
     if (!res.headersSent) {
       res.writeHead(503, { "content-type": "application/json", "retry-after": "1" });
       res.end(JSON.stringify({ errors: [{ message: `The ${route.service} service is not available right now` }] }));
     } else res.destroy();
-  });
-  req.pipe(upstream);
+  };
+  const attempt = (i: number) => {
+    const target = candidates[i];
+    let sent = false;
+    const upstream = http.request(
+      `${target}${path}`,
+      {
+        method: req.method,
+        agent,
+        headers: {
+          ...endToEndHeaders(req.headers),
+          "x-forwarded-for": forwardedFor,
+          "x-forwarded-proto": "http",
+          "x-forwarded-host": req.headers.host ?? "",
+          "x-ticketforge-gateway": "1",
+        },
+      },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, endToEndHeaders(up.headers));
+        up.pipe(res);
+      },
+    );
+    // the body goes out only once the replica accepted the connection, so that a refusal
+    // leaves it unread for the next replica
+    const send = () => {
+      sent = true;
+      req.pipe(upstream);
+    };
+    upstream.once("socket", (socket) => (socket.connecting ? socket.once("connect", send) : send()));
+    upstream.on("error", (err: NodeJS.ErrnoException) => {
+      balancer.down(target);
+      if (!sent && err.code === "ECONNREFUSED" && i + 1 < candidates.length) attempt(i + 1);
+      else unavailable();
+    });
+  };
+  attempt(0);
 }

@@ -3,10 +3,11 @@ import path from "node:path";
 import { prepareDatabases, type Databases } from "./databases";
 import { DataDirLockedError, lockDir } from "./lock";
 import { resolveNats, waitForNats } from "./nats";
+import { resolveNatsCluster } from "./nats-cluster";
 import { busUsers } from "./bus-users";
 import { root } from "./processes";
-import { isPortFree, services, startStack, type Ports } from "./stack";
-import { jwtKeyFor, portsFrom } from "./settings";
+import { isPortFree, replicaPorts, services, startStack, type Ports } from "./stack";
+import { jwtKeyFor, natsClusterFrom, portsFrom, replicasFrom } from "./settings";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const say = (line: string) => out(process.stdout.isTTY ? `\x1b[1m▸ ${line}\x1b[0m` : `> ${line}`);
@@ -33,22 +34,39 @@ async function main() {
   }
 
   const ports = portsFrom(env);
-  for (const [name, port] of Object.entries(ports)) {
+  let replicas: number;
+  let clusterSize: number;
+  try {
+    replicas = replicasFrom(env);
+    clusterSize = natsClusterFrom(env);
+  } catch (err) {
+    out((err as Error).message);
+    release();
+    process.exit(1);
+  }
+  const extraPorts = Object.entries(replicaPorts(ports, replicas)).flatMap(([name, list]) => list.slice(1).map((p, i) => [`${name} replica ${i + 2}`, p] as const));
+  for (const [name, port] of [...Object.entries(ports), ...extraPorts]) {
     if (!(await isPortFree(port))) {
-      out(`Port ${port} (${name}) is already in use. Set ${name.toUpperCase()}_PORT to a free port (see .env.example).`);
+      const setting = name.includes(" replica ") ? `${name.split(" ")[0].toUpperCase()}_PORT (replica i uses that port + 100·i) or fewer REPLICAS` : `${name.toUpperCase()}_PORT to a free port`;
+      out(`Port ${port} (${name}) is already in use. Set ${setting} (see .env.example).`);
       release();
       process.exit(1);
     }
   }
 
-  const nats = await resolveNats({ natsUrl: env.NATS_URL, dataDir, port: env.NATS_PORT ? Number(env.NATS_PORT) : undefined, log: say, users: busUsers });
+  const nats =
+    clusterSize > 1 && !env.NATS_URL
+      ? await resolveNatsCluster({ size: clusterSize, dataDir, users: busUsers })
+      : await resolveNats({ natsUrl: env.NATS_URL, dataDir, port: env.NATS_PORT ? Number(env.NATS_PORT) : undefined, log: say, users: busUsers });
+  // streams replicated on every node of the cluster (at most 3, as in production), unless set
+  if (clusterSize > 1) env.NATS_STREAM_REPLICAS ??= String(Math.min(3, clusterSize));
   if (nats.kind === "missing") {
     out(nats.message);
     release();
     process.exit(1);
   }
   say(
-    {
+    ("describe" in nats && typeof nats.describe === "string" && nats.describe) || {
       given: `NATS: using NATS_URL ${nats.url}`,
       started: `NATS: started nats-server -js at ${nats.url} with one user per service (store and passwords in ${path.join(dataDir, "nats")})`,
     }[nats.kind],
@@ -118,6 +136,7 @@ async function main() {
       out,
       dev,
       skip,
+      replicas,
       natsCredentials: nats.kind === "started" ? nats.credentials : undefined,
     });
   } catch (err) {

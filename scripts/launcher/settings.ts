@@ -26,3 +26,21 @@ export function portsFrom(env: NodeJS.ProcessEnv): Ports {
   }
   return ports;
 }
+
+function wholeNumber(env: NodeJS.ProcessEnv, key: string, allowed: number[], meaning: string): number {
+  const raw = env[key];
+  if (raw === undefined || raw === "") return 1;
+  const n = Number(raw);
+  if (!allowed.includes(n)) throw new Error(`${key} must be ${meaning} (got "${raw}")`);
+  return n;
+}
+
+/** REPLICAS: processes of every service (1 to 9; replica i listens on the service's port + 100·i). */
+export function replicasFrom(env: NodeJS.ProcessEnv): number {
+  return wholeNumber(env, "REPLICAS", [1, 2, 3, 4, 5, 6, 7, 8, 9], "a whole number from 1 to 9");
+}
+
+/** NATS_CLUSTER: nodes of the local JetStream cluster (1: one server; 3 or 5: a cluster that keeps a quorum when one dies). */
+export function natsClusterFrom(env: NodeJS.ProcessEnv): number {
+  return wholeNumber(env, "NATS_CLUSTER", [1, 3, 5], "1, 3 or 5");
+}

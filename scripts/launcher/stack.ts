@@ -2,7 +2,7 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
-import { createGateway, loadRoutes } from "./gateway";
+import { createGateway, loadRoutes, type Targets } from "./gateway";
 import { root, Supervised } from "./processes";
 
 export const services = ["auth", "tickets", "orders", "payments", "expiration"] as const;
@@ -29,11 +29,29 @@ export interface StackOptions {
   skip?: string[];
   /** Each service's NATS user and password, when the server has accounts. */
   natsCredentials?: Record<string, { user: string; password: string }>;
+  /** Processes of every service (REPLICAS), each on its own port; 1 by default. */
+  replicas?: number;
+  /** Each replica's port; `replicaPorts(ports, replicas)` by default. */
+  servicePorts?: Record<ServiceName, number[]>;
 }
+
+/** Replica i (from 0) of a service listens on its port + 100·i: orders on 3003, 3103, 3203. */
+export function replicaPorts(ports: Ports, replicas: number): Record<ServiceName, number[]> {
+  return Object.fromEntries(services.map((s) => [s, Array.from({ length: replicas }, (_, i) => ports[s] + 100 * i)])) as Record<
+    ServiceName,
+    number[]
+  >;
+}
+
+/** The first replica is named after its service (`orders`), the others `orders-2`, `orders-3`… */
+export const replicaName = (service: string, i: number) => (i === 0 ? service : `${service}-${i + 1}`);
 
 export interface Stack {
   gatewayUrl: string;
+  /** Every process by name: `orders`, `orders-2`…, `client`. */
   processes: Record<string, Supervised>;
+  /** Each service's replicas, in order. */
+  replicas: Record<ServiceName, Supervised[]>;
   readyMs: Record<string, number>;
   stop(): Promise<void>;
 }
@@ -118,36 +136,48 @@ export function buildClient(out: (line: string) => void): void {
   if (r.status !== 0) throw new Error(`next build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
-/** Starts the five services, the client and the gateway, as in production: one process each. */
+/** Starts the five services (each as `replicas` processes), the client and the gateway, as in production. */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { ports, out } = options;
+  const count = options.replicas ?? 1;
+  const servicePorts = options.servicePorts ?? replicaPorts(ports, count);
   const processes: Record<string, Supervised> = {};
-  await buildServices(services, out);
+  const replicas = {} as Record<ServiceName, Supervised[]>;
+  // the services' connections share one PostgreSQL server (max_connections 100 when embedded):
+  // replicas get smaller pools unless DATABASE_POOL_SIZE says otherwise
+  const poolSize = options.env.DATABASE_POOL_SIZE || (count > 1 ? String(Math.max(3, Math.ceil(15 / count))) : undefined);
+  const started = services.filter((name) => !options.skip?.includes(name));
+  await buildServices(started, out);
   let index = 0;
-  for (const name of services) {
-    if (options.skip?.includes(name)) continue;
-    processes[name] = new Supervised(
-      {
-        name,
-        command: process.execPath,
-        // source maps: stack traces in the logs name the TypeScript files and lines
-        args: ["--enable-source-maps", path.join(bundleDir(name), "main.js")],
-        readyUrl: `http://127.0.0.1:${ports[name]}/readyz`,
-        env: {
-          ...options.env,
-          PORT: String(ports[name]),
-          NATS_URL: options.natsUrl,
-          JWT_KEY: options.jwtKey,
-          DATABASE_URL: options.databaseUrls[name],
-          ...(options.natsCredentials?.[name] && {
-            NATS_USER: options.natsCredentials[name].user,
-            NATS_PASSWORD: options.natsCredentials[name].password,
-          }),
+  for (const name of started) {
+    replicas[name] = servicePorts[name].map((port, i) => {
+      const p = new Supervised(
+        {
+          name: replicaName(name, i),
+          command: process.execPath,
+          // source maps: stack traces in the logs name the TypeScript files and lines
+          args: ["--enable-source-maps", path.join(bundleDir(name), "main.js")],
+          readyUrl: `http://127.0.0.1:${port}/readyz`,
+          env: {
+            ...options.env,
+            ...(poolSize ? { DATABASE_POOL_SIZE: poolSize } : {}),
+            PORT: String(port),
+            NATS_URL: options.natsUrl,
+            JWT_KEY: options.jwtKey,
+            DATABASE_URL: options.databaseUrls[name],
+            ...(options.natsCredentials?.[name] && {
+              NATS_USER: options.natsCredentials[name].user,
+              NATS_PASSWORD: options.natsCredentials[name].password,
+            }),
+          },
         },
-      },
-      out,
-      index++,
-    );
+        out,
+        index,
+      );
+      processes[replicaName(name, i)] = p;
+      return p;
+    });
+    index++;
   }
   if (options.client) {
     if (!options.dev && !clientBuildIsFresh()) buildClient(out);
@@ -169,8 +199,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
   }
 
-  const targets: Record<string, string | undefined> = {};
-  for (const name of services) targets[name] = `http://127.0.0.1:${ports[name]}`;
+  const targets: Targets = {};
+  for (const name of services) targets[name] = servicePorts[name].map((port) => `http://127.0.0.1:${port}`);
   if (options.client) targets.client = `http://127.0.0.1:${ports.client}`;
   const gateway = createGateway({ routes: loadRoutes(), targets });
   await new Promise<void>((resolve, reject) => {
@@ -180,10 +210,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     gateway.listen(ports.gateway, resolve);
   });
 
-  const started = Date.now();
+  const startedAt = Date.now();
   const readyMs: Record<string, number> = {};
   for (const p of Object.values(processes)) p.start();
-  const watchers = options.dev ? Object.keys(processes).filter((n) => n !== "client").map((n) => watchAndRestart(n, processes[n], out)) : [];
+  const watchers = options.dev ? started.flatMap((name) => replicas[name].map((p) => watchAndRestart(name, p, out))) : [];
   const stop = async () => {
     for (const w of watchers) w.close();
     await Promise.all(Object.values(processes).map((p) => p.stop()));
@@ -192,15 +222,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       gateway.closeAllConnections();
     });
   };
+  const ready = new Set<string>();
   // never wait in silence: say every few seconds what is not ready yet
   const progress = setInterval(() => {
-    const waiting = Object.keys(processes).filter((name) => readyMs[name] === undefined);
-    if (waiting.length > 0) out(`waiting for ${waiting.join(", ")} to be ready (${Math.round((Date.now() - started) / 1000)} s; their log lines above say why)`);
+    const waiting = Object.keys(processes).filter((name) => !ready.has(name));
+    if (waiting.length > 0) out(`waiting for ${waiting.join(", ")} to be ready (${Math.round((Date.now() - startedAt) / 1000)} s; their log lines above say why)`);
   }, 5_000);
   const results = await Promise.all(
     Object.entries(processes).map(async ([name, p]) => {
       const ok = await p.waitReady(options.readyTimeoutMs ?? 120_000);
-      readyMs[name] = Date.now() - started;
+      ready.add(name);
+      // by service: when its last replica was ready
+      const service = name.replace(/-\d+$/, "");
+      readyMs[service] = Math.max(readyMs[service] ?? 0, Date.now() - startedAt);
       return [name, ok] as const;
     }),
   );
@@ -210,7 +244,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stop();
     throw new Error(`not ready in time: ${failed.join(", ")} (see their log lines above)`);
   }
-  return { gatewayUrl: `http://127.0.0.1:${ports.gateway}`, processes, readyMs, stop };
+  return { gatewayUrl: `http://127.0.0.1:${ports.gateway}`, processes, replicas, readyMs, stop };
 }
 
 export function isPortFree(port: number): Promise<boolean> {

@@ -12,6 +12,17 @@ import {
 import type { Logger } from "pino";
 import { deadLetterStream, streams } from "../events/subjects";
 
+/**
+ * NATS_URL may name several servers, comma-separated (the nodes of a cluster): a client then
+ * reconnects to another node when its own dies, also where the servers do not advertise each other.
+ */
+export function natsServers(url: string): string[] {
+  return url
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 export interface BusOptions {
   url: string;
   /** Client name shown by nats-server (the service name). */
@@ -45,7 +56,7 @@ export class Bus {
   static async connect(options: BusOptions): Promise<Bus> {
     const { log } = options;
     const nc = await connect({
-      servers: options.url,
+      servers: natsServers(options.url),
       name: options.name,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
@@ -84,8 +95,14 @@ export class Bus {
         duplicate_window: nanos(120_000),
       };
       try {
-        await this.jsm.streams.info(s.name);
-        await this.jsm.streams.update(s.name, config);
+        const { config: current } = await this.jsm.streams.info(s.name);
+        // replicas of a service start together: only a stream whose settings changed is updated,
+        // so that they do not all propose the same change to the cluster at once
+        const same =
+          current.num_replicas === replicas &&
+          current.duplicate_window === config.duplicate_window &&
+          [...current.subjects].sort().join() === [...s.subjects].sort().join();
+        if (!same) await this.jsm.streams.update(s.name, config);
       } catch (err) {
         if (!String((err as Error).message).includes("stream not found")) throw err;
         try {
