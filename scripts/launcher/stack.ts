@@ -147,7 +147,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   // replicas get smaller pools unless DATABASE_POOL_SIZE says otherwise
   const poolSize = options.env.DATABASE_POOL_SIZE || (count > 1 ? String(Math.max(3, Math.ceil(15 / count))) : undefined);
   const started = services.filter((name) => !options.skip?.includes(name));
-  await buildServices(started, out);
+  // development runs the TypeScript sources (a restart picks up a change); otherwise the bundles
+  if (!options.dev) await buildServices(started, out);
   let index = 0;
   for (const name of started) {
     replicas[name] = servicePorts[name].map((port, i) => {
@@ -156,7 +157,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           name: replicaName(name, i),
           command: process.execPath,
           // source maps: stack traces in the logs name the TypeScript files and lines
-          args: ["--enable-source-maps", path.join(bundleDir(name), "main.js")],
+          args: options.dev
+            ? ["--import", "tsx", path.join(root, name, "src", "main.ts")]
+            : ["--enable-source-maps", path.join(bundleDir(name), "main.js")],
           readyUrl: `http://127.0.0.1:${port}/readyz`,
           env: {
             ...options.env,
