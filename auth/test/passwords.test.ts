@@ -67,7 +67,7 @@ describe("JWT_KEY at start-up", () => {
   const start = (key: string) =>
     spawnSync(process.execPath, ["--import", "tsx", path.join(root, "auth", "src", "main.ts")], {
       cwd: root,
-      env: { ...process.env, JWT_KEY: key, NATS_URL: "nats://127.0.0.1:1", LOG_LEVEL: "silent" },
+      env: { ...process.env, JWT_KEY: key, NATS_URL: "nats://127.0.0.1:1", DATABASE_URL: "postgres://127.0.0.1:1/auth", LOG_LEVEL: "silent" },
       encoding: "utf8",
       timeout: 30_000,
     });

@@ -79,7 +79,9 @@ leafnodes { listen: 0.0.0.0:7422 }
       const here = { ...layout[0], storeDir: path.join(dir, "nats-1"), pidFile: path.join(dir, "nats-1.pid") };
       const file = path.join(dir, "nats.conf");
       fs.writeFileSync(file, renderClusterConfig(shipped, here, layout));
-      const { stdout, stderr } = await run(bin, ["-t", "-c", file], { env: { ...process.env, POD_NAME: "nats-1" } });
+      // the passwords come from the environment, as from the Secrets in the cluster
+      const passwords = Object.fromEntries([...shipped.matchAll(/\$(NATS_PASSWORD_\w+)/g)].map(([, v]) => [v, "pTestPassword0123456789"]));
+      const { stdout, stderr } = await run(bin, ["-t", "-c", file], { env: { ...process.env, ...passwords, POD_NAME: "nats-1" } });
       expect(`${stdout}${stderr}`).toMatch(/valid/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -93,7 +95,14 @@ describe("a three-node JetStream cluster on loopback", () => {
 
   beforeAll(async () => {
     cluster = await startNatsCluster();
-    nc = await connect({ servers: cluster.url.split(","), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    // the shipped accounts: the admin may create streams
+    nc = await connect({
+      servers: cluster.url.split(","),
+      user: "ticketforge-admin",
+      pass: cluster.passwords["ticketforge-admin"],
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
   }, 60_000);
 
   afterAll(async () => {

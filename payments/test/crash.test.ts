@@ -14,8 +14,8 @@ import { startFakeStripe } from "./fake-stripe";
  */
 let nats: NatsServer;
 let stripe: Awaited<ReturnType<typeof startFakeStripe>>;
-/** A PostgreSQL database both lives share, or none: then an embedded one in dataDir. */
-let database: Database | undefined;
+/** The database both lives of the service share. */
+let database: Database;
 let bus: Bus;
 let recorder: EventRecorder;
 let dataDir: string;
@@ -25,7 +25,7 @@ const children: ChildProcess[] = [];
 beforeAll(async () => {
   nats = await startNatsServer();
   stripe = await startFakeStripe();
-  if (process.env.TEST_DATABASE_URL) database = await openTestDatabase();
+  database = await openTestDatabase();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-payments-crash-"));
   bus = await Bus.connect({ url: nats.url, name: "crash-test", log: silentLogger() });
   recorder = await EventRecorder.start(nats.url);
@@ -52,8 +52,7 @@ async function startPayments(port: number) {
       PORT: String(port),
       NATS_URL: nats.url,
       JWT_KEY: jwtKey,
-      // on PostgreSQL both lives share the test database; on the embedded one, a directory
-      ...(database ? { DATABASE_URL: database.location } : { DATABASE_URL: "", DATA_DIR: dataDir }),
+      DATABASE_URL: database.url,
       STRIPE_KEY: "sk_test_crash",
       STRIPE_API_URL: stripe.url,
       PAYMENT_RECONCILE_SWEEP_MS: "200",

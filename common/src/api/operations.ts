@@ -83,7 +83,10 @@ export const apiOperations: ApiOperation[] = [
     path: "/api/users/signout",
     service: "auth",
     summary: "Sign out",
-    responses: { 200: { schema: signoutReply, description: "The session cookie is cleared", headers: setsCookie } },
+    responses: {
+      200: { schema: signoutReply, description: "The session is revoked on every service and the cookie cleared", headers: setsCookie },
+      403: errors("Not sent from the site's own pages (Origin or Sec-Fetch-Site)"),
+    },
   },
   {
     method: "get",
@@ -155,9 +158,10 @@ export const apiOperations: ApiOperation[] = [
     body: createOrderBody,
     responses: {
       201: { schema: order, description: "The order, `created`" },
-      400: errors("Invalid input, `Ticket is already reserved`, or the buyer's own ticket"),
+      400: errors("Invalid input, `Ticket is already reserved`, the buyer's own ticket, or too many unpaid orders"),
       401: signedOut,
       404: errors("No such ticket"),
+      429: { ...errors("Too many orders from this buyer in a minute"), headers: retryAfter },
     },
   },
   {
@@ -176,8 +180,8 @@ export const apiOperations: ApiOperation[] = [
     session: true,
     responses: {
       200: { schema: order, description: "The order" },
-      401: errors("Not signed in, or another buyer's order"),
-      404: errors("No such order (also for a malformed id)"),
+      401: signedOut,
+      404: errors("No such order (also another buyer's, and a malformed id), so ids cannot be probed"),
     },
   },
   {
@@ -190,8 +194,8 @@ export const apiOperations: ApiOperation[] = [
     responses: {
       204: { description: "The order is cancelled and its ticket available again" },
       400: errors("`Cannot cancel a completed order`"),
-      401: errors("Not signed in, or another buyer's order"),
-      404: errors("No such order"),
+      401: signedOut,
+      404: errors("No such order (also another buyer's)"),
     },
   },
   {
@@ -207,9 +211,10 @@ export const apiOperations: ApiOperation[] = [
     body: paymentBody,
     responses: {
       201: { schema: payment, description: "Paid; the order completes shortly after" },
-      400: errors("Invalid input or token, a declined card (the provider's reason), an order cancelled or already paid"),
-      401: errors("Not signed in, or another buyer's order"),
-      404: errors("No such order"),
+      400: errors("Invalid input or token, a declined card (the provider's reason), an order cancelled or already paid, a price below the provider's minimum"),
+      401: signedOut,
+      404: errors("No such order (also another buyer's)"),
+      429: { ...errors("Too many declined cards for this order or this buyer"), headers: retryAfter },
       503: errors("The payment provider cannot be reached; nothing was charged"),
     },
   },
