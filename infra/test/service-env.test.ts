@@ -44,6 +44,7 @@ const required = (settings: Record<string, ZodType>) =>
 const placeholderSecrets: Record<string, string> = {
   JWT_KEY: "placeholder-jwt-key-of-32-chars!",
   STRIPE_KEY: "sk_test_placeholder",
+  NATS_PASSWORD: "placeholderNatsPassword0123",
 };
 const placeholderFor = (name: string) => placeholderSecrets[name] ?? "placeholder";
 

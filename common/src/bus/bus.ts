@@ -75,9 +75,22 @@ export class Bus {
     })();
     const jsm = await nc.jetstreamManager({ timeout: 10_000 });
     const bus = new Bus(nc, nc.jetstream({ timeout: 5_000 }), jsm, log);
-    // a service with its own user may not create or change streams: the admin user provisions them
-    if (options.manageStreams ?? !options.user) await bus.ensureStreams(options.streamReplicas ?? 1);
-    else await bus.checkStreams();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // a service with its own user may not create or change streams: the admin user provisions them
+        if (options.manageStreams ?? !options.user) await bus.ensureStreams(options.streamReplicas ?? 1);
+        else await bus.checkStreams();
+        break;
+      } catch (err) {
+        // a cluster creating replicated streams for many starting processes at once can take
+        // longer than one API timeout: asking again is cheaper than restarting the process
+        if (attempt >= 5 || (err as { code?: string }).code !== "TIMEOUT") {
+          await nc.close();
+          throw err;
+        }
+        log.warn({ attempt }, "JetStream was slow to answer while setting up the streams; asking again");
+      }
+    }
     log.info({ url: options.url }, "connected to NATS JetStream");
     return bus;
   }
