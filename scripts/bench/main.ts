@@ -18,7 +18,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
@@ -27,6 +26,7 @@ import pg from "pg";
 import { resolveNats } from "../launcher/nats";
 import { childrenNamed, cpuMsBetween, memoryOf, processTree, type ProcInfo } from "./procs";
 import { renderReadme, type BenchResults } from "./report";
+import { freePort } from "@ticketforge/nats";
 
 const root = path.join(__dirname, "..", "..");
 const resultsDir = path.join(root, "bench-results");
@@ -40,16 +40,6 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface Launched {
   child: ChildProcess;

@@ -4,10 +4,10 @@
 // after the last, so the first set-up starts the server and the first tear-down stops it.
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { startEmbeddedPostgres, testSettings, type EmbeddedPostgres } from "../launcher/postgres";
+import { freePort } from "@ticketforge/nats";
 
 interface RunState {
   server?: EmbeddedPostgres;
@@ -16,16 +16,6 @@ interface RunState {
 }
 const state = ((globalThis as { __tfTestDatabase?: RunState }).__tfTestDatabase ??= {});
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export async function setup(): Promise<void> {
   process.env.TF_TEST_RUN ??= randomBytes(4).toString("hex");
