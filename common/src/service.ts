@@ -205,6 +205,7 @@ export async function startService<S extends Settings>(
  * variable), start, and shut down gracefully on SIGTERM / SIGINT within SHUTDOWN_TIMEOUT_MS.
  */
 export async function runService<S extends Settings>(def: ServiceDefinition<S>): Promise<void> {
+  if (process.argv.includes("--provision")) return provisionFor(def);
   let config: ConfigOf<S> & BaseConfig;
   try {
     config = loadConfig(def.name, def.settings) as ConfigOf<S> & BaseConfig;
@@ -250,5 +251,37 @@ export async function runService<S extends Settings>(def: ServiceDefinition<S>):
     process.stdin.on("end", () => shutdown("launcher gone"));
     process.stdin.on("error", () => shutdown("launcher gone"));
     process.stdin.resume();
+  }
+}
+
+/**
+ * `main.js --provision`: on a NATS server with accounts, where a service's own user may not
+ * create streams or consumers, the administrator (NATS_USER / NATS_PASSWORD) creates this
+ * service's streams and durable consumers, then the process exits. The Kubernetes Jobs
+ * `nats-provision-<service>` run it with the service's own image before the service can start.
+ */
+async function provisionFor(def: { name: string; listeners: Listener<Subject>[] }): Promise<void> {
+  const log = createLogger(`${def.name}-provision`, process.env.LOG_LEVEL ?? "info");
+  const { provisionJetStream } = await import("./bus/provision");
+  const { natsAdminUser } = await import("./bus/authorization");
+  const password = process.env.NATS_PASSWORD;
+  if (!password) {
+    process.stderr.write(`${def.name} --provision: NATS_PASSWORD (the administrator's) is required\n`);
+    process.exit(78);
+  }
+  try {
+    await provisionJetStream({
+      url: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+      user: process.env.NATS_USER ?? natsAdminUser,
+      password,
+      services: [{ service: def.name, listens: def.listeners.map((l) => l.subject) }],
+      streamReplicas: Number(process.env.NATS_STREAM_REPLICAS ?? 1),
+      log,
+    });
+    log.info({ listens: def.listeners.map((l) => l.subject) }, "JetStream provisioned");
+    setTimeout(() => process.exit(0), 100);
+  } catch (err) {
+    log.fatal({ err }, `provisioning failed: ${(err as Error).message}`);
+    setTimeout(() => process.exit(1), 100);
   }
 }

@@ -37,3 +37,36 @@ describe.each(overlays)("overlays/%s: nats.conf", (overlay) => {
     }
   });
 });
+
+describe.each(overlays)("overlays/%s: NATS accounts", (overlay) => {
+  const objects = renderOverlay(overlay);
+  const nats = find(objects, "StatefulSet", "nats");
+  const container = podSpec(nats).containers[0];
+  const conf: string = find(objects, "ConfigMap", podSpec(nats).volumes.find((v: { name: string }) => v.name === "config").configMap.name).data["nats.conf"];
+
+  test("When nats.conf reads a password from the environment, then the NATS pod gets it from a Secret", () => {
+    const read = [...conf.matchAll(/\$(NATS_PASSWORD_\w+)/g)].map(([, v]) => v).sort();
+    expect(read).toEqual([natsPasswordVariable("ticketforge-admin"), ...services.map((s) => natsPasswordVariable(s))].sort());
+    for (const variable of read) {
+      const env = container.env.find((e: { name: string }) => e.name === variable);
+      expect([variable, env?.valueFrom?.secretKeyRef?.key]).toEqual([variable, "password"]);
+    }
+    // each service's password comes from the very Secret that service reads
+    for (const s of services) {
+      const fromServer = container.env.find((e: { name: string }) => e.name === natsPasswordVariable(s)).valueFrom.secretKeyRef.name;
+      const service = podSpec(find(objects, "Deployment", s)).containers[0].env.find((e: { name: string }) => e.name === "NATS_PASSWORD");
+      expect([s, fromServer]).toEqual([s, service.valueFrom.secretKeyRef.name]);
+    }
+  });
+
+  test("When the services start, then a Job per service has provisioned its streams and consumers as the administrator", () => {
+    for (const s of services) {
+      const job = find(objects, "Job", `nats-provision-${s}`);
+      const c = podSpec(job).containers[0];
+      expect(c.image).toBe(podSpec(find(objects, "Deployment", s)).containers[0].image);
+      expect(c.command).toEqual(["node", "dist/main.js", "--provision"]);
+      expect(c.env.find((e: { name: string }) => e.name === "NATS_USER").value).toBe("ticketforge-admin");
+      expect(c.env.find((e: { name: string }) => e.name === "NATS_PASSWORD").valueFrom.secretKeyRef.name).toBe("nats-admin");
+    }
+  });
+});
