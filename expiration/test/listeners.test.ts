@@ -1,42 +1,34 @@
 import { randomUUID } from "node:crypto";
 import type { Bus } from "@ticketforge/common";
-import { startTestService, type TestService, publish } from "@ticketforge/common/testing";
-import { EventRecorder, startNatsServer, type NatsServer } from "@ticketforge/nats";
+import { publish } from "@ticketforge/common/testing";
+import { serviceUnderTest } from "@ticketforge/nats";
 import { expiration } from "../src/service";
 import { connectPublisher, dueAt, ended, expectNoneFired, expirations, heldBack, newOrder, settled } from "./helpers";
 
-let nats: NatsServer;
-let service: TestService;
+const under = serviceUnderTest(expiration);
+/** Events are published as the orders service would, through the test's own connection. */
 let bus: Bus;
-let recorder: EventRecorder;
-
 beforeAll(async () => {
-  nats = await startNatsServer();
-  service = await startTestService(expiration, nats.url);
-  bus = await connectPublisher(nats.url);
-  recorder = await EventRecorder.start(nats.url);
+  bus = await connectPublisher(under.nats.url);
 });
 afterAll(async () => {
-  await recorder?.close();
   await bus?.drain();
-  await service?.close();
-  await nats?.destroy();
 });
 
 describe("order.created listener", () => {
   test("When an order is created, then expiration.complete names it once its window has run out", async () => {
     const order = newOrder(500);
     await publish(bus, "order.created", order);
-    await recorder.waitFor("expiration.complete", (d) => d.orderId === order.id);
+    await under.recorder.waitFor("expiration.complete", (d) => d.orderId === order.id);
     expect(Date.now()).toBeGreaterThanOrEqual(dueAt(order));
-    expect(expirations(recorder, order.id).map((e) => e.data)).toEqual([{ orderId: order.id }]);
+    expect(expirations(under.recorder, order.id).map((e) => e.data)).toEqual([{ orderId: order.id }]);
   });
 
   test("When an order's window has already run out on arrival, then it expires at once", async () => {
     const order = newOrder(-60_000);
     const sent = Date.now();
     await publish(bus, "order.created", order);
-    await recorder.waitFor("expiration.complete", (d) => d.orderId === order.id);
+    await under.recorder.waitFor("expiration.complete", (d) => d.orderId === order.id);
     expect(Date.now() - sent).toBeLessThan(1_000);
   });
 
@@ -46,11 +38,11 @@ describe("order.created listener", () => {
     await publish(bus, "order.created", order, { id, msgId: randomUUID() }); // same event again (inbox)
     await publish(bus, "order.created", order); // same version in a new event (version check)
     await settled(bus, "order.created");
-    await recorder.waitFor("expiration.complete", (d) => d.orderId === order.id);
+    await under.recorder.waitFor("expiration.complete", (d) => d.orderId === order.id);
     await publish(bus, "order.created", order); // and once more after it expired
     await settled(bus, "order.created");
-    await expectNoneFired(bus, recorder, [], dueAt(order));
-    expect(expirations(recorder, order.id)).toHaveLength(1);
+    await expectNoneFired(bus, under.recorder, [], dueAt(order));
+    expect(expirations(under.recorder, order.id)).toHaveLength(1);
   });
 
   test("When a copy of order.created arrives after the order was cancelled, then it is acked and no timer comes back", async () => {
@@ -61,7 +53,7 @@ describe("order.created listener", () => {
     await settled(bus, "order.cancelled");
     await publish(bus, "order.created", order); // older than the order's version 1
     await settled(bus, "order.created");
-    await expectNoneFired(bus, recorder, [order.id], dueAt(order));
+    await expectNoneFired(bus, under.recorder, [order.id], dueAt(order));
   });
 
   // order.created always carries version 0, the first: it cannot come early. The early cases
@@ -79,7 +71,7 @@ describe.each([
     await settled(bus, "order.created");
     await publish(bus, subject, ended(order));
     await settled(bus, subject);
-    await expectNoneFired(bus, recorder, [order.id], dueAt(order));
+    await expectNoneFired(bus, under.recorder, [order.id], dueAt(order));
   });
 
   test(`When the news that an order was ${how} arrives twice, then the copy is acked with no effect`, async () => {
@@ -90,7 +82,7 @@ describe.each([
     await publish(bus, subject, ended(order), { id, msgId: randomUUID() });
     await publish(bus, subject, ended(order));
     await settled(bus, subject);
-    await expectNoneFired(bus, recorder, [order.id], dueAt(order));
+    await expectNoneFired(bus, under.recorder, [order.id], dueAt(order));
   });
 
   test(`When ${subject} carries a version already applied, then it is acked and the timer still runs`, async () => {
@@ -99,7 +91,7 @@ describe.each([
     await settled(bus, "order.created");
     await publish(bus, subject, ended(order, 0)); // version 0 is the creation, already applied
     await settled(bus, subject);
-    await recorder.waitFor("expiration.complete", (d) => d.orderId === order.id);
+    await under.recorder.waitFor("expiration.complete", (d) => d.orderId === order.id);
     expect(Date.now()).toBeGreaterThanOrEqual(dueAt(order));
   });
 
@@ -111,6 +103,6 @@ describe.each([
     await settled(bus, "order.created");
     await settled(bus, subject);
     expect(Date.now()).toBeLessThan(dueAt(order)); // the test's premise: it was applied before the window ran out
-    await expectNoneFired(bus, recorder, [order.id], dueAt(order));
+    await expectNoneFired(bus, under.recorder, [order.id], dueAt(order));
   });
 });

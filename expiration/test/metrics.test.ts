@@ -1,31 +1,22 @@
 import request from "supertest";
 import type { Bus } from "@ticketforge/common";
-import { startTestService, type TestService } from "@ticketforge/common/testing";
 import { metricValue, parseMetrics } from "@ticketforge/common/testing/telemetry";
-import { EventRecorder, startNatsServer, type NatsServer } from "@ticketforge/nats";
+import { serviceUnderTest } from "@ticketforge/nats";
 import { expiration } from "../src/service";
 import { publish } from "@ticketforge/common/testing";
 import { connectPublisher, dueAt, newOrder } from "./helpers";
 
-let nats: NatsServer;
-let service: TestService;
+const under = serviceUnderTest(expiration);
+/** Events are published as the orders service would, through the test's own connection. */
 let bus: Bus;
-let recorder: EventRecorder;
-
 beforeAll(async () => {
-  nats = await startNatsServer();
-  service = await startTestService(expiration, nats.url);
-  bus = await connectPublisher(nats.url);
-  recorder = await EventRecorder.start(nats.url);
+  bus = await connectPublisher(under.nats.url);
 });
 afterAll(async () => {
-  await recorder?.close();
   await bus?.drain();
-  await service?.close();
-  await nats?.destroy();
 });
 
-const scrape = async () => parseMetrics((await request(service.app).get("/metrics").expect(200)).text);
+const scrape = async () => parseMetrics((await request(under.service.app).get("/metrics").expect(200)).text);
 
 describe("GET /metrics", () => {
   test("When reservation windows run out, then the timers fire and the lateness of the last ones shows, with none left due", async () => {
@@ -34,7 +25,7 @@ describe("GET /metrics", () => {
     expect(metricValue(before, "tf_expiration_last_fire_lateness_seconds")).toBe(0);
     const orders = [300, 400].map(newOrder);
     for (const order of orders) await publish(bus, "order.created", order);
-    for (const order of orders) await recorder.waitFor("expiration.complete", (d) => d.orderId === order.id);
+    for (const order of orders) await under.recorder.waitFor("expiration.complete", (d) => d.orderId === order.id);
     const firedAt = Date.now();
     const after = await scrape();
     expect(metricValue(after, "tf_expiration_timers_due")).toBe(0);
