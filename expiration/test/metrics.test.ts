@@ -4,17 +4,11 @@ import { metricValue, parseMetrics } from "@ticketforge/common/testing/telemetry
 import { serviceUnderTest } from "@ticketforge/nats";
 import { expiration } from "../src/service";
 import { publish } from "@ticketforge/common/testing";
-import { connectPublisher, dueAt, newOrder } from "./helpers";
+import { dueAt, newOrder } from "./helpers";
 
 const under = serviceUnderTest(expiration);
-/** Events are published as the orders service would, through the test's own connection. */
-let bus: Bus;
-beforeAll(async () => {
-  bus = await connectPublisher(under.nats.url);
-});
-afterAll(async () => {
-  await bus?.drain();
-});
+/** The connection events are published through, as the orders service would publish them. */
+const bus = (): Bus => under.service.ctx.bus;
 
 const scrape = async () => parseMetrics((await request(under.service.app).get("/metrics").expect(200)).text);
 
@@ -24,7 +18,7 @@ describe("GET /metrics", () => {
     expect(metricValue(before, "tf_expiration_timers_due")).toBe(0);
     expect(metricValue(before, "tf_expiration_last_fire_lateness_seconds")).toBe(0);
     const orders = [300, 400].map(newOrder);
-    for (const order of orders) await publish(bus, "order.created", order);
+    for (const order of orders) await publish(bus(), "order.created", order);
     for (const order of orders) await under.recorder.waitFor("expiration.complete", (d) => d.orderId === order.id);
     const firedAt = Date.now();
     const after = await scrape();
