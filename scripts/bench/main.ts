@@ -23,8 +23,7 @@ import path from "node:path";
 import autocannon from "autocannon";
 import { AckPolicy, connect, DeliverPolicy, type NatsConnection } from "nats";
 import pg from "pg";
-import { resolveNats } from "../launcher/nats";
-import { childrenNamed, cpuMsBetween, memoryOf, processTree, type ProcInfo } from "./procs";
+import { cpuMsBetween, memoryOf, processTree, type ProcInfo } from "./procs";
 import { renderReadme, type BenchResults } from "./report";
 import { freePort } from "@ticketforge/nats";
 
@@ -241,26 +240,30 @@ async function main() {
   ) as Record<string, number>;
   say(`bench: data in ${dataDir}, stack log ${logFile}`);
 
-  const nats = await resolveNats({ dataDir, port: ports.nats, natsUrl: undefined });
-  if (nats.kind !== "started") throw new Error(nats.kind === "missing" ? nats.message : `expected a fresh nats-server on port ${ports.nats}`);
-  const natsPid = childrenNamed(process.pid, "nats-server")[0];
-
+  // the launcher starts its own nats-server (with its accounts), exactly as npm start does
+  const natsUrl = `nats://127.0.0.1:${ports.nats}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: dataDir,
-    NATS_URL: nats.url,
+    NATS_URL: "",
+    NATS_PORT: String(ports.nats),
     START_CLIENT: "false",
     POSTGRES_PORT: String(ports.postgres),
     GATEWAY_PORT: String(ports.gateway),
     CLIENT_PORT: String(ports.client),
     // a database given from outside would defeat the point: the embedded default is measured
     DATABASE_URL: "",
+    // 20 buyers each hold dozens of orders at once, faster than any person would: the per-buyer
+    // cap and rate limits (security settings) would refuse the load the benchmark is about
+    ORDERS_MAX_LIVE_PER_BUYER: "100000",
+    ORDERS_RATE_LIMIT_PER_MINUTE: "1000000",
+    AUTH_RATE_LIMIT_PER_MINUTE: "100000",
     ...Object.fromEntries(services.map((s) => [`${s.toUpperCase()}_PORT`, String(ports[s])])),
     ...Object.fromEntries(services.map((s) => [`${s.toUpperCase()}_DATABASE_URL`, ""])),
   };
   delete env.NODE_OPTIONS;
 
-  const cleanup: Array<() => Promise<unknown>> = [async () => nats.stop()];
+  const cleanup: Array<() => Promise<unknown>> = [];
   let stack: Launched | undefined;
   try {
     say("start-up: first start (creates the PostgreSQL cluster)…");
@@ -274,7 +277,7 @@ async function main() {
     cleanup.unshift(() => stopLaunched(started));
     say(`  ready after ${round(stack.readyMs / 1000)} s`);
     const base = `http://127.0.0.1:${ports.gateway}`;
-    const treeRoots = () => [stack!.child.pid!, ...(natsPid ? [natsPid] : [])];
+    const treeRoots = () => [stack!.child.pid!];
 
     // idle memory: the stack as it sits after start-up, nothing asked of it yet
     await sleep(5_000);
@@ -282,7 +285,9 @@ async function main() {
     const idle = memoryOf(idleTree);
     say(`idle memory: RSS ${idle.rssMb} MB, PSS ${idle.pssMb} MB (${idleTree.length} processes)`);
 
-    const nc = await connect({ servers: nats.url, name: "bench" });
+    // the bench reads events as the NATS administrator, whose password the launcher keeps in DATA_DIR
+    const natsPasswords = JSON.parse(fs.readFileSync(path.join(dataDir, "nats", "passwords.json"), "utf8")) as Record<string, string>;
+    const nc = await connect({ servers: natsUrl, name: "bench", user: "ticketforge-admin", pass: natsPasswords["ticketforge-admin"] });
     const password = fs.readFileSync(path.join(dataDir, "postgres-password"), "utf8").trim();
     const dbUrl = (name: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${ports.postgres}/${name}`;
 
