@@ -4,7 +4,7 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import request from "supertest";
 import { startNatsServer, eventually, type NatsServer } from "@ticketforge/nats";
-import { createLogger, listener, type ServiceDefinition } from "../src";
+import { createLogger, listener, publishEvent, type ServiceDefinition } from "../src";
 import { publishAs, startTestService, type TestService } from "../src/testing";
 import { metricValue, parseMetrics } from "../src/testing/telemetry";
 import { publishRaw, ticketData } from "./helpers";
@@ -173,5 +173,38 @@ describe("access log", () => {
     expect(access[0].durationMs).toEqual(expect.any(Number));
     expect(access[0].span_id).toMatch(/^[0-9a-f]{16}$/);
     expect(access[0].span_id).not.toBe("00f067aa0ba902b7"); // the service's own span, child of the caller's
+  });
+});
+
+describe("trace ids without an exporter", () => {
+  test("When a request writes an event, then the consumer's log lines carry the request's trace id (no exporter is set)", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const def: ServiceDefinition = {
+      ...aService(),
+      routes: (app, ctx) => {
+        app.post("/api/things", async (_req, res) => {
+          await ctx.db.transaction().execute((tx) => publishEvent(tx, "ticket.created", { ...ticketData(7), title: "traced" }));
+          ctx.relay.kick();
+          res.status(201).end();
+        });
+      },
+      listeners: [
+        listener("ticket.created", async (event, { log }) => {
+          if (event.data.title === "traced") log.info("traced ticket seen");
+        }),
+      ],
+    };
+    const service = await start(def, { log: createLogger(def.name, "info", sink) });
+    const traceId = "5c1e2f0a9b8d7c6e5f4a3b2c1d0e9f8a";
+    await request(service.app).post("/api/things").set("traceparent", `00-${traceId}-1111111111111111-00`).expect(201);
+    const seen = await eventually(() => lines.find((l) => l.msg === "traced ticket seen"), 10_000);
+    expect(seen).toMatchObject({ trace_id: traceId, subject: "ticket.created" });
+    expect(seen.span_id).toMatch(/^[0-9a-f]{16}$/);
   });
 });
