@@ -49,7 +49,7 @@ export async function prepareDatabases(
   await ensureDatabases(embedded.url, embeddedFor);
   for (const s of embeddedFor) urls[s] = databaseUrl(embedded.url, s);
   describe.push(
-    `databases: embedded PostgreSQL on 127.0.0.1:${port}, data in ${path.join(dataDir, "postgres")} ` +
+    `databases: embedded PostgreSQL on 127.0.0.1:${port}${embedded.socketDir ? " (the services use its Unix socket)" : ""}, data in ${path.join(dataDir, "postgres")} ` +
       `(${embedded.initialised ? "created" : "started"} in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
       `one database each for ${embeddedFor.join(", ")}; set DATABASE_URL to use another server)`,
   );

@@ -109,7 +109,7 @@ describe("npm start", () => {
     const first = npmStart();
     await first.ready;
     expect(first.output()).toContain(`Open  http://localhost:${env.GATEWAY_PORT}`);
-    expect(first.output()).toMatch(new RegExp(`embedded PostgreSQL on 127\\.0\\.0\\.1:${env.POSTGRES_PORT}, data in \\S+/\\.data/postgres \\(created in`));
+    expect(first.output()).toMatch(new RegExp(`embedded PostgreSQL on 127\\.0\\.0\\.1:${env.POSTGRES_PORT} \\(the services use its Unix socket\\), data in \\S+/\\.data/postgres \\(created in`));
     const server = postmasterPid();
     expect(server).toBeDefined();
     if (process.getuid?.() === 0) {
