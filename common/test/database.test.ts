@@ -61,3 +61,90 @@ describe("migrations", () => {
     );
   });
 });
+
+describe("round trips of a transaction", () => {
+  /** Counts the server's ReadyForQuery messages on every connection of `database`: one per round trip. */
+  function roundTrips(database: Awaited<ReturnType<typeof openTestDatabase>>) {
+    const counter = { n: 0 };
+    const watched = new WeakSet<object>();
+    database.pool.on("acquire", (client) => {
+      if (watched.has(client)) return;
+      watched.add(client);
+      (client as unknown as { connection: { on(e: string, f: () => void): void } }).connection.on("readyForQuery", () => counter.n++);
+    });
+    return counter;
+  }
+
+  test("When a transaction runs three statements, then begin travels with the first: four round trips with the commit, and the first is inside it", async () => {
+    const database = await openTestDatabase();
+    const trips = roundTrips(database);
+    try {
+      await sql`select 1`.execute(database.db); // the pool's connection, watched from here on
+      const before = trips.n;
+      expect(before).toBe(1);
+      const times = await database.db.transaction().execute(async (tx) => {
+        const first = await sql<{ at: string }>`select now()::text as at, ${1}::int as n`.execute(tx);
+        await sql`select pg_sleep(${0.02})`.execute(tx);
+        const last = await sql<{ at: string }>`select now()::text as at`.execute(tx);
+        return [first.rows[0].at, last.rows[0].at];
+      });
+      expect(trips.n - before).toBe(4);
+      // now() is the start of the transaction: the same in the first statement as in the last
+      expect(times[0]).toBe(times[1]);
+    } finally {
+      await database.close();
+    }
+  });
+
+  test("When a transaction sends nothing, then neither begin nor commit is sent", async () => {
+    const database = await openTestDatabase();
+    const trips = roundTrips(database);
+    try {
+      await sql`select 1`.execute(database.db);
+      const before = trips.n;
+      expect(before).toBe(1);
+      expect(await database.db.transaction().execute(async () => "nothing")).toBe("nothing");
+      expect(trips.n - before).toBe(0);
+    } finally {
+      await database.close();
+    }
+  });
+
+  test("When the first statement of a transaction fails, then nothing of it stays, and the statement works again afterwards", async () => {
+    const database = await openTestDatabase();
+    try {
+      const insert = (tx: import("../src").Queryable, id: string) =>
+        sql`insert into inbox (consumer, event_id) values (${"round-trips"}, ${id}::uuid)`.execute(tx);
+      const id = "00000000-0000-4000-8000-000000000001";
+      await insert(database.db, id);
+      // the first statement of the transaction breaks the primary key: begin was sent with it
+      await expect(database.db.transaction().execute((tx) => insert(tx, id))).rejects.toMatchObject({ code: "23505" });
+      // a rolled-back transaction whose first statement succeeded leaves nothing either
+      const other = "00000000-0000-4000-8000-000000000002";
+      await expect(
+        database.db.transaction().execute(async (tx) => {
+          await insert(tx, other);
+          throw new Error("changed my mind");
+        }),
+      ).rejects.toThrow("changed my mind");
+      const rows = await sql<{ n: string }>`select count(*) as n from inbox where consumer = 'round-trips'`.execute(database.db);
+      expect(Number(rows.rows[0].n)).toBe(1);
+      // the connection is healthy and the prepared statement still usable
+      await insert(database.db, other);
+    } finally {
+      await database.close();
+    }
+  });
+
+  test("When a statement text is wrong, then it fails with PostgreSQL's error every time, in a transaction or not", async () => {
+    const database = await openTestDatabase();
+    try {
+      const broken = (q: import("../src").Queryable) => sql`selec ${1}::int`.execute(q);
+      await expect(database.db.transaction().execute((tx) => broken(tx))).rejects.toThrow(/syntax error/);
+      await expect(broken(database.db)).rejects.toThrow(/syntax error/);
+      await expect(database.db.transaction().execute((tx) => broken(tx))).rejects.toThrow(/syntax error/);
+    } finally {
+      await database.close();
+    }
+  });
+});
