@@ -19,14 +19,21 @@ export interface OrderRow {
 const orderColumns = sql`o.id, o.user_id, o.status, o.expires_at, o.version, o.price_cents,
   o.refund_amount_cents, o.refunded_at, o.ticket_id, t.title as ticket_title`;
 
-export async function insertOrder(
+/**
+ * Inserts a new live order unless the buyer already holds `maxLive` live orders; undefined when
+ * they do. Call it after `lockBuyer` in the same transaction: the count is taken by this
+ * statement, after the lock, so it sees every order committed before it.
+ */
+export async function insertOrderUnderCap(
   db: Queryable,
-  order: { userId: string; ticketId: string; priceCents: number; expiresAt: Date },
-): Promise<{ id: string }> {
-  const r = await sql<{ id: string }>`insert into orders (user_id, ticket_id, status, expires_at, version, price_cents)
-    values (${order.userId}, ${order.ticketId}, 'created', ${order.expiresAt.toISOString()}, 0, ${order.priceCents})
-    returning id`.execute(db);
-  return r.rows[0];
+  order: { userId: string; ticketId: string; ticketTitle: string; priceCents: number; expiresAt: Date },
+  maxLive: number,
+): Promise<OrderRow | undefined> {
+  const r = await sql<Omit<OrderRow, "ticket_title">>`insert into orders (user_id, ticket_id, status, expires_at, version, price_cents)
+    select ${order.userId}, ${order.ticketId}, 'created', ${order.expiresAt.toISOString()}, 0, ${order.priceCents}
+    where (select count(*) from orders where user_id = ${order.userId} and status in ('created', 'awaiting:payment')) < ${maxLive}
+    returning id, user_id, status, expires_at, version, price_cents, refund_amount_cents, refunded_at, ticket_id`.execute(db);
+  return r.rows[0] && { ...r.rows[0], ticket_title: order.ticketTitle };
 }
 
 export async function findOrder(db: Queryable, id: string): Promise<OrderRow | undefined> {
@@ -37,11 +44,14 @@ export async function findOrder(db: Queryable, id: string): Promise<OrderRow | u
 
 /**
  * Takes the buyer's lock until the transaction ends (an advisory lock on the user id: the same
- * for every replica) and counts their live orders, so that the count stays true until the new
- * order commits.
+ * for every replica), so that one buyer's orders are placed one at a time and two at once
+ * cannot both pass the cap.
  */
-export async function lockLiveOrdersOf(db: Queryable, userId: string): Promise<number> {
+export async function lockBuyer(db: Queryable, userId: string): Promise<void> {
   await sql`select pg_advisory_xact_lock(hashtextextended(${`orders-live:${userId}`}, 0))`.execute(db);
+}
+
+export async function countLiveOrdersOf(db: Queryable, userId: string): Promise<number> {
   const r = await sql<{ live: number }>`select count(*)::int as live from orders
     where user_id = ${userId} and status in ('created', 'awaiting:payment')`.execute(db);
   return r.rows[0].live;

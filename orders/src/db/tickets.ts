@@ -28,7 +28,12 @@ export async function insertTicket(db: Queryable, t: EventData<"ticket.created">
   return r.rows.length > 0;
 }
 
-export async function updateTicket(db: Queryable, t: EventData<"ticket.updated">): Promise<void> {
-  await sql`update tickets set title = ${t.title}, price_cents = ${t.price}, user_id = ${t.userId}, version = ${t.version}
-    where id = ${t.id}`.execute(db);
+/**
+ * Applies the update when it carries the replica's next version, in one statement; false when it
+ * does not (or the ticket is unknown): the caller then reads the replica to tell why.
+ */
+export async function applyTicketUpdate(db: Queryable, t: EventData<"ticket.updated">): Promise<boolean> {
+  const r = await sql`update tickets set title = ${t.title}, price_cents = ${t.price}, user_id = ${t.userId}, version = ${t.version}
+    where id = ${t.id} and version = ${t.version}::integer - 1 returning id`.execute(db);
+  return r.rows.length > 0;
 }

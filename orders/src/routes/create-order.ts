@@ -3,7 +3,7 @@ import { BadRequestError, isUniqueViolation, NotFoundError, publishEvent, userOf
 import { createOrderBody } from "@ticketforge/common/api";
 import type { OrdersContext } from "../app";
 import { findTicket } from "../db/tickets";
-import { findOrder, insertOrder, lockLiveOrdersOf } from "../db/orders";
+import { countLiveOrdersOf, insertOrderUnderCap, lockBuyer } from "../db/orders";
 import { toOrderJson } from "../order-json";
 
 /** Reserves a ticket for the signed-in buyer for the expiration window. */
@@ -18,24 +18,26 @@ export const createOrder = (ctx: OrdersContext) => async (req: Request, res: Res
   let order;
   try {
     order = await ctx.relay.transaction(async (tx) => {
-      // one buyer's orders are placed one at a time, so two at once cannot both pass the cap
-      const live = await lockLiveOrdersOf(tx, user.id);
-      if (live >= ctx.config.ORDERS_MAX_LIVE_PER_BUYER) {
-        throw new BadRequestError(
-          `You already hold ${live} unpaid orders, the most one buyer may hold; pay or cancel one first`,
-        );
-      }
+      await lockBuyer(tx, user.id);
       // no check for a live order of the ticket first: the partial unique index refuses a second one atomically
-      const { id } = await insertOrder(tx, { userId: user.id, ticketId: ticket.id, priceCents: ticket.price_cents, expiresAt });
+      const placed = await insertOrderUnderCap(
+        tx,
+        { userId: user.id, ticketId: ticket.id, ticketTitle: ticket.title, priceCents: ticket.price_cents, expiresAt },
+        ctx.config.ORDERS_MAX_LIVE_PER_BUYER,
+      );
+      if (!placed) {
+        const live = await countLiveOrdersOf(tx, user.id);
+        throw new BadRequestError(`You already hold ${live} unpaid orders, the most one buyer may hold; pay or cancel one first`);
+      }
       await publishEvent(tx, "order.created", {
-        id,
+        id: placed.id,
         status: "created",
         userId: user.id,
         expiresAt: expiresAt.toISOString(),
         version: 0,
         ticket: { id: ticket.id, price: ticket.price_cents },
       });
-      return (await findOrder(tx, id))!;
+      return placed;
     });
   } catch (err) {
     if (isUniqueViolation(err, "orders_ticket_live_unique")) throw new BadRequestError("Ticket is already reserved");

@@ -26,12 +26,15 @@ export async function lockOrder(tx: Tx, id: string): Promise<Order | undefined> 
   return r.rows[0];
 }
 
+/** Inserts the copy of a new order; false when one with its id is already here. */
 export async function insertOrder(
   tx: Tx,
   order: { id: string; userId: string; priceCents: number; status: OrderStatus; version: number },
-): Promise<void> {
-  await sql`insert into orders (id, user_id, price_cents, status, version)
-    values (${order.id}, ${order.userId}, ${order.priceCents}, ${order.status}, ${order.version})`.execute(tx);
+): Promise<boolean> {
+  const r = await sql`insert into orders (id, user_id, price_cents, status, version)
+    values (${order.id}, ${order.userId}, ${order.priceCents}, ${order.status}, ${order.version})
+    on conflict (id) do nothing returning id`.execute(tx);
+  return r.rows.length > 0;
 }
 
 export async function setOrderStatus(tx: Tx, id: string, status: OrderStatus, version: number): Promise<void> {

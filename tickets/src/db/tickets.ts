@@ -48,7 +48,9 @@ export async function updateTicketDetails(tx: Tx, id: string, title: string, pri
   return r.rows[0];
 }
 
+/** Reserves an available ticket for the order; undefined when it is not available (or unknown). */
 export async function reserveTicket(tx: Tx, id: string, orderId: string): Promise<TicketRow | undefined> {
+  if (!isUuid(id)) return undefined;
   const r = await sql<TicketRow>`update tickets set status = 'reserved', order_id = ${orderId}, version = version + 1
     where id = ${id} and status = 'available' returning ${columns}`.execute(tx);
   return r.rows[0];

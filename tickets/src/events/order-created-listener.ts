@@ -1,4 +1,4 @@
-import { applyNextVersion, listener, RetryLater } from "@ticketforge/common";
+import { applyNextVersion, listener, RetryLater, type EventData, type Tx } from "@ticketforge/common";
 import { lockTicket, reserveTicket } from "../db/tickets";
 import { publishTicketUpdated } from "./ticket-events";
 
@@ -11,20 +11,28 @@ import { publishTicketUpdated } from "./ticket-events";
 export const orderCreatedListener = listener("order.created", async (event, { tx, log }) => {
   const order = event.data;
   await applyNextVersion(tx, "order", order.id, order.version);
+  // The usual case in one statement: the ticket is available and this order takes it. Only when
+  // it is not is the ticket locked and read, to tell why.
+  const reserved = (await reserveTicket(tx, order.ticket.id, order.id)) ?? (await whyNotReserved(tx, order));
+  if (!reserved) return; // already reserved for this order: nothing to change
+  await publishTicketUpdated(tx, reserved);
+  log.info({ ticketId: reserved.id, orderId: order.id, version: reserved.version }, "ticket reserved");
+});
+
+/** Undefined when the ticket is already this order's; throws for every other reason. */
+async function whyNotReserved(tx: Tx, order: EventData<"order.created">): Promise<undefined> {
   const ticket = await lockTicket(tx, order.ticket.id);
   // Tickets owns tickets and orders only learns of one from ticket.created, so an unknown ticket
   // never becomes known by waiting: it is a broken or misrouted event (or lost data). Failing
   // parks it in the dead letters, where an operator sees it and can replay it, instead of
   // acknowledging a reservation that never happened.
   if (!ticket) throw new Error(`order ${order.id} names ticket ${order.ticket.id}, which does not exist here`);
-  if (ticket.order_id === order.id) return; // already reserved for this order: nothing to change
+  if (ticket.order_id === order.id) return undefined;
   // A sale is final: waiting would only delay the same dead letter.
   if (ticket.status === "sold") throw new Error(`order ${order.id} names ticket ${ticket.id}, already sold to order ${ticket.order_id}`);
   if (ticket.status === "reserved") {
     throw new RetryLater(`ticket ${ticket.id} is held by order ${ticket.order_id}; waiting for its cancellation`);
   }
-  const reserved = await reserveTicket(tx, ticket.id, order.id);
-  if (!reserved) throw new Error(`ticket ${ticket.id} changed while locked`);
-  await publishTicketUpdated(tx, reserved);
-  log.info({ ticketId: ticket.id, orderId: order.id, version: reserved.version }, "ticket reserved");
-});
+  // freed between the two statements (the order holding it was cancelled): try again
+  throw new RetryLater(`ticket ${ticket.id} was freed while this order waited for it`, 100);
+}
