@@ -57,7 +57,9 @@ export class Supervised {
         buffer += chunk;
         const lines = buffer.split("\n");
         buffer = lines.pop() ?? "";
-        for (const line of lines) if (line.trim()) this.out(this.prefix() + line);
+        // one write for all the lines a read brought: under load a service sends them in batches
+        const text = lines.filter((line) => line.trim()).map((line) => this.prefix() + line).join("\n");
+        if (text) this.out(text);
       });
     };
     pipe(child.stdout);
