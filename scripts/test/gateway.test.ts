@@ -6,6 +6,7 @@ import { createGateway, loadRoutes } from "../launcher/gateway";
 /** A stand-in service: records what reaches it and answers with connection-scoped headers of its own. */
 let seen: http.IncomingHttpHeaders[] = [];
 let seenPaths: string[] = [];
+let upstreamConnections = 0;
 let upstream: http.Server;
 let gateway: http.Server;
 let gatewayPort: number;
@@ -27,6 +28,7 @@ beforeAll(async () => {
     });
     res.end(JSON.stringify({ ok: true }));
   });
+  upstream.on("connection", () => upstreamConnections++);
   const upstreamPort = await listen(upstream);
   const target = `http://127.0.0.1:${upstreamPort}`;
   gateway = createGateway({ routes: loadRoutes(), targets: { auth: target, tickets: target, orders: target, payments: target } });
@@ -66,6 +68,17 @@ const get = (path: string, headers: http.OutgoingHttpHeaders = {}) =>
   });
 
 describe("the local gateway", () => {
+  test("When requests follow one another, then they reuse one connection to the service, and one the service closed is replaced", async () => {
+    await get("/api/tickets"); // a kept connection from here on
+    const before = upstreamConnections;
+    for (let i = 0; i < 5; i++) expect((await get(`/api/tickets?i=${i}`)).status).toBe(200);
+    expect(upstreamConnections - before).toBe(0);
+    // the service closes its idle connections (its keep-alive timeout, or a restart): the next request still succeeds
+    upstream.closeIdleConnections();
+    expect((await get("/api/tickets?after=close")).status).toBe(200);
+    expect(seenPaths).toContain("/api/tickets?after=close");
+  });
+
   test("When a request has an absolute-form target, then it is proxied by its path and the gateway keeps running", async () => {
     const answer = await raw("GET http://x/api/tickets?q=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     expect(answer).toMatch(/^HTTP\/1\.1 200/);
