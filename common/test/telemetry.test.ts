@@ -176,6 +176,39 @@ describe("access log", () => {
   });
 });
 
+describe("trace context after the body is read", () => {
+  test("When a route reads a JSON body and logs, then its line carries the request's trace id", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const def: ServiceDefinition = {
+      ...aService(),
+      listeners: [],
+      routes: (app, ctx) => {
+        app.post("/api/things", (req, res) => {
+          ctx.log.info({ title: (req.body as { title: string }).title }, "thing made");
+          res.status(201).end();
+        });
+      },
+    };
+    const service = await start(def, { log: createLogger(def.name, "info", sink) });
+    const traceId = "0af7651916cd43dd8448eb211c80319c";
+    // a body large enough to arrive after the headers, from the socket's own callbacks: the
+    // body parser must hand the route the request's trace
+    await request(service.app)
+      .post("/api/things")
+      .set("traceparent", `00-${traceId}-b7ad6b7169203331-01`)
+      .send({ title: "x".repeat(50_000) })
+      .expect(201);
+    const made = await eventually(() => lines.find((l) => l.msg === "thing made"));
+    expect(made).toMatchObject({ trace_id: traceId, service: def.name });
+  });
+});
+
 describe("trace ids without an exporter", () => {
   test("When a request writes an event, then the consumer's log lines carry the request's trace id (no exporter is set)", async () => {
     const lines: Array<Record<string, unknown>> = [];

@@ -25,7 +25,9 @@ export function observeHttp(options: { log: Logger; tracer: Tracer; metrics?: Se
       ? trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
       : tracer.startSpan(req.method, { kind: SpanKind.SERVER, attributes }, parent);
     const ctx = trace.setSpan(parent, span);
-    res.once("finish", () => {
+    // 'finish' is emitted from the socket's callbacks: the handler is bound to this request's
+    // trace so that its log line carries the trace id
+    res.once("finish", context.bind(ctx, () => {
       // the template (/api/orders/:id), never the path: one series per route, not per order id
       const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : "unmatched";
       const status = res.statusCode;
@@ -38,10 +40,10 @@ export function observeHttp(options: { log: Logger; tracer: Tracer; metrics?: Se
       const line = { method: req.method, route, path: req.originalUrl, status, durationMs: Math.round(seconds * 10_000) / 10, requestId };
       if (quiet) log.debug(line, "request");
       else log.info(line, "request");
-    });
-    // the body parser and 'finish' run from the socket's callbacks: bind them to this request's trace
-    context.bind(ctx, req);
-    context.bind(ctx, res);
+    }));
+    // The body parser keeps the request's trace by itself (raw-body binds its callback to the
+    // caller's async context): binding the request and response emitters as well wrapped every
+    // listener of every request, about 4 % of the service's CPU in a profile of GET /api/tickets.
     context.with(ctx, next);
   };
 }
