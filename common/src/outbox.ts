@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import type { Logger } from "pino";
-import type { Db, Tx } from "./db/database";
+import { sendWithNext, type Db, type Tx } from "./db/database";
 import { checkEventData, type EventData } from "./events/schemas";
 import type { Subject } from "./events/subjects";
 import { SweepLoop } from "./sweep-loop";
@@ -33,7 +33,8 @@ export async function publishEvent<S extends Subject>(tx: Tx, subject: S, data: 
   const body = JSON.stringify(envelope);
   const current = currentTraceContext();
   const traceContext = Object.keys(current).length > 0 ? current : null;
-  await sql`insert into outbox (id, subject, payload, trace_context)
+  // nobody reads the answer: the row goes out with the transaction's next statement or its commit
+  await sql`${sendWithNext}insert into outbox (id, subject, payload, trace_context)
     values (${id}, ${subject}, ${body}::jsonb, ${traceContext ? JSON.stringify(traceContext) : null}::jsonb)`.execute(tx);
   const row = { id, subject, body, traceContext };
   const written = writtenBy.get(tx);

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { sql } from "kysely";
-import { commonMigrationsDir, migrate, openDatabase, statements } from "../src";
+import { commonMigrationsDir, migrate, openDatabase, publishEvent, sendWithNext, statements, takeWrittenEvents } from "../src";
 import { createTestDatabase, openTestDatabase } from "../src/testing";
 
 describe("migrations", () => {
@@ -116,7 +116,8 @@ describe("round trips of a transaction", () => {
       const insert = (tx: import("../src").Queryable, id: string) =>
         sql`insert into inbox (consumer, event_id) values (${"round-trips"}, ${id}::uuid)`.execute(tx);
       const id = "00000000-0000-4000-8000-000000000001";
-      await insert(database.db, id);
+      // the row is there already (written by another statement text: the one under test is new to the connection)
+      await sql`insert into inbox (consumer, event_id) values (${"round-trips"}, ${id}::uuid) returning event_id`.execute(database.db);
       // the first statement of the transaction breaks the primary key: begin was sent with it
       await expect(database.db.transaction().execute((tx) => insert(tx, id))).rejects.toMatchObject({ code: "23505" });
       // a rolled-back transaction whose first statement succeeded leaves nothing either
@@ -143,6 +144,79 @@ describe("round trips of a transaction", () => {
       await expect(database.db.transaction().execute((tx) => broken(tx))).rejects.toThrow(/syntax error/);
       await expect(broken(database.db)).rejects.toThrow(/syntax error/);
       await expect(database.db.transaction().execute((tx) => broken(tx))).rejects.toThrow(/syntax error/);
+    } finally {
+      await database.close();
+    }
+  });
+  test("When a transaction writes an event, then its outbox row travels with the commit: no round trip of its own", async () => {
+    const database = await openTestDatabase();
+    const trips = roundTrips(database);
+    try {
+      await sql`select 1`.execute(database.db);
+      const before = trips.n;
+      const eventId = await database.db.transaction().execute(async (tx) => {
+        await sql`insert into inbox (consumer, event_id) values (${"with-commit"}, gen_random_uuid())`.execute(tx);
+        const id = await publishEvent(tx, "expiration.complete", { orderId: "00000000-0000-4000-8000-00000000000a" });
+        takeWrittenEvents(tx);
+        return id;
+      });
+      // begin with the insert, then the outbox row with the commit
+      expect(trips.n - before).toBe(2);
+      const rows = await sql<{ id: string }>`select id from outbox where id = ${eventId}`.execute(database.db);
+      expect(rows.rows).toHaveLength(1);
+    } finally {
+      await database.close();
+    }
+  });
+
+  test("When a held statement fails, then the statement it travelled with fails with its error, and nothing of the transaction stays", async () => {
+    const database = await openTestDatabase();
+    try {
+      const id = "00000000-0000-4000-8000-00000000000b";
+      await sql`insert into inbox (consumer, event_id) values (${"held"}, ${id}::uuid)`.execute(database.db);
+      await expect(
+        database.db.transaction().execute(async (tx) => {
+          await sql`insert into inbox (consumer, event_id) values (${"held"}, gen_random_uuid())`.execute(tx);
+          // breaks the primary key, but is only sent with the commit
+          await sql`${sendWithNext}insert into inbox (consumer, event_id) values (${"held"}, ${id}::uuid)`.execute(tx);
+        }),
+      ).rejects.toMatchObject({ code: "23505" });
+      const rows = await sql<{ n: string }>`select count(*) as n from inbox where consumer = 'held'`.execute(database.db);
+      expect(Number(rows.rows[0].n)).toBe(1);
+    } finally {
+      await database.close();
+    }
+  });
+
+  test("When held statements return rows, then the statement they travelled with returns only its own, and each ran in order", async () => {
+    const database = await openTestDatabase();
+    try {
+      const result = await database.db.transaction().execute(async (tx) => {
+        await sql`${sendWithNext}select pg_advisory_xact_lock(${42})`.execute(tx);
+        await sql`${sendWithNext}create temporary table held_order (n int) on commit drop`.execute(tx);
+        await sql`${sendWithNext}insert into held_order values (${1}), (${2})`.execute(tx);
+        return (await sql<{ n: number; locks: string }>`select n, (select count(*) from pg_locks where locktype = 'advisory' and pid = pg_backend_pid())::text as locks
+          from held_order order by n`.execute(tx)).rows;
+      });
+      expect(result).toEqual([{ n: 1, locks: "1" }, { n: 2, locks: "1" }]);
+    } finally {
+      await database.close();
+    }
+  });
+
+  test("When a statement marked to travel with the next one runs outside a transaction, then it is sent at once", async () => {
+    const database = await openTestDatabase();
+    try {
+      const id = "00000000-0000-4000-8000-00000000000c";
+      await sql`${sendWithNext}insert into inbox (consumer, event_id) values (${"at-once"}, ${id}::uuid)`.execute(database.db);
+      // read through another connection: the row is committed already
+      const other = await openDatabase({ url: database.url });
+      try {
+        const rows = await sql<{ n: string }>`select count(*) as n from inbox where event_id = ${id}::uuid`.execute(other.db);
+        expect(Number(rows.rows[0].n)).toBe(1);
+      } finally {
+        await other.close();
+      }
     } finally {
       await database.close();
     }

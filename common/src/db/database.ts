@@ -70,100 +70,158 @@ interface QueryResultLike {
   rowCount: number | null;
   rows: unknown[];
 }
+interface Statement {
+  text: string;
+  values: unknown[];
+}
 
 /**
- * Two changes to how every connection sends its queries, because each round trip to PostgreSQL
- * costs both processes CPU (a socket write and a wake-up of the other side) and the services'
- * transactions are many small statements:
+ * Put first in a statement whose result nobody reads (an outbox row, an advisory lock): inside a
+ * transaction it is not sent on its own but with the transaction's next statement, or with its
+ * commit, in the same round trip. An error in it then surfaces there, and the transaction fails
+ * as a whole, as it would have anyway. Outside a transaction it is sent at once.
+ */
+export const sendWithNext = sql.raw(`${withNextMarker()} `);
+function withNextMarker(): string {
+  return "/* sent with the next statement */";
+}
+
+/**
+ * How every connection sends its queries. Each round trip to PostgreSQL costs both processes CPU
+ * (a socket write and a wake-up of the other side, dear on these virtual machines), and the
+ * services' transactions are many small statements, so:
  *
- * - Every parameterised query runs as a named prepared statement, so PostgreSQL parses and plans
+ * - Every parameterised query runs as a named prepared statement: PostgreSQL parses and plans
  *   each text once per connection instead of for every execution.
- * - `begin` is not sent on its own: it goes out with the transaction's first statement, in the
- *   same write and under the same Sync (what pgjdbc does too), and a transaction that sent
- *   nothing ends without a round trip. PostgreSQL opens the transaction block exactly as if
- *   `begin` had been its own round trip: the first statement runs inside it, and an error in it
- *   leaves the block aborted for the rollback that follows.
+ * - Statements whose answer is not needed yet are held and sent ahead of the next statement, in
+ *   the same write and under the same Sync (pipelining, as pgjdbc does with `begin`): `begin`
+ *   itself, and statements marked `sendWithNext`. PostgreSQL runs them in order exactly as if each
+ *   had been its own round trip, each with its own snapshot; the first error skips the rest and
+ *   is the answer, which leaves the transaction aborted for the rollback that follows. A
+ *   transaction that sent nothing ends without a round trip; a rollback drops what is held.
  *
  * Kysely calls `query(text, parameters)`; anything else (a query object, a cursor) is passed on.
  */
 function tuneConnection(client: PoolClient): void {
   const query = client.query.bind(client) as QueryFn;
-  let beginPending = false;
+  let inTransaction = false;
+  let held: Statement[] = [];
   (client as { query: unknown }).query = (...args: unknown[]) => {
     const [text, values] = args;
     if (args.length !== 2 || typeof text !== "string" || !Array.isArray(values)) return query(...args);
-    if (values.length === 0) {
-      const verb = text.trim().toLowerCase();
-      if (verb === "begin" && !beginPending) {
-        beginPending = true;
-        return Promise.resolve(nothingSent("BEGIN"));
-      }
-      if (beginPending && (verb === "commit" || verb === "rollback")) {
-        // nothing was sent in this transaction: there is nothing to end
-        beginPending = false;
-        return Promise.resolve(nothingSent(verb.toUpperCase()));
-      }
+    const verb = values.length === 0 ? text.trim().toLowerCase() : "";
+    if (verb === "begin" && !inTransaction) {
+      inTransaction = true;
+      held = [{ text: "begin", values: [] }];
+      return Promise.resolve(nothingSent("BEGIN"));
     }
-    let name = values.length > 0 ? statementNames.get(text) : undefined;
-    if (values.length > 0 && !name && statementNames.size < maxNamedStatements) {
-      name = `tf${statementNames.size}`;
-      statementNames.set(text, name);
+    if ((verb === "commit" || verb === "rollback") && inTransaction) {
+      inTransaction = false;
+      const beginSent = held[0]?.text !== "begin";
+      const pending = held;
+      held = [];
+      // nothing was sent: there is nothing to end
+      if (!beginSent && (verb === "rollback" || pending.length === 1)) return Promise.resolve(nothingSent(verb.toUpperCase()));
+      // a rollback drops what is held: it would be undone anyway
+      if (verb === "rollback" || pending.length === 0) return query(text, values);
+      return sendAfter(query, pending, { text, values });
     }
-    if (!beginPending) return name ? query({ name, text, values }) : query(text, values);
-    beginPending = false;
-    return new Promise((resolve, reject) => {
-      query(new BeginThenQuery({ name, text, values }, (err: Error | null, result: unknown) => (err ? reject(err) : resolve(result))));
-    });
+    if (inTransaction && text.startsWith(withNextMarker())) {
+      held.push({ text, values });
+      return Promise.resolve(nothingSent("HELD"));
+    }
+    if (held.length === 0) {
+      const name = statementName(text, values);
+      return name ? query({ name, text, values }) : query(text, values);
+    }
+    const pending = held;
+    held = [];
+    return sendAfter(query, pending, { text, values });
   };
+}
+
+function statementName(text: string, values: unknown[]): string | undefined {
+  if (values.length === 0) return undefined;
+  let name = statementNames.get(text);
+  if (!name && statementNames.size < maxNamedStatements) {
+    name = `tf${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+function sendAfter(query: QueryFn, before: Statement[], statement: Statement): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const q = new PipelinedQuery(before, { ...statement, name: statementName(statement.text, statement.values) }, (err: Error | null, result: unknown) =>
+      err ? reject(err) : resolve(result),
+    );
+    query(q);
+  });
 }
 
 function nothingSent(command: string): QueryResultLike {
   return { command, rowCount: null, rows: [] };
 }
 
-// pg's Query, extended to send `begin` (unnamed statement, its own Bind and Execute) ahead of its
-// own messages, before the one Sync. The answers to `begin` (ParseComplete, BindComplete,
-// CommandComplete) come first and are not part of the query's result.
+// pg's Query, extended to send other statements ahead of its own messages, before the one Sync:
+// each as the unnamed statement with its own Bind and Execute (no Describe: nobody reads their
+// rows). Their answers (ParseComplete, BindComplete, DataRows, CommandComplete) come first and
+// are not part of the query's result.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Query } = require("pg") as { Query: new (config: unknown, values: unknown, callback: unknown) => PgQuery };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { prepareValue } = require("pg/lib/utils") as { prepareValue: (v: unknown) => unknown };
 interface PgConnection {
   parse(m: { text: string; name?: string }): void;
-  bind(m: { portal: string; statement: string; values: unknown[] }): void;
+  bind(m: { portal: string; statement: string; values: unknown[]; valueMapper?: (v: unknown) => unknown }): void;
   execute(m: { portal: string; rows?: number }): void;
   parsedStatements: Record<string, string>;
+  submittedNamedStatements: Record<string, string>;
 }
 interface PgQuery {
   name?: string;
-  queryMode?: string;
   prepare(connection: PgConnection): void;
+  handleDataRow(msg: unknown): void;
   handleCommandComplete(msg: unknown, connection: PgConnection): void;
-  handleError(err: Error, connection: PgConnection): void;
+  handleEmptyQuery(connection: PgConnection): void;
 }
 
-class BeginThenQuery extends (Query as unknown as new (config: unknown, values: unknown, callback: unknown) => PgQuery) {
-  private beginAnswered = false;
-  private parsedBefore = true;
-  constructor(config: { name?: string; text: string; values: unknown[] }, callback: (err: Error | null, result: unknown) => void) {
+class PipelinedQuery extends (Query as unknown as new (config: unknown, values: unknown, callback: unknown) => PgQuery) {
+  /** Answers of the statements sent ahead still to come. */
+  private ahead: number;
+  constructor(
+    private readonly before: Statement[],
+    private readonly config: { name?: string; text: string; values: unknown[] },
+    callback: (err: Error | null, result: unknown) => void,
+  ) {
     super({ ...config, queryMode: "extended" }, undefined, callback);
+    this.ahead = before.length;
   }
   override prepare(connection: PgConnection): void {
-    this.parsedBefore = this.name === undefined || connection.parsedStatements[this.name] !== undefined;
-    connection.parse({ text: "begin" });
-    connection.bind({ portal: "", statement: "", values: [] });
-    connection.execute({ portal: "" });
+    // A named statement not parsed yet on this connection is parsed first: the client records
+    // a name as parsed at the first ParseComplete, which must be this statement's own.
+    const { name, text } = this.config;
+    if (name !== undefined && connection.parsedStatements[name] === undefined && connection.submittedNamedStatements[name] === undefined) {
+      connection.parse({ text, name });
+      connection.submittedNamedStatements[name] = text;
+    }
+    for (const s of this.before) {
+      connection.parse({ text: s.text });
+      connection.bind({ portal: "", statement: "", values: s.values, valueMapper: prepareValue });
+      connection.execute({ portal: "" });
+    }
     super.prepare(connection);
   }
-  override handleCommandComplete(msg: unknown, connection: PgConnection): void {
-    if (!this.beginAnswered) {
-      this.beginAnswered = true;
-      return;
-    }
-    super.handleCommandComplete(msg, connection);
+  override handleDataRow(msg: unknown): void {
+    if (this.ahead === 0) super.handleDataRow(msg);
   }
-  override handleError(err: Error, connection: PgConnection): void {
-    // the client records a statement as parsed at the first ParseComplete, which was begin's
-    if (!this.parsedBefore && this.name !== undefined && connection) delete connection.parsedStatements[this.name];
-    super.handleError(err, connection);
+  override handleCommandComplete(msg: unknown, connection: PgConnection): void {
+    if (this.ahead > 0) this.ahead--;
+    else super.handleCommandComplete(msg, connection);
+  }
+  override handleEmptyQuery(connection: PgConnection): void {
+    if (this.ahead > 0) this.ahead--;
+    else super.handleEmptyQuery(connection);
   }
 }
 

@@ -1,4 +1,4 @@
-import { sql, type Queryable } from "@ticketforge/common";
+import { sendWithNext, sql, type Queryable } from "@ticketforge/common";
 
 export type OrderStatus = "created" | "awaiting:payment" | "complete" | "cancelled";
 
@@ -48,7 +48,8 @@ export async function findOrder(db: Queryable, id: string): Promise<OrderRow | u
  * cannot both pass the cap.
  */
 export async function lockBuyer(db: Queryable, userId: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`orders-live:${userId}`}, 0))`.execute(db);
+  // nobody reads the answer: the lock is taken in the same round trip as the next statement
+  await sql`${sendWithNext}select pg_advisory_xact_lock(hashtextextended(${`orders-live:${userId}`}, 0))`.execute(db);
 }
 
 export async function countLiveOrdersOf(db: Queryable, userId: string): Promise<number> {
