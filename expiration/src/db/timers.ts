@@ -1,8 +1,9 @@
-import { sql, type Queryable, type Tx } from "@ticketforge/common";
+import { sendWithNext, sql, type Queryable, type Tx } from "@ticketforge/common";
 
 /** Starts an order's timer; a timer that already exists is left as it is. */
 export async function insertTimer(tx: Tx, orderId: string, expiresAt: string): Promise<void> {
-  await sql`insert into timers (order_id, expires_at) values (${orderId}, ${expiresAt}::timestamptz)
+  // nobody reads the answer: it goes out with the transaction's next statement or its commit
+  await sql`${sendWithNext}insert into timers (order_id, expires_at) values (${orderId}, ${expiresAt}::timestamptz)
     on conflict (order_id) do nothing`.execute(tx);
 }
 
