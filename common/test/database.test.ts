@@ -188,6 +188,29 @@ describe("round trips of a transaction", () => {
     }
   });
 
+  test("When a held statement fails before the statement it travelled with was parsed, then both texts work afterwards", async () => {
+    const database = await openTestDatabase();
+    try {
+      const id = "00000000-0000-4000-8000-00000000000d";
+      await sql`insert into inbox (consumer, event_id) values (${"parse-order"}, ${id}::uuid) returning 1`.execute(database.db);
+      const held = (q: import("../src").Queryable) =>
+        sql`${sendWithNext}insert into inbox (consumer, event_id) values (${"parse-order"}, ${id}::uuid)`.execute(q);
+      const carrier = (q: import("../src").Queryable) => sql<{ n: string }>`select count(*)::text as n from inbox where consumer = ${"parse-order"}`.execute(q);
+      // both texts are new to the connection; the held one breaks the primary key
+      await expect(
+        database.db.transaction().execute(async (tx) => {
+          await held(tx);
+          await carrier(tx);
+        }),
+      ).rejects.toMatchObject({ code: "23505" });
+      expect((await carrier(database.db)).rows[0].n).toBe("1");
+      await expect(held(database.db)).rejects.toMatchObject({ code: "23505" });
+      expect((await carrier(database.db)).rows[0].n).toBe("1");
+    } finally {
+      await database.close();
+    }
+  });
+
   test("When held statements return rows, then the statement they travelled with returns only its own, and each ran in order", async () => {
     const database = await openTestDatabase();
     try {

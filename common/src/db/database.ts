@@ -177,6 +177,8 @@ interface PgConnection {
   execute(m: { portal: string; rows?: number }): void;
   parsedStatements: Record<string, string>;
   submittedNamedStatements: Record<string, string>;
+  on(event: "parseComplete", listener: () => void): void;
+  off(event: "parseComplete", listener: () => void): void;
 }
 interface PgQuery {
   name?: string;
@@ -184,6 +186,7 @@ interface PgQuery {
   handleDataRow(msg: unknown): void;
   handleCommandComplete(msg: unknown, connection: PgConnection): void;
   handleEmptyQuery(connection: PgConnection): void;
+  handleError(err: Error, connection: PgConnection): void;
 }
 
 class PipelinedQuery extends (Query as unknown as new (config: unknown, values: unknown, callback: unknown) => PgQuery) {
@@ -198,19 +201,57 @@ class PipelinedQuery extends (Query as unknown as new (config: unknown, values: 
     this.ahead = before.length;
   }
   override prepare(connection: PgConnection): void {
-    // A named statement not parsed yet on this connection is parsed first: the client records
-    // a name as parsed at the first ParseComplete, which must be this statement's own.
-    const { name, text } = this.config;
-    if (name !== undefined && connection.parsedStatements[name] === undefined && connection.submittedNamedStatements[name] === undefined) {
-      connection.parse({ text, name });
-      connection.submittedNamedStatements[name] = text;
-    }
+    // Every statement goes out in its place (a held one may create what the next one names).
+    // Those new to this connection are parsed as named statements; as their ParseCompletes come
+    // back, in order, each is recorded as parsed. The client itself records the query's own
+    // name at the first ParseComplete, which may be a held statement's: that is undone until
+    // the query's own comes, so that an error in between leaves its name unrecorded.
+    const isNew = (name: string | undefined) =>
+      name === undefined || (connection.parsedStatements[name] === undefined && connection.submittedNamedStatements[name] === undefined);
+    const own = this.config.name;
+    const ownIsNew = own !== undefined && isNew(own);
+    const parsing: Array<{ name?: string; text: string; own?: boolean }> = [];
     for (const s of this.before) {
-      connection.parse({ text: s.text });
-      connection.bind({ portal: "", statement: "", values: s.values, valueMapper: prepareValue });
+      const name = statementName(s.text, s.values);
+      if (isNew(name)) {
+        connection.parse({ text: s.text, name });
+        if (name !== undefined) connection.submittedNamedStatements[name] = s.text;
+        parsing.push({ name, text: s.text });
+      }
+      connection.bind({ portal: "", statement: name ?? "", values: s.values, valueMapper: prepareValue });
       connection.execute({ portal: "" });
     }
+    if (ownIsNew) parsing.push({ name: own, text: this.config.text, own: true });
     super.prepare(connection);
+    if (parsing.length === 0 || (parsing.length === 1 && parsing[0].own)) return;
+    let answered = 0;
+    this.onParsed = () => {
+      const p = parsing[answered++];
+      if (p && !p.own) {
+        if (p.name !== undefined) {
+          connection.parsedStatements[p.name] = p.text;
+          delete connection.submittedNamedStatements[p.name];
+        }
+        if (ownIsNew) {
+          delete connection.parsedStatements[own];
+          connection.submittedNamedStatements[own] = this.config.text;
+        }
+      }
+      if (answered === parsing.length) this.stopListening();
+    };
+    this.stopListening = () => {
+      connection.off("parseComplete", this.onParsed!);
+      // what was not parsed (an error came first) is not on the server: parse it again next time
+      for (const p of parsing.slice(answered)) if (p.name !== undefined) delete connection.submittedNamedStatements[p.name];
+      this.stopListening = () => undefined;
+    };
+    connection.on("parseComplete", this.onParsed);
+  }
+  private onParsed?: () => void;
+  private stopListening: () => void = () => undefined;
+  override handleError(err: Error, connection: PgConnection): void {
+    this.stopListening();
+    super.handleError(err, connection);
   }
   override handleDataRow(msg: unknown): void {
     if (this.ahead === 0) super.handleDataRow(msg);
