@@ -300,6 +300,12 @@ async function main() {
     cleanup.unshift(async () => ceiling.kill("SIGTERM"));
     const ceilingBase = `http://127.0.0.1:${ports.ceiling}`;
     const bareCommit = summary(await autocannon({ url: `${ceilingBase}/commit`, method: "POST", connections: 1, amount: 300 }));
+    // the CPU yardstick of the run: what one request of the bare route with its transaction costs
+    // the route's process and PostgreSQL, under load like the pipeline's
+    const yardstickTree = () => processTree([ceiling.pid!, ...processTree(treeRoots()).filter((p) => p.name === "postgres").map((p) => p.pid)]);
+    const yardstickBefore = yardstickTree();
+    const yardstick = await autocannon({ url: `${ceilingBase}/commit`, method: "POST", connections: 20, amount: 3_000 });
+    const bareCommitCpuMs = round(cpuMsBetween(yardstickBefore, dedupe(yardstickTree())).totalMs / Math.max(1, yardstick.requests.total), 2);
 
     say("setting up: a seller, 20 buyers, 1,100 tickets over HTTP…");
     const seller = await signUp(base, `seller-${Date.now()}@bench.test`);
@@ -430,7 +436,7 @@ async function main() {
       database: "embedded PostgreSQL (npm start's default)",
       startup: { firstMs: Math.round(first.readyMs), laterMs: Math.round(stack.readyMs), launcherSaysFirstS: first.saysReadyS, launcherSaysLaterS: stack.saysReadyS },
       idleMemory: { ...idle, processes: idleTree.length },
-      ceilings: { rawJetStream: raw, oneCommit: commit, bareRouteWithCommit: bareCommit },
+      ceilings: { rawJetStream: raw, oneCommit: commit, bareRouteWithCommit: { ...bareCommit, cpuMsPerRequest: bareCommitCpuMs } },
       lowLoad: {
         orders: answered.length,
         hop: { p50Ms: round(pct(hop, 50)), p99Ms: round(pct(hop, 99)) },
@@ -474,6 +480,11 @@ async function main() {
     for (const c of cleanup) await c().catch((err) => say(`cleanup: ${(err as Error).message}`));
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** A process tree walked from several roots lists a process once per root that reaches it. */
+function dedupe(procs: ProcInfo[]): ProcInfo[] {
+  return [...new Map(procs.map((p) => [p.pid, p])).values()];
 }
 
 function serviceProcess(stack: Launched, service: string): number {
