@@ -164,12 +164,10 @@ function nothingSent(command: string): QueryResultLike {
 }
 
 // pg's Query, extended to send other statements ahead of its own messages, before the one Sync:
-// each as the unnamed statement with its own Bind and Execute (no Describe: nobody reads their
-// rows). Their answers (ParseComplete, BindComplete, DataRows, CommandComplete) come first and
-// are not part of the query's result.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// each with its own Bind and Execute (no Describe: nobody reads their rows), a parameterised one
+// as a named prepared statement like any other. Their answers (ParseComplete, BindComplete,
+// DataRows, CommandComplete) come first and are not part of the query's result.
 const { Query } = require("pg") as { Query: new (config: unknown, values: unknown, callback: unknown) => PgQuery };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { prepareValue } = require("pg/lib/utils") as { prepareValue: (v: unknown) => unknown };
 interface PgConnection {
   parse(m: { text: string; name?: string }): void;
