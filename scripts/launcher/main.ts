@@ -148,8 +148,11 @@ async function main() {
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const width = 46;
-  const line = (s: string) => out(`│ ${s.padEnd(width)} │`);
-  out(`┌${"─".repeat(width + 2)}┐`);
+  // the box goes out in one write: a service's log lines cannot land inside it, and whoever
+  // reads the output sees it whole once its first line is there
+  const box: string[] = [];
+  const line = (s: string) => box.push(`│ ${s.padEnd(width)} │`);
+  box.push(`┌${"─".repeat(width + 2)}┐`);
   line(`TicketForge is ready in ${seconds} s`);
   line("");
   line(`Open  http://localhost:${ports.gateway}`);
@@ -163,7 +166,8 @@ async function main() {
   line("npm run status: lag, outbox, dead letters");
   line("");
   line("Ctrl-C stops everything; data stays in .data/");
-  out(`└${"─".repeat(width + 2)}┘`);
+  box.push(`└${"─".repeat(width + 2)}┘`);
+  out(box.join("\n"));
   for (const s of skip) say(`${s} is not started (SKIP_SERVICES): run it with \`cd ${s} && npm run dev\`; the gateway routes to :${ports[s as keyof Ports]}`);
 }
 

@@ -62,7 +62,8 @@ function npmStart(): { child: ChildProcess; output: () => string; ready: Promise
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setInterval(() => {
-      if (output.includes("TicketForge is ready")) {
+      // the whole box: its last line
+      if (output.includes("TicketForge is ready") && output.includes("Ctrl-C stops everything")) {
         clearInterval(timer);
         resolve();
       }
