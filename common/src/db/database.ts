@@ -75,16 +75,15 @@ interface Statement {
   values: unknown[];
 }
 
+const withNextMarker = "/* sent with the next statement */";
+
 /**
  * Put first in a statement whose result nobody reads (an outbox row, an advisory lock): inside a
  * transaction it is not sent on its own but with the transaction's next statement, or with its
  * commit, in the same round trip. An error in it then surfaces there, and the transaction fails
  * as a whole, as it would have anyway. Outside a transaction it is sent at once.
  */
-export const sendWithNext = sql.raw(`${withNextMarker()} `);
-function withNextMarker(): string {
-  return "/* sent with the next statement */";
-}
+export const sendWithNext = sql.raw(`${withNextMarker} `);
 
 /**
  * How every connection sends its queries. Each round trip to PostgreSQL costs both processes CPU
@@ -126,7 +125,7 @@ function tuneConnection(client: PoolClient): void {
       if (verb === "rollback" || pending.length === 0) return query(text, values);
       return sendAfter(query, pending, { text, values });
     }
-    if (inTransaction && text.startsWith(withNextMarker())) {
+    if (inTransaction && text.startsWith(withNextMarker)) {
       held.push({ text, values });
       return Promise.resolve(nothingSent("HELD"));
     }
