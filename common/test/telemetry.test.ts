@@ -141,15 +141,21 @@ describe("GET /metrics", () => {
   });
 });
 
+/** A logger destination that keeps every line, parsed. */
+function logLines() {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  return { lines, sink };
+}
+
 describe("access log", () => {
   test("When a request is handled, then one line names its method, route, status, duration, request id and trace", async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    });
+    const { lines, sink } = logLines();
     // no listeners: the stream's earlier (poisoned) events are not this test's concern
     const def = { ...aService(), listeners: [] };
     const service = await start(def, { log: createLogger(def.name, "info", sink) });
@@ -178,13 +184,7 @@ describe("access log", () => {
 
 describe("trace context after the body is read", () => {
   test("When a route reads a JSON body and logs, then its line carries the request's trace id", async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    });
+    const { lines, sink } = logLines();
     const def: ServiceDefinition = {
       ...aService(),
       listeners: [],
@@ -211,13 +211,7 @@ describe("trace context after the body is read", () => {
 
 describe("trace ids without an exporter", () => {
   test("When a request writes an event, then the consumer's log lines carry the request's trace id (no exporter is set)", async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    });
+    const { lines, sink } = logLines();
     const def: ServiceDefinition = {
       ...aService(),
       routes: (app, ctx) => {
