@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { sql } from "kysely";
 import type { Bus } from "./bus";
 import type { Db, Tx } from "../db/database";
-import { MalformedEventError, parseEnvelope, type Envelope } from "../events/schemas";
+import { MalformedEventError, parseEnvelope } from "../events/schemas";
 import { streamOf, type Subject } from "../events/subjects";
 import { AlreadyApplied, RetryLater, type Listener } from "./listener";
 import { deadLetter } from "./dead-letter";
@@ -31,11 +31,6 @@ export interface ConsumerOptions {
    * order and two orders for one ticket keep their order.
    */
   concurrency?: number;
-  /**
-   * Most events handled in one transaction when a burst brings several at once (default 32).
-   * One event alone is handled on its own, as it always was.
-   */
-  batchSize?: number;
   /**
    * A handler still running after this long is given up (default 20 s, below the 30 s ack wait):
    * its transaction rolls back and the event is retried like any failure.
@@ -112,116 +107,30 @@ export class EventConsumer<S extends Subject> {
       try {
         const consumer = await this.options.bus.js.consumers.get(this.stream, this.durable);
         this.messages = await consumer.consume({ max_messages: 100 });
-        // Up to `concurrency` units of work at once, each after the previous one of its lanes.
-        // The messages a burst brings are gathered until the event loop turns (setImmediate)
-        // and handled together, in one transaction per batch.
+        // Up to `concurrency` messages at once, each after the previous one of its lane (entity).
         const limit = this.options.concurrency ?? 8;
         const lanes = new Map<string, Promise<void>>();
-        const gathered: Delivery[] = [];
-        let flushing = false;
-        const flush = () => {
-          flushing = false;
-          while (gathered.length > 0) this.schedule(gathered.splice(0, this.options.batchSize ?? 32), lanes, log);
-        };
         for await (const msg of this.messages) {
           while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
           const parsed = parseJson(msg.data);
-          gathered.push({ msg, parsed, lane: laneOf(this.listener.subject, parsed) });
-          if (!flushing) {
-            flushing = true;
-            setImmediate(flush);
-          }
+          const lane = laneOf(this.listener.subject, parsed);
+          const work = (lanes.get(lane) ?? Promise.resolve())
+            .then(() => this.process(msg, parsed, log))
+            .catch((err) => log.error({ err, seq: msg.seq }, "event handling failed outside its handler; redelivered after the ack wait"));
+          lanes.set(lane, work);
+          this.inFlight.add(work);
+          void work.finally(() => {
+            this.inFlight.delete(work);
+            if (lanes.get(lane) === work) lanes.delete(lane);
+          });
           if (this.stopping) break;
         }
-        flush();
       } catch (err) {
         if (this.stopping) break;
         log.warn({ err }, "consumer interrupted; resuming");
       }
       if (!this.stopping) await sleep(500);
     }
-  }
-
-  /** Starts a batch once every lane it touches is free: two events of one lane never run at once. */
-  private schedule(batch: Delivery[], lanes: Map<string, Promise<void>>, log: Logger): void {
-    const keys = [...new Set(batch.map((d) => d.lane))];
-    const work = Promise.all(keys.map((k) => lanes.get(k)))
-      .then(() => (batch.length === 1 ? this.process(batch[0].msg, batch[0].parsed, log) : this.processBatch(batch, log)))
-      .catch((err) => log.error({ err }, "event handling failed outside its handler; redelivered after the ack wait"));
-    for (const k of keys) lanes.set(k, work);
-    this.inFlight.add(work);
-    void work.finally(() => {
-      this.inFlight.delete(work);
-      for (const k of keys) if (lanes.get(k) === work) lanes.delete(k);
-    });
-  }
-
-  /**
-   * Handles a burst in one transaction: one statement records every event in the inbox, the
-   * handlers run one after another in stream order, one commit, then every message is acked.
-   * That saves each event its own begin, inbox insert and commit, round trips that both this
-   * process and PostgreSQL pay for. Anything out of the ordinary (a malformed event, a
-   * duplicate, an event that came early or was already applied, a failing handler, a timeout)
-   * undoes the whole batch, and each of its events is then handled on its own, exactly as if
-   * no batch had been tried: so handlers must do nothing outside their transaction.
-   */
-  private async processBatch(batch: Delivery[], log: Logger): Promise<void> {
-    const started = performance.now();
-    const { subject } = this.listener;
-    const tracer = this.options.tracer ?? trace.getTracer("consumer");
-    let events: Array<Envelope<S>>;
-    try {
-      events = batch.map((d) => {
-        if (d.parsed instanceof NotJson) throw d.parsed;
-        return parseEnvelope(subject, d.parsed);
-      });
-    } catch {
-      return this.oneByOne(batch, log);
-    }
-    let used: Tx | undefined;
-    try {
-      await this.options.db.transaction().execute(async (tx) => {
-        used = tx;
-        const ids = events.map((e) => e.id);
-        const fresh = await sql`insert into inbox (consumer, event_id) select ${this.durable}, unnest(${ids}::uuid[])
-          on conflict do nothing returning event_id`.execute(tx);
-        if (fresh.rows.length !== ids.length) throw new BatchUndone("a duplicate in the batch");
-        for (const [i, event] of events.entries()) {
-          const { msg } = batch[i];
-          await inSpan(
-            tracer,
-            `${subject} process`,
-            { kind: SpanKind.CONSUMER, parent: contextFrom(msg.headers, headerGetter), attributes: this.spanAttributes(msg, event.id, batch.length) },
-            () => {
-              const eventLog = log.child({ eventId: event.id, subject });
-              return withTimeout(this.listener.handle(event, { tx, log: eventLog }), this.options.handlerTimeoutMs ?? 20_000);
-            },
-          );
-        }
-      });
-    } catch {
-      return this.oneByOne(batch, log);
-    }
-    for (const { msg } of batch) msg.ack();
-    this.options.afterCommit?.(takeWrittenEvents(used!));
-    const seconds = (performance.now() - started) / 1000;
-    for (let i = 0; i < batch.length; i++) this.options.metrics?.eventDuration.observe({ subject, outcome: "handled" }, seconds);
-    log.debug({ events: batch.length }, "batch of events handled");
-  }
-
-  private async oneByOne(batch: Delivery[], log: Logger): Promise<void> {
-    for (const d of batch) await this.process(d.msg, d.parsed, log);
-  }
-
-  private spanAttributes(msg: JsMsg, eventId: string | undefined, batchSize: number) {
-    return {
-      "messaging.system": "nats",
-      "messaging.destination.name": this.listener.subject,
-      "messaging.consumer.group.name": this.durable,
-      "messaging.nats.delivery_count": msg.info.deliveryCount,
-      ...(eventId ? { "messaging.message.id": eventId } : {}),
-      ...(batchSize > 1 ? { "messaging.batch.message_count": batchSize } : {}),
-    };
   }
 
   /** One span and one timed outcome per delivery, in the trace of the work that published it. */
@@ -231,7 +140,16 @@ export class EventConsumer<S extends Subject> {
     return inSpan(
       tracer,
       `${this.listener.subject} process`,
-      { kind: SpanKind.CONSUMER, parent: contextFrom(msg.headers, headerGetter), attributes: this.spanAttributes(msg, undefined, 1) },
+      {
+        kind: SpanKind.CONSUMER,
+        parent: contextFrom(msg.headers, headerGetter),
+        attributes: {
+          "messaging.system": "nats",
+          "messaging.destination.name": this.listener.subject,
+          "messaging.consumer.group.name": this.durable,
+          "messaging.nats.delivery_count": msg.info.deliveryCount,
+        },
+      },
       async (span) => {
         const outcome = await this.handle(msg, parsed, log, span);
         span.setAttribute("ticketforge.event.outcome", outcome);
@@ -315,23 +233,12 @@ export class EventConsumer<S extends Subject> {
     // not awaited: the iterator carries out the close only when it is read again, and the loop
     // stops reading once the messages in hand are done, so waiting for it could hang forever
     this.messages?.close().catch(() => undefined);
-    // messages gathered for a batch are scheduled on the next turn of the event loop
-    await new Promise((resolve) => setImmediate(resolve));
     await Promise.allSettled([...this.inFlight]);
     await Promise.race([this.loop, sleep(2_000)]);
   }
 }
 
-interface Delivery {
-  msg: JsMsg;
-  parsed: unknown;
-  lane: string;
-}
-
 class NotJson extends Error {}
-
-/** Thrown inside a batch's transaction to undo it. */
-class BatchUndone extends Error {}
 
 function parseJson(data: Uint8Array): unknown {
   try {

@@ -3,11 +3,7 @@ import type { Envelope } from "../events/schemas";
 import type { Subject } from "../events/subjects";
 import type { Tx } from "../db/database";
 
-/**
- * Context a handler gets besides its event: its transaction (the inbox row is already in it).
- * A handler does all its work through `tx`: the transaction may be shared with the handlers of
- * other events of a burst, and when it is undone the handler runs again on its own.
- */
+/** Context a handler gets besides its event: its transaction (the inbox row is already in it). */
 export interface HandlerContext {
   tx: Tx;
   log: Logger;
