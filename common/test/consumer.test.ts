@@ -239,6 +239,7 @@ describe("consumers", () => {
       return l.length >= 2 ? l : undefined;
     });
     expect(letters.map((l) => l.deliveries)).toEqual([1, 1]);
-    expect(letters[1].error).toMatch(/price/);
+    // two different entities: handled side by side, so their dead letters come in either order
+    expect(letters.map((l) => l.error).sort()).toEqual([expect.stringMatching(/^bad ticket\.created payload: .*price/), expect.stringMatching(/^not JSON/)]);
   });
 });
