@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { Tx } from "./db/database";
+import { sendWithNext, type Tx } from "./db/database";
 import { AlreadyApplied, RetryLater } from "./bus/listener";
 
 /**
@@ -15,31 +15,22 @@ export function checkNextVersion(current: number | undefined, incoming: number, 
 }
 
 /**
- * Records `version` of entity `id` if it is the next one; throws AlreadyApplied / RetryLater otherwise.
- * One statement instead of a locking read and then a write (each a round trip): the row is locked
- * and read (`current`), moved on only from the version before (`moved`), or created at version 0
- * (`created`). Under a concurrent handler of the same entity, the lock waits for its commit and
- * the conditions are checked again on the row it left, so exactly one of them applies a version.
+ * Records `version` of entity `id` if it is the next one (the entity_versions table, through the
+ * server-side `apply_next_version`, migration 003). Nobody needs its answer, so it travels with
+ * the transaction's next statement or its commit (sendWithNext) instead of costing a round trip
+ * of its own. When the version is not the next one, that statement or the commit fails instead
+ * (SQLSTATE TF001 / TF002) and the transaction rolls back as a whole; `versionOutcome` turns the
+ * failure into AlreadyApplied / RetryLater, as the consumer does. Code after this call must
+ * therefore keep its effects inside the transaction (a handler's log lines are, see EventConsumer).
  */
 export async function applyNextVersion(tx: Tx, entity: string, id: string, version: number): Promise<void> {
-  const r = await sql<{ current: number | null; applied: boolean }>`
-    with current as (
-      select version from entity_versions where entity = ${entity} and id = ${id} for update
-    ), moved as (
-      update entity_versions set version = ${version}
-      where entity = ${entity} and id = ${id} and version = ${version}::integer - 1
-      returning version
-    ), created as (
-      insert into entity_versions (entity, id, version)
-      select ${entity}, ${id}, ${version}::integer where ${version}::integer = 0 and not exists (select 1 from current)
-      on conflict do nothing
-      returning version
-    )
-    select (select version from current) as current,
-      exists (select 1 from moved) or exists (select 1 from created) as applied`.execute(tx);
-  const { current, applied } = r.rows[0];
-  if (applied) return;
-  checkNextVersion(current ?? undefined, version, `${entity} ${id}`);
-  // the next version, yet not applied: a handler of the same first version created the row first
-  throw new AlreadyApplied(`${entity} ${id} version ${version} applied concurrently`);
+  await sql`${sendWithNext}select apply_next_version(${entity}, ${id}, ${version}::integer)`.execute(tx);
+}
+
+/** The version check's failure (see applyNextVersion) as AlreadyApplied / RetryLater; any other error as it is. */
+export function versionOutcome(err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === "TF001") return new AlreadyApplied((err as Error).message);
+  if (code === "TF002") return new RetryLater((err as Error).message);
+  return err;
 }

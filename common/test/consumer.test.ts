@@ -10,7 +10,8 @@ import {
   type Bus,
   type Database,
 } from "../src";
-import { silentLogger } from "../src/testing";
+import pino from "pino";
+import { logLines, silentLogger } from "../src/testing";
 import { envelope, publishRaw, setup } from "./helpers";
 
 let nats: NatsServer;
@@ -168,18 +169,44 @@ describe("consumers", () => {
   });
 
   test("When versions arrive out of order, then each applies in order: early ones wait, old ones are dropped", async () => {
-    const applied: number[] = [];
+    await sql`create table applied_versions (seq serial, version int)`.execute(database.db);
     await consume("v-", async (event, { tx }) => {
       await applyNextVersion(tx, "ticket", event.data.id, event.data.version);
-      applied.push(event.data.version);
+      // the check travels with this statement: a version that is not the next one never gets here
+      await sql`insert into applied_versions (version) values (${event.data.version})`.execute(tx);
     });
+    const applied = async () => (await sql<{ version: number }>`select version from applied_versions order by seq`.execute(database.db)).rows.map((r) => r.version);
     await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("v-1", 2)));
     await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("v-1", 1)));
     await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("v-1", 0)));
-    await eventually(() => applied.length === 3, 15_000);
+    await eventually(async () => (await applied()).length === 3, 15_000);
     await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("v-1", 1)));
     await new Promise((r) => setTimeout(r, 300));
-    expect(applied).toEqual([0, 1, 2]);
+    expect(await applied()).toEqual([0, 1, 2]);
+  });
+
+  test("When a handler logs, then its lines are written once its transaction commits, and never for a handling that rolled back", async () => {
+    const { lines, sink } = logLines();
+    let calls = 0;
+    const c = new EventConsumer(
+      listener("ticket.created", async (event, { tx, log }) => {
+        if (!event.data.id.startsWith("log-")) return;
+        calls++;
+        await sql`insert into effects values (${event.id}, 'log')`.execute(tx);
+        log.info({ attempt: calls }, "effect written");
+        if (calls === 1) throw new Error("undone after logging");
+      }),
+      { bus, db: database.db, log: pino({ level: "info" }, sink), service: `svc${serviceCounter++}`, maxDeliver: 3, retryBaseMs: 50 },
+    );
+    await c.start();
+    consumers.push(c);
+    const e = envelope("ticket.created", ticket("log-1"));
+    await publishRaw(bus, "ticket.created", e);
+    await eventually(async () => (await effects("log")).length === 1 && lines.some((l) => l.msg === "effect written"));
+    const written = lines.filter((l) => l.msg === "effect written");
+    expect(written).toEqual([expect.objectContaining({ attempt: 2, eventId: e.id, subject: "ticket.created" })]);
+    // the failed attempt is told by the consumer's own line
+    expect(lines).toContainEqual(expect.objectContaining({ msg: "handler failed; will retry", eventId: e.id, deliveries: 1 }));
   });
 
   test("When a handler asks to retry later, then it is redelivered after the delay and not dead-lettered", async () => {

@@ -193,6 +193,21 @@ describe("round trips of a transaction", () => {
     expect(result).toEqual([{ n: 1, locks: "1" }, { n: 2, locks: "1" }]);
   });
 
+  test("When code catches a failed statement's error and commits, then the commit fails: the work was rolled back, not done", async () => {
+    const id = "00000000-0000-4000-8000-00000000000e";
+    await sql`insert into inbox (consumer, event_id) values (${"swallowed"}, ${id}::uuid)`.execute(database.db);
+    await expect(
+      database.db.transaction().execute(async (tx) => {
+        await sql`insert into inbox (consumer, event_id) values (${"swallowed"}, gen_random_uuid())`.execute(tx);
+        await sql`insert into inbox (consumer, event_id) values (${"swallowed"}, ${id}::uuid)`.execute(tx).catch(() => undefined);
+      }),
+    ).rejects.toThrow(/rolled back, not committed/);
+    const rows = await sql<{ n: string }>`select count(*) as n from inbox where consumer = 'swallowed'`.execute(database.db);
+    expect(Number(rows.rows[0].n)).toBe(1);
+    // the connection goes on working
+    expect((await sql<{ n: number }>`select ${5}::int as n`.execute(database.db)).rows[0].n).toBe(5);
+  });
+
   test("When a statement marked to travel with the next one runs outside a transaction, then it is sent at once", async () => {
     const id = "00000000-0000-4000-8000-00000000000c";
     await sql`${sendWithNext}insert into inbox (consumer, event_id) values (${"at-once"}, ${id}::uuid)`.execute(database.db);

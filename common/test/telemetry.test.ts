@@ -1,11 +1,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Writable } from "node:stream";
 import request from "supertest";
 import { startNatsServer, eventually, type NatsServer } from "@ticketforge/nats";
 import { createLogger, listener, publishEvent, type ServiceDefinition } from "../src";
-import { publishAs, startTestService, type TestService } from "../src/testing";
+import { logLines, publishAs, startTestService, type TestService } from "../src/testing";
 import { metricValue, parseMetrics } from "../src/testing/telemetry";
 import { publishRaw, ticketData } from "./helpers";
 
@@ -140,18 +139,6 @@ describe("GET /metrics", () => {
     }, 10_000, 200);
   });
 });
-
-/** A logger destination that keeps every line, parsed. */
-function logLines() {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
-  return { lines, sink };
-}
 
 describe("access log", () => {
   test("When a request is handled, then one line names its method, route, status, duration, request id and trace", async () => {

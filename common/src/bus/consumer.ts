@@ -2,10 +2,11 @@ import { AckPolicy, DeliverPolicy, nanos, type ConsumerConfig, type ConsumerMess
 import type { Logger } from "pino";
 import { sql } from "kysely";
 import type { Bus } from "./bus";
-import type { Db, Tx } from "../db/database";
+import { isUniqueViolation, sendWithNext, type Db, type Tx } from "../db/database";
 import { MalformedEventError, parseEnvelope } from "../events/schemas";
 import { streamOf, type Subject } from "../events/subjects";
-import { AlreadyApplied, RetryLater, type Listener } from "./listener";
+import { AlreadyApplied, RetryLater, type HandlerLog, type Listener } from "./listener";
+import { versionOutcome } from "../versions";
 import { deadLetter } from "./dead-letter";
 import { takeWrittenEvents, type WrittenEvent } from "../outbox";
 import { SpanKind, trace, type Span, type TextMapGetter, type Tracer } from "@opentelemetry/api";
@@ -173,21 +174,29 @@ export class EventConsumer<S extends Subject> {
     }
     span.setAttribute("messaging.message.id", event.id);
     const eventLog = log.child({ eventId: event.id, subject });
+    const handlerLog = logAfterCommit(eventLog);
     try {
       let used: Tx | undefined;
-      const handled = await this.options.db.transaction().execute(async (tx) => {
+      await this.options.db.transaction().execute(async (tx) => {
         used = tx;
-        const fresh = await sql`insert into inbox (consumer, event_id) values (${this.durable}, ${event.id})
-          on conflict do nothing returning event_id`.execute(tx);
-        if (fresh.rows.length === 0) return false;
-        await withTimeout(this.listener.handle(event, { tx, log: eventLog }), this.options.handlerTimeoutMs ?? 20_000);
-        return true;
+        // The inbox row needs no answer: it travels with the handler's first statement (or the
+        // commit). A redelivered event breaks its primary key there, before anything of the
+        // handler runs on the server, and the transaction rolls back.
+        await sql`${sendWithNext}insert into inbox (consumer, event_id) values (${this.durable}, ${event.id})`.execute(tx);
+        await withTimeout(this.listener.handle(event, { tx, log: handlerLog.log }), this.options.handlerTimeoutMs ?? 20_000);
       });
       msg.ack();
-      eventLog.debug({ deliveries, duplicate: !handled }, handled ? "event handled" : "duplicate event ignored");
-      if (handled) this.options.afterCommit?.(takeWrittenEvents(used!));
-      return handled ? "handled" : "duplicate";
-    } catch (err) {
+      handlerLog.flush();
+      eventLog.debug({ deliveries }, "event handled");
+      this.options.afterCommit?.(takeWrittenEvents(used!));
+      return "handled";
+    } catch (caught) {
+      if (isUniqueViolation(caught, "inbox_pkey")) {
+        msg.ack();
+        eventLog.debug({ deliveries }, "duplicate event ignored");
+        return "duplicate";
+      }
+      const err = versionOutcome(caught);
       if (err instanceof AlreadyApplied) {
         msg.ack();
         eventLog.debug({ reason: err.message }, "event already applied; acked");
@@ -236,6 +245,25 @@ export class EventConsumer<S extends Subject> {
     await Promise.allSettled([...this.inFlight]);
     await Promise.race([this.loop, sleep(2_000)]);
   }
+}
+
+/**
+ * A handler's log lines say what it did, which is only true once its transaction has committed
+ * (a check that travels with a later statement can still undo it all): they are written after
+ * the commit, and dropped when the transaction rolls back, where the consumer's own line says why.
+ */
+function logAfterCommit(log: Logger): { log: HandlerLog; flush(): void } {
+  const lines: Array<() => void> = [];
+  const later = (level: keyof HandlerLog) =>
+    ((...args: unknown[]) => {
+      lines.push(() => (log[level] as (...a: unknown[]) => void).apply(log, args));
+    }) as HandlerLog[keyof HandlerLog];
+  return {
+    log: { debug: later("debug"), info: later("info"), warn: later("warn"), error: later("error") },
+    flush: () => {
+      for (const line of lines.splice(0)) line();
+    },
+  };
 }
 
 class NotJson extends Error {}

@@ -3,10 +3,14 @@ import type { Envelope } from "../events/schemas";
 import type { Subject } from "../events/subjects";
 import type { Tx } from "../db/database";
 
+/** What a handler may log: its lines are written once its transaction has committed. */
+export type HandlerLog = Pick<Logger, "debug" | "info" | "warn" | "error">;
+
 /** Context a handler gets besides its event: its transaction (the inbox row is already in it). */
 export interface HandlerContext {
   tx: Tx;
-  log: Logger;
+  /** Lines written after the commit, dropped on a rollback (they would describe undone work). */
+  log: HandlerLog;
 }
 
 /** One listener per subject a service consumes; the file `events/<subject>-listener.ts` exports it. */

@@ -122,8 +122,9 @@ function tuneConnection(client: PoolClient): void {
       // nothing was sent: there is nothing to end
       if (!beginSent && (verb === "rollback" || pending.length === 1)) return Promise.resolve(nothingSent(verb.toUpperCase()));
       // a rollback drops what is held: it would be undone anyway
-      if (verb === "rollback" || pending.length === 0) return query(text, values);
-      return sendAfter(query, pending, { text, values });
+      if (verb === "rollback") return query(text, values);
+      const committing = pending.length === 0 ? query(text, values) : sendAfter(query, pending, { text, values });
+      return (committing as Promise<QueryResultLike>).then(refuseRolledBack);
     }
     if (inTransaction && text.startsWith(withNextMarker)) {
       held.push({ text, values });
@@ -156,6 +157,16 @@ function sendAfter(query: QueryFn, before: Statement[], statement: Statement): P
     );
     query(q);
   });
+}
+
+/**
+ * PostgreSQL answers COMMIT of a transaction in which a statement failed with ROLLBACK, not with
+ * an error. That happens only when code caught the statement's error and went on to commit; the
+ * caller must not take the work as done, so the commit fails.
+ */
+function refuseRolledBack(result: QueryResultLike): QueryResultLike {
+  if (result.command === "ROLLBACK") throw new Error("the transaction was rolled back, not committed: a statement in it had failed and its error was caught");
+  return result;
 }
 
 function nothingSent(command: string): QueryResultLike {

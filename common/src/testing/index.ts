@@ -1,3 +1,4 @@
+import { Writable } from "node:stream";
 import pino from "pino";
 import type { BaseConfig } from "../service";
 
@@ -28,6 +29,18 @@ export function testConfig<E extends object>(natsUrl: string, extra: E = {} as E
 }
 
 export const silentLogger = () => pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+
+/** A logger destination that keeps every line, parsed. */
+export function logLines() {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  return { lines, sink };
+}
 
 export { signInCookie } from "./session";
 
