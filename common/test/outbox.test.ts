@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { startNatsServer, EventRecorder, eventually, type NatsServer } from "@ticketforge/nats";
-import { OutboxRelay, publishEvent, type Bus, type Database } from "../src";
+import { OutboxRelay, openDatabase, publishEvent, takeWrittenEvents, type Bus, type Database } from "../src";
 import { silentLogger } from "../src/testing";
 import { setup, ticketData } from "./helpers";
 
@@ -75,6 +75,37 @@ describe("transactional outbox", () => {
     await eventually(async () => (await relay.pending()) === 0);
     expect(published.sort()).toEqual([...ids].sort());
     await relay.stop();
+  });
+
+  test("When a burst of transactions commits, then the relay marks all their events published with one statement", async () => {
+    // the relay gets a database of its own, so that every statement it sends can be counted
+    const relayDb = await openDatabase({ url: database.url });
+    let statements = 0;
+    relayDb.pool.on("acquire", () => statements++);
+    const relay = new OutboxRelay({ db: relayDb.db, log: silentLogger(), publish: realPublish, markDelayMs: 300 });
+    try {
+      const written = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          database.db.transaction().execute(async (tx) => {
+            await publishEvent(tx, "ticket.created", ticketData(100 + i));
+            return takeWrittenEvents(tx);
+          }),
+        ),
+      );
+      // commits handed over one after another, as a burst of requests brings them
+      for (const rows of written) {
+        relay.publishCommitted(rows);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const ids = written.flat().map((r) => r.id);
+      const unmarked = async () =>
+        Number((await sql<{ n: string }>`select count(*) as n from outbox where published_at is null and id = any(${ids}::uuid[])`.execute(database.db)).rows[0].n);
+      await eventually(async () => (await unmarked()) === 0);
+      expect(statements).toBe(1);
+    } finally {
+      await relay.stop();
+      await relayDb.close();
+    }
   });
 
   test("When a transaction through the relay rolls back, then nothing is published", async () => {

@@ -56,6 +56,12 @@ describe("GET /api/tickets", () => {
     }
   });
 
+  test("When a listing is answered, then it carries no ETag: nothing hashes the page, and no client revalidates a stale one", async () => {
+    const res = await api().get("/api/tickets");
+    expect(res.status).toBe(200);
+    expect(res.headers.etag).toBeUndefined();
+  });
+
   test("When paging with limit and the cursor, then every ticket comes once, in order, and the last page has no cursor", async () => {
     const word = uniqueWord();
     const made = await offer(seller.cookie, [1, 2, 3, 4, 5].map((n) => `${word} ${n}`));
