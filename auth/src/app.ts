@@ -1,5 +1,5 @@
 import type { Express } from "express";
-import type { ConfigOf, ServiceContext } from "@ticketforge/common";
+import { sessionWriter, type ConfigOf, type ServiceContext } from "@ticketforge/common";
 import type { settings } from "./config";
 import { accountLimiter, addressLimit } from "./rate-limit";
 import { owaspLog2Cost, passwordHasher } from "./password";
@@ -17,8 +17,10 @@ export function routes(app: Express, ctx: AuthContext) {
   const passwords = passwordHasher(ctx.config.AUTH_SCRYPT_LOG2_COST);
   const limited = addressLimit(ctx.db, ctx.config.AUTH_RATE_LIMIT_PER_MINUTE);
   const perAccount = accountLimiter(ctx.db, ctx.config.AUTH_SIGNIN_ATTEMPTS_PER_ACCOUNT, ctx.config.AUTH_SIGNIN_ACCOUNT_WINDOW_SECONDS);
-  app.post("/api/users/signup", limited, signup(ctx, passwords));
-  app.post("/api/users/signin", limited, signin(ctx, perAccount, passwords));
-  app.post("/api/users/signout", signout(ctx));
+  // the only routes that write the session cookie
+  const session = sessionWriter({ secure: ctx.config.COOKIE_SECURE });
+  app.post("/api/users/signup", limited, session, signup(ctx, passwords));
+  app.post("/api/users/signin", limited, session, signin(ctx, perAccount, passwords));
+  app.post("/api/users/signout", session, signout(ctx));
   app.get("/api/users/currentuser", currentUser);
 }

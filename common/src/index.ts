@@ -3,6 +3,7 @@ export * from "./config";
 export * from "./logger";
 export * from "./http/app";
 export * from "./http/auth";
+export * from "./http/session";
 export * from "./http/error-handler";
 export * from "./http/validate";
 export * from "./http/text";

@@ -157,7 +157,6 @@ export async function startService<S extends Settings>(
       {
         log,
         jwtKey: config.JWT_KEY,
-        cookieSecure: config.COOKIE_SECURE,
         trustProxy: config.TRUST_PROXY,
         isRevoked: (sid) => sessions.isRevoked(sid),
         ready: async () => (await bus.ping()) && (await database.ping().then(() => true)),

@@ -1,5 +1,4 @@
 import express, { type Express } from "express";
-import cookieSession from "cookie-session";
 import type { Logger } from "pino";
 import { currentUser } from "./auth";
 import { errorHandler, notFound } from "./error-handler";
@@ -11,11 +10,8 @@ import { securityHeaders } from "./security-headers";
 export interface HttpOptions {
   log: Logger;
   jwtKey: string;
-  cookieSecure: boolean;
   /** Express "trust proxy": a hop count, "loopback", a list of addresses. */
   trustProxy: string;
-  /** Lifetime of the session cookie. */
-  sessionMaxAgeMs?: number;
   /** True for a session that was signed out (its id revoked). */
   isRevoked?: (sessionId: string) => boolean;
   /** Readiness: true when the database and NATS answer. */
@@ -28,7 +24,8 @@ export interface HttpOptions {
 }
 
 /**
- * The shape every service's app shares: JSON body (size-limited), cookie session, current user,
+ * The shape every service's app shares: JSON body (size-limited), the current user (from the
+ * session cookie),
  * health endpoints, then the service's routes, then 404 and the error handler. Every request is
  * traced, timed and logged once; /metrics is for Prometheus on the service port, and the gateway
  * and ingress route only /api/*, so it is never public.
@@ -60,16 +57,6 @@ export function createHttpApp(options: HttpOptions, mountRoutes: (app: Express) 
   }
 
   app.use(express.json({ limit: options.bodyLimit ?? "100kb" }));
-  app.use(
-    cookieSession({
-      name: "session",
-      signed: false, // the JWT inside is signed; tampering makes it invalid
-      httpOnly: true,
-      sameSite: "lax",
-      secure: options.cookieSecure,
-      maxAge: options.sessionMaxAgeMs ?? 24 * 3600 * 1000,
-    }),
-  );
   app.use(currentUser(options.jwtKey, options.isRevoked));
   mountRoutes(app);
   app.use(notFound);

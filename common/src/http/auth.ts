@@ -2,6 +2,7 @@ import { createSecretKey, randomUUID, type KeyObject } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
 import jwt from "jsonwebtoken";
 import { NotAuthorizedError } from "../errors";
+import { sessionToken } from "./session";
 
 export interface UserPayload {
   id: string;
@@ -57,7 +58,7 @@ export function signSessionToken(
 export function currentUser(jwtKey: string, isRevoked: (sessionId: string) => boolean = () => false) {
   const key = keyObjectOf(jwtKey);
   return (req: Request, _res: Response, next: NextFunction) => {
-    const token = req.session?.jwt;
+    const token = sessionToken(req.headers.cookie);
     if (typeof token === "string") {
       try {
         const payload = jwt.verify(token, key, { algorithms: ["HS256"] }) as UserPayload;
