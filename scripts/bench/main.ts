@@ -205,8 +205,9 @@ async function oneCommit(url: string) {
   return { p50Ms: round(pct(lat, 50), 2), p99Ms: round(pct(lat, 99), 2) };
 }
 
-async function startCeilingServer(port: number, ticketsUrl: string, commitUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(__dirname, "ceiling-server.mjs"), String(port), ticketsUrl, commitUrl], {
+async function startCeilingServer(port: number, ticketsUrl: string, commitUrl: string, nats: { url: string; user: string; pass: string }): Promise<ChildProcess> {
+  const args = [path.join(__dirname, "ceiling-server.mjs"), String(port), ticketsUrl, commitUrl, nats.url, nats.user, nats.pass];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -296,13 +297,18 @@ async function main() {
     say("ceilings: raw JetStream, one commit…");
     const raw = await rawJetStream(nc);
     const commit = await oneCommit(dbUrl("postgres"));
-    const ceiling = await startCeilingServer(ports.ceiling, dbUrl("tickets"), dbUrl("postgres"));
+    const ceiling = await startCeilingServer(ports.ceiling, dbUrl("tickets"), dbUrl("postgres"), {
+      url: natsUrl,
+      user: "ticketforge-admin",
+      pass: natsPasswords["ticketforge-admin"],
+    });
     cleanup.unshift(async () => ceiling.kill("SIGTERM"));
     const ceilingBase = `http://127.0.0.1:${ports.ceiling}`;
     const bareCommit = summary(await autocannon({ url: `${ceilingBase}/commit`, method: "POST", connections: 1, amount: 300 }));
     // the CPU yardstick of the run: what one request of the bare route with its transaction costs
     // the route's process and PostgreSQL, under load like the pipeline's
-    const yardstickTree = () => processTree([ceiling.pid!, ...processTree(treeRoots()).filter((p) => p.name === "postgres").map((p) => p.pid)]);
+    const named = (name: string) => processTree(treeRoots()).filter((p) => p.name === name).map((p) => p.pid);
+    const yardstickTree = () => processTree([ceiling.pid!, ...named("postgres")]);
     const yardstickBefore = yardstickTree();
     const yardstick = await autocannon({ url: `${ceilingBase}/commit`, method: "POST", connections: 20, amount: 3_000 });
     const bareCommitCpuMs = round(cpuMsBetween(yardstickBefore, dedupe(yardstickTree())).totalMs / Math.max(1, yardstick.requests.total), 2);
@@ -407,6 +413,10 @@ async function main() {
     const profileFiles: string[] = [];
     if (profiled) profileFiles.push(await collectProfile(profiled));
 
+    say("the same pipeline with plain parts (the ceiling: one process, no framework)…");
+    const ceilingPipe = await pipelineCeiling(ceilingBase, pipeTickets.length, () => dedupe(processTree([ceiling.pid!, ...named("postgres"), ...named("nats-server")])));
+    say(`  ${ceilingPipe.reservedPerSecond} orders/s reserved, CPU ${ceilingPipe.cpuMsPerOrder} ms per order`);
+
     say("GET /api/tickets with 100,000 tickets…");
     const ticketsDb = new pg.Client({ connectionString: dbUrl("tickets") });
     await ticketsDb.connect();
@@ -426,6 +436,7 @@ async function main() {
     const direct = await listing(`http://127.0.0.1:${ports.tickets}/api/tickets`);
     if (listingProfiled) profileFiles.push(await collectProfile(listingProfiled));
     const barePg = await listing(`${ceilingBase}/tickets`);
+    const bareExpress = await listing(`${ceilingBase}/express/tickets`);
     const bareStatic = await listing(`${ceilingBase}/static`);
 
     const results: BenchResults = {
@@ -436,7 +447,12 @@ async function main() {
       database: "embedded PostgreSQL (npm start's default)",
       startup: { firstMs: Math.round(first.readyMs), laterMs: Math.round(stack.readyMs), launcherSaysFirstS: first.saysReadyS, launcherSaysLaterS: stack.saysReadyS },
       idleMemory: { ...idle, processes: idleTree.length },
-      ceilings: { rawJetStream: raw, oneCommit: commit, bareRouteWithCommit: { ...bareCommit, cpuMsPerRequest: bareCommitCpuMs } },
+      ceilings: {
+        rawJetStream: raw,
+        oneCommit: commit,
+        bareRouteWithCommit: { ...bareCommit, cpuMsPerRequest: bareCommitCpuMs },
+        pipeline: ceilingPipe,
+      },
       lowLoad: {
         orders: answered.length,
         hop: { p50Ms: round(pct(hop, 50)), p99Ms: round(pct(hop, 99)) },
@@ -464,6 +480,7 @@ async function main() {
         direct,
         bareNodePg: barePg,
         bareNodeStatic: bareStatic,
+        bareExpress,
         ratioViaGateway: round(viaGateway.perSecond / barePg.perSecond, 2),
         ratioDirect: round(direct.perSecond / barePg.perSecond, 2),
       },
@@ -480,6 +497,46 @@ async function main() {
     for (const c of cleanup) await c().catch((err) => say(`cleanup: ${(err as Error).message}`));
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The pipeline's ceiling (ceiling-server.mjs): the same number of orders for fresh tickets, the
+ * same 20 connections, straight to the ceiling process; reserved per second is counted until
+ * its last order is marked reserved, and the CPU is that of the ceiling process, PostgreSQL and
+ * nats-server.
+ */
+async function pipelineCeiling(base: string, orders: number, tree: () => ProcInfo[]) {
+  const seeded = await fetch(`${base}/pipeline/seed`, { method: "POST", body: JSON.stringify({ n: orders }) });
+  const ticketIds = (await seeded.json()) as string[];
+  const done = async () => ((await (await fetch(`${base}/pipeline/done`)).json()) as { done: number }).done;
+  const before = tree();
+  const t0 = performance.now();
+  let next = 0;
+  const http = await autocannon({
+    url: base,
+    connections: 20,
+    amount: orders,
+    requests: [
+      {
+        method: "POST",
+        path: "/order",
+        headers: { "content-type": "application/json" },
+        setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ ticketId: ticketIds[next++] }) }),
+      },
+    ],
+  });
+  const deadline = Date.now() + 120_000;
+  while ((await done()) < orders && Date.now() < deadline) await sleep(20);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuMsBetween(before, tree());
+  return {
+    orders,
+    allReserved: (await done()) >= orders,
+    reservedPerSecond: Math.round(orders / seconds),
+    cpuMsPerOrder: round(cpu.totalMs / orders),
+    cpuMsByProcess: cpu.byName,
+    http: summary(http),
+  };
 }
 
 /** A process tree walked from several roots lists a process once per root that reaches it. */
