@@ -5,16 +5,16 @@
 //   GET  /express/tickets   the same, as a bare Express route (what the framework alone costs)
 //   POST /commit            one transaction with one insert (what POST /api/orders cannot beat)
 //   POST /pipeline/seed     makes `n` tickets for the pipeline below; answers their ids
-//   POST /order             the purchase pipeline with plain parts (see startPipeline)
+//   POST /order             the purchase pipeline with plain parts, every role in this process
+//                           (ceiling-pipeline.mjs)
 //   GET  /pipeline/done     how many orders the pipeline has seen reserved
 // Plain JavaScript so that nothing but node:http, Express (its own route), the pg driver and the
 // NATS client is measured.
 // Usage: node ceiling-server.mjs <port> <tickets database url> <commit database url> [<nats url> <user> <password>]
 import http from "node:http";
-import { randomUUID } from "node:crypto";
 import express from "express";
 import pg from "pg";
-import { AckPolicy, connect } from "nats";
+import { allRoles, pipelineRoute, startPipeline } from "./ceiling-pipeline.mjs";
 
 const [port, ticketsUrl, commitUrl, natsUrl, natsUser, natsPass] = process.argv.slice(2);
 const tickets = new pg.Pool({ connectionString: ticketsUrl, max: 10 });
@@ -46,106 +46,6 @@ bareExpress.get("/express/tickets", async (_req, res) => {
   res.json(body);
 });
 
-/** One transaction of one statement, as plain pg does it: begin, the statement, commit. */
-const statementNames = new Map();
-async function inTransaction(text, values) {
-  if (!statementNames.has(text)) statementNames.set(text, `pipe${statementNames.size}`);
-  const client = await commits.connect();
-  try {
-    await client.query("begin");
-    await client.query({ name: statementNames.get(text), text, values });
-    await client.query("commit");
-  } finally {
-    client.release();
-  }
-}
-
-/**
- * The purchase pipeline with plain parts, in this one process: the same hops as the product,
- * each a transaction of one statement, and the same JetStream traffic (durable pull consumers,
- * explicit acks, a publish after each commit that has an event). POST /order inserts the order
- * and publishes order.created; three consumers take it (the ticket is reserved and ticket.updated
- * published; a payment record; a timer); a fourth takes ticket.updated and marks the order
- * reserved. No outbox, inbox, versions, lanes, validation, logs, traces or metrics: that is
- * the framework the product adds, and what this ceiling leaves out.
- */
-let pipeline;
-async function startPipeline() {
-  const nc = await connect({ servers: natsUrl, user: natsUser, pass: natsPass, name: "bench-ceiling" });
-  const jsm = await nc.jetstreamManager();
-  const js = nc.jetstream();
-  await jsm.streams.add({ name: "BENCHPIPE", subjects: ["benchpipe.>"] });
-  for (const sql of [
-    "create table if not exists pipe_tickets (id uuid primary key, order_id uuid)",
-    "create table if not exists pipe_orders (id uuid primary key, ticket_id uuid not null, status text not null)",
-    "create table if not exists pipe_payments (order_id uuid primary key, price integer not null)",
-    "create table if not exists pipe_timers (order_id uuid primary key, expires_at timestamptz not null)",
-  ])
-    await commits.query(sql);
-  const publish = (subject, data) => js.publish(subject, new TextEncoder().encode(JSON.stringify({ id: randomUUID(), data })));
-  let done = 0;
-  const consumers = [];
-  const consume = async (name, subject, handle) => {
-    await jsm.consumers.add("BENCHPIPE", { durable_name: name, ack_policy: AckPolicy.Explicit, filter_subject: subject, max_ack_pending: 1_000 });
-    const messages = await (await js.consumers.get("BENCHPIPE", name)).consume({ max_messages: 100 });
-    consumers.push(messages);
-    void (async () => {
-      for await (const m of messages) {
-        void handle(JSON.parse(new TextDecoder().decode(m.data)).data).then(
-          () => m.ack(),
-          () => m.nak(),
-        );
-      }
-    })();
-  };
-  await consume("tickets", "benchpipe.order.created", async (order) => {
-    await inTransaction("update pipe_tickets set order_id = $2 where id = $1 and order_id is null", [order.ticketId, order.id]);
-    await publish("benchpipe.ticket.updated", { id: order.ticketId, orderId: order.id });
-  });
-  await consume("payments", "benchpipe.order.created", (order) => inTransaction("insert into pipe_payments (order_id, price) values ($1, 100)", [order.id]));
-  await consume("expiration", "benchpipe.order.created", (order) =>
-    inTransaction("insert into pipe_timers (order_id, expires_at) values ($1, now() + interval '15 minutes')", [order.id]),
-  );
-  await consume("orders", "benchpipe.ticket.updated", async (ticket) => {
-    await inTransaction("update pipe_orders set status = 'reserved' where id = $1", [ticket.orderId]);
-    done++;
-  });
-  return {
-    order: async (ticketId) => {
-      const id = randomUUID();
-      await inTransaction("insert into pipe_orders (id, ticket_id, status) values ($1, $2, 'created')", [id, ticketId]);
-      // after the commit, not awaited by the answer: as the product's outbox fast path does
-      void publish("benchpipe.order.created", { id, ticketId });
-      return id;
-    },
-    seed: async (n) => {
-      const ids = Array.from({ length: n }, () => randomUUID());
-      await commits.query("insert into pipe_tickets (id) select unnest($1::uuid[])", [ids]);
-      return ids;
-    },
-    done: () => done,
-    close: async () => {
-      await Promise.all(consumers.map((c) => c.close()));
-      await nc.drain();
-    },
-  };
-}
-
-function readJson(req) {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk) => (text += chunk));
-    req.on("end", () => {
-      try {
-        resolve(JSON.parse(text));
-      } catch (err) {
-        reject(err);
-      }
-    });
-  });
-}
-
 const server = http.createServer(async (req, res) => {
   try {
     if (req.url === "/static") {
@@ -157,15 +57,6 @@ const server = http.createServer(async (req, res) => {
       res.writeHead(200, headers).end(JSON.stringify(body));
     } else if (req.url === "/express/tickets") {
       bareExpress(req, res);
-    } else if (req.url === "/order" && req.method === "POST") {
-      const { ticketId } = await readJson(req);
-      const id = await pipeline.order(ticketId);
-      res.writeHead(201, { "content-type": "application/json" }).end(JSON.stringify({ id }));
-    } else if (req.url === "/pipeline/seed" && req.method === "POST") {
-      const { n } = await readJson(req);
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(await pipeline.seed(n)));
-    } else if (req.url === "/pipeline/done") {
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ done: pipeline.done() }));
     } else if (req.url === "/commit" && req.method === "POST") {
       req.resume();
       const client = await commits.connect();
@@ -177,7 +68,7 @@ const server = http.createServer(async (req, res) => {
         client.release();
       }
       res.writeHead(201, { "content-type": "application/json" }).end("{}");
-    } else {
+    } else if (!(pipeline && (await pipelineRoute(pipeline, req, res)))) {
       res.writeHead(404).end();
     }
   } catch (err) {
@@ -185,7 +76,8 @@ const server = http.createServer(async (req, res) => {
   }
 });
 server.keepAliveTimeout = 60_000;
-pipeline = natsUrl ? await startPipeline() : undefined;
+// the pipeline's ceiling with every role in this one process
+const pipeline = natsUrl ? await startPipeline({ pool: commits, nats: { url: natsUrl, user: natsUser, pass: natsPass }, prefix: "one", roles: allRoles }) : undefined;
 server.listen(Number(port), "127.0.0.1", () => process.stdout.write("listening\n"));
 process.on("SIGTERM", () => {
   server.close();

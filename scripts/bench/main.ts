@@ -239,7 +239,7 @@ async function main() {
   fs.chmodSync(dataDir, 0o755);
   const logFile = path.join(dataDir, "stack.log");
   const ports = Object.fromEntries(
-    await Promise.all(["gateway", ...services, "client", "postgres", "nats", "ceiling"].map(async (k) => [k, await freePort()] as const)),
+    await Promise.all(["gateway", ...services, "client", "postgres", "nats", "ceiling", "ceilingPipeline"].map(async (k) => [k, await freePort()] as const)),
   ) as Record<string, number>;
   say(`bench: data in ${dataDir}, stack log ${logFile}`);
 
@@ -416,6 +416,14 @@ async function main() {
     say("the same pipeline with plain parts (the ceiling: one process, no framework)…");
     const ceilingPipe = await pipelineCeiling(ceilingBase, pipeTickets.length, () => dedupe(processTree([ceiling.pid!, ...named("postgres"), ...named("nats-server")])));
     say(`  ${ceilingPipe.reservedPerSecond} orders/s reserved, CPU ${ceilingPipe.cpuMsPerOrder} ms per order`);
+    say("…and with each role in a process of its own, laid out like the services…");
+    const roles = await startPipelineRoles(ports.ceilingPipeline, dbUrl("postgres"), { url: natsUrl, user: "ticketforge-admin", pass: natsPasswords["ticketforge-admin"] });
+    cleanup.unshift(async () => roles.forEach((r) => r.kill("SIGTERM")));
+    const ceilingPipeByRole = await pipelineCeiling(`http://127.0.0.1:${ports.ceilingPipeline}`, pipeTickets.length, () =>
+      dedupe(processTree([...roles.map((r) => r.pid!), ...named("postgres"), ...named("nats-server")])),
+    );
+    roles.forEach((r) => r.kill("SIGTERM"));
+    say(`  ${ceilingPipeByRole.reservedPerSecond} orders/s reserved, CPU ${ceilingPipeByRole.cpuMsPerOrder} ms per order`);
 
     say("GET /api/tickets with 100,000 tickets…");
     const ticketsDb = new pg.Client({ connectionString: dbUrl("tickets") });
@@ -452,6 +460,7 @@ async function main() {
         oneCommit: commit,
         bareRouteWithCommit: { ...bareCommit, cpuMsPerRequest: bareCommitCpuMs },
         pipeline: ceilingPipe,
+        pipelineByRole: ceilingPipeByRole,
       },
       lowLoad: {
         orders: answered.length,
@@ -499,8 +508,24 @@ async function main() {
   }
 }
 
+/** The pipeline's ceiling with each role in a process of its own (ceiling-pipeline.mjs). */
+async function startPipelineRoles(port: number, databaseUrl: string, nats: { url: string; user: string; pass: string }): Promise<ChildProcess[]> {
+  const roles = ["orders", "tickets", "payments", "expiration"];
+  return Promise.all(
+    roles.map(async (role) => {
+      const args = [path.join(__dirname, "ceiling-pipeline.mjs"), String(port), databaseUrl, nats.url, nats.user, nats.pass, "apart", role];
+      const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.once("data", () => resolve());
+        child.once("exit", (code) => reject(new Error(`ceiling pipeline role ${role} exited (${code})`)));
+      });
+      return child;
+    }),
+  );
+}
+
 /**
- * The pipeline's ceiling (ceiling-server.mjs): the same number of orders for fresh tickets, the
+ * The pipeline's ceiling (ceiling-pipeline.mjs): the same number of orders for fresh tickets, the
  * same 20 connections, straight to the ceiling process; reserved per second is counted until
  * its last order is marked reserved, and the CPU is that of the ceiling process, PostgreSQL and
  * nats-server.

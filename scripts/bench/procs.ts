@@ -79,6 +79,8 @@ export function labelOf(p: ProcInfo): string {
     return p.name;
   }
   if (cmd.includes("scripts/start.mjs") || cmd.includes("scripts/launcher/main")) return "launcher";
+  if (cmd.includes("ceiling-pipeline.mjs")) return `plain ${cmd.trim().split(" ").pop()}`;
+  if (cmd.includes("ceiling-server.mjs")) return "plain, one process";
   const service = /\/(auth|tickets|orders|payments|expiration)\/(?:src|dist)\/main/.exec(cmd);
   if (service) return service[1];
   return p.name;

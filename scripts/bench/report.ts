@@ -9,6 +9,15 @@ interface Load {
   errors: number;
 }
 
+interface PipelineCeiling {
+  orders: number;
+  allReserved: boolean;
+  reservedPerSecond: number;
+  cpuMsPerOrder: number;
+  cpuMsByProcess: Record<string, number>;
+  http: Load;
+}
+
 export interface BenchResults {
   startedAt: string;
   /** A name for the run (e.g. "before"), also in its file name. */
@@ -23,14 +32,9 @@ export interface BenchResults {
     /** cpuMsPerRequest: the yardstick of CPU per order (absent in runs before it was measured). */
     bareRouteWithCommit: Load & { cpuMsPerRequest?: number };
     /** The purchase pipeline with plain parts in one process (absent in runs before it was measured). */
-    pipeline?: {
-      orders: number;
-      allReserved: boolean;
-      reservedPerSecond: number;
-      cpuMsPerOrder: number;
-      cpuMsByProcess: Record<string, number>;
-      http: Load;
-    };
+    pipeline?: PipelineCeiling;
+    /** The same with each role in a process of its own, laid out like the services. */
+    pipelineByRole?: PipelineCeiling;
   };
   lowLoad: {
     orders: number;
@@ -89,10 +93,18 @@ export function renderReadme(r: BenchResults): string {
     `| one order at a time (10/s): order committed → ticket reserved, p50 / p99 | ${l.hop.p50Ms} / ${l.hop.p99Ms} ms (from the request: ${l.endToEnd.p50Ms} / ${l.endToEnd.p99Ms} ms) | raw JetStream round trip ${c.rawJetStream.p50Ms} ms, one commit ${c.oneCommit.p50Ms} ms | ≤ 10 / 50 ms |`,
     `| POST /api/orders alone, one at a time, p50 | ${l.postOrders.p50Ms} ms${l.postOrders.meanMs === undefined ? "" : ` (mean ${l.postOrders.meanMs} ms)`}; GET /api/orders ${l.getOrders.p50Ms} ms | bare node:http route with one transaction ${c.bareRouteWithCommit.p50Ms} ms${c.bareRouteWithCommit.meanMs === undefined ? "" : ` (mean ${c.bareRouteWithCommit.meanMs} ms)`} | ≤ 5 ms |`,
     `| ${p.orders.toLocaleString("en")} distinct tickets ordered by ${p.buyers} buyers: reserved per second | ${p.reservedPerSecond}/s (all consumers done: ${p.drainedPerSecond}/s), ${p.doubleReservations} double reservations | ${
-      c.pipeline ? `the same hops with plain parts in one process (${pipelineCeilingNote}): ${c.pipeline.reservedPerSecond}/s` : "—"
+      c.pipeline
+        ? `the same hops with plain parts (${pipelineCeilingNote}): ${c.pipeline.reservedPerSecond}/s in one process${
+            c.pipelineByRole ? `, ${c.pipelineByRole.reservedPerSecond}/s with a process per service` : ""
+          }`
+        : "—"
     } | ≥ 300/s, 0 |`,
     `| CPU per order, all processes summed | ${p.cpuMsPerOrder} ms | ${[
-      c.pipeline ? `the plain pipeline: ${c.pipeline.cpuMsPerOrder} ms (its process, PostgreSQL and nats-server)` : undefined,
+      c.pipeline
+        ? `the plain pipeline: ${c.pipeline.cpuMsPerOrder} ms in one process${
+            c.pipelineByRole ? `, ${c.pipelineByRole.cpuMsPerOrder} ms with a process per service` : ""
+          } (with PostgreSQL and nats-server)`
+        : undefined,
       c.bareRouteWithCommit.cpuMsPerRequest === undefined
         ? undefined
         : `bare node:http route with one transaction, 20 connections: ${c.bareRouteWithCommit.cpuMsPerRequest} ms per request (its process and PostgreSQL): an order costs ${Math.round(p.cpuMsPerOrder / c.bareRouteWithCommit.cpuMsPerRequest)} of them`,
