@@ -1,6 +1,8 @@
 import request from "supertest";
 import { serviceUnderTest } from "@ticketforge/nats";
+import { sql } from "@ticketforge/common";
 import { aUser } from "@ticketforge/common/testing";
+import { liveOrdersOf } from "../src/db/orders";
 import { orders } from "../src/service";
 import { givenTicket } from "./helpers";
 
@@ -31,6 +33,25 @@ describe("POST /api/orders: how much one buyer may hold", () => {
     const free = tickets.find((t) => !held.body.some((o: { ticket: { id: string } }) => o.ticket.id === t.id))!;
     expect((await order(buyer.cookie, free.id)).status).toBe(201);
     expect((await order(aUser().cookie, (await givenTicket(under.service)).id)).status).toBe(201);
+  });
+
+  test("When a buyer with a long history orders again, then the cap counts their live orders from their own index, not their history", async () => {
+    const veteran = aUser();
+    const db = under.service.ctx.db;
+    // 20,000 settled orders of one buyer, each for a ticket of its own
+    await sql`with t as (
+        insert into tickets (id, title, price_cents, user_id, version)
+        select gen_random_uuid(), 'Old ' || g, 1000, 'a-seller', 0 from generate_series(1, 20000) g
+        returning id
+      )
+      insert into orders (user_id, ticket_id, status, expires_at, version, price_cents)
+      select ${veteran.id}, id, 'cancelled', now(), 1, 1000 from t`.execute(db);
+    await sql`analyze orders`.execute(db);
+    const plan = (await sql<{ "QUERY PLAN": string }>`explain select (${liveOrdersOf(veteran.id)})`.execute(db)).rows.map((r) => r["QUERY PLAN"]).join("\n");
+    expect(plan).toMatch(/orders_user_live/);
+    expect(plan).not.toMatch(/orders_user_newest|Seq Scan/);
+    // and the cap still holds for them
+    expect((await order(veteran.cookie, (await givenTicket(under.service)).id)).status).toBe(201);
   });
 
   test("When one buyer places orders faster than the limit per minute, then 429 with Retry-After, and other buyers are not slowed", async () => {

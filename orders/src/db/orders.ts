@@ -31,7 +31,7 @@ export async function insertOrderUnderCap(
 ): Promise<OrderRow | undefined> {
   const r = await sql<Omit<OrderRow, "ticket_title">>`insert into orders (user_id, ticket_id, status, expires_at, version, price_cents)
     select ${order.userId}, ${order.ticketId}, 'created', ${order.expiresAt.toISOString()}, 0, ${order.priceCents}
-    where (select count(*) from orders where user_id = ${order.userId} and status in ('created', 'awaiting:payment')) < ${maxLive}
+    where (${liveOrdersOf(order.userId)}) < ${maxLive}
     returning id, user_id, status, expires_at, version, price_cents, refund_amount_cents, refunded_at, ticket_id`.execute(db);
   return r.rows[0] && { ...r.rows[0], ticket_title: order.ticketTitle };
 }
@@ -52,9 +52,13 @@ export async function lockBuyer(db: Queryable, userId: string): Promise<void> {
   await sql`${sendWithNext}select pg_advisory_xact_lock(hashtextextended(${`orders-live:${userId}`}, 0))`.execute(db);
 }
 
+/** The number of live orders a buyer holds (read from the orders_user_live index: a handful of entries, whatever their history). */
+export function liveOrdersOf(userId: string) {
+  return sql<number>`select count(*)::int from orders where user_id = ${userId} and status in ('created', 'awaiting:payment')`;
+}
+
 export async function countLiveOrdersOf(db: Queryable, userId: string): Promise<number> {
-  const r = await sql<{ live: number }>`select count(*)::int as live from orders
-    where user_id = ${userId} and status in ('created', 'awaiting:payment')`.execute(db);
+  const r = await sql<{ live: number }>`select (${liveOrdersOf(userId)}) as live`.execute(db);
   return r.rows[0].live;
 }
 
