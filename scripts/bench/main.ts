@@ -282,11 +282,16 @@ async function main() {
     const base = `http://127.0.0.1:${ports.gateway}`;
     const treeRoots = () => [stack!.child.pid!];
 
-    // idle memory: the stack as it sits after start-up, nothing asked of it yet
-    await sleep(5_000);
+    // idle memory and CPU: the stack as it sits after start-up, nothing asked of it yet (the CPU
+    // over the last 10 s of 12: timers, sweepers, heartbeats)
+    await sleep(2_000);
+    const idleBefore = processTree(treeRoots());
+    await sleep(10_000);
     const idleTree = processTree(treeRoots());
     const idle = memoryOf(idleTree);
-    say(`idle memory: RSS ${idle.rssMb} MB, PSS ${idle.pssMb} MB (${idleTree.length} processes)`);
+    const idleCpu = cpuMsBetween(idleBefore, idleTree);
+    const idleCpuMsPerSecond = round(idleCpu.totalMs / 10, 1);
+    say(`idle memory: RSS ${idle.rssMb} MB, PSS ${idle.pssMb} MB (${idleTree.length} processes); idle CPU ${idleCpuMsPerSecond} ms a second`);
 
     // the bench reads events as the NATS administrator, whose password the launcher keeps in DATA_DIR
     const natsPasswords = JSON.parse(fs.readFileSync(path.join(dataDir, "nats", "passwords.json"), "utf8")) as Record<string, string>;
@@ -455,6 +460,7 @@ async function main() {
       database: "embedded PostgreSQL (npm start's default)",
       startup: { firstMs: Math.round(first.readyMs), laterMs: Math.round(stack.readyMs), launcherSaysFirstS: first.saysReadyS, launcherSaysLaterS: stack.saysReadyS },
       idleMemory: { ...idle, processes: idleTree.length },
+      idleCpu: { msPerSecond: idleCpuMsPerSecond, byName: Object.fromEntries(Object.entries(idleCpu.byName).map(([k, v]) => [k, round(v / 10, 1)])) },
       ceilings: {
         rawJetStream: raw,
         oneCommit: commit,

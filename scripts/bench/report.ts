@@ -26,6 +26,8 @@ export interface BenchResults {
   database: string;
   startup: { firstMs: number; laterMs: number; launcherSaysFirstS: number; launcherSaysLaterS: number };
   idleMemory: { rssMb: number; pssMb: number; processes: number; byName: Record<string, { count: number; rssMb: number; pssMb: number }> };
+  /** CPU the idle stack spends, per second of wall time (absent in runs before it was measured). */
+  idleCpu?: { msPerSecond: number; byName: Record<string, number> };
   ceilings: {
     rawJetStream: { p50Ms: number; p99Ms: number };
     oneCommit: { p50Ms: number; p99Ms: number };
@@ -116,6 +118,9 @@ export function renderReadme(r: BenchResults): string {
     }; bare node:http: ${t.bareNodeStatic.perSecond} req/s | ≥ 0.8 |`,
     `| listing query plan with ${t.tickets.toLocaleString("en")} tickets | ${t.planUsesIndex ? "index scan, no sort" : "NOT the index: " + t.plan[0]} | — | index |`,
     `| idle memory of the stack (launcher, 5 services, PostgreSQL, nats-server; no web app) | PSS ${r.idleMemory.pssMb} MB (RSS sum ${r.idleMemory.rssMb} MB, ${r.idleMemory.processes} processes) | — | ≤ 500 MB |`,
+    ...(r.idleCpu
+      ? [`| CPU of the idle stack (timers, sweepers, heartbeats) | ${r.idleCpu.msPerSecond} ms a second (${Math.round(r.idleCpu.msPerSecond / 10) / 100} of a core) | — | — |`]
+      : []),
     `| \`npm start\` ready: first start (cluster created) / later start | ${s(r.startup.firstMs)} / ${s(r.startup.laterMs)} | — | ≤ 20 s / 8 s |`,
   ].join("\n");
 }
