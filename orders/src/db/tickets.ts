@@ -1,4 +1,4 @@
-import { sql, type EventData, type Queryable } from "@ticketforge/common";
+import { sendWithNext, sql, type EventData, type Queryable } from "@ticketforge/common";
 
 /** The replica of a ticket, as the tickets service last described it. */
 export interface TicketRow {
@@ -29,11 +29,12 @@ export async function insertTicket(db: Queryable, t: EventData<"ticket.created">
 }
 
 /**
- * Applies the update when it carries the replica's next version, in one statement; false when it
- * does not (or the ticket is unknown): the caller then reads the replica to tell why.
+ * Applies a ticket.updated to the replica through the server-side apply_ticket_update (orders
+ * migration 003). Nobody needs its answer, so it travels with the transaction's next statement
+ * or its commit; when the update is not the replica's next version, that statement fails with
+ * TF001 (already applied) or TF002 (came early, or the ticket is not known yet), which the
+ * consumer turns into AlreadyApplied / RetryLater (versionOutcome).
  */
-export async function applyTicketUpdate(db: Queryable, t: EventData<"ticket.updated">): Promise<boolean> {
-  const r = await sql`update tickets set title = ${t.title}, price_cents = ${t.price}, user_id = ${t.userId}, version = ${t.version}
-    where id = ${t.id} and version = ${t.version}::integer - 1 returning id`.execute(db);
-  return r.rows.length > 0;
+export async function applyTicketUpdate(db: Queryable, t: EventData<"ticket.updated">): Promise<void> {
+  await sql`${sendWithNext}select apply_ticket_update(${t.id}::uuid, ${t.title}, ${t.price}::integer, ${t.userId}, ${t.version}::integer)`.execute(db);
 }

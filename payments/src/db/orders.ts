@@ -1,4 +1,4 @@
-import { isUuid, sql, type Queryable, type Tx } from "@ticketforge/common";
+import { isUuid, sendWithNext, sql, type Queryable, type Tx } from "@ticketforge/common";
 
 export type OrderStatus = "created" | "awaiting:payment" | "complete" | "cancelled";
 
@@ -26,15 +26,18 @@ export async function lockOrder(tx: Tx, id: string): Promise<Order | undefined> 
   return r.rows[0];
 }
 
-/** Inserts the copy of a new order; false when one with its id is already here. */
-export async function insertOrder(
+/**
+ * Records the copy of a new order through the server-side record_order (payments migration 003).
+ * Nobody needs its answer, so it travels with the transaction's next statement or its commit;
+ * a copy already here fails that statement with TF001 (already applied), a later version of an
+ * order not known yet with TF002 (came early), which the consumer turns into AlreadyApplied /
+ * RetryLater (versionOutcome).
+ */
+export async function recordOrder(
   tx: Tx,
   order: { id: string; userId: string; priceCents: number; status: OrderStatus; version: number },
-): Promise<boolean> {
-  const r = await sql`insert into orders (id, user_id, price_cents, status, version)
-    values (${order.id}, ${order.userId}, ${order.priceCents}, ${order.status}, ${order.version})
-    on conflict (id) do nothing returning id`.execute(tx);
-  return r.rows.length > 0;
+): Promise<void> {
+  await sql`${sendWithNext}select record_order(${order.id}::uuid, ${order.userId}, ${order.priceCents}::integer, ${order.status}, ${order.version}::integer)`.execute(tx);
 }
 
 export async function setOrderStatus(tx: Tx, id: string, status: OrderStatus, version: number): Promise<void> {

@@ -1,0 +1,68 @@
+import { randomUUID } from "node:crypto";
+import { openDatabase, sql, versionOutcome, type Database } from "@ticketforge/common";
+import { openTestDatabase } from "@ticketforge/common/testing";
+import { orders } from "../src/service";
+import { applyTicketUpdate } from "../src/db/tickets";
+
+let database: Database;
+beforeEach(async () => {
+  database = await openTestDatabase(orders);
+});
+afterEach(() => database.close());
+
+const update = (id: string, version: number) => ({ id, title: `Title ${version}`, price: 1000 + version, userId: "seller", orderId: null, status: "available" as const, version });
+
+/** Applies `version` in a transaction of its own; the outcome as the consumer sees it. */
+async function apply(id: string, version: number, db = database.db): Promise<unknown> {
+  try {
+    await db.transaction().execute((tx) => applyTicketUpdate(tx, update(id, version)));
+    return "applied";
+  } catch (err) {
+    return versionOutcome(err);
+  }
+}
+
+const replica = async (id: string) =>
+  (await sql<{ title: string; version: number }>`select title, version from tickets where id = ${id}`.execute(database.db)).rows[0];
+
+describe("the tickets replica's version check (apply_ticket_update)", () => {
+  test("When updates come in order, early, late or before their ticket, then only the next version applies, and the others are told apart", async () => {
+    const id = randomUUID();
+    expect(await apply(id, 1)).toMatchObject({ name: "RetryLater", message: `ticket ${id} not known yet` });
+    await sql`insert into tickets (id, title, price_cents, user_id, version) values (${id}, 'Title 0', 1000, 'seller', 0)`.execute(database.db);
+    expect(await apply(id, 2)).toMatchObject({ name: "RetryLater", message: `ticket ${id} version 2 came early (have 0)` });
+    expect(await apply(id, 1)).toBe("applied");
+    expect(await apply(id, 1)).toMatchObject({ name: "AlreadyApplied", message: `ticket ${id} version 1 already applied (have 1)` });
+    expect(await apply(id, 2)).toBe("applied");
+    expect(await replica(id)).toEqual({ title: "Title 2", version: 2 });
+  });
+
+  test("When the version before lands while an update waits for the ticket's lock, then the update applies right after it", async () => {
+    const id = randomUUID();
+    await sql`insert into tickets (id, title, price_cents, user_id, version) values (${id}, 'Title 0', 1000, 'seller', 0)`.execute(database.db);
+    const other = await openDatabase({ url: database.url });
+    try {
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let applied!: () => void;
+      const firstApplied = new Promise<void>((r) => (applied = r));
+      // version 1 is applied and holds the row, uncommitted
+      const first = database.db.transaction().execute(async (tx) => {
+        await applyTicketUpdate(tx, update(id, 1));
+        await sql`select 1`.execute(tx); // carries the call
+        applied();
+        await held;
+      });
+      await firstApplied;
+      // version 2 finds the replica at version 0, so waits for the lock, then sees version 1
+      const second = apply(id, 2, other.db);
+      await new Promise((r) => setTimeout(r, 200));
+      release();
+      await first;
+      expect(await second).toBe("applied");
+      expect(await replica(id)).toEqual({ title: "Title 2", version: 2 });
+    } finally {
+      await other.close();
+    }
+  });
+});
