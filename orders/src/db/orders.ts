@@ -20,25 +20,20 @@ const orderColumns = sql`o.id, o.user_id, o.status, o.expires_at, o.version, o.p
   o.refund_amount_cents, o.refunded_at, o.ticket_id, t.title as ticket_title`;
 
 /**
- * Inserts a new live order for a ticket of the replica, at its price, in one statement; undefined
- * when the ticket is not known, is the buyer's own, or the buyer already holds `maxLive` live
- * orders (the caller reads to tell which). Call it after `lockBuyer` in the same transaction: the
- * count is taken by this statement, after the lock, so it sees every order committed before it.
+ * Inserts a new live order unless the buyer already holds `maxLive` live orders; undefined when
+ * they do. Call it after `lockBuyer` in the same transaction: the count is taken by this
+ * statement, after the lock, so it sees every order committed before it.
  */
 export async function insertOrderUnderCap(
   db: Queryable,
-  order: { userId: string; ticketId: string; expiresAt: Date },
+  order: { userId: string; ticketId: string; ticketTitle: string; priceCents: number; expiresAt: Date },
   maxLive: number,
 ): Promise<OrderRow | undefined> {
-  const r = await sql<OrderRow>`with ticket as (
-      select id, title, price_cents from tickets where id = ${order.ticketId} and user_id <> ${order.userId}
-    )
-    insert into orders (user_id, ticket_id, status, expires_at, version, price_cents)
-    select ${order.userId}, ticket.id, 'created', ${order.expiresAt.toISOString()}, 0, ticket.price_cents from ticket
+  const r = await sql<Omit<OrderRow, "ticket_title">>`insert into orders (user_id, ticket_id, status, expires_at, version, price_cents)
+    select ${order.userId}, ${order.ticketId}, 'created', ${order.expiresAt.toISOString()}, 0, ${order.priceCents}
     where (${liveOrdersOf(order.userId)}) < ${maxLive}
-    returning id, user_id, status, expires_at, version, price_cents, refund_amount_cents, refunded_at, ticket_id,
-      (select title from ticket) as ticket_title`.execute(db);
-  return r.rows[0];
+    returning id, user_id, status, expires_at, version, price_cents, refund_amount_cents, refunded_at, ticket_id`.execute(db);
+  return r.rows[0] && { ...r.rows[0], ticket_title: order.ticketTitle };
 }
 
 export async function findOrder(db: Queryable, id: string): Promise<OrderRow | undefined> {
