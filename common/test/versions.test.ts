@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { AlreadyApplied, RetryLater, applyNextVersion, openDatabase, versionOutcome, type Database } from "../src";
-import { openTestDatabase } from "../src/testing";
+import { openTestDatabase, openTransaction } from "../src/testing";
 
 let database: Database;
 beforeEach(async () => {
@@ -54,21 +54,11 @@ describe("applyNextVersion", () => {
   test("When two transactions apply the same first version at once, then exactly one does; the other waits for it and finds it applied", async () => {
     const other = await openDatabase({ url: database.url });
     try {
-      let release!: () => void;
-      const held = new Promise<void>((r) => (release = r));
-      let firstInserted!: () => void;
-      const inserted = new Promise<void>((r) => (firstInserted = r));
-      const first = database.db.transaction().execute(async (tx) => {
-        await applyNextVersion(tx, "order", "o4", 0);
-        await sql`select 1`.execute(tx); // carries the check: the row is written, uncommitted
-        firstInserted();
-        await held;
-      });
-      await inserted;
+      // version 0 is written and held, uncommitted
+      const first = await openTransaction(database.db, (tx) => applyNextVersion(tx, "order", "o4", 0));
       const second = apply("o4", 0, other.db);
       await new Promise((r) => setTimeout(r, 200));
-      release();
-      await first;
+      await first.commit();
       expect(await second).toBeInstanceOf(AlreadyApplied);
       // and the same for the next version, where the row exists and is locked
       const next = await Promise.all([apply("o4", 1), apply("o4", 1, other.db)]);

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { openDatabase, sql, versionOutcome, type Database } from "@ticketforge/common";
-import { openTestDatabase } from "@ticketforge/common/testing";
+import { openTestDatabase, openTransaction } from "@ticketforge/common/testing";
 import { orders } from "../src/service";
 import { applyTicketUpdate } from "../src/db/tickets";
 
@@ -42,23 +42,12 @@ describe("the tickets replica's version check (apply_ticket_update)", () => {
     await sql`insert into tickets (id, title, price_cents, user_id, version) values (${id}, 'Title 0', 1000, 'seller', 0)`.execute(database.db);
     const other = await openDatabase({ url: database.url });
     try {
-      let release!: () => void;
-      const held = new Promise<void>((r) => (release = r));
-      let applied!: () => void;
-      const firstApplied = new Promise<void>((r) => (applied = r));
       // version 1 is applied and holds the row, uncommitted
-      const first = database.db.transaction().execute(async (tx) => {
-        await applyTicketUpdate(tx, update(id, 1));
-        await sql`select 1`.execute(tx); // carries the call
-        applied();
-        await held;
-      });
-      await firstApplied;
+      const first = await openTransaction(database.db, (tx) => applyTicketUpdate(tx, update(id, 1)));
       // version 2 finds the replica at version 0, so waits for the lock, then sees version 1
       const second = apply(id, 2, other.db);
       await new Promise((r) => setTimeout(r, 200));
-      release();
-      await first;
+      await first.commit();
       expect(await second).toBe("applied");
       expect(await replica(id)).toEqual({ title: "Title 2", version: 2 });
     } finally {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { openDatabase, type Database } from "../db/database";
+import { sql } from "kysely";
+import { openDatabase, type Database, type Db, type Tx } from "../db/database";
 import { commonMigrationsDir, migrate, type MigrationSet } from "../db/migrate";
 
 /**
@@ -105,5 +106,30 @@ export async function createTestDatabase(prefix = "tf_test"): Promise<{ url: str
   return {
     url: urlOf(name),
     drop: () => withAdmin((admin) => admin.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
+  };
+}
+
+/**
+ * Runs `work` in a transaction and leaves it open, uncommitted, until `commit()`: what a
+ * concurrent transaction waits for. Statements held for the next one (sendWithNext) are sent
+ * before this returns.
+ */
+export async function openTransaction(db: Db, work: (tx: Tx) => Promise<void>): Promise<{ commit(): Promise<void> }> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let started!: () => void;
+  const ready = new Promise<void>((resolve) => (started = resolve));
+  const done = db.transaction().execute(async (tx) => {
+    await work(tx);
+    await sql`select 1`.execute(tx);
+    started();
+    await held;
+  });
+  await Promise.race([ready, done]);
+  return {
+    commit: async () => {
+      release();
+      await done;
+    },
   };
 }

@@ -2,7 +2,7 @@ import { Writable } from "node:stream";
 import pino from "pino";
 import type { BaseConfig } from "../service";
 
-export { openTestDatabase, createTestDatabase, templatePrefix, type SchemaOf } from "./database";
+export { openTestDatabase, openTransaction, createTestDatabase, templatePrefix, type SchemaOf } from "./database";
 
 import { testJwtKey } from "./keys";
 
