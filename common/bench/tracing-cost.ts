@@ -109,11 +109,10 @@ async function measure(mode: Mode, operations: number): Promise<TracingFigures> 
     routes: (app, ctx) => {
       app.post("/api/things", async (req, res) => {
         const id = String(req.body.id);
-        await ctx.db.transaction().execute(async (tx) => {
+        await ctx.relay.transaction(async (tx) => {
           await tx.insertInto("things").values({ id }).execute();
           await publishEvent(tx, "ticket.created", { id, title: "T", price: 100, userId: "u", version: 0 });
         });
-        ctx.relay.kick();
         res.status(201).json({ id });
       });
     },

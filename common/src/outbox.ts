@@ -61,6 +61,12 @@ export interface RelayOptions {
   sweepIntervalMs?: number;
   /** A claimed row not marked published after this long is claimed again (its claimer died). */
   claimMs?: number;
+  /**
+   * The sweeper takes a row only once it is this old (default 2 s). A younger one belongs to the
+   * fast path of the transaction that wrote it, which publishes and marks it within milliseconds;
+   * under load a sweep that took fresh rows too published most of a burst a second time.
+   */
+  sweepAfterMs?: number;
   /** Published rows are deleted after this long. */
   retentionMs?: number;
   batchSize?: number;
@@ -78,9 +84,9 @@ export interface RelayOptions {
  * Publishes outbox rows. Fast path: the code that committed a transaction hands over the rows it
  * wrote (`transaction()`, `publishCommitted()`); they are published from memory at once and
  * marked published together, one statement for all that a burst brings, with no claim and no
- * read. Otherwise (a crash between commit and publish, the broker down, code that only kicks),
- * rows are claimed with SKIP LOCKED so replicas share the work (`kick()` and the periodic
- * sweeper). The event id is the Nats-Msg-Id, so a row published twice (the sweeper meeting a row
+ * read. Every transaction that writes events goes that way. The sweeper only picks up what the
+ * fast path left (a crash between commit and publish, the broker down): rows older than
+ * `sweepAfterMs`, claimed with SKIP LOCKED so replicas share the work. The event id is the Nats-Msg-Id, so a row published twice (the sweeper meeting a row
  * the fast path is publishing, a claimer that died after publishing) is dropped by JetStream.
  */
 export class OutboxRelay {
@@ -105,13 +111,13 @@ export class OutboxRelay {
     return this;
   }
 
-  /** Asks for a flush now; concurrent kicks coalesce into one more pass. */
+  /** Asks for a sweep now (of rows older than `sweepAfterMs`); concurrent kicks coalesce into one more pass. */
   kick(): void {
     this.loop.kick();
   }
 
   private async flushAll(): Promise<void> {
-    while ((await this.flushOnce()) > 0 && !this.loop.isStopped) {
+    while ((await this.flushOnce(this.options.sweepAfterMs ?? 2_000)) > 0 && !this.loop.isStopped) {
       // keep going while there is a backlog
     }
     await this.prune();
@@ -188,8 +194,11 @@ export class OutboxRelay {
     });
   }
 
-  /** Publishes one batch of pending rows; returns how many were published. */
-  async flushOnce(): Promise<number> {
+  /**
+   * Publishes one batch of pending rows written at least `minAgeMs` ago (all of them by default:
+   * nothing is in flight any more); returns how many were published.
+   */
+  async flushOnce(minAgeMs = 0): Promise<number> {
     const { db } = this.options;
     const claimMs = this.options.claimMs ?? 10_000; // above a batch's publish time (5 s timeout each, in parallel)
     const batch = this.options.batchSize ?? 200;
@@ -198,6 +207,7 @@ export class OutboxRelay {
       where seq in (
         select seq from outbox
         where published_at is null and (claimed_until is null or claimed_until < now())
+          and created_at <= now() - ${`${minAgeMs} milliseconds`}::interval
         order by seq limit ${batch}
         for update skip locked
       )

@@ -71,6 +71,8 @@ export interface StartOverrides {
   /** Deliveries an event may wait (RetryLater) before it is dead-lettered. */
   maxWaitDeliveries?: number;
   sweepIntervalMs?: number;
+  /** Age at which the outbox sweeper takes a row the fast path left (tests shorten the default). */
+  sweepAfterMs?: number;
   /** Start listeners (default true). */
   listen?: boolean;
 }
@@ -112,10 +114,12 @@ export async function startService<S extends Settings>(
     cleanup.push(() => sessions.close());
     const realPublish: PublishFn = (subject, body, msgId, headers) => bus.publish(subject, body, msgId, headers);
     const relay = new OutboxRelay({
-      db: database.db,
+      // traced: a transaction through the relay inside a trace gets its span like any other
+      db,
       log,
       publish: overrides.publish ? overrides.publish(realPublish) : realPublish,
       sweepIntervalMs: overrides.sweepIntervalMs,
+      sweepAfterMs: overrides.sweepAfterMs,
       tracer,
     }).start();
     cleanup.push(() => relay.stop());

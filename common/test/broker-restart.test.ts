@@ -25,6 +25,7 @@ describe("a nats-server crash", () => {
       db: database.db,
       log: silentLogger(),
       sweepIntervalMs: 200,
+      sweepAfterMs: 200,
       publish: (subject, body, id) => bus.publish(subject, body, id),
     }).start();
     const consumer = new EventConsumer(
@@ -39,10 +40,7 @@ describe("a nats-server crash", () => {
     let published = 0;
     const producer = (async () => {
       for (let i = 0; i < total; i++) {
-        await database.db.transaction().execute((tx) =>
-          publishEvent(tx, "ticket.created", { id: `t-${i}`, title: "T", price: 100, userId: "u", version: 0 }),
-        );
-        relay.kick();
+        await relay.transaction((tx) => publishEvent(tx, "ticket.created", { id: `t-${i}`, title: "T", price: 100, userId: "u", version: 0 }));
         published++;
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -31,18 +31,19 @@ describe("transactional outbox", () => {
       db: database.db,
       log: silentLogger(),
       sweepIntervalMs: 100,
+      sweepAfterMs: 200,
       publish: async (subject, body, msgId) => {
         if (failures++ === 0) throw new Error("broker unreachable");
         return realPublish(subject, body, msgId);
       },
     });
+    relay.start(); // the sweeper: succeeds, once the row is old enough to be its own
     const data = ticketData(1);
-    const eventId = await database.db.transaction().execute(async (tx) => {
+    // the fast path: fails
+    const eventId = await relay.transaction(async (tx) => {
       await sql`insert into things (id) values ('one')`.execute(tx);
       return publishEvent(tx, "ticket.created", data);
     });
-    relay.kick(); // the fast path: fails
-    relay.start(); // the sweeper: succeeds
     await recorder.waitFor("ticket.created", (d) => d.id === data.id);
     await eventually(async () => (await relay.pending()) === 0);
     await new Promise((r) => setTimeout(r, 400)); // a few more sweeps must not publish again
@@ -75,6 +76,30 @@ describe("transactional outbox", () => {
     await eventually(async () => (await relay.pending()) === 0);
     expect(published.sort()).toEqual([...ids].sort());
     await relay.stop();
+  });
+
+  test("When the sweeper runs while the fast path is still publishing a burst, then it leaves those events to it: each is published once", async () => {
+    const published: string[] = [];
+    const relay = new OutboxRelay({
+      db: database.db,
+      log: silentLogger(),
+      // sweeps far more often than a publish takes: each would meet the burst's rows unmarked
+      sweepIntervalMs: 20,
+      publish: async (subject, body, msgId) => {
+        published.push(msgId);
+        await new Promise((r) => setTimeout(r, 300));
+        return realPublish(subject, body, msgId);
+      },
+    }).start();
+    try {
+      const ids = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => relay.transaction((tx) => publishEvent(tx, "ticket.created", ticketData(200 + i)))),
+      );
+      await eventually(async () => (await relay.pending()) === 0);
+      expect(published.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
+    } finally {
+      await relay.stop();
+    }
   });
 
   test("When a burst of transactions commits, then the relay marks all their events published with one statement", async () => {

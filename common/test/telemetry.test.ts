@@ -203,8 +203,7 @@ describe("trace ids without an exporter", () => {
       ...aService(),
       routes: (app, ctx) => {
         app.post("/api/things", async (_req, res) => {
-          await ctx.db.transaction().execute((tx) => publishEvent(tx, "ticket.created", { ...ticketData(7), title: "traced" }));
-          ctx.relay.kick();
+          await ctx.relay.transaction((tx) => publishEvent(tx, "ticket.created", { ...ticketData(7), title: "traced" }));
           res.status(201).end();
         });
       },

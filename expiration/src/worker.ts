@@ -13,7 +13,8 @@ const minPauseMs = 20;
  * or after the commit and however many replicas run. Returns how many fired and when to look again.
  */
 export async function fireDueTimers(ctx: ExpirationContext): Promise<{ fired: number; nextInMs?: number; lateSeconds?: number }> {
-  return ctx.db.transaction().execute(async (tx) => {
+  // through the relay: the events leave from memory right after the commit
+  return ctx.relay.transaction(async (tx) => {
     const due = await lockDueTimers(tx, batchSize);
     for (const { orderId } of due) {
       const eventId = await publishEvent(tx, "expiration.complete", { orderId });
@@ -55,7 +56,6 @@ export function startTimerWorker(ctx: ExpirationContext): Worker {
       try {
         const { fired, nextInMs, lateSeconds } = await fireDueTimers(ctx);
         if (lateSeconds !== undefined) lastLateness = lateSeconds;
-        if (fired > 0) ctx.relay.kick();
         if (fired === batchSize) continue; // a backlog: keep going without a pause
         if (nextInMs !== undefined) pauseMs = Math.min(pollMs, Math.max(minPauseMs, Math.ceil(nextInMs)));
       } catch (err) {

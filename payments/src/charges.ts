@@ -17,7 +17,7 @@ export async function recordCharge(
   charge: { orderId: string; amountCents: number; chargeId: string; idempotencyKey: string },
 ): Promise<Recorded> {
   try {
-    const recorded = await ctx.db.transaction().execute(async (tx: Tx): Promise<Recorded> => {
+    const recorded = await ctx.relay.transaction(async (tx: Tx): Promise<Recorded> => {
       const current = await lockOrder(tx, charge.orderId);
       await settleAttempt(tx, charge.idempotencyKey, "charged", charge.chargeId);
       const existing = await findPaymentOfOrder(tx, charge.orderId);
@@ -40,7 +40,6 @@ export async function recordCharge(
       }
       return { kind: "recorded", id: payment.id, orderCancelled };
     });
-    ctx.relay.kick();
     return recorded;
   } catch (err) {
     // a concurrent payment of the same order was recorded first; the shared idempotency key made it the same charge

@@ -22,7 +22,7 @@ export async function startTestService<S extends Settings>(
   // the service's own settings take their defaults, as when started with an empty environment
   const defaults = loadConfig(def.name, def.settings, { NODE_ENV: "test", JWT_KEY: testJwtKey, NATS_URL: natsUrl, DATABASE_URL: database.url });
   const config = { ...defaults, ...testConfig(natsUrl, extra ?? {}) } as unknown as ConfigOf<S> & BaseConfig;
-  const running = await startService(def, config, { retryBaseMs: 100, sweepIntervalMs: 250, ...overrides, database });
+  const running = await startService(def, config, { retryBaseMs: 100, sweepIntervalMs: 250, sweepAfterMs: 250, ...overrides, database });
   return {
     ...running,
     close: async () => {

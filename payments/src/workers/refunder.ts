@@ -68,7 +68,7 @@ export class Refunder implements Worker {
     const { db, log, provider, relay } = this.options;
     let current: Payment | undefined;
     try {
-      const outcome = await db.transaction().execute(async (tx): Promise<RefundOutcome> => {
+      const outcome = await relay.transaction(async (tx): Promise<RefundOutcome> => {
         const payment = await lock(tx);
         if (payment?.status === "refunded") return "already refunded";
         if (!payment?.refund_due_at) return "nothing due";
@@ -85,7 +85,6 @@ export class Refunder implements Worker {
         log.info({ paymentId: payment.id, orderId: payment.order_id, refundRef: refund.id }, "payment refunded");
         return "refunded";
       });
-      if (outcome === "refunded") relay.kick();
       return outcome;
     } catch (err) {
       if (!current) throw err;
