@@ -5,6 +5,7 @@ import { sendWithNext, type Db, type Tx } from "./db/database";
 import { checkEventData, type EventData } from "./events/schemas";
 import type { Subject } from "./events/subjects";
 import { SweepLoop } from "./sweep-loop";
+import { endOfTurn } from "./bus/bus";
 import { SpanKind, trace, type Tracer } from "@opentelemetry/api";
 import { contextFrom, currentTraceContext, inSpan } from "./telemetry/tracing";
 
@@ -153,13 +154,15 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes rows of a committed transaction from memory. A row whose publish fails stays
-   * unpublished in the table, and the sweeper's next pass retries it.
+   * Publishes rows of a committed transaction from memory, at the end of this turn of the event
+   * loop, with whatever else the turn publishes (one socket write for all). A row whose publish
+   * fails stays unpublished in the table, and the sweeper retries it.
    */
   publishCommitted(rows: WrittenEvent[]): void {
     if (rows.length === 0 || this.loop.isStopped) return;
     for (const row of rows) {
-      const work = this.publishRow(row)
+      const work = endOfTurn()
+        .then(() => this.publishRow(row))
         .then(
           () => {
             this.toMark.push(row.id);

@@ -102,6 +102,45 @@ describe("transactional outbox", () => {
     }
   });
 
+  test("When several commits hand over their events in one turn of the event loop, then those events are published together once the turn is over", async () => {
+    const rows = await Promise.all(
+      [300, 301, 302].map((n) =>
+        database.db.transaction().execute(async (tx) => {
+          await publishEvent(tx, "ticket.created", ticketData(n));
+          return takeWrittenEvents(tx);
+        }),
+      ),
+    );
+    // counts the turns of the event loop while the test runs
+    let turn = 0;
+    let counting = true;
+    const count = () => {
+      turn++;
+      if (counting) setImmediate(count);
+    };
+    count();
+    const publishedIn: number[] = [];
+    const relay = new OutboxRelay({
+      db: database.db,
+      log: silentLogger(),
+      publish: async (subject, body, msgId) => {
+        publishedIn.push(turn);
+        return realPublish(subject, body, msgId);
+      },
+    });
+    try {
+      const handedOverIn = turn;
+      for (const r of rows) relay.publishCommitted(r);
+      expect(publishedIn).toEqual([]); // not while the turn that handed them over runs
+      await eventually(() => publishedIn.length === 3);
+      expect(new Set(publishedIn).size).toBe(1);
+      expect(publishedIn[0]).toBeGreaterThan(handedOverIn);
+    } finally {
+      counting = false;
+      await relay.stop();
+    }
+  });
+
   test("When a burst of transactions commits, then the relay marks all their events published with one statement", async () => {
     // the relay gets a database of its own, so that every statement it sends can be counted
     const relayDb = await openDatabase({ url: database.url });

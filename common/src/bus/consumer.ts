@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerConfig, type ConsumerMessages, type JsMsg } from "nats";
 import type { Logger } from "pino";
 import { sql } from "kysely";
-import type { Bus } from "./bus";
+import { endOfTurn, type Bus } from "./bus";
 import { isUniqueViolation, sendWithNext, type Db, type Tx } from "../db/database";
 import { MalformedEventError, parseEnvelope } from "../events/schemas";
 import { streamOf, type Subject } from "../events/subjects";
@@ -185,6 +185,7 @@ export class EventConsumer<S extends Subject> {
         await sql`${sendWithNext}insert into inbox (consumer, event_id) values (${this.durable}, ${event.id})`.execute(tx);
         await withTimeout(this.listener.handle(event, { tx, log: handlerLog.log }), this.options.handlerTimeoutMs ?? 20_000);
       });
+      await endOfTurn();
       msg.ack();
       handlerLog.flush();
       eventLog.debug({ deliveries }, "event handled");
