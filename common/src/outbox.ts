@@ -99,8 +99,6 @@ export class OutboxRelay {
   /** Ids published by the fast path, waiting for the one statement that marks them. */
   private toMark: string[] = [];
   private marking?: Promise<void>;
-  /** A commit of this turn of the event loop was published at once: the next ones wait for its end. */
-  private publishingThisTurn = false;
 
   constructor(private readonly options: RelayOptions) {
     this.loop = new SweepLoop(() => this.flushAll(), {
@@ -156,21 +154,14 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes rows of a committed transaction from memory: the first commit of a turn of the
-   * event loop at once, the others at the end of the turn, together (one socket write for all).
-   * A row whose publish fails stays unpublished in the table, and the sweeper retries it.
+   * Publishes rows of a committed transaction from memory, at the end of this turn of the event
+   * loop, with whatever else the turn publishes (one socket write for all). A row whose publish
+   * fails stays unpublished in the table, and the sweeper retries it.
    */
   publishCommitted(rows: WrittenEvent[]): void {
     if (rows.length === 0 || this.loop.isStopped) return;
-    // the first commit of a turn publishes at once (a lone event does not wait); commits that
-    // follow it in the same turn wait for its end and leave together
-    const first = !this.publishingThisTurn;
-    if (first) {
-      this.publishingThisTurn = true;
-      void endOfTurn().then(() => (this.publishingThisTurn = false));
-    }
     for (const row of rows) {
-      const work = (first ? Promise.resolve() : endOfTurn())
+      const work = endOfTurn()
         .then(() => this.publishRow(row))
         .then(
           () => {
