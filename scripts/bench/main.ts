@@ -23,7 +23,7 @@ import path from "node:path";
 import autocannon from "autocannon";
 import { AckPolicy, connect, DeliverPolicy, type NatsConnection } from "nats";
 import pg from "pg";
-import { cpuMsBetween, memoryOf, processTree, type ProcInfo } from "./procs";
+import { cpuMsBetween, memoryOf, processTree, writesBetween, type ProcInfo } from "./procs";
 import { renderReadme, type BenchResults } from "./report";
 import { freePort } from "@ticketforge/nats";
 
@@ -411,7 +411,9 @@ async function main() {
     const reservedAt = Math.max(...pipeOrders.map((id) => reservations.at.get(id) ?? 0));
     const drained = await quiet(nc, 120_000);
     const drainedAt = performance.now();
-    const cpu = cpuMsBetween(cpuBefore, processTree(treeRoots()));
+    const cpuAfter = processTree(treeRoots());
+    const cpu = cpuMsBetween(cpuBefore, cpuAfter);
+    const writes = writesBetween(cpuBefore, cpuAfter);
     const ordersPerSecond = pipeOrders.length / ((reservedAt - t0) / 1000);
     say(`  ${Math.round(ordersPerSecond)} orders/s reserved, CPU ${round(cpu.totalMs / pipeOrders.length)} ms per order`);
 
@@ -486,6 +488,8 @@ async function main() {
         http: summary(pipe),
         cpuMsPerOrder: round(cpu.totalMs / Math.max(1, pipeOrders.length)),
         cpuMsByProcess: cpu.byName,
+        writesPerOrder: round(writes.total / Math.max(1, pipeOrders.length)),
+        writesByProcess: writes.byName,
       },
       listing: {
         tickets: count,
@@ -559,13 +563,17 @@ async function pipelineCeiling(base: string, orders: number, tree: () => ProcInf
   const deadline = Date.now() + 120_000;
   while ((await done()) < orders && Date.now() < deadline) await sleep(20);
   const seconds = (performance.now() - t0) / 1000;
-  const cpu = cpuMsBetween(before, tree());
+  const after = tree();
+  const cpu = cpuMsBetween(before, after);
+  const writes = writesBetween(before, after);
   return {
     orders,
     allReserved: (await done()) >= orders,
     reservedPerSecond: Math.round(orders / seconds),
     cpuMsPerOrder: round(cpu.totalMs / orders),
     cpuMsByProcess: cpu.byName,
+    writesPerOrder: round(writes.total / orders),
+    writesByProcess: writes.byName,
     http: summary(http),
   };
 }

@@ -11,6 +11,11 @@ export interface ProcInfo {
   name: string;
   /** utime + stime + cutime + cstime, in clock ticks. */
   cpuTicks: number;
+  /**
+   * Write system calls so far (syscw of /proc/<pid>/io): write and writev, to sockets, pipes and
+   * files alike. PostgreSQL sends with send(), which the kernel does not count there.
+   */
+  writes: number;
 }
 
 let ticksPerSecond: number | undefined;
@@ -40,7 +45,15 @@ function readStat(pid: number): ProcInfo | undefined {
   const n = (field: number) => Number(f[field - 3]);
   // cutime/cstime hold the CPU of children that exited: PostgreSQL backends that closed during a
   // run are still counted through the postmaster
-  return { pid, ppid: n(4), name, cpuTicks: n(14) + n(15) + n(16) + n(17) };
+  return { pid, ppid: n(4), name, cpuTicks: n(14) + n(15) + n(16) + n(17), writes: writesOf(pid) };
+}
+
+function writesOf(pid: number): number {
+  try {
+    return Number(/^syscw: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, "utf8"))?.[1] ?? 0);
+  } catch {
+    return 0; // gone meanwhile, or not ours to read
+  }
 }
 
 /** Every process whose ancestry reaches one of `roots` (the roots included). */
@@ -87,16 +100,27 @@ export function labelOf(p: ProcInfo): string {
 }
 
 export function cpuMsBetween(before: ProcInfo[], after: ProcInfo[]): { totalMs: number; byName: Record<string, number> } {
-  const was = new Map(before.map((p) => [p.pid, p.cpuTicks]));
+  const { total, byName } = growthBetween(before, after, (p) => (p.cpuTicks * 1000) / clockTicks());
+  return { totalMs: total, byName };
+}
+
+/** Write system calls made between two snapshots of the same tree (see ProcInfo.writes). */
+export function writesBetween(before: ProcInfo[], after: ProcInfo[]): { total: number; byName: Record<string, number> } {
+  return growthBetween(before, after, (p) => p.writes);
+}
+
+/** How much `value` grew between two snapshots, summed and by process label (new processes count from zero). */
+function growthBetween(before: ProcInfo[], after: ProcInfo[], value: (p: ProcInfo) => number): { total: number; byName: Record<string, number> } {
+  const was = new Map(before.map((p) => [p.pid, value(p)]));
   const byName: Record<string, number> = {};
   let total = 0;
   for (const p of after) {
-    const ms = ((p.cpuTicks - (was.get(p.pid) ?? 0)) * 1000) / clockTicks();
-    total += ms;
+    const grown = value(p) - (was.get(p.pid) ?? 0);
+    total += grown;
     const label = labelOf(p);
-    byName[label] = Math.round((byName[label] ?? 0) + ms);
+    byName[label] = Math.round((byName[label] ?? 0) + grown);
   }
-  return { totalMs: Math.round(total), byName };
+  return { total: Math.round(total), byName };
 }
 
 function kbField(file: string, field: string): number {

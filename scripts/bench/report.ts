@@ -15,6 +15,9 @@ interface PipelineCeiling {
   reservedPerSecond: number;
   cpuMsPerOrder: number;
   cpuMsByProcess: Record<string, number>;
+  /** Write system calls per order, all processes (PostgreSQL's send() not counted; absent in runs before it was measured). */
+  writesPerOrder?: number;
+  writesByProcess?: Record<string, number>;
   http: Load;
 }
 
@@ -58,6 +61,9 @@ export interface BenchResults {
     http: Load;
     cpuMsPerOrder: number;
     cpuMsByProcess: Record<string, number>;
+    /** Write system calls per order, all processes (PostgreSQL's send() not counted; absent in runs before it was measured). */
+    writesPerOrder?: number;
+    writesByProcess?: Record<string, number>;
   };
   listing: {
     tickets: number;
@@ -113,6 +119,17 @@ export function renderReadme(r: BenchResults): string {
     ]
       .filter(Boolean)
       .join("; ") || "—"} | ≤ 6 ms |`,
+    ...(p.writesPerOrder === undefined
+      ? []
+      : [
+          `| write system calls per order, all processes (sockets, pipes, files; PostgreSQL sends with send(), not counted) | ${p.writesPerOrder} | ${
+            c.pipeline?.writesPerOrder === undefined
+              ? "—"
+              : `the plain pipeline: ${c.pipeline.writesPerOrder} in one process${
+                  c.pipelineByRole?.writesPerOrder === undefined ? "" : `, ${c.pipelineByRole.writesPerOrder} with a process per service`
+                }`
+          } | — |`,
+        ]),
     `| GET /api/tickets, 10 connections, ${t.tickets.toLocaleString("en")} tickets | ${t.viaGateway.perSecond} req/s through the gateway (${t.ratioViaGateway}), ${t.direct.perSecond} req/s direct (${t.ratioDirect}) | bare node:http + pg, same query: ${t.bareNodePg.perSecond} req/s${
       t.bareExpress ? `; the same as a bare Express route: ${t.bareExpress.perSecond} req/s (${Math.round((t.bareExpress.perSecond / t.bareNodePg.perSecond) * 100) / 100})` : ""
     }; bare node:http: ${t.bareNodeStatic.perSecond} req/s | ≥ 0.8 |`,

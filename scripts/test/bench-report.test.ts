@@ -21,6 +21,9 @@ describe("the README's benchmark table", () => {
     expect(row("CPU per order")).toContain(`${r.ceilings.pipeline!.cpuMsPerOrder} ms in one process, ${r.ceilings.pipelineByRole!.cpuMsPerOrder} ms with a process per service`);
     expect(row("GET /api/tickets")).toContain(`the same as a bare Express route: ${r.listing.bareExpress!.perSecond} req/s`);
     expect(row("CPU of the idle stack")).toContain(`${r.idleCpu!.msPerSecond} ms a second`);
+    expect(row("write system calls per order")).toContain(
+      `| ${r.pipeline.writesPerOrder} | the plain pipeline: ${r.ceilings.pipeline!.writesPerOrder} in one process, ${r.ceilings.pipelineByRole!.writesPerOrder} with a process per service |`,
+    );
     expect(text).not.toMatch(/undefined|NaN/);
   });
 
@@ -28,6 +31,7 @@ describe("the README's benchmark table", () => {
     const text = renderReadme(results("2026-11-30T17-55-35-after-revert-2.json"));
     expect(text).toContain("| — | ≥ 300/s, 0 |");
     expect(text).not.toContain("CPU of the idle stack");
+    expect(text).not.toContain("write system calls");
     expect(text).not.toMatch(/undefined|NaN|Express route/);
   });
 });
