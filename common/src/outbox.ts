@@ -87,8 +87,9 @@ export interface RelayOptions {
  * marked published together, one statement for all that a burst brings, with no claim and no
  * read. Every transaction that writes events goes that way. The sweeper only picks up what the
  * fast path left (a crash between commit and publish, the broker down): rows older than
- * `sweepAfterMs`, claimed with SKIP LOCKED so replicas share the work. The event id is the Nats-Msg-Id, so a row published twice (the sweeper meeting a row
- * the fast path is publishing, a claimer that died after publishing) is dropped by JetStream.
+ * `sweepAfterMs`, claimed with SKIP LOCKED so replicas share the work. The event id is the
+ * Nats-Msg-Id, so a row published twice (a fast publish slower than `sweepAfterMs`, a claimer
+ * that died after publishing) is dropped by JetStream.
  */
 export class OutboxRelay {
   private readonly loop: SweepLoop;
@@ -110,11 +111,6 @@ export class OutboxRelay {
   start(): this {
     this.loop.start();
     return this;
-  }
-
-  /** Asks for a sweep now (of rows older than `sweepAfterMs`); concurrent kicks coalesce into one more pass. */
-  kick(): void {
-    this.loop.kick();
   }
 
   private async flushAll(): Promise<void> {

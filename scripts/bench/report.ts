@@ -9,15 +9,19 @@ interface Load {
   errors: number;
 }
 
-interface PipelineCeiling {
-  orders: number;
-  allReserved: boolean;
-  reservedPerSecond: number;
+/** What an order of a pipeline run cost, summed over the processes. */
+interface PipelineCost {
   cpuMsPerOrder: number;
   cpuMsByProcess: Record<string, number>;
   /** Write system calls per order, all processes (PostgreSQL's send() not counted; absent in runs before it was measured). */
   writesPerOrder?: number;
   writesByProcess?: Record<string, number>;
+}
+
+interface PipelineCeiling extends PipelineCost {
+  orders: number;
+  allReserved: boolean;
+  reservedPerSecond: number;
   http: Load;
 }
 
@@ -50,7 +54,7 @@ export interface BenchResults {
     postOrders: Load;
     getOrders: Load;
   };
-  pipeline: {
+  pipeline: PipelineCost & {
     buyers: number;
     orders: number;
     allReserved: boolean;
@@ -59,11 +63,6 @@ export interface BenchResults {
     reservedPerSecond: number;
     drainedPerSecond: number;
     http: Load;
-    cpuMsPerOrder: number;
-    cpuMsByProcess: Record<string, number>;
-    /** Write system calls per order, all processes (PostgreSQL's send() not counted; absent in runs before it was measured). */
-    writesPerOrder?: number;
-    writesByProcess?: Record<string, number>;
   };
   listing: {
     tickets: number;
