@@ -34,8 +34,11 @@ const port = (fallback: number) =>
 const positiveInt = (fallback: number) =>
   z.coerce.number({ message: "must be a whole number" }).int().positive().default(fallback);
 
+const wholeNumber = (fallback: number) =>
+  z.coerce.number({ message: "must be a whole number" }).int().min(0, "must be 0 or more").default(fallback);
+
 /** Helpers for service-specific settings. */
-export const setting = { bool, port, positiveInt };
+export const setting = { bool, port, positiveInt, wholeNumber };
 
 /** Settings every service reads. */
 export function baseSettings(service: string, defaultPort: number) {

@@ -11,6 +11,7 @@ export * from "./http/rate-limit";
 export * from "./http/security-headers";
 export * from "./db/database";
 export * from "./db/migrate";
+export * from "./db/notifications";
 export * from "./events/subjects";
 export * from "./events/schemas";
 export * from "./bus/bus";

@@ -100,6 +100,7 @@ export class OutboxRelay {
   /** Ids published by the fast path, waiting for the one statement that marks them. */
   private toMark: string[] = [];
   private marking?: Promise<void>;
+  private readonly committedWatchers: Array<(rows: WrittenEvent[]) => void> = [];
 
   constructor(private readonly options: RelayOptions) {
     this.loop = new SweepLoop(() => this.flushAll(), {
@@ -155,7 +156,15 @@ export class OutboxRelay {
    * fails stays unpublished in the table, and the sweeper retries it.
    */
   publishCommitted(rows: WrittenEvent[]): void {
-    if (rows.length === 0 || this.loop.isStopped) return;
+    if (rows.length === 0) return;
+    for (const watcher of this.committedWatchers) {
+      try {
+        watcher(rows);
+      } catch (err) {
+        this.options.log.error({ err }, "a watcher of committed events failed; the events are published all the same");
+      }
+    }
+    if (this.loop.isStopped) return;
     for (const row of rows) {
       const work = endOfTurn()
         .then(() => this.publishRow(row))
@@ -169,6 +178,15 @@ export class OutboxRelay {
         .finally(() => this.fastInFlight.delete(work));
       this.fastInFlight.add(work);
     }
+  }
+
+  /**
+   * Calls `watcher` right after every commit that wrote events through this relay (a route's
+   * `transaction()`, a listener's handler), with those events, before they are published: the
+   * service learns of its own changes without waiting for the broker.
+   */
+  onCommitted(watcher: (rows: WrittenEvent[]) => void): void {
+    this.committedWatchers.push(watcher);
   }
 
   /** One UPDATE for every id published in the last moment (markDelayMs), one running at most. */

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { baseSettings, ConfigError, jwtKeyProblem, loadConfig, type ConfigOf, type Settings } from "./config";
 import { createLogger } from "./logger";
 import { openDatabase, type Database, type Db } from "./db/database";
+import { Notifications } from "./db/notifications";
 import { commonMigrationsDir, migrate } from "./db/migrate";
 import { Bus } from "./bus/bus";
 import { SessionRevocations } from "./bus/revocations";
@@ -33,6 +34,8 @@ export interface ServiceContext<C extends BaseConfig = BaseConfig> {
   tracer: Tracer;
   /** Signed-out sessions, as every service sees them. */
   sessions: SessionRevocations;
+  /** LISTEN/NOTIFY on the service's database (a connection is opened for the first channel watched). */
+  notifications: Notifications;
 }
 
 export interface Worker {
@@ -123,7 +126,9 @@ export async function startService<S extends Settings>(
       tracer,
     }).start();
     cleanup.push(() => relay.stop());
-    const ctx: ServiceContext<ConfigOf<S> & BaseConfig> = { config, db, log, bus, relay, metrics, tracer, sessions };
+    const notifications = new Notifications({ url: database.url, log, applicationName: `${def.name}-notifications` });
+    cleanup.push(() => notifications.close());
+    const ctx: ServiceContext<ConfigOf<S> & BaseConfig> = { config, db, log, bus, relay, metrics, tracer, sessions, notifications };
 
     const consumers: EventConsumer<Subject>[] = [];
     if (overrides.listen !== false) {
@@ -189,6 +194,7 @@ export async function startService<S extends Settings>(
         for (const w of workers) await w.stop();
         for (const c of consumers) await c.stop();
         await relay.stop();
+        await notifications.close();
         await sessions.close();
         await bus.drain();
         if (ownsDatabase) await database.close();

@@ -58,8 +58,9 @@ async function servedMetricNames(): Promise<Set<string>> {
     names.add(m.name);
     if (String(m.type) === "histogram") for (const suffix of ["_bucket", "_sum", "_count"]) names.add(`${m.name}${suffix}`);
   }
-  // the expiration service adds its own gauges
+  // the expiration service adds its own gauges, the tickets listing its counter
   for (const m of readRepoFile("expiration/src/worker.ts").matchAll(/gauge\("(tf_\w+)"/g)) names.add(m[1]);
+  for (const m of readRepoFile("tickets/src/routes/list-tickets.ts").matchAll(/counter\(\s*"(tf_\w+)"/g)) names.add(m[1]);
   return names;
 }
 

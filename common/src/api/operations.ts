@@ -113,7 +113,9 @@ export const apiOperations: ApiOperation[] = [
     summary: "Tickets for sale",
     description:
       "Tickets that can be bought (neither reserved nor sold), newest first, one page at a time; `q` searches titles. " +
-      "With `mine=true`, the signed-in seller's own tickets whatever their status.",
+      "With `mine=true`, the signed-in seller's own tickets whatever their status. " +
+      "Pages of the public listing without `q` may come from the service's memory, which any change to tickets empties at once; " +
+      "`Cache-Control: no-cache` asks for the database.",
     session: "optional",
     query: listTicketsQuery,
     responses: {

@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Bus } from "../bus/bus";
 import type { Db } from "../db/database";
 import { deadLetterStream } from "../events/subjects";
@@ -42,6 +42,11 @@ export class ServiceMetrics {
       buckets: latencyBuckets,
       registers: [this.registry],
     });
+  }
+
+  /** A counter of the service's own, in its registry. */
+  counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
+    return new Counter<L>({ name, help, labelNames, registers: [this.registry] });
   }
 
   /**

@@ -18,8 +18,11 @@ addFormats(ajv);
 // `#/components/schemas/…` references resolve as in any OpenAPI tool.
 ajv.addSchema(document, documentId);
 
-/** Health endpoints every service serves for Kubernetes probes; not part of the public API. */
-const operational = new Set(["/healthz", "/readyz"]);
+/**
+ * Endpoints every service serves on its own port for Kubernetes and Prometheus (health, metrics);
+ * the gateway and ingress route only /api/*, so they are not part of the public API.
+ */
+const operational = new Set(["/healthz", "/readyz", "/metrics"]);
 
 const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, "~0").replace(/\//g, "~1")).join("/");
 const validators = new Map<string, ValidateFunction>();

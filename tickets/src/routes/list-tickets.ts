@@ -2,30 +2,64 @@ import type { Request, Response } from "express";
 import { NotAuthorizedError, RequestValidationError, validate } from "@ticketforge/common";
 import { listTicketsQuery } from "@ticketforge/common/api";
 import type { TicketsContext } from "../app";
-import { ticketPage } from "../db/tickets";
+import { ticketPage, type ListedTicketRow } from "../db/tickets";
 import { decodeCursor, encodeCursor } from "../db/cursor";
 import { ticketJson } from "../ticket-json";
+import { ListingCache } from "../listing-cache";
 
 const defaultLimit = 20;
 
 /**
  * GET /api/tickets: the tickets that can be bought, newest first, one page at a time; with
  * `mine=true` the signed-in seller's own tickets whatever their status. The next page's
- * cursor is in the X-Next-Cursor header, absent on the last page.
+ * cursor is in the X-Next-Cursor header, absent on the last page. Pages of the public listing
+ * without a search come from memory between changes (ListingCache); `Cache-Control: no-cache`
+ * on the request asks for the database.
  */
-export const listTickets = (ctx: TicketsContext) => async (req: Request, res: Response) => {
-  const query = validate(listTicketsQuery, req.query);
-  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-  if (query.cursor !== undefined && !after) throw new RequestValidationError([{ field: "cursor", message: "Cursor is not valid" }]);
-  let userId: string | undefined;
-  if (query.mine === "true") {
-    if (!req.currentUser) throw new NotAuthorizedError();
-    userId = req.currentUser.id;
-  }
-  const limit = query.limit ?? defaultLimit;
-  // one row more than asked tells whether another page exists
-  const rows = await ticketPage(ctx.db, { userId, search: query.q || undefined, after, limit: limit + 1 });
-  const page = rows.slice(0, limit);
-  if (rows.length > limit) res.setHeader("X-Next-Cursor", encodeCursor(page[page.length - 1]));
-  res.status(200).json(page.map((row) => ticketJson(row, req.currentUser?.id)));
+export const listTickets = (ctx: TicketsContext) => {
+  const pages = listingCache(ctx);
+  const lookups = ctx.metrics.counter(
+    "tf_tickets_listing_cache_total",
+    "Public listing pages by where they came from: hit (memory), miss (the database, then kept), bypass (the database: cache off, not listening, or no-cache asked)",
+    ["result"],
+  );
+  return async (req: Request, res: Response) => {
+    const query = validate(listTicketsQuery, req.query);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && !after) throw new RequestValidationError([{ field: "cursor", message: "Cursor is not valid" }]);
+    let userId: string | undefined;
+    if (query.mine === "true") {
+      if (!req.currentUser) throw new NotAuthorizedError();
+      userId = req.currentUser.id;
+    }
+    const limit = query.limit ?? defaultLimit;
+    // one row more than asked tells whether another page exists
+    const load = () => ticketPage(ctx.db, { userId, search: query.q || undefined, after, limit: limit + 1 });
+    let rows: ListedTicketRow[];
+    if (userId === undefined && !query.q) {
+      const noCache = /\bno-cache\b/i.test(req.get("cache-control") ?? "");
+      const page = noCache ? { value: await load(), result: "bypass" as const } : await pages.get(`${limit}/${query.cursor ?? ""}`, load);
+      lookups.inc({ result: page.result });
+      rows = page.value;
+    } else rows = await load();
+    const page = rows.slice(0, limit);
+    if (rows.length > limit) res.setHeader("X-Next-Cursor", encodeCursor(page[page.length - 1]));
+    res.status(200).json(page.map((row) => ticketJson(row, req.currentUser?.id)));
+  };
 };
+
+/**
+ * This replica's cache of public listing pages: emptied by its own commits before their answer
+ * goes out (read-your-writes), and by the `tickets_changed` notification of every commit that
+ * touches the table, this replica's or another's.
+ */
+function listingCache(ctx: TicketsContext): ListingCache<ListedTicketRow[]> {
+  const cache = new ListingCache<ListedTicketRow[]>({ maxAgeMs: ctx.config.TICKETS_LISTING_CACHE_MS });
+  if (ctx.config.TICKETS_LISTING_CACHE_MS > 0) {
+    ctx.relay.onCommitted((events) => {
+      if (events.some((e) => e.subject.startsWith("ticket."))) cache.changed();
+    });
+    ctx.notifications.watch("tickets_changed", cache);
+  }
+  return cache;
+}
