@@ -26,7 +26,7 @@ export * from "./outbox";
 export * from "./versions";
 export * from "./service";
 export * from "./money";
-export { sql } from "kysely";
+export { sql, type RawBuilder } from "kysely";
 export * from "./ids";
 export * from "./sweep-loop";
 export * from "./telemetry/tracing";

@@ -67,4 +67,18 @@ describe("POST /api/orders: how much one buyer may hold", () => {
     expect(limited.body).toEqual({ errors: [{ message: expect.stringMatching(/^You are placing orders too quickly, try again in \d+ seconds$/) }] });
     expect((await order(aUser().cookie, unknownTicket)).status).toBe(404);
   });
+
+  test("When a buyer keeps ordering a ticket someone else holds, then each refusal counts toward the limit too, and no order or event is left of them", async () => {
+    const ticket = await givenTicket(under.service);
+    expect((await order(aUser().cookie, ticket.id)).status).toBe(201);
+    const persistent = aUser();
+    const replies = [];
+    for (let i = 0; i < 13; i++) replies.push(await order(persistent.cookie, ticket.id));
+    expect(replies.map((r) => r.status)).toEqual([...Array(12).fill(400), 429]);
+    expect(replies[0].body).toEqual({ errors: [{ message: "Ticket is already reserved" }] });
+    const theirs = await sql<{ n: number }>`select count(*)::int as n from orders where user_id = ${persistent.id}`.execute(under.service.ctx.db);
+    expect(theirs.rows[0].n).toBe(0);
+    const events = await sql<{ n: number }>`select count(*)::int as n from outbox where payload->'data'->>'userId' = ${persistent.id}`.execute(under.service.ctx.db);
+    expect(events.rows[0].n).toBe(0);
+  });
 });

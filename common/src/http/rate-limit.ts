@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import { sql } from "kysely";
-import type { Queryable } from "../db/database";
+import { sendWithNext, type Queryable, type Tx } from "../db/database";
 import { TooManyRequestsError } from "../errors";
 
 export interface RateLimitOptions {
@@ -32,29 +32,47 @@ export class RateLimiter {
     return `${this.options.name}:${key}`;
   }
 
-  /** Counts one hit for `key` and returns the count in the current window, this hit included. */
-  async hit(key: string): Promise<RateCount> {
-    const w = this.options.windowSeconds;
-    const window = sql`make_interval(secs => ${w})`;
-    const r = await sql<{ hits: number; retry: number }>`
-      insert into rate_limits (key, window_start, hits)
+  private upsert(key: string) {
+    const window = sql`make_interval(secs => ${this.options.windowSeconds})`;
+    return sql`insert into rate_limits (key, window_start, hits)
       values (${this.keyOf(key)}, now(), 1)
       on conflict (key) do update set
         hits = case when rate_limits.window_start > now() - ${window} then rate_limits.hits + 1 else 1 end,
         window_start = case when rate_limits.window_start > now() - ${window} then rate_limits.window_start else now() end
-      returning hits, ceil(extract(epoch from window_start + ${window} - now()))::int as retry`.execute(this.db);
+      returning hits, ceil(extract(epoch from window_start + ${window} - now()))::int as retry`;
+  }
+
+  /** Counts one hit for `key` and returns the count in the current window, this hit included. */
+  async hit(key: string): Promise<RateCount> {
+    const r = await sql<{ hits: number; retry: number }>`${this.upsert(key)}`.execute(this.db);
     if (Math.random() < 0.01) void this.forgetOld().catch(() => undefined);
     return { hits: r.rows[0].hits, retryAfterSeconds: Math.max(1, r.rows[0].retry) };
   }
 
+  /**
+   * Counts one hit for `key` in the caller's transaction, without a round trip of its own (it
+   * goes with the transaction's next statement): for a statement that must do its work only
+   * within the limit (`withinLimit`). The hit counts only if the transaction commits, so the
+   * caller commits it on a refusal too, or refused attempts would go uncounted.
+   */
+  async hitIn(tx: Tx, key: string): Promise<void> {
+    await sql`${sendWithNext}${this.upsert(key)}`.execute(tx);
+    if (Math.random() < 0.01) void this.forgetOld().catch(() => undefined);
+  }
+
+  /** A condition, true while `key`'s count (this transaction's hit included) is within the limit. */
+  withinLimit(key: string) {
+    return sql<boolean>`coalesce((select hits from rate_limits where key = ${this.keyOf(key)}), 0) <= ${this.options.limit}`;
+  }
+
   /** The count in the current window without adding to it (0 when there is none). */
-  async peek(key: string): Promise<RateCount> {
+  async peek(key: string, db: Queryable = this.db): Promise<RateCount> {
     const w = this.options.windowSeconds;
     const window = sql`make_interval(secs => ${w})`;
     const r = await sql<{ hits: number; retry: number }>`
       select hits, ceil(extract(epoch from window_start + ${window} - now()))::int as retry
       from rate_limits
-      where key = ${this.keyOf(key)} and window_start > now() - ${window}`.execute(this.db);
+      where key = ${this.keyOf(key)} and window_start > now() - ${window}`.execute(db);
     const row = r.rows[0];
     return row ? { hits: row.hits, retryAfterSeconds: Math.max(1, row.retry) } : { hits: 0, retryAfterSeconds: 0 };
   }

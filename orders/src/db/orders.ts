@@ -1,4 +1,4 @@
-import { sendWithNext, sql, type Queryable } from "@ticketforge/common";
+import { sendWithNext, sql, type Queryable, type RawBuilder } from "@ticketforge/common";
 
 export type OrderStatus = "created" | "awaiting:payment" | "complete" | "cancelled";
 
@@ -20,20 +20,53 @@ const orderColumns = sql`o.id, o.user_id, o.status, o.expires_at, o.version, o.p
   o.refund_amount_cents, o.refunded_at, o.ticket_id, t.title as ticket_title`;
 
 /**
- * Inserts a new live order unless the buyer already holds `maxLive` live orders; undefined when
- * they do. Call it after `lockBuyer` in the same transaction: the count is taken by this
- * statement, after the lock, so it sees every order committed before it.
+ * Places a new live order for a ticket of the replica, at its price, in one statement; undefined
+ * when it places none: the ticket is not known or is the buyer's own, the buyer already holds
+ * `maxLive` live orders, `allowed` is false (a rate limit), or the ticket has a live order already
+ * (the partial unique index decides that race; the statement then does nothing rather than fail,
+ * so that the transaction can still commit what it counted). `refusal` tells which. Call it after
+ * `lockBuyer` in the same transaction: the count is taken by this statement, after the lock, so
+ * it sees every order committed before it.
  */
-export async function insertOrderUnderCap(
+export async function placeOrder(
   db: Queryable,
-  order: { userId: string; ticketId: string; ticketTitle: string; priceCents: number; expiresAt: Date },
-  maxLive: number,
+  order: { userId: string; ticketId: string; expiresAt: Date },
+  limits: { maxLive: number; allowed: RawBuilder<boolean> },
 ): Promise<OrderRow | undefined> {
-  const r = await sql<Omit<OrderRow, "ticket_title">>`insert into orders (user_id, ticket_id, status, expires_at, version, price_cents)
-    select ${order.userId}, ${order.ticketId}, 'created', ${order.expiresAt.toISOString()}, 0, ${order.priceCents}
-    where (${liveOrdersOf(order.userId)}) < ${maxLive}
-    returning id, user_id, status, expires_at, version, price_cents, refund_amount_cents, refunded_at, ticket_id`.execute(db);
-  return r.rows[0] && { ...r.rows[0], ticket_title: order.ticketTitle };
+  const r = await sql<OrderRow>`with ticket as (
+      select id, title, price_cents from tickets where id = ${order.ticketId} and user_id <> ${order.userId}
+    )
+    insert into orders (user_id, ticket_id, status, expires_at, version, price_cents)
+    select ${order.userId}, ticket.id, 'created', ${order.expiresAt.toISOString()}, 0, ticket.price_cents from ticket
+    where ${limits.allowed} and (${liveOrdersOf(order.userId)}) < ${limits.maxLive}
+    on conflict (ticket_id) where status in ('created', 'awaiting:payment') do nothing
+    returning id, user_id, status, expires_at, version, price_cents, refund_amount_cents, refunded_at, ticket_id,
+      (select title from ticket) as ticket_title`.execute(db);
+  return r.rows[0];
+}
+
+/** Why `placeOrder` placed nothing, read in the same transaction, in the order a buyer is told. */
+export type Refusal = "rate limited" | "no ticket" | "own ticket" | "too many live orders" | "ticket taken";
+
+export async function refusal(
+  db: Queryable,
+  order: { userId: string; ticketId: string },
+  limits: { maxLive: number; allowed: RawBuilder<boolean> },
+): Promise<{ reason: Refusal; live: number }> {
+  const r = await sql<{ allowed: boolean; seller: string | null; live: number }>`select ${limits.allowed} as allowed,
+      (select user_id from tickets where id = ${order.ticketId}) as seller,
+      (${liveOrdersOf(order.userId)}) as live`.execute(db);
+  const { allowed, seller, live } = r.rows[0];
+  const reason: Refusal = !allowed
+    ? "rate limited"
+    : seller === null
+      ? "no ticket"
+      : seller === order.userId
+        ? "own ticket"
+        : live >= limits.maxLive
+          ? "too many live orders"
+          : "ticket taken";
+  return { reason, live };
 }
 
 export async function findOrder(db: Queryable, id: string): Promise<OrderRow | undefined> {
@@ -55,11 +88,6 @@ export async function lockBuyer(db: Queryable, userId: string): Promise<void> {
 /** The number of live orders a buyer holds (read from the orders_user_live index: a handful of entries, whatever their history). */
 export function liveOrdersOf(userId: string) {
   return sql<number>`select count(*)::int from orders where user_id = ${userId} and status in ('created', 'awaiting:payment')`;
-}
-
-export async function countLiveOrdersOf(db: Queryable, userId: string): Promise<number> {
-  const r = await sql<{ live: number }>`select (${liveOrdersOf(userId)}) as live`.execute(db);
-  return r.rows[0].live;
 }
 
 /** A user's orders, newest first. */

@@ -9,11 +9,6 @@ export interface TicketRow {
   version: number;
 }
 
-export async function findTicket(db: Queryable, id: string): Promise<TicketRow | undefined> {
-  const r = await sql<TicketRow>`select id, title, price_cents, user_id, version from tickets where id = ${id}`.execute(db);
-  return r.rows[0];
-}
-
 /** Locks the row so that two replicas applying events of one ticket take turns. */
 export async function findTicketForUpdate(db: Queryable, id: string): Promise<TicketRow | undefined> {
   const r = await sql<TicketRow>`select id, title, price_cents, user_id, version from tickets where id = ${id} for update`.execute(db);

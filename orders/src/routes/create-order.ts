@@ -1,48 +1,57 @@
 import type { Request, Response } from "express";
-import { BadRequestError, isUniqueViolation, NotFoundError, publishEvent, userOf, validate, isUuid } from "@ticketforge/common";
+import { BadRequestError, NotFoundError, publishEvent, RateLimiter, tooMany, userOf, validate, isUuid } from "@ticketforge/common";
 import { createOrderBody } from "@ticketforge/common/api";
 import type { OrdersContext } from "../app";
-import { findTicket } from "../db/tickets";
-import { countLiveOrdersOf, insertOrderUnderCap, lockBuyer } from "../db/orders";
+import { lockBuyer, placeOrder, refusal, type Refusal } from "../db/orders";
 import { toOrderJson } from "../order-json";
 
-/** Reserves a ticket for the signed-in buyer for the expiration window. */
-export const createOrder = (ctx: OrdersContext) => async (req: Request, res: Response) => {
-  const { ticketId } = validate(createOrderBody, req.body);
-  const user = userOf(req);
-  const ticket = isUuid(ticketId) ? await findTicket(ctx.db, ticketId) : undefined;
-  if (!ticket) throw new NotFoundError("Ticket not found");
-  if (ticket.user_id === user.id) throw new BadRequestError("You cannot buy your own ticket");
-
-  const expiresAt = new Date(Date.now() + ctx.config.EXPIRATION_WINDOW_SECONDS * 1000);
-  let order;
-  try {
-    order = await ctx.relay.transaction(async (tx) => {
+/**
+ * Reserves a ticket for the signed-in buyer for the expiration window. The usual case is two
+ * round trips: the buyer's rate-limit hit, lock and the order in one, the event and the commit
+ * in the other. A refusal is explained by one more read and still commits, so that the hit of a
+ * refused attempt counts too.
+ */
+export const createOrder = (ctx: OrdersContext) => {
+  const limiter = new RateLimiter(ctx.db, { name: "orders-create", limit: ctx.config.ORDERS_RATE_LIMIT_PER_MINUTE, windowSeconds: 60 });
+  return async (req: Request, res: Response) => {
+    const { ticketId } = validate(createOrderBody, req.body);
+    const user = userOf(req);
+    if (!isUuid(ticketId)) throw new NotFoundError("Ticket not found");
+    const expiresAt = new Date(Date.now() + ctx.config.EXPIRATION_WINDOW_SECONDS * 1000);
+    const wanted = { userId: user.id, ticketId, expiresAt };
+    const limits = { maxLive: ctx.config.ORDERS_MAX_LIVE_PER_BUYER, allowed: limiter.withinLimit(user.id) };
+    const outcome = await ctx.relay.transaction(async (tx) => {
+      await limiter.hitIn(tx, user.id);
       await lockBuyer(tx, user.id);
-      // no check for a live order of the ticket first: the partial unique index refuses a second one atomically
-      const placed = await insertOrderUnderCap(
-        tx,
-        { userId: user.id, ticketId: ticket.id, ticketTitle: ticket.title, priceCents: ticket.price_cents, expiresAt },
-        ctx.config.ORDERS_MAX_LIVE_PER_BUYER,
-      );
-      if (!placed) {
-        const live = await countLiveOrdersOf(tx, user.id);
-        throw new BadRequestError(`You already hold ${live} unpaid orders, the most one buyer may hold; pay or cancel one first`);
-      }
+      const placed = await placeOrder(tx, wanted, limits);
+      if (!placed) return { refused: await refusal(tx, wanted, limits) };
       await publishEvent(tx, "order.created", {
         id: placed.id,
         status: "created",
         userId: user.id,
         expiresAt: expiresAt.toISOString(),
         version: 0,
-        ticket: { id: ticket.id, price: ticket.price_cents },
+        ticket: { id: placed.ticket_id, price: placed.price_cents },
       });
-      return placed;
+      return { placed };
     });
-  } catch (err) {
-    if (isUniqueViolation(err, "orders_ticket_live_unique")) throw new BadRequestError("Ticket is already reserved");
-    throw err;
-  }
-  ctx.log.info({ orderId: order.id, ticketId: ticket.id }, "order created");
-  res.status(201).json(toOrderJson(order));
+    if (outcome.refused) throw await refused(outcome.refused, limiter, user.id, res);
+    ctx.log.info({ orderId: outcome.placed.id, ticketId }, "order created");
+    res.status(201).json(toOrderJson(outcome.placed));
+  };
 };
+
+async function refused({ reason, live }: { reason: Refusal; live: number }, limiter: RateLimiter, userId: string, res: Response): Promise<Error> {
+  switch (reason) {
+    case "rate limited":
+      return tooMany(res, (await limiter.peek(userId)).retryAfterSeconds, (s) => `You are placing orders too quickly, try again in ${s} seconds`);
+    case "no ticket":
+      return new NotFoundError("Ticket not found");
+    case "own ticket":
+      return new BadRequestError("You cannot buy your own ticket");
+    case "too many live orders":
+      return new BadRequestError(`You already hold ${live} unpaid orders, the most one buyer may hold; pay or cancel one first`);
+    case "ticket taken":
+      return new BadRequestError("Ticket is already reserved");
+  }
+}
