@@ -81,6 +81,32 @@ describe("The public listing's cache", () => {
     }
   });
 
+  test("When a visitor and the seller read the same page from memory, then only the seller sees who sells their ticket", async () => {
+    const made = await createTicket(under.service, seller.cookie, { title: "Whose", price: 10 });
+    const read = async (cookie: string) => {
+      const res = await request(under.service.app).get("/api/tickets").set("Cookie", cookie).query({ limit: "100" });
+      return res.body.find((t: { id: string }) => t.id === made.id);
+    };
+    await firstPage();
+    const before = await lookups();
+    expect(await read("")).toEqual({ id: made.id, title: "Whose", price: 10, version: 0, status: "available" });
+    expect(await read(seller.cookie)).toEqual({ id: made.id, title: "Whose", price: 10, userId: seller.id, version: 0, orderId: null, status: "available" });
+    expect(await read(aUser().cookie)).toEqual({ id: made.id, title: "Whose", price: 10, version: 0, status: "available" });
+    expect(await read("")).toEqual({ id: made.id, title: "Whose", price: 10, version: 0, status: "available" });
+    expect((await lookups())("hit")).toBe(before("hit") + 4);
+  });
+
+  test("When a page from memory has a next page, then it carries the cursor to it", async () => {
+    const older = await createTicket(under.service, seller.cookie, { title: "Older", price: 10 });
+    const newer = await createTicket(under.service, seller.cookie, { title: "Newer", price: 10 });
+    for (let i = 0; i < 2; i++) {
+      const first = await request(under.service.app).get("/api/tickets").query({ limit: "1" });
+      expect(first.body.map((t: { id: string }) => t.id)).toEqual([newer.id]);
+      const next = await request(under.service.app).get("/api/tickets").query({ limit: "1", cursor: first.headers["x-next-cursor"] });
+      expect(next.body.map((t: { id: string }) => t.id)).toEqual([older.id]);
+    }
+  });
+
   test("When a request says Cache-Control: no-cache, then it is answered from the database", async () => {
     await firstPage();
     const before = await lookups();

@@ -34,27 +34,48 @@ export const listTickets = (ctx: TicketsContext) => {
     }
     const limit = query.limit ?? defaultLimit;
     // one row more than asked tells whether another page exists
-    const load = () => ticketPage(ctx.db, { userId, search: query.q || undefined, after, limit: limit + 1 });
-    let rows: ListedTicketRow[];
+    const load = async (): Promise<Page> => ({ rows: await ticketPage(ctx.db, { userId, search: query.q || undefined, after, limit: limit + 1 }) });
+    let page: Page;
     if (userId === undefined && !query.q) {
       const noCache = /\bno-cache\b/i.test(req.get("cache-control") ?? "");
-      const page = noCache ? { value: await load(), result: "bypass" as const } : await pages.get(`${limit}/${query.cursor ?? ""}`, load);
-      lookups.inc({ result: page.result });
-      rows = page.value;
-    } else rows = await load();
-    const page = rows.slice(0, limit);
-    if (rows.length > limit) res.setHeader("X-Next-Cursor", encodeCursor(page[page.length - 1]));
-    res.status(200).json(page.map((row) => ticketJson(row, req.currentUser?.id)));
+      const found = noCache ? { value: await load(), result: "bypass" as const } : await pages.get(`${limit}/${query.cursor ?? ""}`, load);
+      lookups.inc({ result: found.result });
+      page = found.value;
+    } else page = await load();
+    const viewer = req.currentUser?.id;
+    // what a visitor without a session sees is the same for all of them: rendered once per page
+    const shown = viewer === undefined ? (page.anonymous ??= render(page.rows, limit, undefined)) : render(page.rows, limit, viewer);
+    if (shown.nextCursor) res.setHeader("X-Next-Cursor", shown.nextCursor);
+    res.status(200).type("application/json").send(shown.body);
   };
 };
+
+/** A page's rows (and one more, when another page follows), and its JSON for visitors without a session. */
+interface Page {
+  rows: ListedTicketRow[];
+  anonymous?: Rendered;
+}
+
+interface Rendered {
+  body: string;
+  nextCursor?: string;
+}
+
+function render(rows: ListedTicketRow[], limit: number, viewerId: string | undefined): Rendered {
+  const shown = rows.slice(0, limit);
+  return {
+    body: JSON.stringify(shown.map((row) => ticketJson(row, viewerId))),
+    nextCursor: rows.length > limit ? encodeCursor(shown[shown.length - 1]) : undefined,
+  };
+}
 
 /**
  * This replica's cache of public listing pages: emptied by its own commits before their answer
  * goes out (read-your-writes), and by the `tickets_changed` notification of every commit that
  * touches the table, this replica's or another's.
  */
-function listingCache(ctx: TicketsContext): ListingCache<ListedTicketRow[]> {
-  const cache = new ListingCache<ListedTicketRow[]>({ maxAgeMs: ctx.config.TICKETS_LISTING_CACHE_MS });
+function listingCache(ctx: TicketsContext): ListingCache<Page> {
+  const cache = new ListingCache<Page>({ maxAgeMs: ctx.config.TICKETS_LISTING_CACHE_MS });
   if (ctx.config.TICKETS_LISTING_CACHE_MS > 0) {
     ctx.relay.onCommitted((events) => {
       if (events.some((e) => e.subject.startsWith("ticket."))) cache.changed();
