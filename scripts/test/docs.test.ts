@@ -4,7 +4,7 @@ import YAML from "yaml";
 import Ajv from "ajv";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
-import { createLogger, loadConfig, subjects, type ServiceContext } from "@ticketforge/common";
+import { createLogger, loadConfig, ServiceMetrics, subjects, type ServiceContext } from "@ticketforge/common";
 import { apiOperations } from "@ticketforge/common/api";
 import type { Express } from "express";
 import { definitions, generatedDocs, publishersOf, repoRoot } from "../docs/generate";
@@ -95,8 +95,15 @@ describe("the OpenAPI document and the routes the services mount", () => {
     };
     const app = { get: record("get"), post: record("post"), put: record("put"), patch: record("patch"), delete: record("delete") };
     const config = loadConfig(definition.name, definition.settings, { JWT_KEY: "k".repeat(32), NATS_URL: "nats://127.0.0.1:4222", DATABASE_URL: "postgres://unused/db" });
-    // mounting only builds the handlers; none runs, so no database or NATS is needed
-    const ctx = { config, log: createLogger(definition.name, "silent") } as unknown as ServiceContext<typeof config>;
+    // mounting only builds the handlers (and registers what they watch); none runs, so no
+    // database or NATS is needed
+    const ctx = {
+      config,
+      log: createLogger(definition.name, "silent"),
+      metrics: new ServiceMetrics(definition.name),
+      relay: { onCommitted: () => undefined },
+      notifications: { watch: () => undefined },
+    } as unknown as ServiceContext<typeof config>;
     definition.routes(app as unknown as Express, ctx as never);
     return found.sort();
   }

@@ -66,13 +66,13 @@ export class RateLimiter {
   }
 
   /** The count in the current window without adding to it (0 when there is none). */
-  async peek(key: string, db: Queryable = this.db): Promise<RateCount> {
+  async peek(key: string): Promise<RateCount> {
     const w = this.options.windowSeconds;
     const window = sql`make_interval(secs => ${w})`;
     const r = await sql<{ hits: number; retry: number }>`
       select hits, ceil(extract(epoch from window_start + ${window} - now()))::int as retry
       from rate_limits
-      where key = ${this.keyOf(key)} and window_start > now() - ${window}`.execute(db);
+      where key = ${this.keyOf(key)} and window_start > now() - ${window}`.execute(this.db);
     const row = r.rows[0];
     return row ? { hits: row.hits, retryAfterSeconds: Math.max(1, row.retry) } : { hits: 0, retryAfterSeconds: 0 };
   }

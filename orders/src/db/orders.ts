@@ -45,18 +45,24 @@ export async function placeOrder(
   return r.rows[0];
 }
 
-/** Why `placeOrder` placed nothing, read in the same transaction, in the order a buyer is told. */
-export type Refusal = "rate limited" | "no ticket" | "own ticket" | "too many live orders" | "ticket taken";
+/**
+ * Why `placeOrder` placed nothing, read in the same transaction, in the order a buyer is told.
+ * "unexplained": nothing stands in the way any more. This read sees what was committed after the
+ * insert looked (the ticket's ticket.created applied to the replica, the order holding the ticket
+ * ended), so the insert may simply be tried again.
+ */
+export type Refusal = "rate limited" | "no ticket" | "own ticket" | "too many live orders" | "ticket taken" | "unexplained";
 
 export async function refusal(
   db: Queryable,
   order: { userId: string; ticketId: string },
   limits: { maxLive: number; allowed: RawBuilder<boolean> },
 ): Promise<{ reason: Refusal; live: number }> {
-  const r = await sql<{ allowed: boolean; seller: string | null; live: number }>`select ${limits.allowed} as allowed,
+  const r = await sql<{ allowed: boolean; seller: string | null; live: number; taken: boolean }>`select ${limits.allowed} as allowed,
       (select user_id from tickets where id = ${order.ticketId}) as seller,
-      (${liveOrdersOf(order.userId)}) as live`.execute(db);
-  const { allowed, seller, live } = r.rows[0];
+      (${liveOrdersOf(order.userId)}) as live,
+      exists (select 1 from orders where ticket_id = ${order.ticketId} and status in ('created', 'awaiting:payment')) as taken`.execute(db);
+  const { allowed, seller, live, taken } = r.rows[0];
   const reason: Refusal = !allowed
     ? "rate limited"
     : seller === null
@@ -65,7 +71,9 @@ export async function refusal(
         ? "own ticket"
         : live >= limits.maxLive
           ? "too many live orders"
-          : "ticket taken";
+          : taken
+            ? "ticket taken"
+            : "unexplained";
   return { reason, live };
 }
 

@@ -9,7 +9,8 @@ import { toOrderJson } from "../order-json";
  * Reserves a ticket for the signed-in buyer for the expiration window. The usual case is two
  * round trips: the buyer's rate-limit hit, lock and the order in one, the event and the commit
  * in the other. A refusal is explained by one more read and still commits, so that the hit of a
- * refused attempt counts too.
+ * refused attempt counts too. When that read finds nothing in the way any more (the ticket became
+ * known to the replica just after the insert looked for it), the order is tried once more.
  */
 export const createOrder = (ctx: OrdersContext) => {
   const limiter = new RateLimiter(ctx.db, { name: "orders-create", limit: ctx.config.ORDERS_RATE_LIMIT_PER_MINUTE, windowSeconds: 60 });
@@ -23,8 +24,14 @@ export const createOrder = (ctx: OrdersContext) => {
     const outcome = await ctx.relay.transaction(async (tx) => {
       await limiter.hitIn(tx, user.id);
       await lockBuyer(tx, user.id);
-      const placed = await placeOrder(tx, wanted, limits);
-      if (!placed) return { refused: await refusal(tx, wanted, limits) };
+      let placed = await placeOrder(tx, wanted, limits);
+      if (!placed) {
+        const why = await refusal(tx, wanted, limits);
+        if (why.reason !== "unexplained") return { refused: why };
+        // what stood in the way a moment ago is gone (the ticket became known, its order ended)
+        placed = await placeOrder(tx, wanted, limits);
+        if (!placed) return { refused: await refusal(tx, wanted, limits) };
+      }
       await publishEvent(tx, "order.created", {
         id: placed.id,
         status: "created",
@@ -52,6 +59,7 @@ async function refused({ reason, live }: { reason: Refusal; live: number }, limi
     case "too many live orders":
       return new BadRequestError(`You already hold ${live} unpaid orders, the most one buyer may hold; pay or cancel one first`);
     case "ticket taken":
+    case "unexplained": // changed again between two statements: someone else is ordering it right now
       return new BadRequestError("Ticket is already reserved");
   }
 }
