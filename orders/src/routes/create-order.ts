@@ -51,7 +51,8 @@ export const createOrder = (ctx: OrdersContext) => {
 async function refused({ reason, live }: { reason: Refusal; live: number }, limiter: RateLimiter, userId: string, res: Response): Promise<Error> {
   switch (reason) {
     case "rate limited":
-      return tooMany(res, (await limiter.peek(userId)).retryAfterSeconds, (s) => `You are placing orders too quickly, try again in ${s} seconds`);
+      // at least a second, should the window have ended since the insert counted
+      return tooMany(res, Math.max(1, (await limiter.peek(userId)).retryAfterSeconds), (s) => `You are placing orders too quickly, try again in ${s} seconds`);
     case "no ticket":
       return new NotFoundError("Ticket not found");
     case "own ticket":
