@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { connect, type JetStreamManager, type NatsConnection } from "nats";
-import { deadLetterStream, natsServers, streams } from "@ticketforge/common";
+import { deadLetterHeaders, deadLetterStream, natsServers, streams } from "@ticketforge/common";
 
 /** One message as a JetStream stream stores it. */
 export interface StoredEvent {
@@ -118,9 +118,25 @@ export class Broker {
     return names.sort();
   }
 
-  /** Messages parked in the dead-letter stream (each one waits for an operator). */
-  async deadLetters(): Promise<number> {
-    return (await this.jsm.streams.info(deadLetterStream.name)).state.messages;
+  /**
+   * The messages parked in the dead-letter stream (each one waits for an operator): which event,
+   * which consumer, after how many deliveries, and why. A test that expects none shows them all
+   * when there is one.
+   */
+  async deadLetters(): Promise<Array<{ subject: string; consumer: string; deliveries: number; error: string }>> {
+    const { first_seq, last_seq, messages } = (await this.jsm.streams.info(deadLetterStream.name)).state;
+    const letters = [];
+    for (let seq = first_seq; messages > 0 && seq <= last_seq; seq++) {
+      const m = await this.jsm.streams.getMessage(deadLetterStream.name, { seq }).catch(() => undefined);
+      if (!m) continue;
+      letters.push({
+        subject: m.header.get(deadLetterHeaders.subject),
+        consumer: m.header.get(deadLetterHeaders.consumer),
+        deliveries: Number(m.header.get(deadLetterHeaders.deliveries)),
+        error: m.header.get(deadLetterHeaders.error),
+      });
+    }
+    return letters;
   }
 
   /** How many messages the event streams hold in all. */
