@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { startNatsServer, EventRecorder, eventually, type NatsServer } from "@ticketforge/nats";
-import { OutboxRelay, openDatabase, publishEvent, takeWrittenEvents, type Bus, type Database } from "../src";
+import { OutboxRelay, openDatabase, publishEvent, takeWrittenEvents, type Bus, type Database, type RelayOptions } from "../src";
 import { silentLogger } from "../src/testing";
 import { setup, ticketData } from "./helpers";
 
@@ -24,19 +24,28 @@ afterAll(async () => {
 
 const realPublish = (subject: string, body: Uint8Array, msgId: string) => bus.publish(subject, body, msgId);
 
+/** A relay on the test database whose every publish first goes through `before` (which may record, wait or throw). */
+function relayWatching(before: (msgId: string) => unknown, options: Partial<RelayOptions> = {}): OutboxRelay {
+  return new OutboxRelay({
+    db: database.db,
+    log: silentLogger(),
+    ...options,
+    publish: async (subject, body, msgId) => {
+      await before(msgId);
+      return realPublish(subject, body, msgId);
+    },
+  });
+}
+
 describe("transactional outbox", () => {
   test("When the relay fails between commit and publish, then the sweeper publishes the event exactly once", async () => {
     let failures = 0;
-    const relay = new OutboxRelay({
-      db: database.db,
-      log: silentLogger(),
-      sweepIntervalMs: 100,
-      sweepAfterMs: 200,
-      publish: async (subject, body, msgId) => {
+    const relay = relayWatching(
+      () => {
         if (failures++ === 0) throw new Error("broker unreachable");
-        return realPublish(subject, body, msgId);
       },
-    });
+      { sweepIntervalMs: 100, sweepAfterMs: 200 },
+    );
     relay.start(); // the sweeper: succeeds, once the row is old enough to be its own
     const data = ticketData(1);
     // the fast path: fails
@@ -58,14 +67,7 @@ describe("transactional outbox", () => {
 
   test("When a transaction commits through the relay, then its events are published at once and marked, with no sweeper", async () => {
     const published: string[] = [];
-    const relay = new OutboxRelay({
-      db: database.db,
-      log: silentLogger(),
-      publish: async (subject, body, msgId) => {
-        published.push(msgId);
-        return realPublish(subject, body, msgId);
-      },
-    }); // never started: no sweeper, no kick
+    const relay = relayWatching((msgId) => published.push(msgId)); // never started: no sweeper
     const [a, b] = [ticketData(10), ticketData(11)];
     const ids = await relay.transaction(async (tx) => {
       await sql`insert into things (id) values ('fast')`.execute(tx);
@@ -80,17 +82,14 @@ describe("transactional outbox", () => {
 
   test("When the sweeper runs while the fast path is still publishing a burst, then it leaves those events to it: each is published once", async () => {
     const published: string[] = [];
-    const relay = new OutboxRelay({
-      db: database.db,
-      log: silentLogger(),
-      // sweeps far more often than a publish takes: each would meet the burst's rows unmarked
-      sweepIntervalMs: 20,
-      publish: async (subject, body, msgId) => {
+    const relay = relayWatching(
+      async (msgId) => {
         published.push(msgId);
         await new Promise((r) => setTimeout(r, 300));
-        return realPublish(subject, body, msgId);
       },
-    }).start();
+      // sweeps far more often than a publish takes: each would meet the burst's rows unmarked
+      { sweepIntervalMs: 20 },
+    ).start();
     try {
       const ids = await Promise.all(
         Array.from({ length: 10 }, (_, i) => relay.transaction((tx) => publishEvent(tx, "ticket.created", ticketData(200 + i)))),
@@ -120,14 +119,7 @@ describe("transactional outbox", () => {
     };
     count();
     const publishedIn: number[] = [];
-    const relay = new OutboxRelay({
-      db: database.db,
-      log: silentLogger(),
-      publish: async (subject, body, msgId) => {
-        publishedIn.push(turn);
-        return realPublish(subject, body, msgId);
-      },
-    });
+    const relay = relayWatching(() => publishedIn.push(turn));
     try {
       const handedOverIn = turn;
       for (const r of rows) relay.publishCommitted(r);
@@ -174,14 +166,7 @@ describe("transactional outbox", () => {
 
   test("When a transaction through the relay rolls back, then nothing is published", async () => {
     const published: string[] = [];
-    const relay = new OutboxRelay({
-      db: database.db,
-      log: silentLogger(),
-      publish: async (subject, body, msgId) => {
-        published.push(msgId);
-        return realPublish(subject, body, msgId);
-      },
-    });
+    const relay = relayWatching((msgId) => published.push(msgId));
     await expect(
       relay.transaction(async (tx) => {
         await publishEvent(tx, "ticket.created", ticketData(12));
