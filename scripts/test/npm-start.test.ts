@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { freePorts, startNatsServer, type NatsServer } from "@ticketforge/nats";
+import { serviceRuntime } from "../launcher/runtime";
 
 const repo = path.join(__dirname, "..", "..");
 const copied = ["package.json", "package-lock.json", "common", "nats", "auth", "tickets", "orders", "payments", "expiration", "client", "infra", "scripts"];
@@ -90,6 +91,19 @@ async function groupGone(pgid: number) {
   throw new Error(`processes of group ${pgid} still running`);
 }
 
+/** The pid of the process whose command line names `file`. */
+function pidRunning(file: string): number | undefined {
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").includes(file)) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
 /** The embedded PostgreSQL server's pid while it runs on the copy's data directory. */
 function postmasterPid(): number | undefined {
   const file = path.join(dir, ".data", "postgres", "postmaster.pid");
@@ -119,6 +133,11 @@ describe("npm start", () => {
       expect(owner).not.toBe(0);
       expect(Number(/Uid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${server}/status`, "utf8"))![1])).toBe(owner);
     }
+    // the services run on the Node the start-up names: the project's own (ADR 0007) where npm installed it
+    const named = /Node\.js: the services run on (v[\d.]+), from /.exec(first.output());
+    expect(named?.[1]).toBe(serviceRuntime().version);
+    const orders = pidRunning(path.join(dir, "orders", "dist", "main.js"));
+    expect(execFileSync(fs.readlinkSync(`/proc/${orders}/exe`), ["--version"], { encoding: "utf8" }).trim()).toBe(named?.[1]);
     expect(first.output()).toContain(`orders      http://localhost:${env.ORDERS_PORT}/metrics`);
     expect(await (await fetch(`http://127.0.0.1:${env.ORDERS_PORT}/metrics`)).text()).toMatch(/^tf_outbox_pending_rows\{service="orders"\} 0$/m);
 
