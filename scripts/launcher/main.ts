@@ -168,7 +168,8 @@ async function main() {
   for (const s of services) line(`  ${s.padEnd(11)} http://localhost:${ports[s]}/metrics`);
   line("npm run status: lag, outbox, dead letters");
   line("");
-  line("Ctrl-C stops everything; data stays in .data/");
+  line("Ctrl-C stops everything; data stays in");
+  line(`  ${dataDir.startsWith(`${root}${path.sep}`) ? path.relative(root, dataDir) : dataDir}/`);
   box.push(`└${"─".repeat(width + 2)}┘`);
   out(box.join("\n"));
   for (const s of skip) say(`${s} is not started (SKIP_SERVICES): run it with \`cd ${s} && npm run dev\`; the gateway routes to :${ports[s as keyof Ports]}`);
