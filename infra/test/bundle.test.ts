@@ -8,12 +8,13 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { repoRoot, services } from "./support/k8s";
 import { freePort, startNatsServer, type NatsServer } from "../../nats/src/server";
+import { serviceRuntime } from "../../scripts/launcher/runtime";
 
 const run = promisify(execFile);
 
-// The Node.js the bundles run on: this one, or BUNDLE_NODE (CI passes the Node 24 LTS that the
-// images use, from the npm registry, when the machine's Node is older).
-const runtime = process.env.BUNDLE_NODE || process.execPath;
+// The Node.js the bundles run on: the one `npm start` runs them on, the images' Node 24 LTS
+// from the npm registry (scripts/launcher/runtime.ts).
+const runtime = serviceRuntime().path;
 const runtimeVersion = execFileSync(runtime, ["--version"], { encoding: "utf8" }).trim();
 
 // Inside node_modules/, so that the bundle resolves its external packages from the root
