@@ -25,6 +25,7 @@ import { AckPolicy, connect, DeliverPolicy, type NatsConnection } from "nats";
 import pg from "pg";
 import { cpuMsBetween, memoryOf, processTree, writesBetween, type ProcInfo } from "./procs";
 import { renderReadme, type BenchResults } from "./report";
+import { serviceRuntime } from "../launcher/runtime";
 import { freePort } from "@ticketforge/nats";
 
 const root = path.join(__dirname, "..", "..");
@@ -207,7 +208,8 @@ async function oneCommit(url: string) {
 
 async function startCeilingServer(port: number, ticketsUrl: string, commitUrl: string, nats: { url: string; user: string; pass: string }): Promise<ChildProcess> {
   const args = [path.join(__dirname, "ceiling-server.mjs"), String(port), ticketsUrl, commitUrl, nats.url, nats.user, nats.pass];
-  const child = spawn(process.execPath, args, {
+  // the ceilings run on the services' Node, so that a ratio compares code, not runtimes
+  const child = spawn(serviceRuntime().path, args, {
     cwd: root,
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -460,7 +462,7 @@ async function main() {
       startedAt,
       label,
       // other work on the machine moves every figure: the load average says how busy it was
-      machine: { cpus: os.cpus().length, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: round(os.loadavg()[0]) },
+      machine: { cpus: os.cpus().length, node: serviceRuntime().version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: round(os.loadavg()[0]) },
       database: "embedded PostgreSQL (npm start's default)",
       startup: { firstMs: Math.round(first.readyMs), laterMs: Math.round(stack.readyMs), launcherSaysFirstS: first.saysReadyS, launcherSaysLaterS: stack.saysReadyS },
       idleMemory: { ...idle, processes: idleTree.length },
@@ -528,7 +530,7 @@ async function startPipelineRoles(port: number, databaseUrl: string, nats: { url
   return Promise.all(
     roles.map(async (role) => {
       const args = [path.join(__dirname, "ceiling-pipeline.mjs"), String(port), databaseUrl, nats.url, nats.user, nats.pass, "apart", role];
-      const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawn(serviceRuntime().path, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
       await new Promise<void>((resolve, reject) => {
         child.stdout!.once("data", () => resolve());
         child.once("exit", (code) => reject(new Error(`ceiling pipeline role ${role} exited (${code})`)));
