@@ -119,10 +119,39 @@ async function signUp(base: string, email: string): Promise<string> {
   return r.cookie;
 }
 
-function summary(r: autocannon.Result) {
+/**
+ * A load of `amount` requests. autocannon ends such a run at its next whole-second tick, up to a
+ * second after the last answer, and its rate counts that idle time; `answered` resolves with the
+ * moment of the last answer (performance.now()), so that a rate can end there.
+ */
+function loadOf(options: autocannon.Options & { amount: number }): { answered: Promise<number>; result: Promise<autocannon.Result> } {
+  let instance!: autocannon.Instance;
+  const result = new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(options, (err, r) => (err ? reject(err) : resolve(r)));
+  });
+  let seen = 0;
+  let last = 0;
+  const answered = new Promise<number>((resolve) => {
+    const count = () => {
+      last = performance.now();
+      if (++seen === options.amount) resolve(last);
+    };
+    instance.on("response", count);
+    instance.on("reqError", count);
+    // whatever autocannon counted, its end is an answer too
+    result.then(
+      () => resolve(seen > 0 ? last : performance.now()),
+      () => resolve(performance.now()),
+    );
+  });
+  return { answered, result };
+}
+
+/** autocannon's figures; `seconds`, when given, is the run's true length for the rate (see loadOf). */
+function summary(r: autocannon.Result, seconds?: number) {
   return {
     requests: r.requests.total,
-    perSecond: Math.round(r.requests.average),
+    perSecond: Math.round(seconds ? r.requests.total / seconds : r.requests.average),
     // autocannon's percentiles are whole milliseconds; the mean keeps the fraction
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
@@ -388,7 +417,7 @@ async function main() {
     const cpuBefore: ProcInfo[] = processTree(treeRoots());
     const t0 = performance.now();
     const profiled = profile ? await startProfile(stack, profile, "pipeline") : undefined;
-    const pipe = await autocannon({
+    const pipeLoad = loadOf({
       url: base,
       connections: 20,
       amount: pipeTickets.length,
@@ -409,11 +438,13 @@ async function main() {
         },
       ],
     });
+    const lastAnswerAt = await pipeLoad.answered;
     const allReserved = await reservations.waitFor(pipeOrders, 120_000);
     const reservedAt = Math.max(...pipeOrders.map((id) => reservations.at.get(id) ?? 0));
     const drained = await quiet(nc, 120_000);
     const drainedAt = performance.now();
     const cpuAfter = processTree(treeRoots());
+    const pipe = summary(await pipeLoad.result, (lastAnswerAt - t0) / 1000);
     const cpu = cpuMsBetween(cpuBefore, cpuAfter);
     const writes = writesBetween(cpuBefore, cpuAfter);
     const ordersPerSecond = pipeOrders.length / ((reservedAt - t0) / 1000);
@@ -489,7 +520,7 @@ async function main() {
         doubleReservations: reservations.doubles(),
         reservedPerSecond: Math.round(ordersPerSecond),
         drainedPerSecond: Math.round(pipeOrders.length / ((drainedAt - t0) / 1000)),
-        http: summary(pipe),
+        http: pipe,
         cpuMsPerOrder: round(cpu.totalMs / Math.max(1, pipeOrders.length)),
         cpuMsByProcess: cpu.byName,
         writesPerOrder: round(writes.total / Math.max(1, pipeOrders.length)),
@@ -553,7 +584,7 @@ async function pipelineCeiling(base: string, orders: number, tree: () => ProcInf
   const before = tree();
   const t0 = performance.now();
   let next = 0;
-  const http = await autocannon({
+  const load = loadOf({
     url: base,
     connections: 20,
     amount: orders,
@@ -566,10 +597,12 @@ async function pipelineCeiling(base: string, orders: number, tree: () => ProcInf
       },
     ],
   });
+  const lastAnswerAt = await load.answered;
   const deadline = Date.now() + 120_000;
   while ((await done()) < orders && Date.now() < deadline) await sleep(20);
   const seconds = (performance.now() - t0) / 1000;
   const after = tree();
+  const http = summary(await load.result, (lastAnswerAt - t0) / 1000);
   const cpu = cpuMsBetween(before, after);
   const writes = writesBetween(before, after);
   return {
@@ -580,7 +613,7 @@ async function pipelineCeiling(base: string, orders: number, tree: () => ProcInf
     cpuMsByProcess: cpu.byName,
     writesPerOrder: round(writes.total / orders),
     writesByProcess: writes.byName,
-    http: summary(http),
+    http,
   };
 }
 
