@@ -120,6 +120,13 @@ async function signUp(base: string, email: string): Promise<string> {
 }
 
 /**
+ * Orders placed through the pipeline before the measured 1,000, by the product and by its
+ * ceilings alike: a fresh process compiles its hot code (V8's optimising compilers run on worker
+ * threads) during its first few hundred requests, and a sustained rate is what is measured.
+ */
+const warmUpOrders = 300;
+
+/**
  * A load of `amount` requests. autocannon ends such a run at its next whole-second tick, up to a
  * second after the last answer, and its rate counts that idle time; `answered` resolves with the
  * moment of the last answer (performance.now()), so that a rate can end there.
@@ -349,7 +356,7 @@ async function main() {
     const yardstick = await autocannon({ url: `${ceilingBase}/commit`, method: "POST", connections: 20, amount: 3_000 });
     const bareCommitCpuMs = round(cpuMsBetween(yardstickBefore, dedupe(yardstickTree())).totalMs / Math.max(1, yardstick.requests.total), 2);
 
-    say("setting up: a seller, 20 buyers, 1,100 tickets over HTTP…");
+    say(`setting up: a seller, 20 buyers, ${(1_100 + warmUpOrders).toLocaleString("en")} tickets over HTTP…`);
     const seller = await signUp(base, `seller-${Date.now()}@bench.test`);
     const buyers: string[] = [];
     for (let i = 0; i < 20; i++) buyers.push(await signUp(base, `buyer-${i}-${Date.now()}@bench.test`));
@@ -357,7 +364,7 @@ async function main() {
     const created = await autocannon({
       url: base,
       connections: 10,
-      amount: 1_100,
+      amount: 1_100 + warmUpOrders,
       requests: [
         {
           method: "POST",
@@ -370,7 +377,7 @@ async function main() {
         },
       ],
     });
-    if (ticketIds.length !== 1_100) throw new Error(`created ${ticketIds.length} of 1,100 tickets (${created.non2xx} non-2xx)`);
+    if (ticketIds.length !== 1_100 + warmUpOrders) throw new Error(`created ${ticketIds.length} of ${1_100 + warmUpOrders} tickets (${created.non2xx} non-2xx)`);
     if (!(await quiet(nc))) throw new Error("the services did not take in the new tickets within a minute");
     const reservations = new Reservations(nc);
 
@@ -409,35 +416,45 @@ async function main() {
     );
     if (!(await quiet(nc))) say("  (the services were still busy a minute later)");
 
-    say("pipeline: 20 buyers order 1,000 distinct tickets…");
-    const pipeTickets = ticketIds.slice(100);
-    const pipeOrders: string[] = [];
-    let pipeNext = 0;
-    let connection = 0;
+    // 20 connections, each one buyer, order `tickets` one each; the ids of the orders placed
+    const orderLoad = (tickets: string[]) => {
+      const orders: string[] = [];
+      let next = 0;
+      let connection = 0;
+      const load = loadOf({
+        url: base,
+        connections: 20,
+        amount: tickets.length,
+        requests: [
+          {
+            method: "POST",
+            path: "/api/orders",
+            headers: { "content-type": "application/json" },
+            setupRequest: (req: autocannon.Request, context: object) => {
+              const own = context as { cookie?: string };
+              own.cookie ??= buyers[connection++ % buyers.length];
+              return { ...req, headers: { ...req.headers, cookie: own.cookie }, body: JSON.stringify({ ticketId: tickets[next++] }) };
+            },
+            onResponse: (status: number, body: string) => {
+              if (status === 201) orders.push((JSON.parse(body) as { id: string }).id);
+            },
+          },
+        ],
+      });
+      return { ...load, orders };
+    };
+
+    say(`pipeline: a warm-up of ${warmUpOrders} orders, then 20 buyers order 1,000 distinct tickets…`);
+    const warmUp = orderLoad(ticketIds.slice(100, 100 + warmUpOrders));
+    await warmUp.answered;
+    await reservations.waitFor(warmUp.orders, 120_000);
+    if (!(await quiet(nc, 120_000))) say("  (the services were still busy two minutes after the warm-up)");
+    const pipeTickets = ticketIds.slice(100 + warmUpOrders);
     const cpuBefore: ProcInfo[] = processTree(treeRoots());
     const t0 = performance.now();
     const profiled = profile ? await startProfile(stack, profile, "pipeline") : undefined;
-    const pipeLoad = loadOf({
-      url: base,
-      connections: 20,
-      amount: pipeTickets.length,
-      requests: [
-        {
-          method: "POST",
-          path: "/api/orders",
-          headers: { "content-type": "application/json" },
-          // each connection is one buyer
-          setupRequest: (req: autocannon.Request, context: object) => {
-            const own = context as { cookie?: string };
-            own.cookie ??= buyers[connection++ % buyers.length];
-            return { ...req, headers: { ...req.headers, cookie: own.cookie }, body: JSON.stringify({ ticketId: pipeTickets[pipeNext++] }) };
-          },
-          onResponse: (status: number, body: string) => {
-            if (status === 201) pipeOrders.push((JSON.parse(body) as { id: string }).id);
-          },
-        },
-      ],
-    });
+    const pipeLoad = orderLoad(pipeTickets);
+    const pipeOrders = pipeLoad.orders;
     const lastAnswerAt = await pipeLoad.answered;
     const allReserved = await reservations.waitFor(pipeOrders, 120_000);
     const reservedAt = Math.max(...pipeOrders.map((id) => reservations.at.get(id) ?? 0));
@@ -572,34 +589,43 @@ async function startPipelineRoles(port: number, databaseUrl: string, nats: { url
 }
 
 /**
- * The pipeline's ceiling (ceiling-pipeline.mjs): the same number of orders for fresh tickets, the
- * same 20 connections, straight to the ceiling process; reserved per second is counted until
- * its last order is marked reserved, and the CPU is that of the ceiling process, PostgreSQL and
- * nats-server.
+ * The pipeline's ceiling (ceiling-pipeline.mjs): the same warm-up and number of orders for fresh
+ * tickets, the same 20 connections, straight to the ceiling process; reserved per second is
+ * counted until its last order is marked reserved, and the CPU is that of the ceiling process,
+ * PostgreSQL and nats-server.
  */
 async function pipelineCeiling(base: string, orders: number, tree: () => ProcInfo[]) {
-  const seeded = await fetch(`${base}/pipeline/seed`, { method: "POST", body: JSON.stringify({ n: orders }) });
+  const seeded = await fetch(`${base}/pipeline/seed`, { method: "POST", body: JSON.stringify({ n: warmUpOrders + orders }) });
   const ticketIds = (await seeded.json()) as string[];
   const done = async () => ((await (await fetch(`${base}/pipeline/done`)).json()) as { done: number }).done;
+  const untilReserved = async (n: number) => {
+    const deadline = Date.now() + 120_000;
+    while ((await done()) < n && Date.now() < deadline) await sleep(20);
+  };
+  const orderLoad = (tickets: string[]) => {
+    let next = 0;
+    return loadOf({
+      url: base,
+      connections: 20,
+      amount: tickets.length,
+      requests: [
+        {
+          method: "POST",
+          path: "/order",
+          headers: { "content-type": "application/json" },
+          setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ ticketId: tickets[next++] }) }),
+        },
+      ],
+    });
+  };
+  const warmUp = orderLoad(ticketIds.slice(0, warmUpOrders));
+  await warmUp.result;
+  await untilReserved(warmUpOrders);
   const before = tree();
   const t0 = performance.now();
-  let next = 0;
-  const load = loadOf({
-    url: base,
-    connections: 20,
-    amount: orders,
-    requests: [
-      {
-        method: "POST",
-        path: "/order",
-        headers: { "content-type": "application/json" },
-        setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ ticketId: ticketIds[next++] }) }),
-      },
-    ],
-  });
+  const load = orderLoad(ticketIds.slice(warmUpOrders));
   const lastAnswerAt = await load.answered;
-  const deadline = Date.now() + 120_000;
-  while ((await done()) < orders && Date.now() < deadline) await sleep(20);
+  await untilReserved(warmUpOrders + orders);
   const seconds = (performance.now() - t0) / 1000;
   const after = tree();
   const http = summary(await load.result, (lastAnswerAt - t0) / 1000);
@@ -607,7 +633,7 @@ async function pipelineCeiling(base: string, orders: number, tree: () => ProcInf
   const writes = writesBetween(before, after);
   return {
     orders,
-    allReserved: (await done()) >= orders,
+    allReserved: (await done()) >= warmUpOrders + orders,
     reservedPerSecond: Math.round(orders / seconds),
     cpuMsPerOrder: round(cpu.totalMs / orders),
     cpuMsByProcess: cpu.byName,
