@@ -11,6 +11,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Client } from "pg";
+import { serviceRuntime } from "../scripts/launcher/runtime";
 import { startWorld } from "./support/world";
 import { inBatches } from "./support/marketplace";
 import { setup as startTestDatabaseServer, teardown as stopTestDatabaseServer } from "../scripts/jest/database";
@@ -70,14 +71,15 @@ async function main() {
     process.stdout.write(`3 replicas: ${JSON.stringify(three)}\n`);
     const results = {
       measuredAt: new Date().toISOString(),
-      machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
+      // the services' Node, which startWorld runs them on (the launcher's choice)
+      machine: { cpus: (await import("node:os")).cpus().length, node: serviceRuntime().version },
       natsCluster: 3,
       buyers: buyerCount,
       warmup,
       runs: [one, three],
       ratio: Math.round((three.ordersPerSecond / one.ordersPerSecond) * 100) / 100,
     };
-    const dir = path.join(__dirname, "..", "..", "bench-results");
+    const dir = path.join(__dirname, "..", "bench-results");
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "replicas.json"), `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`orders/s through the whole system: 1 replica ${one.ordersPerSecond}, 3 replicas ${three.ordersPerSecond} (×${results.ratio})\n`);
