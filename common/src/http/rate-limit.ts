@@ -45,7 +45,7 @@ export class RateLimiter {
   /** Counts one hit for `key` and returns the count in the current window, this hit included. */
   async hit(key: string): Promise<RateCount> {
     const r = await sql<{ hits: number; retry: number }>`${this.upsert(key)}`.execute(this.db);
-    if (Math.random() < 0.01) void this.forgetOld().catch(() => undefined);
+    this.sometimesForgetOld();
     return { hits: r.rows[0].hits, retryAfterSeconds: Math.max(1, r.rows[0].retry) };
   }
 
@@ -57,7 +57,7 @@ export class RateLimiter {
    */
   async hitIn(tx: Tx, key: string): Promise<void> {
     await sql`${sendWithNext}${this.upsert(key)}`.execute(tx);
-    if (Math.random() < 0.01) void this.forgetOld().catch(() => undefined);
+    this.sometimesForgetOld();
   }
 
   /** A condition, true while `key`'s count (this transaction's hit included) is within the limit. */
@@ -88,6 +88,11 @@ export class RateLimiter {
   }
 
   /** Counters of windows long gone are dead weight: dropped now and then, by whichever replica. */
+  /** About one hit in a hundred also deletes this limiter's ended windows, off the hit's path. */
+  private sometimesForgetOld() {
+    if (Math.random() < 0.01) void this.forgetOld().catch(() => undefined);
+  }
+
   private async forgetOld() {
     await sql`delete from rate_limits where window_start < now() - make_interval(secs => ${this.options.windowSeconds})
       and key like ${`${this.options.name}:%`}`.execute(this.db);
