@@ -449,6 +449,8 @@ async function main() {
     await warmUp.answered;
     await reservations.waitFor(warmUp.orders, 120_000);
     if (!(await quiet(nc, 120_000))) say("  (the services were still busy two minutes after the warm-up)");
+    // its connections close at autocannon's end of run, before the measured load opens its own
+    await warmUp.result;
     const pipeTickets = ticketIds.slice(100 + warmUpOrders);
     const cpuBefore: ProcInfo[] = processTree(treeRoots());
     const t0 = performance.now();
