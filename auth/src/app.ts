@@ -1,5 +1,6 @@
 import type { Express } from "express";
 import { sessionWriter, type ConfigOf, type ServiceContext } from "@ticketforge/common";
+import type { AuthTables } from "./db/tables";
 import type { settings } from "./config";
 import { accountLimiter, addressLimit } from "./rate-limit";
 import { owaspLog2Cost, passwordHasher } from "./password";
@@ -8,7 +9,7 @@ import { signin } from "./routes/sign-in";
 import { signout } from "./routes/sign-out";
 import { currentUser } from "./routes/show-current-user";
 
-export type AuthContext = ServiceContext<ConfigOf<typeof settings>>;
+export type AuthContext = ServiceContext<ConfigOf<typeof settings>, AuthTables>;
 
 export function routes(app: Express, ctx: AuthContext) {
   if (ctx.config.NODE_ENV === "production" && ctx.config.AUTH_SCRYPT_LOG2_COST < owaspLog2Cost) {

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { ServiceDefinition } from "@ticketforge/common";
 import { settings } from "./config";
+import type { AuthTables } from "./db/tables";
 import { routes } from "./app";
 
 export const auth = {
@@ -9,4 +10,4 @@ export const auth = {
   migrationsDir: path.join(__dirname, "db", "migrations"),
   routes,
   listeners: [],
-} satisfies ServiceDefinition<typeof settings>;
+} satisfies ServiceDefinition<typeof settings, AuthTables>;

@@ -25,7 +25,7 @@ import {
   initTracing,
   inSpan,
   listener,
-  publishEvent,
+  type UnitOfWork,
   SpanKind,
   type ServiceDefinition,
 } from "@ticketforge/common";
@@ -109,17 +109,20 @@ async function measure(mode: Mode, operations: number): Promise<TracingFigures> 
     routes: (app, ctx) => {
       app.post("/api/things", async (req, res) => {
         const id = String(req.body.id);
-        await ctx.relay.transaction(async (tx) => {
-          await tx.insertInto("things").values({ id }).execute();
-          await publishEvent(tx, "ticket.created", { id, title: "T", price: 100, userId: "u", version: 0 });
+        await ctx.work(async (uow: UnitOfWork<{ things: { id: string } }>) => {
+          await uow.db.insertInto("things").values({ id }).execute();
+          uow.publish("ticket.created", { id, title: "T", price: 100, userId: "u", version: 0 });
         });
         res.status(201).json({ id });
       });
     },
     listeners: [
-      listener("ticket.created", async (event) => {
-        handled.set(event.data.id, performance.now());
-        waiters.get(event.data.id)?.();
+      listener({
+        subject: "ticket.created",
+        async handle(event) {
+          handled.set(event.data.id, performance.now());
+          waiters.get(event.data.id)?.();
+        },
       }),
     ],
   };

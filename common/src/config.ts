@@ -68,6 +68,8 @@ export function baseSettings(service: string, defaultPort: number) {
     /** Replicas of each JetStream stream: 1 on one server, 3 on a JetStream cluster. */
     NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
     SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+    /** Set by `npm start`'s launcher: the service stops when the launcher's pipe on its stdin closes. */
+    TICKETFORGE_SUPERVISED: bool(false),
   };
 }
 

@@ -1,9 +1,6 @@
-import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import type { Logger } from "pino";
-import { sendWithNext, type Db, type Tx } from "./db/database";
-import { checkEventData, type EventData } from "./events/schemas";
-import type { Subject } from "./events/subjects";
+import type { Queryable } from "./db/database";
 import { SweepLoop } from "./sweep-loop";
 import { endOfTurn } from "./bus/bus";
 import { SpanKind, trace, type Tracer } from "@opentelemetry/api";
@@ -18,44 +15,17 @@ export interface WrittenEvent {
   traceContext: Record<string, string> | null;
 }
 
-// The rows each open transaction wrote, so that whoever commits it can publish them at once
-// without reading them back (see OutboxRelay.publishCommitted). Keyed weakly: a transaction that
-// rolls back is dropped with its rows, which then never existed.
-const writtenBy = new WeakMap<Tx, WrittenEvent[]>();
-
-/**
- * Writes an event in the caller's transaction: it leaves only if the state change commits, and
- * it cannot be lost once it does. The relay publishes it after the commit, with the trace context
- * of the work that wrote it.
- */
-export async function publishEvent<S extends Subject>(tx: Tx, subject: S, data: EventData<S>): Promise<string> {
-  const id = randomUUID();
-  const envelope = { id, type: subject, occurredAt: new Date().toISOString(), data: checkEventData(subject, data) };
-  const body = JSON.stringify(envelope);
-  const current = currentTraceContext();
-  const traceContext = Object.keys(current).length > 0 ? current : null;
-  // nobody reads the answer: the row goes out with the transaction's next statement or its commit
-  await sql`${sendWithNext}insert into outbox (id, subject, payload, trace_context)
-    values (${id}, ${subject}, ${body}::jsonb, ${traceContext ? JSON.stringify(traceContext) : null}::jsonb)`.execute(tx);
-  const row = { id, subject, body, traceContext };
-  const written = writtenBy.get(tx);
-  if (written) written.push(row);
-  else writtenBy.set(tx, [row]);
-  return id;
-}
-
-/** The events `tx` wrote, forgotten here: call it once the transaction has committed. */
-export function takeWrittenEvents(tx: Tx): WrittenEvent[] {
-  const written = writtenBy.get(tx) ?? [];
-  writtenBy.delete(tx);
-  return written;
+/** The outbox row of an event, to be written in the transaction of the change it announces. */
+export function outboxInsert(event: WrittenEvent) {
+  return sql`insert into outbox (id, subject, payload, trace_context)
+    values (${event.id}, ${event.subject}, ${event.body}::jsonb, ${event.traceContext ? JSON.stringify(event.traceContext) : null}::jsonb)`;
 }
 
 /** `headers` carries the trace context (traceparent) to the consumers. */
 export type PublishFn = (subject: string, body: Uint8Array, msgId: string, headers?: Record<string, string>) => Promise<unknown>;
 
 export interface RelayOptions {
-  db: Db;
+  db: Queryable;
   publish: PublishFn;
   log: Logger;
   /** How often the sweeper looks for rows the fast path did not publish (crash, broker down). */
@@ -82,8 +52,8 @@ export interface RelayOptions {
 }
 
 /**
- * Publishes outbox rows. Fast path: the code that committed a transaction hands over the rows it
- * wrote (`transaction()`, `publishCommitted()`); they are published from memory at once and
+ * Publishes outbox rows. Fast path: a unit of work that committed hands over the rows it wrote
+ * (`publishCommitted()`); they are published from memory at once and
  * marked published together, one statement for all that a burst brings, with no claim and no
  * read. Every transaction that writes events goes that way. The sweeper only picks up what the
  * fast path left (a crash between commit and publish, the broker down): rows older than
@@ -100,7 +70,6 @@ export class OutboxRelay {
   /** Ids published by the fast path, waiting for the one statement that marks them. */
   private toMark: string[] = [];
   private marking?: Promise<void>;
-  private readonly committedWatchers: Array<(rows: WrittenEvent[]) => void> = [];
 
   constructor(private readonly options: RelayOptions) {
     this.loop = new SweepLoop(() => this.flushAll(), {
@@ -137,34 +106,12 @@ export class OutboxRelay {
   }
 
   /**
-   * Runs `fn` in a transaction of the relay's database and, once it has committed, publishes the
-   * events it wrote at once (fire and forget: the caller's answer does not wait for NATS).
-   */
-  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    let used: Tx | undefined;
-    const result = await this.options.db.transaction().execute((tx) => {
-      used = tx;
-      return fn(tx);
-    });
-    if (used) this.publishCommitted(takeWrittenEvents(used));
-    return result;
-  }
-
-  /**
    * Publishes rows of a committed transaction from memory, at the end of this turn of the event
    * loop, with whatever else the turn publishes (one socket write for all). A row whose publish
    * fails stays unpublished in the table, and the sweeper retries it.
    */
   publishCommitted(rows: WrittenEvent[]): void {
-    if (rows.length === 0) return;
-    for (const watcher of this.committedWatchers) {
-      try {
-        watcher(rows);
-      } catch (err) {
-        this.options.log.error({ err }, "a watcher of committed events failed; the events are published all the same");
-      }
-    }
-    if (this.loop.isStopped) return;
+    if (rows.length === 0 || this.loop.isStopped) return;
     for (const row of rows) {
       const work = endOfTurn()
         .then(() => this.publishRow(row))
@@ -178,15 +125,6 @@ export class OutboxRelay {
         .finally(() => this.fastInFlight.delete(work));
       this.fastInFlight.add(work);
     }
-  }
-
-  /**
-   * Calls `watcher` right after every commit that wrote events through this relay (a route's
-   * `transaction()`, a listener's handler), with those events, before they are published: the
-   * service learns of its own changes without waiting for the broker.
-   */
-  onCommitted(watcher: (rows: WrittenEvent[]) => void): void {
-    this.committedWatchers.push(watcher);
   }
 
   /** One UPDATE for every id published in the last moment (markDelayMs), one running at most. */

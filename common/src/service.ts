@@ -4,31 +4,43 @@ import type { Express } from "express";
 import type { Logger } from "pino";
 import { baseSettings, ConfigError, jwtKeyProblem, loadConfig, type ConfigOf, type Settings } from "./config";
 import { createLogger } from "./logger";
-import { openDatabase, type Database, type Db } from "./db/database";
+import type { Kysely } from "kysely";
+import { z } from "zod";
+import { openDatabase, type Database } from "./db/database";
 import { Notifications } from "./db/notifications";
 import { commonMigrationsDir, migrate } from "./db/migrate";
 import { Bus } from "./bus/bus";
 import { SessionRevocations } from "./bus/revocations";
+import { provisionJetStream } from "./bus/provision";
+import { natsAdminUser } from "./bus/authorization";
 import { durableName, EventConsumer } from "./bus/consumer";
 import type { Listener } from "./bus/listener";
-import { OutboxRelay, type PublishFn } from "./outbox";
+import { OutboxRelay, type PublishFn, type WrittenEvent } from "./outbox";
+import { workPipeline, type Work } from "./unit-of-work";
 import { createHttpApp } from "./http/app";
 import { streamOf, type Subject } from "./events/subjects";
 import { trace, type Tracer } from "@opentelemetry/api";
 import { flushTracing, initTracing } from "./telemetry/tracing";
-import { traceTransactions } from "./telemetry/db";
 import { ServiceMetrics } from "./telemetry/metrics";
-import { findPool } from "./telemetry/pool";
 
 export type BaseConfig = ConfigOf<ReturnType<typeof baseSettings>>;
 
 /** What routes, listeners and workers of a service get. */
-export interface ServiceContext<C extends BaseConfig = BaseConfig> {
+export interface ServiceContext<C extends BaseConfig = BaseConfig, DB = unknown> {
   config: C;
-  db: Db;
+  /**
+   * Runs a unit of work: one transaction, its events, its after-commit hooks (unit-of-work.ts).
+   * Every write goes through it; it is the only way to publish.
+   */
+  work: Work<DB>;
+  /** The service's tables, for reads outside a unit of work (one statement, nothing published). */
+  db: Kysely<DB>;
   log: Logger;
   bus: Bus;
+  /** The outbox relay: how many events wait (`pending`), a sweep now (`flushOnce`). */
   relay: OutboxRelay;
+  /** Calls `watcher` right after every commit of a unit of work, with its events (a cache empties itself). */
+  onCommitted(watcher: (events: WrittenEvent[]) => void): void;
   /** Prometheus metrics of the service; workers add their own gauges. */
   metrics: ServiceMetrics;
   tracer: Tracer;
@@ -43,29 +55,57 @@ export interface Worker {
 }
 
 /** Everything that makes one service; `src/service.ts` of each service exports one. */
-export interface ServiceDefinition<S extends Settings = Settings> {
+// a definition or a running service of no one service in particular (a list of them) may hold any tables
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface ServiceDefinition<S extends Settings = Settings, DB = any, X extends object = any> {
   name: string;
   settings: S;
   migrationsDir: string;
-  routes: (app: Express, ctx: ServiceContext<ConfigOf<S> & BaseConfig>) => void;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  listeners: Listener<any>[];
+  /**
+   * What this service adds to the context of its routes and workers (payments: its provider and
+   * refunder), made once per running instance, before both.
+   */
+  extend?: (ctx: ServiceContext<ConfigOf<S> & BaseConfig, DB>) => X;
+  routes: (app: Express, ctx: ServiceContext<ConfigOf<S> & BaseConfig, DB> & X) => void;
+  listeners: Listener<Subject, DB>[];
   /** Background work besides listeners (e.g. the expiration timers). */
-  workers?: (ctx: ServiceContext<ConfigOf<S> & BaseConfig>) => Promise<Worker[]> | Worker[];
+  workers?: (ctx: ServiceContext<ConfigOf<S> & BaseConfig, DB> & X) => Promise<Worker[]> | Worker[];
 }
 
-export interface RunningService<C extends BaseConfig = BaseConfig> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface RunningService<C extends BaseConfig = BaseConfig, DB = any, X extends object = any> {
   name: string;
-  ctx: ServiceContext<C>;
+  ctx: ServiceContext<C, DB> & X;
   app: Express;
   server: http.Server;
   url: string;
-  database: Database;
+  database: Database<DB>;
   stop(): Promise<void>;
 }
 
+/**
+ * What a service holds open, registered as it is opened and closed in reverse order: on a clean
+ * shutdown, and on a start-up that fails half-way.
+ */
+class Resources {
+  private readonly opened: Array<{ name: string; close: () => Promise<void> }> = [];
+  constructor(private readonly log: Logger) {}
+  add(name: string, close: () => Promise<void>): void {
+    this.opened.push({ name, close });
+  }
+  async closeAll(): Promise<void> {
+    for (const { name, close } of this.opened.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        this.log.warn({ err, resource: name }, "closing failed; going on with the rest");
+      }
+    }
+  }
+}
+
 export interface StartOverrides {
-  /** Use this database instead of opening one from the config (tests). */
+  /** Use this database instead of opening one from the config (tests; the caller closes it). */
   database?: Database;
   log?: Logger;
   /** Replace the outbox's publish (tests simulate a broker failure). */
@@ -81,28 +121,26 @@ export interface StartOverrides {
 }
 
 /** Wires a service: database and migrations, NATS, outbox relay, listeners, workers, HTTP server. */
-export async function startService<S extends Settings>(
-  def: ServiceDefinition<S>,
+export async function startService<S extends Settings, DB, X extends object = object>(
+  def: ServiceDefinition<S, DB, X>,
   config: ConfigOf<S> & BaseConfig,
   overrides: StartOverrides = {},
-): Promise<RunningService<ConfigOf<S> & BaseConfig>> {
+): Promise<RunningService<ConfigOf<S> & BaseConfig, DB, X>> {
   const log = overrides.log ?? createLogger(def.name, config.LOG_LEVEL);
-  const database =
-    overrides.database ??
-    (await openDatabase({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }));
-  const cleanup: Array<() => Promise<void>> = [];
-  const ownsDatabase = !overrides.database;
-  await initTracing({ service: def.name });
-  // named after the service: spans of services sharing one (test) process stay apart
-  const tracer = trace.getTracer(def.name);
-  const metrics = new ServiceMetrics(def.name);
-  const db = traceTransactions(database.db, tracer);
+  const resources = new Resources(log);
   try {
+    const database = (overrides.database as Database<DB> | undefined) ?? (await openDatabase<DB>({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }));
+    if (!overrides.database) resources.add("database", () => database.close());
     const applied = await migrate(database.db, [
       { scope: "common", dir: commonMigrationsDir },
       { scope: def.name, dir: def.migrationsDir },
     ]);
     log.info({ database: database.location, applied }, "database ready");
+    await initTracing({ service: def.name });
+    resources.add("tracing", () => flushTracing());
+    // named after the service: spans of services sharing one (test) process stay apart
+    const tracer = trace.getTracer(def.name);
+    const metrics = new ServiceMetrics(def.name);
 
     const bus = await Bus.connect({
       url: config.NATS_URL,
@@ -112,30 +150,43 @@ export async function startService<S extends Settings>(
       user: config.NATS_USER,
       password: config.NATS_PASSWORD,
     });
-    cleanup.push(() => bus.drain());
+    resources.add("bus", () => bus.drain());
     const sessions = await SessionRevocations.open(bus, log, config.NATS_STREAM_REPLICAS);
-    cleanup.push(() => sessions.close());
+    resources.add("sessions", () => sessions.close());
     const realPublish: PublishFn = (subject, body, msgId, headers) => bus.publish(subject, body, msgId, headers);
     const relay = new OutboxRelay({
-      // traced: a transaction through the relay inside a trace gets its span like any other
-      db,
+      db: database.db,
       log,
       publish: overrides.publish ? overrides.publish(realPublish) : realPublish,
       sweepIntervalMs: overrides.sweepIntervalMs,
       sweepAfterMs: overrides.sweepAfterMs,
       tracer,
     }).start();
-    cleanup.push(() => relay.stop());
+    resources.add("outbox relay", () => relay.stop());
     const notifications = new Notifications({ url: database.url, log, applicationName: `${def.name}-notifications` });
-    cleanup.push(() => notifications.close());
-    const ctx: ServiceContext<ConfigOf<S> & BaseConfig> = { config, db, log, bus, relay, metrics, tracer, sessions, notifications };
+    resources.add("notifications", () => notifications.close());
+    const committedWatchers: Array<(events: WrittenEvent[]) => void> = [];
+    const work = workPipeline<DB>({ pool: database.pool, relay, log, tracer }, committedWatchers);
+    const base: ServiceContext<ConfigOf<S> & BaseConfig, DB> = {
+      config,
+      work,
+      db: database.db,
+      log,
+      bus,
+      relay,
+      onCommitted: (watcher) => void committedWatchers.push(watcher),
+      metrics,
+      tracer,
+      sessions,
+      notifications,
+    };
+    const ctx = { ...base, ...def.extend?.(base) } as ServiceContext<ConfigOf<S> & BaseConfig, DB> & X;
 
-    const consumers: EventConsumer<Subject>[] = [];
     if (overrides.listen !== false) {
       for (const l of def.listeners) {
-        const c = new EventConsumer(l, {
+        const consumer = new EventConsumer(l, {
           bus,
-          db,
+          work,
           log,
           service: def.name,
           tracer,
@@ -143,12 +194,9 @@ export async function startService<S extends Settings>(
           maxDeliver: config.NATS_MAX_DELIVER,
           retryBaseMs: overrides.retryBaseMs,
           maxWaitDeliveries: overrides.maxWaitDeliveries,
-          // the handler's events leave from memory right after its commit (no claim, no read)
-          afterCommit: (written) => relay.publishCommitted(written),
         });
-        await c.start();
-        consumers.push(c);
-        cleanup.push(() => c.stop());
+        await consumer.start();
+        resources.add(`consumer ${consumer.durable}`, () => consumer.stop());
       }
     }
     metrics.watchConsumers(
@@ -157,10 +205,8 @@ export async function startService<S extends Settings>(
     );
     metrics.watchOutbox(database.db);
     metrics.watchDeadLetters(bus);
-    const poolStats = await findPool(database.db);
-    if (poolStats) metrics.watchPool(poolStats);
-    const workers = def.workers ? await def.workers(ctx) : [];
-    for (const w of workers) cleanup.push(() => w.stop());
+    metrics.watchPool(() => ({ total: database.pool.totalCount, idle: database.pool.idleCount, waiting: database.pool.waitingCount }));
+    for (const worker of def.workers ? await def.workers(ctx) : []) resources.add("worker", () => worker.stop());
 
     const app = createHttpApp(
       {
@@ -179,6 +225,12 @@ export async function startService<S extends Settings>(
       server.once("error", reject);
       server.listen(config.PORT, () => resolve());
     });
+    resources.add("http server", async () => {
+      // stop accepting; in-flight requests finish; idle keep-alive sockets close
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+    });
     const port = (server.address() as AddressInfo).port;
     const url = `http://127.0.0.1:${port}`;
     log.info({ port, listeners: def.listeners.map((l) => l.subject) }, `${def.name} ready`);
@@ -187,24 +239,12 @@ export async function startService<S extends Settings>(
     const stop = () =>
       (stopping ??= (async () => {
         log.info("shutting down");
-        // stop accepting; in-flight requests finish; idle keep-alive sockets close
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        await closed;
-        for (const w of workers) await w.stop();
-        for (const c of consumers) await c.stop();
-        await relay.stop();
-        await notifications.close();
-        await sessions.close();
-        await bus.drain();
-        if (ownsDatabase) await database.close();
-        await flushTracing();
+        await resources.closeAll();
         log.info("stopped");
       })());
     return { name: def.name, ctx, app, server, url, database, stop };
   } catch (err) {
-    for (const c of cleanup.reverse()) await c().catch(() => undefined);
-    if (ownsDatabase) await database.close().catch(() => undefined);
+    await resources.closeAll();
     throw err;
   }
 }
@@ -213,7 +253,7 @@ export async function startService<S extends Settings>(
  * The whole of a service's main.ts: read the configuration (one clear message for every bad
  * variable), start, and shut down gracefully on SIGTERM / SIGINT within SHUTDOWN_TIMEOUT_MS.
  */
-export async function runService<S extends Settings>(def: ServiceDefinition<S>): Promise<void> {
+export async function runService<S extends Settings, DB, X extends object>(def: ServiceDefinition<S, DB, X>): Promise<void> {
   if (process.argv.includes("--provision")) return provisionFor(def);
   let config: ConfigOf<S> & BaseConfig;
   try {
@@ -228,13 +268,12 @@ export async function runService<S extends Settings>(def: ServiceDefinition<S>):
     throw err;
   }
   const log = createLogger(def.name, config.LOG_LEVEL);
-  let service: RunningService;
+  let service: { stop(): Promise<void> };
   try {
     service = await startService(def, config, { log });
   } catch (err) {
     log.fatal({ err }, `${def.name} failed to start: ${(err as Error).message}`);
-    // give the logger a moment to flush
-    setTimeout(() => process.exit(1), 100);
+    exitAfterFlush(log, 1);
     return;
   }
   const shutdown = (signal: string) => {
@@ -245,16 +284,16 @@ export async function runService<S extends Settings>(def: ServiceDefinition<S>):
     }, config.SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     service.stop().then(
-      () => process.exit(0),
+      () => exitAfterFlush(log, 0),
       (err) => {
         log.error({ err }, "error during shutdown");
-        process.exit(1);
+        exitAfterFlush(log, 1);
       },
     );
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
-  if (process.env.TICKETFORGE_SUPERVISED === "1") {
+  if (config.TICKETFORGE_SUPERVISED) {
     // started by the local launcher with a pipe on stdin: when the launcher dies, even by
     // SIGKILL, the pipe closes and the service shuts down instead of living on as an orphan
     process.stdin.on("end", () => shutdown("launcher gone"));
@@ -263,34 +302,49 @@ export async function runService<S extends Settings>(def: ServiceDefinition<S>):
   }
 }
 
+/** Exits once pino has written out every line it holds. */
+function exitAfterFlush(log: Logger, code: number): void {
+  log.flush(() => process.exit(code));
+}
+
+/** What `--provision` reads: the administrator's NATS account, never the service's own. */
+const provisionSettings = {
+  NATS_URL: z.string().min(1),
+  NATS_USER: z.string().min(1).default(natsAdminUser),
+  NATS_PASSWORD: z.string().min(1),
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+};
+
 /**
  * `main.js --provision`: on a NATS server with accounts, where a service's own user may not
  * create streams or consumers, the administrator (NATS_USER / NATS_PASSWORD) creates this
  * service's streams and durable consumers, then the process exits. The Kubernetes Jobs
  * `nats-provision-<service>` run it with the service's own image before the service can start.
  */
-async function provisionFor(def: { name: string; listeners: Listener<Subject>[] }): Promise<void> {
-  const log = createLogger(`${def.name}-provision`, process.env.LOG_LEVEL ?? "info");
-  const { provisionJetStream } = await import("./bus/provision");
-  const { natsAdminUser } = await import("./bus/authorization");
-  const password = process.env.NATS_PASSWORD;
-  if (!password) {
-    process.stderr.write(`${def.name} --provision: NATS_PASSWORD (the administrator's) is required\n`);
-    process.exit(78);
+async function provisionFor(def: { name: string; listeners: Array<{ subject: Subject }> }): Promise<void> {
+  let config: ConfigOf<typeof provisionSettings>;
+  try {
+    config = loadConfig(`${def.name} --provision`, provisionSettings);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(78); // EX_CONFIG
   }
+  const log = createLogger(`${def.name}-provision`, config.LOG_LEVEL);
+  const listens = def.listeners.map((l) => l.subject);
   try {
     await provisionJetStream({
-      url: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
-      user: process.env.NATS_USER ?? natsAdminUser,
-      password,
-      services: [{ service: def.name, listens: def.listeners.map((l) => l.subject) }],
-      streamReplicas: Number(process.env.NATS_STREAM_REPLICAS ?? 1),
+      url: config.NATS_URL,
+      user: config.NATS_USER,
+      password: config.NATS_PASSWORD,
+      services: [{ service: def.name, listens }],
+      streamReplicas: config.NATS_STREAM_REPLICAS,
       log,
     });
-    log.info({ listens: def.listeners.map((l) => l.subject) }, "JetStream provisioned");
-    setTimeout(() => process.exit(0), 100);
+    log.info({ listens }, "JetStream provisioned");
+    exitAfterFlush(log, 0);
   } catch (err) {
     log.fatal({ err }, `provisioning failed: ${(err as Error).message}`);
-    setTimeout(() => process.exit(1), 100);
+    exitAfterFlush(log, 1);
   }
 }

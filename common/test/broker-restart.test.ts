@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { startNatsServer, eventually, type NatsServer } from "@ticketforge/nats";
-import { EventConsumer, OutboxRelay, listener, publishEvent, type Bus, type Database } from "../src";
+import { EventConsumer, OutboxRelay, listener, workPipeline, type Bus, type Database } from "../src";
 import { silentLogger } from "../src/testing";
 import { setup } from "./helpers";
 
@@ -28,11 +28,15 @@ describe("a nats-server crash", () => {
       sweepAfterMs: 200,
       publish: (subject, body, id) => bus.publish(subject, body, id),
     }).start();
+    const work = workPipeline({ pool: database.pool, relay, log: silentLogger() }, []);
     const consumer = new EventConsumer(
-      listener("ticket.created", async (event, { tx }) => {
-        await sql`insert into received values (${event.data.id})`.execute(tx);
+      listener({
+        subject: "ticket.created",
+        async handle(event, uow) {
+          await sql`insert into received values (${event.data.id})`.execute(uow.db);
+        },
       }),
-      { bus, db: database.db, log: silentLogger(), service: "restart", maxDeliver: 5, retryBaseMs: 50 },
+      { bus, work, log: silentLogger(), service: "restart", maxDeliver: 5, retryBaseMs: 50 },
     );
     await consumer.start();
 
@@ -40,7 +44,7 @@ describe("a nats-server crash", () => {
     let published = 0;
     const producer = (async () => {
       for (let i = 0; i < total; i++) {
-        await relay.transaction((tx) => publishEvent(tx, "ticket.created", { id: `t-${i}`, title: "T", price: 100, userId: "u", version: 0 }));
+        await work(async (uow) => uow.publish("ticket.created", { id: `t-${i}`, title: "T", price: 100, userId: "u", version: 0 }));
         published++;
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -3,21 +3,27 @@ import { sql } from "kysely";
 import {
   EventConsumer,
   RetryLater,
-  applyNextVersion,
   listDeadLetters,
   listener,
   replayDeadLetters,
   type Bus,
   type Database,
+  type Envelope,
+  type UnitOfWork,
 } from "../src";
 import pino from "pino";
-import { logLines, silentLogger } from "../src/testing";
+import { logLines, silentLogger, workOn } from "../src/testing";
 import { envelope, publishRaw, setup } from "./helpers";
 
 let nats: NatsServer;
 let database: Database;
 let bus: Bus;
-const consumers: EventConsumer<any>[] = [];
+const consumers: EventConsumer<"ticket.created", unknown>[] = [];
+
+type Handle = (event: Envelope<"ticket.created">, uow: UnitOfWork<unknown>) => Promise<void>;
+
+/** A listener of ticket.created whose events are ordered by ticket, as a service would declare it. */
+const ticketListener = (handle: Handle) => listener({ subject: "ticket.created", orderedBy: (e) => e.data.id, handle });
 
 beforeAll(async () => {
   nats = await startNatsServer();
@@ -40,16 +46,16 @@ let serviceCounter = 0;
  */
 async function consume(
   prefix: string,
-  handle: Parameters<typeof listener<"ticket.created">>[1],
+  handle: Handle,
   service = `svc${serviceCounter++}`,
 ) {
   const c = new EventConsumer(
-    listener("ticket.created", async (event, ctx) => {
-      if (event.data.id.startsWith(prefix)) await handle(event, ctx);
+    ticketListener(async (event, uow) => {
+      if (event.data.id.startsWith(prefix)) await handle(event, uow);
     }),
     {
     bus,
-    db: database.db,
+    work: workOn(database),
     log: silentLogger(),
     service,
     maxDeliver: 3,
@@ -68,8 +74,8 @@ const ticket = (id: string, version = 0) => ({ id, title: "T", price: 100, userI
 
 describe("consumers", () => {
   test("When the same event is delivered twice (a duplicate publish), then it has one effect", async () => {
-    await consume("dup-", async (event, { tx }) => {
-      await sql`insert into effects values (${event.id}, 'dup')`.execute(tx);
+    await consume("dup-", async (event, uow) => {
+      await sql`insert into effects values (${event.id}, 'dup')`.execute(uow.db);
     });
     const e = envelope("ticket.created", ticket("dup-1"));
     await publishRaw(bus, "ticket.created", e, "a-1");
@@ -81,8 +87,8 @@ describe("consumers", () => {
 
   test("When a handler fails after writing and the event is redelivered after a nak, then the effect happens once", async () => {
     let calls = 0;
-    await consume("nak-", async (event, { tx }) => {
-      await sql`insert into effects values (${event.id}, 'nak')`.execute(tx);
+    await consume("nak-", async (event, uow) => {
+      await sql`insert into effects values (${event.id}, 'nak')`.execute(uow.db);
       if (calls++ === 0) throw new Error("transient failure after the write");
     });
     await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("nak-1")));
@@ -113,10 +119,10 @@ describe("consumers", () => {
 
   test("When the consumer is stopped while it handles an event, then it finishes that event and stops at once", async () => {
     let started = false;
-    const { consumer } = await consume("slow-", async (event, { tx }) => {
+    const { consumer } = await consume("slow-", async (event, uow) => {
       started = true;
       await new Promise((r) => setTimeout(r, 300));
-      await sql`insert into effects values (${event.id}, 'slow')`.execute(tx);
+      await sql`insert into effects values (${event.id}, 'slow')`.execute(uow.db);
     });
     const e = envelope("ticket.created", ticket("slow-1"));
     await publishRaw(bus, "ticket.created", e);
@@ -155,9 +161,9 @@ describe("consumers", () => {
 
   test("When a dead letter is replayed after the cause is fixed, then it is handled and leaves the dead-letter stream", async () => {
     let broken = true;
-    const { service } = await consume("replay-", async (event, { tx }) => {
+    const { service } = await consume("replay-", async (event, uow) => {
       if (broken) throw new Error("bug");
-      await sql`insert into effects values (${event.id}, 'replay')`.execute(tx);
+      await sql`insert into effects values (${event.id}, 'replay')`.execute(uow.db);
     });
     const e = envelope("ticket.created", ticket("replay-1"));
     await publishRaw(bus, "ticket.created", e);
@@ -170,10 +176,10 @@ describe("consumers", () => {
 
   test("When versions arrive out of order, then each applies in order: early ones wait, old ones are dropped", async () => {
     await sql`create table applied_versions (seq serial, version int)`.execute(database.db);
-    await consume("v-", async (event, { tx }) => {
-      await applyNextVersion(tx, "ticket", event.data.id, event.data.version);
+    await consume("v-", async (event, uow) => {
+      uow.applyNextVersion("ticket", event.data.id, event.data.version);
       // the check travels with this statement: a version that is not the next one never gets here
-      await sql`insert into applied_versions (version) values (${event.data.version})`.execute(tx);
+      await sql`insert into applied_versions (version) values (${event.data.version})`.execute(uow.db);
     });
     const applied = async () => (await sql<{ version: number }>`select version from applied_versions order by seq`.execute(database.db)).rows.map((r) => r.version);
     await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("v-1", 2)));
@@ -189,14 +195,14 @@ describe("consumers", () => {
     const { lines, sink } = logLines();
     let calls = 0;
     const c = new EventConsumer(
-      listener("ticket.created", async (event, { tx, log }) => {
+      ticketListener(async (event, uow) => {
         if (!event.data.id.startsWith("log-")) return;
         calls++;
-        await sql`insert into effects values (${event.id}, 'log')`.execute(tx);
-        log.info({ attempt: calls }, "effect written");
+        await sql`insert into effects values (${event.id}, 'log')`.execute(uow.db);
+        uow.log.info({ attempt: calls }, "effect written");
         if (calls === 1) throw new Error("undone after logging");
       }),
-      { bus, db: database.db, log: pino({ level: "info" }, sink), service: `svc${serviceCounter++}`, maxDeliver: 3, retryBaseMs: 50 },
+      { bus, work: workOn(database), log: pino({ level: "info" }, sink), service: `svc${serviceCounter++}`, maxDeliver: 3, retryBaseMs: 50 },
     );
     await c.start();
     consumers.push(c);
@@ -236,13 +242,13 @@ describe("consumers", () => {
   test("When a handler runs past its time limit, then its transaction rolls back and the event is retried", async () => {
     let calls = 0;
     const c = new EventConsumer(
-      listener("ticket.created", async (event, { tx }) => {
+      ticketListener(async (event, uow) => {
         if (!event.data.id.startsWith("late-")) return;
         calls++;
-        await sql`insert into effects values (${event.id}, 'late')`.execute(tx);
+        await sql`insert into effects values (${event.id}, 'late')`.execute(uow.db);
         if (calls === 1) await new Promise((r) => setTimeout(r, 1_000));
       }),
-      { bus, db: database.db, log: silentLogger(), service: `svc${serviceCounter++}`, maxDeliver: 3, retryBaseMs: 50, handlerTimeoutMs: 300 },
+      { bus, work: workOn(database), log: silentLogger(), service: `svc${serviceCounter++}`, maxDeliver: 3, retryBaseMs: 50, handlerTimeoutMs: 300 },
     );
     await c.start();
     consumers.push(c);
@@ -252,9 +258,37 @@ describe("consumers", () => {
     expect(await effects("late")).toHaveLength(1);
   });
 
+  test("When a handler's statement runs past the time limit, then the server cancels it, nothing after it is sent, and the event is retried", async () => {
+    let calls = 0;
+    let sentAfterTheLimit = false;
+    const c = new EventConsumer(
+      ticketListener(async (event, uow) => {
+        if (!event.data.id.startsWith("stuck-")) return;
+        calls++;
+        if (calls === 1) {
+          await sql`select pg_sleep(30)`.execute(uow.db).catch(() => undefined);
+          sentAfterTheLimit = true;
+        }
+        await sql`insert into effects values (${event.id}, 'stuck')`.execute(uow.db);
+      }),
+      { bus, work: workOn(database), log: silentLogger(), service: `svc${serviceCounter++}`, maxDeliver: 3, retryBaseMs: 50, handlerTimeoutMs: 300 },
+    );
+    await c.start();
+    consumers.push(c);
+    const started = Date.now();
+    await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("stuck-1")));
+    await eventually(async () => (await effects("stuck")).length === 1);
+    // far sooner than the 30 s statement: it was cancelled, not waited for
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(calls).toBe(2);
+    expect(sentAfterTheLimit).toBe(true); // the handler went on, but its insert was refused, not sent
+    const sleeping = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where query like 'select pg_sleep(30)%'`.execute(database.db);
+    expect(sleeping.rows[0].n).toBe(0);
+  });
+
   test("When a payload is malformed, then it is dead-lettered at once and the messages behind it are handled", async () => {
-    const { service } = await consume("good-", async (event, { tx }) => {
-      await sql`insert into effects values (${event.id}, 'behind')`.execute(tx);
+    const { service } = await consume("good-", async (event, uow) => {
+      await sql`insert into effects values (${event.id}, 'behind')`.execute(uow.db);
     });
     await publishRaw(bus, "ticket.created", "not json at all");
     await publishRaw(bus, "ticket.created", envelope("ticket.created", { id: "x", price: "free" }));

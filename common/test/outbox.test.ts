@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { startNatsServer, EventRecorder, eventually, type NatsServer } from "@ticketforge/nats";
-import { OutboxRelay, openDatabase, publishEvent, takeWrittenEvents, type Bus, type Database, type RelayOptions } from "../src";
-import { silentLogger } from "../src/testing";
+import { OutboxRelay, openDatabase, workPipeline, type Bus, type Database, type RelayOptions, type Work } from "../src";
+import { silentLogger, workOn } from "../src/testing";
 import { setup, ticketData } from "./helpers";
 
 let nats: NatsServer;
@@ -37,6 +37,12 @@ function relayWatching(before: (msgId: string) => unknown, options: Partial<Rela
   });
 }
 
+/** Units of work whose events are handed to `relay` after their commit, as in a service. */
+const workThrough = (relay: OutboxRelay): Work<unknown> => workPipeline({ pool: database.pool, relay, log: silentLogger() }, []);
+
+/** Units of work that commit their events without publishing them (their relay's publish never answers). */
+const committedOnly = (): Work<unknown> => workOn(database, () => new Promise(() => undefined));
+
 describe("transactional outbox", () => {
   test("When the relay fails between commit and publish, then the sweeper publishes the event exactly once", async () => {
     let failures = 0;
@@ -49,9 +55,9 @@ describe("transactional outbox", () => {
     relay.start(); // the sweeper: succeeds, once the row is old enough to be its own
     const data = ticketData(1);
     // the fast path: fails
-    const eventId = await relay.transaction(async (tx) => {
-      await sql`insert into things (id) values ('one')`.execute(tx);
-      return publishEvent(tx, "ticket.created", data);
+    const eventId = await workThrough(relay)(async (uow) => {
+      await sql`insert into things (id) values ('one')`.execute(uow.db);
+      return uow.publish("ticket.created", data);
     });
     await recorder.waitFor("ticket.created", (d) => d.id === data.id);
     await eventually(async () => (await relay.pending()) === 0);
@@ -69,9 +75,9 @@ describe("transactional outbox", () => {
     const published: string[] = [];
     const relay = relayWatching((msgId) => published.push(msgId)); // never started: no sweeper
     const [a, b] = [ticketData(10), ticketData(11)];
-    const ids = await relay.transaction(async (tx) => {
-      await sql`insert into things (id) values ('fast')`.execute(tx);
-      return [await publishEvent(tx, "ticket.created", a), await publishEvent(tx, "ticket.created", b)];
+    const ids = await workThrough(relay)(async (uow) => {
+      await sql`insert into things (id) values ('fast')`.execute(uow.db);
+      return [uow.publish("ticket.created", a), uow.publish("ticket.created", b)];
     });
     await recorder.waitFor("ticket.created", (d) => d.id === b.id);
     expect(recorder.of("ticket.created").filter((e) => e.data.id === a.id).map((e) => e.id)).toEqual([ids[0]]);
@@ -92,7 +98,7 @@ describe("transactional outbox", () => {
     ).start();
     try {
       const ids = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => relay.transaction((tx) => publishEvent(tx, "ticket.created", ticketData(200 + i)))),
+        Array.from({ length: 10 }, (_, i) => workThrough(relay)(async (uow) => uow.publish("ticket.created", ticketData(200 + i)))),
       );
       await eventually(async () => (await relay.pending()) === 0);
       expect(published.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
@@ -104,12 +110,13 @@ describe("transactional outbox", () => {
   test("When several commits hand over their events in one turn of the event loop, then those events are published together once the turn is over", async () => {
     const rows = await Promise.all(
       [300, 301, 302].map((n) =>
-        database.db.transaction().execute(async (tx) => {
-          await publishEvent(tx, "ticket.created", ticketData(n));
-          return takeWrittenEvents(tx);
+        committedOnly()(async (uow) => {
+          uow.publish("ticket.created", ticketData(n));
+          return uow.events;
         }),
       ),
     );
+    await new Promise((r) => setImmediate(r)); // the turn of those commits is over
     // counts the turns of the event loop while the test runs
     let turn = 0;
     let counting = true;
@@ -142,9 +149,9 @@ describe("transactional outbox", () => {
     try {
       const written = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          database.db.transaction().execute(async (tx) => {
-            await publishEvent(tx, "ticket.created", ticketData(100 + i));
-            return takeWrittenEvents(tx);
+          committedOnly()(async (uow) => {
+            uow.publish("ticket.created", ticketData(100 + i));
+            return uow.events;
           }),
         ),
       );
@@ -164,12 +171,12 @@ describe("transactional outbox", () => {
     }
   });
 
-  test("When a transaction through the relay rolls back, then nothing is published", async () => {
+  test("When a unit of work rolls back, then nothing is published", async () => {
     const published: string[] = [];
     const relay = relayWatching((msgId) => published.push(msgId));
     await expect(
-      relay.transaction(async (tx) => {
-        await publishEvent(tx, "ticket.created", ticketData(12));
+      workThrough(relay)(async (uow) => {
+        uow.publish("ticket.created", ticketData(12));
         throw new Error("the change is refused");
       }),
     ).rejects.toThrow("the change is refused");
@@ -182,9 +189,9 @@ describe("transactional outbox", () => {
     const relay = new OutboxRelay({ db: database.db, log: silentLogger(), publish: realPublish });
     const data = ticketData(2);
     await expect(
-      database.db.transaction().execute(async (tx) => {
-        await sql`insert into things (id) values ('two')`.execute(tx);
-        await publishEvent(tx, "ticket.created", data);
+      committedOnly()(async (uow) => {
+        await sql`insert into things (id) values ('two')`.execute(uow.db);
+        uow.publish("ticket.created", data);
         throw new Error("business rule failed");
       }),
     ).rejects.toThrow("business rule failed");
@@ -198,7 +205,7 @@ describe("transactional outbox", () => {
 
   test("When a publisher died after publishing but before marking, then JetStream drops the second copy", async () => {
     const data = ticketData(3);
-    const id = await database.db.transaction().execute((tx) => publishEvent(tx, "ticket.created", data));
+    const id = await committedOnly()(async (uow) => uow.publish("ticket.created", data));
     const row = await sql<{ payload: unknown }>`select payload from outbox where id = ${id}`.execute(database.db);
     const ack = await realPublish("ticket.created", new TextEncoder().encode(JSON.stringify(row.rows[0].payload)), id);
     expect(ack.duplicate).toBe(false);
@@ -212,9 +219,7 @@ describe("transactional outbox", () => {
 
   test("When an event payload breaks its schema, then the transaction fails and nothing is written", async () => {
     await expect(
-      database.db.transaction().execute((tx) =>
-        publishEvent(tx, "ticket.created", { id: "t", title: "x", price: 10.5, userId: "u", version: 0 }),
-      ),
+      committedOnly()(async (uow) => uow.publish("ticket.created", { id: "t", title: "x", price: 10.5, userId: "u", version: 0 })),
     ).rejects.toThrow(/price/);
   });
 });

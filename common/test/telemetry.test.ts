@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import request from "supertest";
 import { startNatsServer, eventually, type NatsServer } from "@ticketforge/nats";
-import { createLogger, listener, publishEvent, type ServiceDefinition } from "../src";
+import { createLogger, listener, type ServiceDefinition, type UnitOfWork } from "../src";
 import { logLines, publishAs, startTestService, type TestService } from "../src/testing";
 import { metricValue, parseMetrics } from "../src/testing/telemetry";
 import { publishRaw, ticketData } from "./helpers";
@@ -39,8 +39,11 @@ function aService(): ServiceDefinition {
       app.get("/api/things/:id", (req, res) => void res.json({ id: req.params.id }));
     },
     listeners: [
-      listener("ticket.created", async (event) => {
-        if (event.data.title === "poison") throw new Error("cannot handle this ticket");
+      listener({
+        subject: "ticket.created",
+        async handle(event) {
+          if (event.data.title === "poison") throw new Error("cannot handle this ticket");
+        },
       }),
     ],
   };
@@ -203,13 +206,16 @@ describe("trace ids without an exporter", () => {
       ...aService(),
       routes: (app, ctx) => {
         app.post("/api/things", async (_req, res) => {
-          await ctx.relay.transaction((tx) => publishEvent(tx, "ticket.created", { ...ticketData(7), title: "traced" }));
+          await ctx.work(async (uow: UnitOfWork) => uow.publish("ticket.created", { ...ticketData(7), title: "traced" }));
           res.status(201).end();
         });
       },
       listeners: [
-        listener("ticket.created", async (event, { log }) => {
-          if (event.data.title === "traced") log.info("traced ticket seen");
+        listener({
+          subject: "ticket.created",
+          async handle(event, uow) {
+            if (event.data.title === "traced") uow.log.info("traced ticket seen");
+          },
         }),
       ],
     };

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
-import { AlreadyApplied, RetryLater, applyNextVersion, openDatabase, versionOutcome, type Database } from "../src";
-import { openTestDatabase, openTransaction } from "../src/testing";
+import { AlreadyApplied, RetryLater, openDatabase, versionOutcome, type Database } from "../src";
+import { openTestDatabase, openTransaction, workOn } from "../src/testing";
 
 let database: Database;
 beforeEach(async () => {
@@ -9,9 +9,9 @@ beforeEach(async () => {
 afterEach(() => database.close());
 
 /** Applies `version` of order `id` in a transaction of its own; the outcome as the consumer sees it. */
-async function apply(id: string, version: number, db = database.db): Promise<"applied" | unknown> {
+async function apply(id: string, version: number, on = database): Promise<"applied" | unknown> {
   try {
-    await db.transaction().execute((tx) => applyNextVersion(tx, "order", id, version));
+    await workOn(on)(async (uow) => uow.applyNextVersion("order", id, version));
     return "applied";
   } catch (err) {
     return versionOutcome(err);
@@ -21,7 +21,7 @@ async function apply(id: string, version: number, db = database.db): Promise<"ap
 const versionOf = async (id: string) =>
   (await sql<{ version: number }>`select version from entity_versions where entity = 'order' and id = ${id}`.execute(database.db)).rows[0]?.version;
 
-describe("applyNextVersion", () => {
+describe("uow.applyNextVersion", () => {
   test("When versions come in order, then each is recorded; an old one is already applied and a newer one came early", async () => {
     expect(await apply("o1", 0)).toBe("applied");
     expect(await apply("o1", 1)).toBe("applied");
@@ -36,17 +36,14 @@ describe("applyNextVersion", () => {
     expect(await versionOf("o2")).toBeUndefined();
   });
 
-  test("When the version is not the next one, then the statement it travelled with fails and nothing of the transaction stays", async () => {
+  test("When the version is not the next one, then the work fails and nothing of it stays", async () => {
     await apply("o3", 0);
     await sql`create table effects (note text)`.execute(database.db);
-    const outcome = await database.db
-      .transaction()
-      .execute(async (tx) => {
-        await applyNextVersion(tx, "order", "o3", 0);
-        await sql`insert into effects values (${"after the check"})`.execute(tx);
-        return "committed";
-      })
-      .catch(versionOutcome);
+    const outcome = await workOn(database)(async (uow) => {
+      uow.applyNextVersion("order", "o3", 0);
+      await sql`insert into effects values (${"after the check"})`.execute(uow.db);
+      return "committed";
+    }).catch(versionOutcome);
     expect(outcome).toBeInstanceOf(AlreadyApplied);
     expect((await sql`select * from effects`.execute(database.db)).rows).toEqual([]);
   });
@@ -55,13 +52,13 @@ describe("applyNextVersion", () => {
     const other = await openDatabase({ url: database.url });
     try {
       // version 0 is written and held, uncommitted
-      const first = await openTransaction(database.db, (tx) => applyNextVersion(tx, "order", "o4", 0));
-      const second = apply("o4", 0, other.db);
+      const first = await openTransaction(workOn(database), (uow) => uow.applyNextVersion("order", "o4", 0));
+      const second = apply("o4", 0, other);
       await new Promise((r) => setTimeout(r, 200));
       await first.commit();
       expect(await second).toBeInstanceOf(AlreadyApplied);
       // and the same for the next version, where the row exists and is locked
-      const next = await Promise.all([apply("o4", 1), apply("o4", 1, other.db)]);
+      const next = await Promise.all([apply("o4", 1), apply("o4", 1, other)]);
       expect(next.filter((o) => o === "applied")).toHaveLength(1);
       expect(next.filter((o) => o instanceof AlreadyApplied)).toHaveLength(1);
       expect(await versionOf("o4")).toBe(1);

@@ -1,8 +1,9 @@
 import type { Express } from "express";
 import type { ConfigOf, ServiceContext } from "@ticketforge/common";
 import type { settings } from "./config";
+import type { ExpirationTables } from "./db/tables";
 
-export type ExpirationContext = ServiceContext<ConfigOf<typeof settings>>;
+export type ExpirationContext = ServiceContext<ConfigOf<typeof settings>, ExpirationTables>;
 
 /**
  * Expiration has no API of its own: it learns about orders from events and answers with

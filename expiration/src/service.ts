@@ -5,7 +5,8 @@ import { routes } from "./app";
 import { orderCreatedListener } from "./events/order-created-listener";
 import { orderCancelledListener } from "./events/order-cancelled-listener";
 import { orderCompletedListener } from "./events/order-completed-listener";
-import { startTimerWorker } from "./worker";
+import { startTimerWorker } from "./workers/timers";
+import type { ExpirationTables } from "./db/tables";
 
 export const expiration = {
   name: "expiration",
@@ -14,4 +15,4 @@ export const expiration = {
   routes,
   listeners: [orderCreatedListener, orderCancelledListener, orderCompletedListener],
   workers: (ctx) => [startTimerWorker(ctx)],
-} satisfies ServiceDefinition<typeof settings>;
+} satisfies ServiceDefinition<typeof settings, ExpirationTables>;

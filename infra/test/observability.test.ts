@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
-import { ServiceMetrics, type Bus, type Db } from "@ticketforge/common";
+import { ServiceMetrics, type Bus, type Queryable } from "@ticketforge/common";
 import {
   environment,
   find,
@@ -50,7 +50,7 @@ function renderDevWithCollector(): K8sObject[] {
 async function servedMetricNames(): Promise<Set<string>> {
   const metrics = new ServiceMetrics("any");
   metrics.watchConsumers({} as Bus, []);
-  metrics.watchOutbox({} as Db);
+  metrics.watchOutbox({} as Queryable);
   metrics.watchDeadLetters({} as Bus);
   metrics.watchPool(() => undefined);
   const names = new Set<string>();
@@ -59,7 +59,7 @@ async function servedMetricNames(): Promise<Set<string>> {
     if (String(m.type) === "histogram") for (const suffix of ["_bucket", "_sum", "_count"]) names.add(`${m.name}${suffix}`);
   }
   // the expiration service adds its own gauges, the tickets listing its counter
-  for (const m of readRepoFile("expiration/src/worker.ts").matchAll(/gauge\("(tf_\w+)"/g)) names.add(m[1]);
+  for (const m of readRepoFile("expiration/src/workers/timers.ts").matchAll(/gauge\("(tf_\w+)"/g)) names.add(m[1]);
   for (const m of readRepoFile("tickets/src/routes/list-tickets.ts").matchAll(/counter\(\s*"(tf_\w+)"/g)) names.add(m[1]);
   return names;
 }

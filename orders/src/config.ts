@@ -9,4 +9,8 @@ export const settings = {
   ORDERS_MAX_LIVE_PER_BUYER: setting.positiveInt(5),
   /** Orders one buyer may place per minute (429 with Retry-After above it). */
   ORDERS_RATE_LIMIT_PER_MINUTE: setting.positiveInt(20),
+  /** An order still live this long past its window is cancelled by orders itself (the expiry never came). */
+  ORDERS_OVERDUE_AFTER_SECONDS: setting.positiveInt(120),
+  /** How often orders looks for such orders. */
+  ORDERS_OVERDUE_SWEEP_MS: setting.positiveInt(30_000),
 };

@@ -1,21 +1,32 @@
-import { publishEvent, type Tx } from "@ticketforge/common";
+import { RetryLater } from "@ticketforge/common";
 import { closeLiveOrder } from "./db/orders";
+import type { OrdersWork } from "./db/tables";
 
 /**
- * The two ways a live order ends. Each bumps the order's version and writes exactly one event in
- * the caller's transaction; an order that is no longer live is left alone (returns false), which
- * is what makes a second cancel, or a payment after an expiry, have no effect.
+ * The two ways a live order ends. Each bumps the order's version and publishes exactly one event
+ * in the caller's unit of work; an order that is no longer live is left alone (returns false),
+ * which is what makes a second cancel, or a payment after an expiry, have no effect.
  */
-export async function cancelLiveOrder(tx: Tx, orderId: string): Promise<boolean> {
-  const closed = await closeLiveOrder(tx, orderId, "cancelled");
+export async function cancelLiveOrder(uow: OrdersWork, orderId: string): Promise<boolean> {
+  const closed = await closeLiveOrder(uow.db, orderId, "cancelled");
   if (!closed) return false;
-  await publishEvent(tx, "order.cancelled", { id: orderId, version: closed.version, ticket: { id: closed.ticket_id } });
+  uow.publish("order.cancelled", { id: orderId, version: closed.version, ticket: { id: closed.ticket_id } });
   return true;
 }
 
-export async function completeLiveOrder(tx: Tx, orderId: string, paymentId: string): Promise<boolean> {
-  const closed = await closeLiveOrder(tx, orderId, "complete", paymentId);
+export async function completeLiveOrder(uow: OrdersWork, orderId: string, paymentId: string): Promise<boolean> {
+  const closed = await closeLiveOrder(uow.db, orderId, "complete", paymentId);
   if (!closed) return false;
-  await publishEvent(tx, "order.completed", { id: orderId, version: closed.version, ticket: { id: closed.ticket_id } });
+  uow.publish("order.completed", { id: orderId, version: closed.version, ticket: { id: closed.ticket_id } });
   return true;
+}
+
+/**
+ * An order row commits before its order.created leaves the outbox, so no other service can name
+ * an order this database does not have, unless the database is behind (restored from a backup).
+ * Waiting is the safe choice: the event is redelivered and, if the order never appears, parked
+ * in the dead-letter stream where an operator sees it.
+ */
+export function unknownOrder(orderId: string): RetryLater {
+  return new RetryLater(`order ${orderId} not known`);
 }

@@ -1,21 +1,22 @@
 import { randomUUID } from "node:crypto";
 import { openDatabase, sql, versionOutcome, type Database } from "@ticketforge/common";
-import { openTestDatabase, openTransaction } from "@ticketforge/common/testing";
+import { openTestDatabase, openTransaction, workOn } from "@ticketforge/common/testing";
 import { orders } from "../src/service";
 import { applyTicketUpdate } from "../src/db/tickets";
+import type { OrdersTables } from "../src/db/tables";
 
-let database: Database;
+let database: Database<OrdersTables>;
 beforeEach(async () => {
-  database = await openTestDatabase(orders);
+  database = (await openTestDatabase(orders)) as Database<OrdersTables>;
 });
 afterEach(() => database.close());
 
 const update = (id: string, version: number) => ({ id, title: `Title ${version}`, price: 1000 + version, userId: "seller", orderId: null, status: "available" as const, version });
 
 /** Applies `version` in a transaction of its own; the outcome as the consumer sees it. */
-async function apply(id: string, version: number, db = database.db): Promise<unknown> {
+async function apply(id: string, version: number, on = database): Promise<unknown> {
   try {
-    await db.transaction().execute((tx) => applyTicketUpdate(tx, update(id, version)));
+    await workOn(on)(async (uow) => applyTicketUpdate(uow, update(id, version)));
     return "applied";
   } catch (err) {
     return versionOutcome(err);
@@ -40,12 +41,12 @@ describe("the tickets replica's version check (apply_ticket_update)", () => {
   test("When the version before lands while an update waits for the ticket's lock, then the update applies right after it", async () => {
     const id = randomUUID();
     await sql`insert into tickets (id, title, price_cents, user_id, version) values (${id}, 'Title 0', 1000, 'seller', 0)`.execute(database.db);
-    const other = await openDatabase({ url: database.url });
+    const other = await openDatabase<OrdersTables>({ url: database.url });
     try {
       // version 1 is applied and holds the row, uncommitted
-      const first = await openTransaction(database.db, (tx) => applyTicketUpdate(tx, update(id, 1)));
+      const first = await openTransaction(workOn(database), (uow) => applyTicketUpdate(uow, update(id, 1)));
       // version 2 finds the replica at version 0, so waits for the lock, then sees version 1
-      const second = apply(id, 2, other.db);
+      const second = apply(id, 2, other);
       await new Promise((r) => setTimeout(r, 200));
       await first.commit();
       expect(await second).toBe("applied");

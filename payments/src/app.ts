@@ -1,6 +1,7 @@
 import type { Express } from "express";
 import { RateLimiter, requireAuth, type ConfigOf, type ServiceContext } from "@ticketforge/common";
 import type { settings } from "./config";
+import type { PaymentsTables } from "./db/tables";
 import type { PaymentProvider } from "./providers";
 import type { Refunder } from "./workers/refunder";
 import type { Reconciler } from "./workers/reconciler";
@@ -8,8 +9,8 @@ import { createPayment } from "./routes/create-payment";
 
 export type PaymentsConfig = ConfigOf<typeof settings>;
 
-/** What the routes get: the service context plus this instance's provider and refunder. */
-export interface PaymentsContext extends ServiceContext<PaymentsConfig> {
+/** What the routes and workers get: the service context plus this instance's provider and workers. */
+export interface PaymentsContext extends ServiceContext<PaymentsConfig, PaymentsTables> {
   provider: PaymentProvider;
   refunder: Refunder;
   reconciler: Reconciler;

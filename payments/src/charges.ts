@@ -1,4 +1,4 @@
-import { isUniqueViolation, publishEvent, type Tx } from "@ticketforge/common";
+import { isUniqueViolation } from "@ticketforge/common";
 import type { PaymentsContext } from "./app";
 import { lockOrder } from "./db/orders";
 import { settleAttempt } from "./db/attempts";
@@ -13,17 +13,17 @@ export type Recorded = { kind: "recorded"; id: string; orderCancelled: boolean }
  * after the charge, and by the reconciler for a charge whose recording was lost in a crash.
  */
 export async function recordCharge(
-  ctx: Pick<PaymentsContext, "db" | "provider" | "relay">,
+  ctx: Pick<PaymentsContext, "work" | "provider">,
   charge: { orderId: string; amountCents: number; chargeId: string; idempotencyKey: string },
 ): Promise<Recorded> {
   try {
-    const recorded = await ctx.relay.transaction(async (tx: Tx): Promise<Recorded> => {
-      const current = await lockOrder(tx, charge.orderId);
-      await settleAttempt(tx, charge.idempotencyKey, "charged", charge.chargeId);
-      const existing = await findPaymentOfOrder(tx, charge.orderId);
+    const recorded = await ctx.work(async (uow): Promise<Recorded> => {
+      const current = await lockOrder(uow.db, charge.orderId);
+      await settleAttempt(uow.db, charge.idempotencyKey, "charged", charge.chargeId);
+      const existing = await findPaymentOfOrder(uow.db, charge.orderId);
       if (existing) return { kind: "already paid" };
       const orderCancelled = current?.status === "cancelled";
-      const payment = await insertPayment(tx, {
+      const payment = await insertPayment(uow.db, {
         orderId: charge.orderId,
         amountCents: charge.amountCents,
         provider: ctx.provider.name,
@@ -31,7 +31,7 @@ export async function recordCharge(
         refundDue: orderCancelled,
       });
       if (!orderCancelled) {
-        await publishEvent(tx, "payment.completed", {
+        uow.publish("payment.completed", {
           id: payment.id,
           orderId: charge.orderId,
           amount: payment.amount_cents,

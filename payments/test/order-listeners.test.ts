@@ -78,7 +78,7 @@ describe("order.cancelled listener", () => {
 
     const again = await publish(under.service, "order.cancelled", order.cancelled(), { id: cancelled.id, msgId: `${cancelled.id}-replay` });
     await waitAcked(under.service, "order.cancelled", again.seq);
-    await payments.context(under.service.ctx).refunder.sweep();
+    await under.service.ctx.refunder.sweep();
     await outboxEmpty();
     expect(provider.refundCalls.filter((r) => r.chargeId === charge.id)).toHaveLength(1);
     expect(refundsOf(order.id)).toHaveLength(1);

@@ -13,7 +13,7 @@ import { expiration } from "@ticketforge/expiration/service";
 /**
  * The generated documentation in docs/: the HTTP API (OpenAPI, from common/src/api) and the events
  * (AsyncAPI and a readable table): payloads from common's event schemas, publishers from the
- * services' `publishEvent` calls, consumers from the listeners each service registers.
+ * services' `uow.publish` calls, consumers from the listeners each service registers.
  * `npm run docs` writes these files; a test fails when the committed ones differ.
  */
 
@@ -28,14 +28,14 @@ export function consumersOf(subject: Subject): string[] {
   return definitions.filter((d) => d.listeners.some((l) => l.subject === subject)).map((d) => d.name);
 }
 
-/** The services whose code writes a subject to its outbox (`publishEvent(tx, "<subject>", …)`). */
+/** The services whose code writes a subject to its outbox (`uow.publish("<subject>", …)`). */
 export function publishersOf(subject: Subject): string[] {
   return definitions
     .filter((d) => {
       const src = path.join(repoRoot, d.name, "src");
       const files = fs.readdirSync(src, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
       return files.some((f) =>
-        [...fs.readFileSync(path.join(src, f), "utf8").matchAll(/publishEvent\(\s*\w+,\s*"([\w.]+)"/g)].some((m) => m[1] === subject),
+        [...fs.readFileSync(path.join(src, f), "utf8").matchAll(/\.publish\(\s*"([\w.]+)"/g)].some((m) => m[1] === subject),
       );
     })
     .map((d) => d.name);
@@ -179,7 +179,7 @@ export function eventsMarkdown(): string {
     "events safe to retry, reorder and duplicate are in [design.md §4](design.md#4-events).",
     "",
     "Sources: payloads from `common/src/events/schemas.ts`, publishers from each service's",
-    "`publishEvent` calls, consumers from the listeners each service's definition (`<service>/src/service.ts`)",
+    "`uow.publish` calls, consumers from the listeners each service's definition (`<service>/src/service.ts`)",
     "registers.",
     "",
     "| subject | stream | published by | consumed by | meaning |",

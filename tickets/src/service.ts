@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { ServiceDefinition } from "@ticketforge/common";
 import { settings } from "./config";
+import type { TicketsTables } from "./db/tables";
 import { routes } from "./app";
 import { orderCreatedListener } from "./events/order-created-listener";
 import { orderCancelledListener } from "./events/order-cancelled-listener";
@@ -12,4 +13,4 @@ export const tickets = {
   migrationsDir: path.join(__dirname, "db", "migrations"),
   routes,
   listeners: [orderCreatedListener, orderCancelledListener, orderCompletedListener],
-} satisfies ServiceDefinition<typeof settings>;
+} satisfies ServiceDefinition<typeof settings, TicketsTables>;

@@ -1,21 +1,21 @@
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerConfig, type ConsumerMessages, type JsMsg } from "nats";
 import type { Logger } from "pino";
-import { sql } from "kysely";
 import { endOfTurn, type Bus } from "./bus";
-import { isUniqueViolation, sendWithNext, type Db, type Tx } from "../db/database";
-import { MalformedEventError, parseEnvelope } from "../events/schemas";
+import { isUniqueViolation } from "../db/database";
+import { MalformedEventError, parseEnvelope, type Envelope } from "../events/schemas";
 import { streamOf, type Subject } from "../events/subjects";
-import { AlreadyApplied, RetryLater, type HandlerLog, type Listener } from "./listener";
-import { versionOutcome } from "../versions";
+import type { Listener } from "./listener";
+import { AlreadyApplied, RetryLater, versionOutcome } from "../versions";
 import { deadLetter } from "./dead-letter";
-import { takeWrittenEvents, type WrittenEvent } from "../outbox";
+import type { Work } from "../unit-of-work";
 import { SpanKind, trace, type Span, type TextMapGetter, type Tracer } from "@opentelemetry/api";
 import { contextFrom, inSpan } from "../telemetry/tracing";
 import type { EventOutcome, ServiceMetrics } from "../telemetry/metrics";
 
-export interface ConsumerOptions {
+export interface ConsumerOptions<DB> {
   bus: Bus;
-  db: Db;
+  /** The service's unit-of-work pipeline: each event is handled in one. */
+  work: Work<DB>;
   log: Logger;
   /** Service name: with the subject it names the durable consumer that all replicas share. */
   service: string;
@@ -27,18 +27,16 @@ export interface ConsumerOptions {
   /** Deliveries an event may wait for another (RetryLater) before it is dead-lettered. */
   maxWaitDeliveries?: number;
   /**
-   * Messages handled at once (default 8). Two events of the same lane (the same ticket, or the
-   * same order for payment and expiry events; see laneOf) never are, so versions still apply in
-   * order and two orders for one ticket keep their order.
+   * Messages handled at once (default 8). Two events with the same key (the listener's
+   * `orderedBy`) never are: the later one waits for the earlier, in stream order.
    */
   concurrency?: number;
   /**
    * A handler still running after this long is given up (default 20 s, below the 30 s ack wait):
-   * its transaction rolls back and the event is retried like any failure.
+   * its unit of work's signal fires, so it sends no further statement and its running one is
+   * cancelled; the transaction rolls back and the event is retried like any failure.
    */
   handlerTimeoutMs?: number;
-  /** Called after a handler's transaction commits, with the outbox rows it wrote (to publish them at once). */
-  afterCommit?: (written: WrittenEvent[]) => void;
   /** Spans of the handling, continuing the publisher's trace (the no-op tracer when absent). */
   tracer?: Tracer;
   /** Handling duration and outcome by subject. */
@@ -72,7 +70,7 @@ export function durableConfig(service: string, subject: Subject): Partial<Consum
  * inside a transaction that also records its id in the inbox, then acked. Failures are retried
  * with back-off and, past the bound, parked in the dead-letter stream; nothing blocks the stream.
  */
-export class EventConsumer<S extends Subject> {
+export class EventConsumer<S extends Subject, DB> {
   private messages?: ConsumerMessages;
   private stopping = false;
   private loop?: Promise<void>;
@@ -81,8 +79,8 @@ export class EventConsumer<S extends Subject> {
   private readonly stream: string;
 
   constructor(
-    private readonly listener: Listener<S>,
-    private readonly options: ConsumerOptions,
+    private readonly listener: Listener<S, DB>,
+    private readonly options: ConsumerOptions<DB>,
   ) {
     this.durable = durableName(options.service, listener.subject);
     this.stream = streamOf(listener.subject);
@@ -108,13 +106,13 @@ export class EventConsumer<S extends Subject> {
       try {
         const consumer = await this.options.bus.js.consumers.get(this.stream, this.durable);
         this.messages = await consumer.consume({ max_messages: 100 });
-        // Up to `concurrency` messages at once, each after the previous one of its lane (entity).
+        // Up to `concurrency` messages at once, each after the previous one with its key.
         const limit = this.options.concurrency ?? 8;
         const lanes = new Map<string, Promise<void>>();
         for await (const msg of this.messages) {
           while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
-          const parsed = parseJson(msg.data);
-          const lane = laneOf(this.listener.subject, parsed);
+          const parsed = this.parse(msg);
+          const lane = parsed instanceof Error ? "" : this.keyOf(parsed);
           const work = (lanes.get(lane) ?? Promise.resolve())
             .then(() => this.process(msg, parsed, log))
             .catch((err) => log.error({ err, seq: msg.seq }, "event handling failed outside its handler; redelivered after the ack wait"));
@@ -134,8 +132,26 @@ export class EventConsumer<S extends Subject> {
     }
   }
 
+  /** The event, checked against its schema; a malformed one is returned as the error to park it with. */
+  private parse(msg: JsMsg): Envelope<S> | MalformedEventError {
+    try {
+      return parseEnvelope(this.listener.subject, JSON.parse(new TextDecoder().decode(msg.data)));
+    } catch (err) {
+      return err instanceof MalformedEventError ? err : new MalformedEventError(`not JSON: ${(err as Error).message}`);
+    }
+  }
+
+  /** The listener's ordering key; a key it cannot compute orders nothing. */
+  private keyOf(event: Envelope<S>): string {
+    try {
+      return this.listener.orderedBy?.(event) ?? "";
+    } catch {
+      return "";
+    }
+  }
+
   /** One span and one timed outcome per delivery, in the trace of the work that published it. */
-  private process(msg: JsMsg, parsed: unknown, log: Logger): Promise<void> {
+  private process(msg: JsMsg, parsed: Envelope<S> | MalformedEventError, log: Logger): Promise<void> {
     const started = performance.now();
     const tracer = this.options.tracer ?? trace.getTracer("consumer");
     return inSpan(
@@ -159,37 +175,29 @@ export class EventConsumer<S extends Subject> {
     );
   }
 
-  private async handle(msg: JsMsg, parsed: unknown, log: Logger, span: Span): Promise<EventOutcome> {
+  private async handle(msg: JsMsg, parsed: Envelope<S> | MalformedEventError, log: Logger, span: Span): Promise<EventOutcome> {
     const { subject } = this.listener;
     const deliveries = msg.info.deliveryCount;
-    let event;
-    try {
-      if (parsed instanceof NotJson) throw parsed;
-      event = parseEnvelope(subject, parsed);
-    } catch (err) {
-      const error = err instanceof MalformedEventError ? err : new MalformedEventError((err as Error).message);
-      log.error({ seq: msg.seq, err: error.message }, "malformed event; dead-lettered");
-      await this.park(msg, error.message, log);
+    if (parsed instanceof MalformedEventError) {
+      log.error({ seq: msg.seq, err: parsed.message }, "malformed event; dead-lettered");
+      await this.park(msg, parsed.message, log);
       return "dead_lettered";
     }
+    const event = parsed;
     span.setAttribute("messaging.message.id", event.id);
     const eventLog = log.child({ eventId: event.id, subject });
-    const handlerLog = logAfterCommit(eventLog);
+    const limit = this.options.handlerTimeoutMs ?? 20_000;
+    const timer = new AbortController();
+    const timeout = setTimeout(() => timer.abort(new HandlerTimeout(`handler still running after ${limit} ms; given up`)), limit);
     try {
-      let used: Tx | undefined;
-      await this.options.db.transaction().execute(async (tx) => {
-        used = tx;
-        // The inbox row needs no answer: it travels with the handler's first statement (or the
-        // commit). A redelivered event breaks its primary key there, before anything of the
-        // handler runs on the server, and the transaction rolls back.
-        await sql`${sendWithNext}insert into inbox (consumer, event_id) values (${this.durable}, ${event.id})`.execute(tx);
-        await withTimeout(this.listener.handle(event, { tx, log: handlerLog.log }), this.options.handlerTimeoutMs ?? 20_000);
+      await this.options.work((uow) => this.listener.handle(event, uow), {
+        inbox: { consumer: this.durable, eventId: event.id },
+        signal: timer.signal,
+        log: eventLog,
       });
       await endOfTurn();
       msg.ack();
-      handlerLog.flush();
       eventLog.debug({ deliveries }, "event handled");
-      this.options.afterCommit?.(takeWrittenEvents(used!));
       return "handled";
     } catch (caught) {
       if (isUniqueViolation(caught, "inbox_pkey")) {
@@ -223,6 +231,8 @@ export class EventConsumer<S extends Subject> {
       eventLog.warn({ err, deliveries, retryInMs: delay }, "handler failed; will retry");
       msg.nak(delay);
       return "retried";
+    } finally {
+      clearTimeout(timeout);
     }
   }
 
@@ -248,58 +258,7 @@ export class EventConsumer<S extends Subject> {
   }
 }
 
-/**
- * A handler's log lines say what it did, which is only true once its transaction has committed
- * (a check that travels with a later statement can still undo it all): they are written after
- * the commit, and dropped when the transaction rolls back, where the consumer's own line says why.
- */
-function logAfterCommit(log: Logger): { log: HandlerLog; flush(): void } {
-  const lines: Array<() => void> = [];
-  const later = (level: keyof HandlerLog) =>
-    ((...args: unknown[]) => {
-      lines.push(() => (log[level] as (...a: unknown[]) => void).apply(log, args));
-    }) as HandlerLog[keyof HandlerLog];
-  return {
-    log: { debug: later("debug"), info: later("info"), warn: later("warn"), error: later("error") },
-    flush: () => {
-      for (const line of lines.splice(0)) line();
-    },
-  };
-}
-
-class NotJson extends Error {}
-
-function parseJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch (err) {
-    return new NotJson(`not JSON: ${(err as Error).message}`);
-  }
-}
-
-/**
- * The lane of an event: events in one lane are handled one after another, in stream order.
- * It is the ticket for every ticket and order event, because handlers decide on the ticket
- * (two orders' events for one ticket must not overtake each other: an older order's creation
- * handled after a newer one's would wait for a cancellation that cannot apply before it), and
- * one order's events always name the same ticket. Payment and expiry events go by their order.
- */
-function laneOf(subject: string, parsed: unknown): string {
-  const data = (parsed as { data?: { id?: unknown; orderId?: unknown; ticket?: { id?: unknown } } } | null)?.data;
-  const key = subject.startsWith("order.") ? data?.ticket?.id : subject.startsWith("ticket.") ? data?.id : (data?.orderId ?? data?.id);
-  return typeof key === "string" ? key : "";
-}
-
 class HandlerTimeout extends Error {}
-
-/** Rejects when `work` takes longer than `ms`; the transaction around it then rolls back. */
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HandlerTimeout(`handler still running after ${ms} ms; given up`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
 
 function sleep(ms: number) {
   return new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

@@ -1,40 +1,24 @@
-import type { Logger } from "pino";
 import type { Envelope } from "../events/schemas";
 import type { Subject } from "../events/subjects";
-import type { Tx } from "../db/database";
+import type { UnitOfWork } from "../unit-of-work";
 
-/** What a handler may log: its lines are written once its transaction has committed. */
-export type HandlerLog = Pick<Logger, "debug" | "info" | "warn" | "error">;
-
-/** Context a handler gets besides its event: its transaction (the inbox row is already in it). */
-export interface HandlerContext {
-  tx: Tx;
-  /** Lines written after the commit, dropped on a rollback (they would describe undone work). */
-  log: HandlerLog;
-}
-
-/** One listener per subject a service consumes; the file `events/<subject>-listener.ts` exports it. */
-export interface Listener<S extends Subject = Subject> {
+/**
+ * One listener per subject a service consumes; the file `events/<subject>-listener.ts` exports it
+ * as `<subject>Listener`. Its handler runs inside a unit of work that already holds the event's
+ * inbox row: it reads and writes through `uow`, publishes with `uow.publish`, and throws
+ * AlreadyApplied / RetryLater (or lets a version check throw them) to ack or wait.
+ */
+export interface Listener<S extends Subject = Subject, DB = unknown> {
   subject: S;
-  handle(event: Envelope<S>, ctx: HandlerContext): Promise<void>;
+  /**
+   * What its events are ordered by: two events with the same key are never handled at once, and
+   * the later one in the stream waits for the earlier (e.g. every event about one ticket). Events
+   * without a key are handled as they come.
+   */
+  orderedBy?(event: Envelope<S>): string;
+  handle(event: Envelope<S>, uow: UnitOfWork<DB>): Promise<void>;
 }
 
-export function listener<S extends Subject>(subject: S, handle: Listener<S>["handle"]): Listener<S> {
-  return { subject, handle };
-}
-
-/** The event was already applied (an older or equal version): acknowledge it, no effect. */
-export class AlreadyApplied extends Error {
-  override name = "AlreadyApplied";
-}
-
-/** The event cannot be applied yet (it came early, or waits for another one): redeliver it later. */
-export class RetryLater extends Error {
-  override name = "RetryLater";
-  constructor(
-    message: string,
-    readonly delayMs = 1_000,
-  ) {
-    super(message);
-  }
+export function listener<S extends Subject, DB>(definition: Listener<S, DB>): Listener<S, DB> {
+  return definition;
 }

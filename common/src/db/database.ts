@@ -1,15 +1,16 @@
-import { Kysely, PostgresDialect, sql, type Transaction } from "kysely";
+import { Kysely, sql, type QueryExecutorProvider } from "kysely";
 import type { Pool, PoolClient } from "pg";
+import { pipelinedDialect } from "./driver";
 
-/** The query layer: Kysely over node-postgres. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Db = Kysely<any>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Tx = Transaction<any>;
-export type Queryable = Db | Tx;
+/**
+ * What raw SQL (kysely's `sql` templates) runs on: a service's typed handle, a unit of work's,
+ * or common's own code, which knows no service's tables.
+ */
+export type Queryable = QueryExecutorProvider;
 
-export interface Database {
-  readonly db: Db;
+export interface Database<DB = unknown> {
+  /** The service's tables, typed by the service (`openDatabase<OrdersTables>`). */
+  readonly db: Kysely<DB>;
   readonly pool: Pool;
   /** The connection string (with its password: never log it; `location` is for logs). */
   readonly url: string;
@@ -29,19 +30,32 @@ export interface OpenOptions {
    * does not hold fifty server processes.
    */
   idleTimeoutMs?: number;
+  /**
+   * PostgreSQL cancels any statement running longer than this (default 30 s): a unit of work that
+   * was given up (its AbortSignal fired) never leaves a statement running behind it for long.
+   */
+  statementTimeoutMs?: number;
 }
 
-export async function openDatabase(options: OpenOptions): Promise<Database> {
+export async function openDatabase<DB = unknown>(options: OpenOptions): Promise<Database<DB>> {
   const { Pool } = await import("pg");
   const pool: Pool = new Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
     idleTimeoutMillis: options.idleTimeoutMs ?? 10_000,
+    statement_timeout: options.statementTimeoutMs ?? 30_000,
+    // queries are written as soon as they are issued (see driver.ts)
+    pipeline: true,
   });
   // Idle clients can error when the server restarts; without a listener that would crash the process.
   pool.on("error", () => undefined);
-  pool.on("connect", tuneConnection);
-  const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  pool.on("connect", (client) => {
+    client.query("select pg_backend_pid() as pid").then(
+      (r) => pids.set(client, Number(r.rows[0].pid)),
+      () => undefined,
+    );
+  });
+  const db = new Kysely<DB>({ dialect: pipelinedDialect(pool) });
   const location = redact(options.url);
   try {
     await sql`select 1`.execute(db);
@@ -59,219 +73,12 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   };
 }
 
-// Statement texts given a name, process-wide (a name always means the same text). Bounded, so
-// code that builds texts on the fly cannot grow every connection's statement cache forever.
-const statementNames = new Map<string, string>();
-const maxNamedStatements = 500;
+// The server process of each connection, asked once when it opens: a given-up unit of work
+// cancels its running statement by it (pg_cancel_backend).
+const pids = new WeakMap<PoolClient, number>();
 
-type QueryFn = (...args: unknown[]) => unknown;
-interface QueryResultLike {
-  command: string;
-  rowCount: number | null;
-  rows: unknown[];
-}
-interface Statement {
-  text: string;
-  values: unknown[];
-}
-
-const withNextMarker = "/* sent with the next statement */";
-
-/**
- * Put first in a statement whose result nobody reads (an outbox row, an advisory lock): inside a
- * transaction it is not sent on its own but with the transaction's next statement, or with its
- * commit, in the same round trip. An error in it then surfaces there, and the transaction fails
- * as a whole, as it would have anyway. Outside a transaction it is sent at once.
- */
-export const sendWithNext = sql.raw(`${withNextMarker} `);
-
-/**
- * How every connection sends its queries. Each round trip to PostgreSQL costs both processes CPU
- * (a socket write and a wake-up of the other side, dear on these virtual machines), and the
- * services' transactions are many small statements, so:
- *
- * - Every parameterised query runs as a named prepared statement: PostgreSQL parses and plans
- *   each text once per connection instead of for every execution.
- * - Statements whose answer is not needed yet are held and sent ahead of the next statement, in
- *   the same write and under the same Sync (pipelining, as pgjdbc does with `begin`): `begin`
- *   itself, and statements marked `sendWithNext`. PostgreSQL runs them in order exactly as if each
- *   had been its own round trip, each with its own snapshot; the first error skips the rest and
- *   is the answer, which leaves the transaction aborted for the rollback that follows. A
- *   transaction that sent nothing ends without a round trip; a rollback drops what is held.
- *
- * Kysely calls `query(text, parameters)`; anything else (a query object, a cursor) is passed on.
- */
-function tuneConnection(client: PoolClient): void {
-  const query = client.query.bind(client) as QueryFn;
-  let inTransaction = false;
-  let held: Statement[] = [];
-  (client as { query: unknown }).query = (...args: unknown[]) => {
-    const [text, values] = args;
-    if (args.length !== 2 || typeof text !== "string" || !Array.isArray(values)) return query(...args);
-    const verb = values.length === 0 ? text.trim().toLowerCase() : "";
-    if (verb === "begin" && !inTransaction) {
-      inTransaction = true;
-      held = [{ text: "begin", values: [] }];
-      return Promise.resolve(nothingSent("BEGIN"));
-    }
-    if ((verb === "commit" || verb === "rollback") && inTransaction) {
-      inTransaction = false;
-      const beginSent = held[0]?.text !== "begin";
-      const pending = held;
-      held = [];
-      // nothing was sent: there is nothing to end
-      if (!beginSent && (verb === "rollback" || pending.length === 1)) return Promise.resolve(nothingSent(verb.toUpperCase()));
-      // a rollback drops what is held: it would be undone anyway
-      if (verb === "rollback") return query(text, values);
-      const committing = pending.length === 0 ? query(text, values) : sendAfter(query, pending, { text, values });
-      return (committing as Promise<QueryResultLike>).then(refuseRolledBack);
-    }
-    if (inTransaction && text.startsWith(withNextMarker)) {
-      held.push({ text, values });
-      return Promise.resolve(nothingSent("HELD"));
-    }
-    if (held.length === 0) {
-      const name = statementName(text, values);
-      return name ? query({ name, text, values }) : query(text, values);
-    }
-    const pending = held;
-    held = [];
-    return sendAfter(query, pending, { text, values });
-  };
-}
-
-function statementName(text: string, values: unknown[]): string | undefined {
-  if (values.length === 0) return undefined;
-  let name = statementNames.get(text);
-  if (!name && statementNames.size < maxNamedStatements) {
-    name = `tf${statementNames.size}`;
-    statementNames.set(text, name);
-  }
-  return name;
-}
-
-function sendAfter(query: QueryFn, before: Statement[], statement: Statement): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const q = new PipelinedQuery(before, { ...statement, name: statementName(statement.text, statement.values) }, (err: Error | null, result: unknown) =>
-      err ? reject(err) : resolve(result),
-    );
-    query(q);
-  });
-}
-
-/**
- * PostgreSQL answers COMMIT of a transaction in which a statement failed with ROLLBACK, not with
- * an error. That happens only when code caught the statement's error and went on to commit; the
- * caller must not take the work as done, so the commit fails.
- */
-function refuseRolledBack(result: QueryResultLike): QueryResultLike {
-  if (result.command === "ROLLBACK") throw new Error("the transaction was rolled back, not committed: a statement in it had failed and its error was caught");
-  return result;
-}
-
-function nothingSent(command: string): QueryResultLike {
-  return { command, rowCount: null, rows: [] };
-}
-
-// pg's Query, extended to send other statements ahead of its own messages, before the one Sync:
-// each with its own Bind and Execute (no Describe: nobody reads their rows), a parameterised one
-// as a named prepared statement like any other. Their answers (ParseComplete, BindComplete,
-// DataRows, CommandComplete) come first and are not part of the query's result.
-const { Query } = require("pg") as { Query: new (config: unknown, values: unknown, callback: unknown) => PgQuery };
-const { prepareValue } = require("pg/lib/utils") as { prepareValue: (v: unknown) => unknown };
-interface PgConnection {
-  parse(m: { text: string; name?: string }): void;
-  bind(m: { portal: string; statement: string; values: unknown[]; valueMapper?: (v: unknown) => unknown }): void;
-  execute(m: { portal: string; rows?: number }): void;
-  parsedStatements: Record<string, string>;
-  submittedNamedStatements: Record<string, string>;
-  on(event: "parseComplete", listener: () => void): void;
-  off(event: "parseComplete", listener: () => void): void;
-}
-interface PgQuery {
-  name?: string;
-  prepare(connection: PgConnection): void;
-  handleDataRow(msg: unknown): void;
-  handleCommandComplete(msg: unknown, connection: PgConnection): void;
-  handleEmptyQuery(connection: PgConnection): void;
-  handleError(err: Error, connection: PgConnection): void;
-}
-
-class PipelinedQuery extends (Query as unknown as new (config: unknown, values: unknown, callback: unknown) => PgQuery) {
-  /** Answers of the statements sent ahead still to come. */
-  private ahead: number;
-  constructor(
-    private readonly before: Statement[],
-    private readonly config: { name?: string; text: string; values: unknown[] },
-    callback: (err: Error | null, result: unknown) => void,
-  ) {
-    super({ ...config, queryMode: "extended" }, undefined, callback);
-    this.ahead = before.length;
-  }
-  override prepare(connection: PgConnection): void {
-    // Every statement goes out in its place (a held one may create what the next one names).
-    // Those new to this connection are parsed as named statements; as their ParseCompletes come
-    // back, in order, each is recorded as parsed. The client itself records the query's own
-    // name at the first ParseComplete, which may be a held statement's: that is undone until
-    // the query's own comes, so that an error in between leaves its name unrecorded.
-    const isNew = (name: string | undefined) =>
-      name === undefined || (connection.parsedStatements[name] === undefined && connection.submittedNamedStatements[name] === undefined);
-    const own = this.config.name;
-    const ownIsNew = own !== undefined && isNew(own);
-    const parsing: Array<{ name?: string; text: string; own?: boolean }> = [];
-    for (const s of this.before) {
-      const name = statementName(s.text, s.values);
-      if (isNew(name)) {
-        connection.parse({ text: s.text, name });
-        if (name !== undefined) connection.submittedNamedStatements[name] = s.text;
-        parsing.push({ name, text: s.text });
-      }
-      connection.bind({ portal: "", statement: name ?? "", values: s.values, valueMapper: prepareValue });
-      connection.execute({ portal: "" });
-    }
-    if (ownIsNew) parsing.push({ name: own, text: this.config.text, own: true });
-    super.prepare(connection);
-    if (parsing.length === 0 || (parsing.length === 1 && parsing[0].own)) return;
-    let answered = 0;
-    this.onParsed = () => {
-      const p = parsing[answered++];
-      if (p && !p.own) {
-        if (p.name !== undefined) {
-          connection.parsedStatements[p.name] = p.text;
-          delete connection.submittedNamedStatements[p.name];
-        }
-        if (ownIsNew) {
-          delete connection.parsedStatements[own];
-          connection.submittedNamedStatements[own] = this.config.text;
-        }
-      }
-      if (answered === parsing.length) this.stopListening();
-    };
-    this.stopListening = () => {
-      connection.off("parseComplete", this.onParsed!);
-      // what was not parsed (an error came first) is not on the server: parse it again next time
-      for (const p of parsing.slice(answered)) if (p.name !== undefined) delete connection.submittedNamedStatements[p.name];
-      this.stopListening = () => undefined;
-    };
-    connection.on("parseComplete", this.onParsed);
-  }
-  private onParsed?: () => void;
-  private stopListening: () => void = () => undefined;
-  override handleError(err: Error, connection: PgConnection): void {
-    this.stopListening();
-    super.handleError(err, connection);
-  }
-  override handleDataRow(msg: unknown): void {
-    if (this.ahead === 0) super.handleDataRow(msg);
-  }
-  override handleCommandComplete(msg: unknown, connection: PgConnection): void {
-    if (this.ahead > 0) this.ahead--;
-    else super.handleCommandComplete(msg, connection);
-  }
-  override handleEmptyQuery(connection: PgConnection): void {
-    if (this.ahead > 0) this.ahead--;
-    else super.handleEmptyQuery(connection);
-  }
+export function backendPid(client: PoolClient): number | undefined {
+  return pids.get(client);
 }
 
 export function redact(url: string): string {

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { sql } from "kysely";
-import type { Db } from "./database";
+import type { Kysely } from "kysely";
 
 /** The tables of the shared machinery (outbox, inbox, entity versions), applied before a service's own. */
 export const commonMigrationsDir = path.join(__dirname, "migrations");
@@ -17,7 +17,7 @@ export interface MigrationSet {
   dir: string;
 }
 
-export async function migrate(db: Db, sets: MigrationSet[]): Promise<string[]> {
+export async function migrate<DB>(db: Kysely<DB>, sets: MigrationSet[]): Promise<string[]> {
   await sql`create table if not exists schema_migrations (
     name text primary key,
     applied_at timestamptz not null default now()

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from "express";
 import { sql } from "kysely";
-import { sendWithNext, type Queryable, type Tx } from "../db/database";
+import type { Queryable } from "../db/database";
+import type { UnitOfWork } from "../unit-of-work";
 import { TooManyRequestsError } from "../errors";
 
 export interface RateLimitOptions {
@@ -50,13 +51,13 @@ export class RateLimiter {
   }
 
   /**
-   * Counts one hit for `key` in the caller's transaction, without a round trip of its own (it
-   * goes with the transaction's next statement): for a statement that must do its work only
-   * within the limit (`withinLimit`). The hit counts only if the transaction commits, so the
-   * caller commits it on a refusal too, or refused attempts would go uncounted.
+   * Counts one hit for `key` in a unit of work, without a round trip of its own (it is sent, and
+   * travels with the work's next statement): for a statement that must do its work only within
+   * the limit (`withinLimit`). The hit counts only if the work commits, so the caller commits it
+   * on a refusal too, or refused attempts would go uncounted.
    */
-  async hitIn(tx: Tx, key: string): Promise<void> {
-    await sql`${sendWithNext}${this.upsert(key)}`.execute(tx);
+  hitIn<DB>(uow: UnitOfWork<DB>, key: string): void {
+    uow.send(this.upsert(key));
     this.sometimesForgetOld();
   }
 

@@ -1,9 +1,8 @@
 import { sql } from "kysely";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Bus } from "../bus/bus";
-import type { Db } from "../db/database";
+import type { Queryable } from "../db/database";
 import { deadLetterStream } from "../events/subjects";
-import type { PoolStats } from "./pool";
 
 /** Seconds; from a fast route (~1 ms) to a request stuck behind a lock. */
 const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -104,7 +103,7 @@ export class ServiceMetrics {
   }
 
   /** Outbox rows not yet published and the age of the oldest. */
-  watchOutbox(db: Db): void {
+  watchOutbox(db: Queryable): void {
     const read = cached(async () => {
       const r = await sql<{ n: string; age: string | null }>`
         select count(*) as n, extract(epoch from now() - min(created_at)) as age
@@ -133,7 +132,7 @@ export class ServiceMetrics {
   }
 
   /** Connections of the PostgreSQL pool: in use, idle, and callers waiting for one. */
-  watchPool(stats: () => PoolStats | undefined): void {
+  watchPool(stats: () => { total: number; idle: number; waiting: number } | undefined): void {
     this.gauge("tf_db_pool_connections", "Connections of the database pool by state (total, idle, waiting clients)", ["state"], () => {
       const s = stats();
       return s ? [[{ state: "total" }, s.total], [{ state: "idle" }, s.idle], [{ state: "waiting" }, s.waiting]] : [];

@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
-import { openDatabase, type Database, type Db, type Tx } from "../db/database";
+import pino from "pino";
+import { openDatabase, type Database } from "../db/database";
+import { OutboxRelay } from "../outbox";
+import { workPipeline, type UnitOfWork, type Work } from "../unit-of-work";
 import { commonMigrationsDir, migrate, type MigrationSet } from "../db/migrate";
 
 /**
@@ -110,18 +113,28 @@ export async function createTestDatabase(prefix = "tf_test"): Promise<{ url: str
 }
 
 /**
- * Runs `work` in a transaction and leaves it open, uncommitted, until `commit()`: what a
- * concurrent transaction waits for. Statements held for the next one (sendWithNext) are sent
- * before this returns.
+ * The unit-of-work pipeline on a test database without a service: events written by its units of
+ * work are handed to `publish` after the commit (dropped by default).
  */
-export async function openTransaction(db: Db, work: (tx: Tx) => Promise<void>): Promise<{ commit(): Promise<void> }> {
+export function workOn<DB>(database: Database<DB>, publish: (subject: string, body: Uint8Array) => Promise<unknown> = async () => undefined): Work<DB> {
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const relay = new OutboxRelay({ db: database.db, publish, log });
+  return workPipeline<DB>({ pool: database.pool, relay, log }, []);
+}
+
+/**
+ * Runs `fn` in a unit of work and leaves it open, uncommitted, until `commit()`: what a
+ * concurrent transaction waits for. Every statement it sent has been answered when this returns.
+ */
+export async function openTransaction<DB>(work: Work<DB>, fn: (uow: UnitOfWork<DB>) => unknown): Promise<{ commit(): Promise<void> }> {
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
   let started!: () => void;
   const ready = new Promise<void>((resolve) => (started = resolve));
-  const done = db.transaction().execute(async (tx) => {
-    await work(tx);
-    await sql`select 1`.execute(tx);
+  const done = work(async (uow) => {
+    await fn(uow);
+    // answered in order: once this is, everything sent before it has been too
+    await sql`select 1`.execute(uow.db);
     started();
     await held;
   });

@@ -2,7 +2,7 @@ import { Writable } from "node:stream";
 import pino from "pino";
 import type { BaseConfig } from "../service";
 
-export { openTestDatabase, openTransaction, createTestDatabase, templatePrefix, type SchemaOf } from "./database";
+export { openTestDatabase, openTransaction, workOn, createTestDatabase, templatePrefix, type SchemaOf } from "./database";
 
 import { testJwtKey } from "./keys";
 
@@ -24,6 +24,7 @@ export function testConfig<E extends object>(natsUrl: string, extra: E = {} as E
     NATS_MAX_DELIVER: 3,
     NATS_STREAM_REPLICAS: 1,
     SHUTDOWN_TIMEOUT_MS: 5_000,
+    TICKETFORGE_SUPERVISED: false,
     ...extra,
   };
 }

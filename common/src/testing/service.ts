@@ -3,7 +3,8 @@ import { loadConfig, type ConfigOf, type Settings } from "../config";
 import { startService, type BaseConfig, type RunningService, type ServiceDefinition, type StartOverrides } from "../service";
 import { openTestDatabase, testConfig, testJwtKey } from "./index";
 
-export interface TestService<C extends BaseConfig = BaseConfig> extends RunningService<C> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface TestService<C extends BaseConfig = BaseConfig, DB = any, X extends object = any> extends RunningService<C, DB, X> {
   /** Stops the service and drops its database (unless the database was given). */
   close(): Promise<void>;
 }
@@ -12,11 +13,11 @@ export interface TestService<C extends BaseConfig = BaseConfig> extends RunningS
  * Starts a service in this process against a real nats-server and a database of its own on the
  * test run's PostgreSQL server, on a free port.
  */
-export async function startTestService<S extends Settings>(
-  def: ServiceDefinition<S>,
+export async function startTestService<S extends Settings, DB, X extends object = object>(
+  def: ServiceDefinition<S, DB, X>,
   natsUrl: string,
   options: StartOverrides & { config?: Partial<ConfigOf<S>>; database?: Database } = {},
-): Promise<TestService<ConfigOf<S> & BaseConfig>> {
+): Promise<TestService<ConfigOf<S> & BaseConfig, DB, X>> {
   const { config: extra, ...overrides } = options;
   const database = options.database ?? (await openTestDatabase(def));
   // the service's own settings take their defaults, as when started with an empty environment

@@ -4,7 +4,7 @@
  *   NATS_URL=nats://127.0.0.1:4222 DATABASE_URL=postgres://… npm run listen-example -w @ticketforge/nats
  * Start two of them: they share the durable consumer, so each event is handled by one.
  */
-import { Bus, EventConsumer, commonMigrationsDir, createLogger, fromCents, listener, migrate, openDatabase } from "@ticketforge/common";
+import { Bus, EventConsumer, OutboxRelay, commonMigrationsDir, createLogger, fromCents, listener, migrate, openDatabase, workPipeline } from "@ticketforge/common";
 
 async function main() {
   const log = createLogger("example-listener");
@@ -12,11 +12,17 @@ async function main() {
   const database = await openDatabase({ url: process.env.DATABASE_URL });
   await migrate(database.db, [{ scope: "common", dir: commonMigrationsDir }]);
   const bus = await Bus.connect({ url: process.env.NATS_URL ?? "nats://127.0.0.1:4222", name: "example-listener", log });
+  // each event is handled in a unit of work, as in the services (the inbox row is its first statement)
+  const relay = new OutboxRelay({ db: database.db, log, publish: (subject, body, msgId) => bus.publish(subject, body, msgId) });
+  const work = workPipeline({ pool: database.pool, relay, log }, []);
   const consumer = new EventConsumer(
-    listener("ticket.created", async (event) => {
-      log.info({ eventId: event.id, title: event.data.title, price: fromCents(event.data.price) }, "ticket created");
+    listener({
+      subject: "ticket.created",
+      async handle(event) {
+        log.info({ eventId: event.id, title: event.data.title, price: fromCents(event.data.price) }, "ticket created");
+      },
     }),
-    { bus, db: database.db, log, service: "example", maxDeliver: 5 },
+    { bus, work, log, service: "example", maxDeliver: 5 },
   );
   await consumer.start();
   log.info("listening to ticket.created; Ctrl-C to stop");

@@ -1,4 +1,5 @@
-import { sendWithNext, sql, type Queryable, type RawBuilder } from "@ticketforge/common";
+import { sql, type Queryable, type RawBuilder } from "@ticketforge/common";
+import type { OrdersWork } from "./tables";
 
 export type OrderStatus = "created" | "awaiting:payment" | "complete" | "cancelled";
 
@@ -88,9 +89,9 @@ export async function findOrder(db: Queryable, id: string): Promise<OrderRow | u
  * for every replica), so that one buyer's orders are placed one at a time and two at once
  * cannot both pass the cap.
  */
-export async function lockBuyer(db: Queryable, userId: string): Promise<void> {
+export function lockBuyer(uow: OrdersWork, userId: string): void {
   // nobody reads the answer: the lock is taken in the same round trip as the next statement
-  await sql`${sendWithNext}select pg_advisory_xact_lock(hashtextextended(${`orders-live:${userId}`}, 0))`.execute(db);
+  uow.send(sql`select pg_advisory_xact_lock(hashtextextended(${`orders-live:${userId}`}, 0))`);
 }
 
 /** The number of live orders a buyer holds (read from the orders_user_live index: a handful of entries, whatever their history). */

@@ -1,4 +1,5 @@
-import { sendWithNext, sql, type EventData, type Queryable } from "@ticketforge/common";
+import { sql, type EventData, type Queryable } from "@ticketforge/common";
+import type { OrdersWork } from "./tables";
 
 /** The replica of a ticket, as the tickets service last described it. */
 export interface TicketRow {
@@ -25,11 +26,11 @@ export async function insertTicket(db: Queryable, t: EventData<"ticket.created">
 
 /**
  * Applies a ticket.updated to the replica through the server-side apply_ticket_update (orders
- * migration 003). Nobody needs its answer, so it travels with the transaction's next statement
- * or its commit; when the update is not the replica's next version, that statement fails with
- * TF001 (already applied) or TF002 (came early, or the ticket is not known yet), which the
- * consumer turns into AlreadyApplied / RetryLater (versionOutcome).
+ * migration 003). Nobody needs its answer, so it is sent and travels with the commit; when the
+ * update is not the replica's next version, it fails with TF001 (already applied) or TF002 (came
+ * early, or the ticket is not known yet), which the consumer turns into AlreadyApplied /
+ * RetryLater (versionOutcome).
  */
-export async function applyTicketUpdate(db: Queryable, t: EventData<"ticket.updated">): Promise<void> {
-  await sql`${sendWithNext}select apply_ticket_update(${t.id}::uuid, ${t.title}, ${t.price}::integer, ${t.userId}, ${t.version}::integer)`.execute(db);
+export function applyTicketUpdate(uow: OrdersWork, t: EventData<"ticket.updated">): void {
+  uow.send(sql`select apply_ticket_update(${t.id}::uuid, ${t.title}, ${t.price}::integer, ${t.userId}, ${t.version}::integer)`);
 }

@@ -12,13 +12,13 @@ import { orderIdOf } from "../order-json";
 export const cancelOrder = (ctx: OrdersContext) => async (req: Request, res: Response) => {
   const id = orderIdOf(req.params);
   const user = userOf(req);
-  const cancelled = await ctx.relay.transaction(async (tx) => {
-    const order = await findOrder(tx, id);
+  const cancelled = await ctx.work(async (uow) => {
+    const order = await findOrder(uow.db, id);
     // someone else's order answers as an unknown one, so order ids cannot be probed
     if (!order || order.user_id !== user.id) throw new NotFoundError("Order not found");
-    if (await cancelLiveOrder(tx, id)) return true;
+    if (await cancelLiveOrder(uow, id)) return true;
     // not live any more, perhaps since the read above: a payment or an earlier cancel got there first
-    const now = await findOrder(tx, id);
+    const now = await findOrder(uow.db, id);
     if (now?.status === "complete") throw new BadRequestError("Cannot cancel a completed order");
     return false;
   });

@@ -1,5 +1,5 @@
 import type { Request, Response } from "express";
-import { BadRequestError, NotFoundError, publishEvent, RateLimiter, tooMany, userOf, validate, isUuid } from "@ticketforge/common";
+import { BadRequestError, NotFoundError, RateLimiter, tooMany, userOf, validate, isUuid } from "@ticketforge/common";
 import { createOrderBody } from "@ticketforge/common/api";
 import type { OrdersContext } from "../app";
 import { lockBuyer, placeOrder, refusal, type Refusal } from "../db/orders";
@@ -21,18 +21,18 @@ export const createOrder = (ctx: OrdersContext) => {
     const expiresAt = new Date(Date.now() + ctx.config.EXPIRATION_WINDOW_SECONDS * 1000);
     const wanted = { userId: user.id, ticketId, expiresAt };
     const limits = { maxLive: ctx.config.ORDERS_MAX_LIVE_PER_BUYER, allowed: limiter.withinLimit(user.id) };
-    const outcome = await ctx.relay.transaction(async (tx) => {
-      await limiter.hitIn(tx, user.id);
-      await lockBuyer(tx, user.id);
-      let placed = await placeOrder(tx, wanted, limits);
+    const outcome = await ctx.work(async (uow) => {
+      limiter.hitIn(uow, user.id);
+      lockBuyer(uow, user.id);
+      let placed = await placeOrder(uow.db, wanted, limits);
       if (!placed) {
-        const why = await refusal(tx, wanted, limits);
+        const why = await refusal(uow.db, wanted, limits);
         if (why.reason !== "unexplained") return { refused: why };
         // what stood in the way a moment ago is gone (the ticket became known, its order ended)
-        placed = await placeOrder(tx, wanted, limits);
-        if (!placed) return { refused: await refusal(tx, wanted, limits) };
+        placed = await placeOrder(uow.db, wanted, limits);
+        if (!placed) return { refused: await refusal(uow.db, wanted, limits) };
       }
-      await publishEvent(tx, "order.created", {
+      uow.publish("order.created", {
         id: placed.id,
         status: "created",
         userId: user.id,

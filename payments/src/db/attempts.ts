@@ -1,4 +1,4 @@
-import { sql, type Queryable, type Tx } from "@ticketforge/common";
+import { sql, type Queryable } from "@ticketforge/common";
 
 export type AttemptStatus = "pending" | "charged" | "declined" | "invalid" | "abandoned";
 
@@ -30,11 +30,11 @@ export async function settleAttempt(db: Queryable, key: string, status: Exclude<
 }
 
 /** The oldest attempt left pending for longer than `olderThanMs`, locked; one another replica holds is skipped. */
-export async function lockStalePendingAttempt(tx: Tx, olderThanMs: number): Promise<Attempt | undefined> {
+export async function lockStalePendingAttempt(db: Queryable, olderThanMs: number): Promise<Attempt | undefined> {
   const r = await sql<Attempt>`select idempotency_key, order_id, user_id, amount_cents, status from payment_attempts
     where status = 'pending' and updated_at < now() - make_interval(secs => ${olderThanMs / 1000})
     order by updated_at limit 1
-    for update skip locked`.execute(tx);
+    for update skip locked`.execute(db);
   return r.rows[0];
 }
 

@@ -1,4 +1,5 @@
-import { isUuid, sendWithNext, sql, type Queryable, type Tx } from "@ticketforge/common";
+import { isUuid, sql, type Queryable } from "@ticketforge/common";
+import type { PaymentsWork } from "./tables";
 
 export type OrderStatus = "created" | "awaiting:payment" | "complete" | "cancelled";
 
@@ -20,28 +21,28 @@ export async function findOrder(db: Queryable, id: string): Promise<Order | unde
 }
 
 /** Reads an order and holds it until the transaction ends, so its status cannot change meanwhile. */
-export async function lockOrder(tx: Tx, id: string): Promise<Order | undefined> {
+export async function lockOrder(db: Queryable, id: string): Promise<Order | undefined> {
   if (!isUuid(id)) return undefined;
-  const r = await sql<Order>`select * from orders where id = ${id} for update`.execute(tx);
+  const r = await sql<Order>`select * from orders where id = ${id} for update`.execute(db);
   return r.rows[0];
 }
 
 /**
  * Records the copy of a new order through the server-side record_order (payments migration 003).
- * Nobody needs its answer, so it travels with the transaction's next statement or its commit;
- * a copy already here fails that statement with TF001 (already applied), a later version of an
+ * Nobody needs its answer, so it is sent and travels with the commit; a copy already here fails
+ * it with TF001 (already applied), a later version of an
  * order not known yet with TF002 (came early), which the consumer turns into AlreadyApplied /
  * RetryLater (versionOutcome).
  */
-export async function recordOrder(
-  tx: Tx,
+export function recordOrder(
+  uow: PaymentsWork,
   order: { id: string; userId: string; priceCents: number; status: OrderStatus; version: number },
-): Promise<void> {
-  await sql`${sendWithNext}select record_order(${order.id}::uuid, ${order.userId}, ${order.priceCents}::integer, ${order.status}, ${order.version}::integer)`.execute(tx);
+): void {
+  uow.send(sql`select record_order(${order.id}::uuid, ${order.userId}, ${order.priceCents}::integer, ${order.status}, ${order.version}::integer)`);
 }
 
-export async function setOrderStatus(tx: Tx, id: string, status: OrderStatus, version: number): Promise<void> {
-  await sql`update orders set status = ${status}, version = ${version} where id = ${id}`.execute(tx);
+export async function setOrderStatus(db: Queryable, id: string, status: OrderStatus, version: number): Promise<void> {
+  await sql`update orders set status = ${status}, version = ${version} where id = ${id}`.execute(db);
 }
 
 /** Moves to the next charge attempt, unless a concurrent request already did. */

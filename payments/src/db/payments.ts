@@ -1,4 +1,4 @@
-import { sql, type Queryable, type Tx } from "@ticketforge/common";
+import { sql, type Queryable } from "@ticketforge/common";
 
 export interface Payment {
   id: string;
@@ -15,12 +15,12 @@ const columns = sql`id, order_id, amount_cents, provider, provider_ref, status, 
 
 /** Fails with a unique violation on payments_order_id_unique when the order already has a payment. */
 export async function insertPayment(
-  tx: Tx,
+  db: Queryable,
   p: { orderId: string; amountCents: number; provider: string; providerRef: string; refundDue: boolean },
 ): Promise<Payment> {
   const r = await sql<Payment>`insert into payments (order_id, amount_cents, provider, provider_ref, status, refund_due_at)
     values (${p.orderId}, ${p.amountCents}, ${p.provider}, ${p.providerRef}, 'succeeded', ${p.refundDue ? sql`now()` : null})
-    returning ${columns}`.execute(tx);
+    returning ${columns}`.execute(db);
   return r.rows[0];
 }
 
@@ -30,30 +30,30 @@ export async function findPaymentOfOrder(db: Queryable, orderId: string): Promis
 }
 
 /** Queues the order's charge, if any, for the refunder; returns the payment concerned. */
-export async function scheduleRefund(tx: Tx, orderId: string): Promise<Payment | undefined> {
+export async function scheduleRefund(db: Queryable, orderId: string): Promise<Payment | undefined> {
   const r = await sql<Payment>`update payments set refund_due_at = now()
     where order_id = ${orderId} and status = 'succeeded' and refund_due_at is null
-    returning ${columns}`.execute(tx);
+    returning ${columns}`.execute(db);
   return r.rows[0];
 }
 
-export async function lockPayment(tx: Tx, id: string): Promise<Payment | undefined> {
-  const r = await sql<Payment>`select ${columns} from payments where id = ${id} for update`.execute(tx);
+export async function lockPayment(db: Queryable, id: string): Promise<Payment | undefined> {
+  const r = await sql<Payment>`select ${columns} from payments where id = ${id} for update`.execute(db);
   return r.rows[0];
 }
 
 /** The next refund that is due, locked; one that another replica is refunding now is skipped. */
-export async function lockNextDueRefund(tx: Tx): Promise<Payment | undefined> {
+export async function lockNextDueRefund(db: Queryable): Promise<Payment | undefined> {
   const r = await sql<Payment>`select ${columns} from payments
     where status = 'succeeded' and refund_due_at <= now()
     order by refund_due_at limit 1
-    for update skip locked`.execute(tx);
+    for update skip locked`.execute(db);
   return r.rows[0];
 }
 
-export async function markRefunded(tx: Tx, id: string, refundRef: string): Promise<void> {
+export async function markRefunded(db: Queryable, id: string, refundRef: string): Promise<void> {
   await sql`update payments set status = 'refunded', refund_ref = ${refundRef}, refunded_at = now(), refund_due_at = null
-    where id = ${id}`.execute(tx);
+    where id = ${id}`.execute(db);
 }
 
 /**

@@ -23,7 +23,7 @@ export class Reconciler implements Worker {
   private stopped = false;
 
   constructor(
-    private readonly ctx: PaymentsContext,
+    private readonly ctx: Omit<PaymentsContext, "reconciler">,
     private readonly options: ReconcilerOptions,
   ) {}
 
@@ -43,10 +43,10 @@ export class Reconciler implements Worker {
     const seen = new Set<string>();
     try {
       while (!this.stopped) {
-        const attempt = await this.ctx.db.transaction().execute(async (tx) => {
-          const found = await lockStalePendingAttempt(tx, this.options.olderThanMs);
+        const attempt = await this.ctx.work(async (uow) => {
+          const found = await lockStalePendingAttempt(uow.db, this.options.olderThanMs);
           // moved to the back of the queue at once, so a provider that cannot answer does not block the others
-          if (found) await touchAttempt(tx, found.idempotency_key);
+          if (found) await touchAttempt(uow.db, found.idempotency_key);
           return found;
         });
         if (!attempt || seen.has(attempt.idempotency_key)) break;

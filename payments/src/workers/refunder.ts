@@ -1,11 +1,12 @@
-import { deadLetterHeaders, publishEvent, SweepLoop, type Bus, type Db, type Logger, type OutboxRelay, type Tx, type Worker } from "@ticketforge/common";
+import { deadLetterHeaders, SweepLoop, type Bus, type Logger, type Queryable, type Work, type Worker } from "@ticketforge/common";
+import type { PaymentsTables } from "../db/tables";
 import { lockNextDueRefund, lockPayment, markRefunded, recordRefundFailure, type Payment } from "../db/payments";
 import type { PaymentProvider } from "../providers";
 
 export interface RefunderOptions {
-  db: Db;
+  db: Queryable;
+  work: Work<PaymentsTables>;
   log: Logger;
-  relay: OutboxRelay;
   bus: Bus;
   provider: PaymentProvider;
   sweepIntervalMs: number;
@@ -55,7 +56,7 @@ export class Refunder implements Worker {
 
   /** Refunds one payment at once (the route's race with a cancellation); false when it is left to the sweeps. */
   async refundNow(paymentId: string): Promise<boolean> {
-    const outcome = await this.attempt((tx) => lockPayment(tx, paymentId));
+    const outcome = await this.attempt((db) => lockPayment(db, paymentId));
     return outcome === "refunded" || outcome === "already refunded";
   }
 
@@ -63,20 +64,20 @@ export class Refunder implements Worker {
     return (await this.attempt(lockNextDueRefund)) !== "nothing due";
   }
 
-  /** One transaction: lock the payment, refund it if it is due, record that and publish it. */
-  private async attempt(lock: (tx: Tx) => Promise<Payment | undefined>): Promise<RefundOutcome> {
-    const { db, log, provider, relay } = this.options;
+  /** One unit of work: lock the payment, refund it if it is due, record that and publish it. */
+  private async attempt(lock: (db: Queryable) => Promise<Payment | undefined>): Promise<RefundOutcome> {
+    const { db, log, provider, work } = this.options;
     let current: Payment | undefined;
     try {
-      const outcome = await relay.transaction(async (tx): Promise<RefundOutcome> => {
-        const payment = await lock(tx);
+      const outcome = await work(async (uow): Promise<RefundOutcome> => {
+        const payment = await lock(uow.db);
         if (payment?.status === "refunded") return "already refunded";
         if (!payment?.refund_due_at) return "nothing due";
         current = payment;
         const refund = await provider.refund({ chargeId: payment.provider_ref, idempotencyKey: `refund-${payment.id}` });
-        await markRefunded(tx, payment.id, refund.id);
+        await markRefunded(uow.db, payment.id, refund.id);
         // providerRef names the refund at the provider: the operation support looks up for it
-        await publishEvent(tx, "payment.refunded", {
+        uow.publish("payment.refunded", {
           id: payment.id,
           orderId: payment.order_id,
           amount: payment.amount_cents,

@@ -1,4 +1,4 @@
-import { sql, type Queryable, type Tx, isUuid } from "@ticketforge/common";
+import { sql, type Queryable, isUuid } from "@ticketforge/common";
 
 export type TicketStatus = "available" | "reserved" | "sold";
 
@@ -21,11 +21,11 @@ export interface ListedTicketRow extends TicketRow {
 const columns = sql`id, title, price_cents, user_id, status, order_id, version`;
 
 export async function insertTicket(
-  tx: Tx,
+  db: Queryable,
   ticket: { title: string; priceCents: number; userId: string },
 ): Promise<TicketRow> {
   const r = await sql<TicketRow>`insert into tickets (title, price_cents, user_id)
-    values (${ticket.title}, ${ticket.priceCents}, ${ticket.userId}) returning ${columns}`.execute(tx);
+    values (${ticket.title}, ${ticket.priceCents}, ${ticket.userId}) returning ${columns}`.execute(db);
   return r.rows[0];
 }
 
@@ -36,39 +36,39 @@ export async function findTicket(db: Queryable, id: string): Promise<TicketRow |
 }
 
 /** Reads a ticket and locks it until the transaction ends, so a decision made on it stays true. */
-export async function lockTicket(tx: Tx, id: string): Promise<TicketRow | undefined> {
+export async function lockTicket(db: Queryable, id: string): Promise<TicketRow | undefined> {
   if (!isUuid(id)) return undefined;
-  const r = await sql<TicketRow>`select ${columns} from tickets where id = ${id} for update`.execute(tx);
+  const r = await sql<TicketRow>`select ${columns} from tickets where id = ${id} for update`.execute(db);
   return r.rows[0];
 }
 
-export async function updateTicketDetails(tx: Tx, id: string, title: string, priceCents: number): Promise<TicketRow> {
+export async function updateTicketDetails(db: Queryable, id: string, title: string, priceCents: number): Promise<TicketRow> {
   const r = await sql<TicketRow>`update tickets set title = ${title}, price_cents = ${priceCents}, version = version + 1
-    where id = ${id} returning ${columns}`.execute(tx);
+    where id = ${id} returning ${columns}`.execute(db);
   return r.rows[0];
 }
 
 /** Reserves an available ticket for the order; undefined when it is not available (or unknown). */
-export async function reserveTicket(tx: Tx, id: string, orderId: string): Promise<TicketRow | undefined> {
+export async function reserveTicket(db: Queryable, id: string, orderId: string): Promise<TicketRow | undefined> {
   if (!isUuid(id)) return undefined;
   const r = await sql<TicketRow>`update tickets set status = 'reserved', order_id = ${orderId}, version = version + 1
-    where id = ${id} and status = 'available' returning ${columns}`.execute(tx);
+    where id = ${id} and status = 'available' returning ${columns}`.execute(db);
   return r.rows[0];
 }
 
 /** Frees the ticket only if this very order holds it (docs/design.md §4 rule 4); undefined when it does not. */
-export async function releaseTicket(tx: Tx, id: string, orderId: string): Promise<TicketRow | undefined> {
+export async function releaseTicket(db: Queryable, id: string, orderId: string): Promise<TicketRow | undefined> {
   if (!isUuid(id)) return undefined;
   const r = await sql<TicketRow>`update tickets set status = 'available', order_id = null, version = version + 1
-    where id = ${id} and order_id = ${orderId} and status = 'reserved' returning ${columns}`.execute(tx);
+    where id = ${id} and order_id = ${orderId} and status = 'reserved' returning ${columns}`.execute(db);
   return r.rows[0];
 }
 
 /** Marks the ticket sold only if this very order holds it; undefined when it does not. */
-export async function sellTicket(tx: Tx, id: string, orderId: string): Promise<TicketRow | undefined> {
+export async function sellTicket(db: Queryable, id: string, orderId: string): Promise<TicketRow | undefined> {
   if (!isUuid(id)) return undefined;
   const r = await sql<TicketRow>`update tickets set status = 'sold', version = version + 1
-    where id = ${id} and order_id = ${orderId} and status = 'reserved' returning ${columns}`.execute(tx);
+    where id = ${id} and order_id = ${orderId} and status = 'reserved' returning ${columns}`.execute(db);
   return r.rows[0];
 }
 

@@ -1,27 +1,33 @@
-import { applyNextVersion, listener, RetryLater, type EventData, type Tx } from "@ticketforge/common";
+import { listener, RetryLater, type EventData, type Queryable } from "@ticketforge/common";
 import { lockTicket, reserveTicket } from "../db/tickets";
-import { publishTicketUpdated } from "./ticket-events";
+import type { TicketsTables } from "../db/tables";
+import { publishTicketUpdated } from "../ticket-events";
 
 /**
  * order.created: the ticket is reserved for the order. A ticket another order still holds
  * means that order's cancellation is on its way (the orders database allows one live order per
- * ticket): wait for it (docs/design.md §4 rule 4). Throwing rolls the transaction back, so neither the
+ * ticket): wait for it (docs/design.md §4 rule 4). Throwing rolls the unit of work back, so neither the
  * order's version nor the inbox row is recorded and the redelivery is handled afresh.
  */
-export const orderCreatedListener = listener("order.created", async (event, { tx, log }) => {
-  const order = event.data;
-  await applyNextVersion(tx, "order", order.id, order.version);
-  // The usual case in one statement: the ticket is available and this order takes it. Only when
-  // it is not is the ticket locked and read, to tell why.
-  const reserved = (await reserveTicket(tx, order.ticket.id, order.id)) ?? (await whyNotReserved(tx, order));
-  if (!reserved) return; // already reserved for this order: nothing to change
-  await publishTicketUpdated(tx, reserved);
-  log.info({ ticketId: reserved.id, orderId: order.id, version: reserved.version }, "ticket reserved");
+export const orderCreatedListener = listener<"order.created", TicketsTables>({
+  subject: "order.created",
+  // every order event about one ticket, in stream order: an older order's creation handled after
+  // a newer one's would wait for a cancellation that cannot come before it
+  orderedBy: (event) => event.data.ticket.id,
+  async handle({ data: order }, uow) {
+    uow.applyNextVersion("order", order.id, order.version);
+    // The usual case in one statement: the ticket is available and this order takes it. Only when
+    // it is not is the ticket locked and read, to tell why.
+    const reserved = (await reserveTicket(uow.db, order.ticket.id, order.id)) ?? (await whyNotReserved(uow.db, order));
+    if (!reserved) return; // already reserved for this order: nothing to change
+    publishTicketUpdated(uow, reserved);
+    uow.log.info({ ticketId: reserved.id, orderId: order.id, version: reserved.version }, "ticket reserved");
+  },
 });
 
 /** Undefined when the ticket is already this order's; throws for every other reason. */
-async function whyNotReserved(tx: Tx, order: EventData<"order.created">): Promise<undefined> {
-  const ticket = await lockTicket(tx, order.ticket.id);
+async function whyNotReserved(db: Queryable, order: EventData<"order.created">): Promise<undefined> {
+  const ticket = await lockTicket(db, order.ticket.id);
   // Tickets owns tickets and orders only learns of one from ticket.created, so an unknown ticket
   // never becomes known by waiting: it is a broken or misrouted event (or lost data). Failing
   // parks it in the dead letters, where an operator sees it and can replay it, instead of

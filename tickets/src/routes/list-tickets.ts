@@ -77,7 +77,7 @@ function render(rows: ListedTicketRow[], limit: number, viewerId: string | undef
 function listingCache(ctx: TicketsContext): ListingCache<Page> {
   const cache = new ListingCache<Page>({ maxAgeMs: ctx.config.TICKETS_LISTING_CACHE_MS });
   if (ctx.config.TICKETS_LISTING_CACHE_MS > 0) {
-    ctx.relay.onCommitted((events) => {
+    ctx.onCommitted((events) => {
       if (events.some((e) => e.subject.startsWith("ticket."))) cache.changed();
     });
     ctx.notifications.watch("tickets_changed", cache);

@@ -1,9 +1,9 @@
-import { publishEvent, type Tx } from "@ticketforge/common";
-import type { TicketRow } from "../db/tickets";
+import type { TicketRow } from "./db/tickets";
+import type { TicketsWork } from "./db/tables";
 
 /** Events carry the price in integer cents (docs/design.md §4). */
-export function publishTicketCreated(tx: Tx, t: TicketRow) {
-  return publishEvent(tx, "ticket.created", {
+export function publishTicketCreated(uow: TicketsWork, t: TicketRow) {
+  return uow.publish("ticket.created", {
     id: t.id,
     title: t.title,
     price: t.price_cents,
@@ -13,8 +13,8 @@ export function publishTicketCreated(tx: Tx, t: TicketRow) {
 }
 
 /** Every change of a ticket publishes the whole ticket with its new version. */
-export function publishTicketUpdated(tx: Tx, t: TicketRow) {
-  return publishEvent(tx, "ticket.updated", {
+export function publishTicketUpdated(uow: TicketsWork, t: TicketRow) {
+  return uow.publish("ticket.updated", {
     id: t.id,
     title: t.title,
     price: t.price_cents,

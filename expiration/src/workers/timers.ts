@@ -1,6 +1,6 @@
-import { publishEvent, type Worker } from "@ticketforge/common";
-import type { ExpirationContext } from "./app";
-import { countDueTimers, deleteTimers, lockDueTimers, msUntilNextTimer } from "./db/timers";
+import type { Worker } from "@ticketforge/common";
+import type { ExpirationContext } from "../app";
+import { countDueTimers, deleteTimers, lockDueTimers, msUntilNextTimer } from "../db/timers";
 
 /** Timers fired per transaction: bounds how long one pass holds its row locks. */
 const batchSize = 100;
@@ -13,16 +13,15 @@ const minPauseMs = 20;
  * or after the commit and however many replicas run. Returns how many fired and when to look again.
  */
 export async function fireDueTimers(ctx: ExpirationContext): Promise<{ fired: number; nextInMs?: number; lateSeconds?: number }> {
-  // through the relay: the events leave from memory right after the commit
-  return ctx.relay.transaction(async (tx) => {
-    const due = await lockDueTimers(tx, batchSize);
+  return ctx.work(async (uow) => {
+    const due = await lockDueTimers(uow.db, batchSize);
     for (const { orderId } of due) {
-      const eventId = await publishEvent(tx, "expiration.complete", { orderId });
-      ctx.log.info({ orderId, eventId }, "reservation window ran out; expiration.complete sent");
+      const eventId = uow.publish("expiration.complete", { orderId });
+      uow.log.info({ orderId, eventId }, "reservation window ran out; expiration.complete sent");
     }
-    if (due.length > 0) await deleteTimers(tx, due.map((t) => t.orderId));
+    if (due.length > 0) await deleteTimers(uow.db, due.map((t) => t.orderId));
     const lateSeconds = due.length > 0 ? Math.max(...due.map((t) => t.lateSeconds)) : undefined;
-    return { fired: due.length, nextInMs: await msUntilNextTimer(tx), lateSeconds };
+    return { fired: due.length, nextInMs: await msUntilNextTimer(uow.db), lateSeconds };
   });
 }
 
