@@ -87,7 +87,12 @@ describe("The public listing's cache", () => {
       const res = await request(under.service.app).get("/api/tickets").set("Cookie", cookie).query({ limit: "100" });
       return res.body.find((t: { id: string }) => t.id === made.id);
     };
-    await firstPage();
+    // the page is in memory once the creation's own notification has come and gone
+    await eventually(async () => {
+      const was = await lookups();
+      await firstPage();
+      return (await lookups())("hit") > was("hit");
+    });
     const before = await lookups();
     expect(await read("")).toEqual({ id: made.id, title: "Whose", price: 10, version: 0, status: "available" });
     expect(await read(seller.cookie)).toEqual({ id: made.id, title: "Whose", price: 10, userId: seller.id, version: 0, orderId: null, status: "available" });
