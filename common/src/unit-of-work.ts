@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { Kysely, sql, type CompiledQuery, type QueryExecutorProvider } from "kysely";
+import { sql, type CompiledQuery, type Kysely, type QueryExecutorProvider } from "kysely";
 import type { Pool, PoolClient } from "pg";
 import type { Logger } from "pino";
 import { context, SpanKind, trace, type Tracer } from "@opentelemetry/api";
-import { clientDialect, runOn } from "./db/driver";
+import { handleOf, runOn } from "./db/driver";
 import { checkEventData, type EventData } from "./events/schemas";
 import type { Subject } from "./events/subjects";
 import { outboxInsert, type OutboxRelay, type WrittenEvent } from "./outbox";
@@ -49,7 +49,7 @@ export class UnitOfWork<DB = unknown> {
     readonly signal: AbortSignal,
     log: Logger,
   ) {
-    this.db = new Kysely<DB>({ dialect: clientDialect(client, signal) });
+    this.db = handleOf<DB>(client, signal);
     const later = (level: keyof WorkLog) =>
       ((...args: unknown[]) => void this.lines.push(() => (log[level] as (...a: unknown[]) => void).apply(log, args))) as WorkLog[keyof WorkLog];
     this.log = { debug: later("debug"), info: later("info"), warn: later("warn"), error: later("error") };

@@ -16,6 +16,7 @@
  *                                      (bench-results/profiles/<service>-<phase>-<date>.cpuprofile)
  *   npm run bench -- --readme          only regenerates the README table from latest.json
  */
+import { crowds, httpOf } from "./crowds";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -508,6 +509,17 @@ async function main() {
     const bareExpress = await listing(`${ceilingBase}/express/tickets`);
     const bareStatic = await listing(`${ceilingBase}/static`);
 
+    // crowds: hundreds of buyers at one instant, from outside through the gateway
+    const crowdProfiled = profile ? await startProfile(stack, profile, "crowds") : undefined;
+    const crowd = await crowds({
+      http: httpOf(base),
+      seller,
+      signUp: (n) => signUp(base, `crowd-${n}-${Date.now()}@bench.test`),
+      quiet: () => quiet(nc),
+      say,
+    });
+    if (crowdProfiled) profileFiles.push(await collectProfile(crowdProfiled));
+
     const results: BenchResults = {
       startedAt,
       label,
@@ -559,6 +571,7 @@ async function main() {
         directFromDatabase,
         ratioFromDatabase: round(directFromDatabase.perSecond / barePg.perSecond, 2),
       },
+      crowds: crowd,
       profiles: profileFiles.length > 0 ? profileFiles.map((f) => path.relative(root, f)) : undefined,
     };
     await nc.close();

@@ -1,3 +1,4 @@
+import type { CrowdResults } from "./crowds";
 /** The shape of bench-results/*.json and the README table made from it. */
 interface Load {
   requests: number;
@@ -83,6 +84,8 @@ export interface BenchResults {
     directFromDatabase?: Load;
     ratioFromDatabase?: number;
   };
+  /** Many buyers at one instant, through the gateway (scripts/bench/crowds.ts). */
+  crowds?: CrowdResults;
   profiles?: string[];
 }
 

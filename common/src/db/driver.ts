@@ -1,12 +1,12 @@
 import {
   CompiledQuery,
+  Kysely,
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
   type DatabaseConnection,
   type Dialect,
   type Driver,
-  type Kysely,
   type QueryResult,
   type TransactionSettings,
 } from "kysely";
@@ -32,12 +32,25 @@ export function pipelinedDialect(pool: Pool): Dialect {
 }
 
 /**
- * A dialect whose every query runs on one client that a unit of work holds for its transaction.
- * Unlike Kysely's own transactions, queries are not made to wait for each other: the unit of work
- * decides the order in which it issues them, and pg pipelines them in that order.
+ * The Kysely handle of one pool connection, for the unit of work that holds it: every query runs
+ * on that connection and, unlike in Kysely's own transactions, queries are not made to wait for
+ * each other (the unit of work decides the order it issues them in, and pg pipelines them in that
+ * order). Made once per connection and kept with it; `signal` is the holder's (see ClientConnection).
  */
-export function clientDialect(client: PoolClient, signal?: AbortSignal): Dialect {
-  const connection = new ClientConnection(client, signal);
+export function handleOf<DB>(client: PoolClient, signal: AbortSignal): Kysely<DB> {
+  let held = handles.get(client);
+  if (!held) {
+    const connection = new ClientConnection(client);
+    held = { connection, db: new Kysely<unknown>({ dialect: heldDialect(connection) }) };
+    handles.set(client, held);
+  }
+  held.connection.signal = signal;
+  return held.db as Kysely<DB>;
+}
+
+const handles = new WeakMap<PoolClient, { connection: ClientConnection; db: Kysely<unknown> }>();
+
+function heldDialect(connection: ClientConnection): Dialect {
   return {
     createAdapter: () => new PostgresAdapter(),
     createDriver: () => new HeldClientDriver(connection),
@@ -76,11 +89,9 @@ function toKysely<R>(result: PgResult): QueryResult<R> {
 }
 
 class ClientConnection implements DatabaseConnection {
-  constructor(
-    readonly client: PoolClient,
-    /** Once it fires, no further statement is sent. */
-    private readonly signal?: AbortSignal,
-  ) {}
+  /** The signal of the unit of work holding the connection: once it fires, no further statement is sent. */
+  signal?: AbortSignal;
+  constructor(readonly client: PoolClient) {}
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     this.signal?.throwIfAborted();
     return runOn<R>(this.client, query);

@@ -1,0 +1,154 @@
+/**
+ * Crowds: many signed-in buyers at the same instant, measured from outside through the gateway,
+ * as a sale's first seconds look. Two scenarios:
+ * - one ticket, every buyer orders it at once: exactly one order, every other buyer a clean 400;
+ * - a block of tickets, every buyer reads the listing and orders one of what it shows, again on a
+ *   refusal, until it holds one or the listing is empty: how fast the block sells out, and that no
+ *   ticket is reserved twice.
+ */
+
+type Http = (method: string, url: string, body?: unknown, cookie?: string) => Promise<{ status: number; json: unknown; ms: number }>;
+
+export interface CrowdResults {
+  oneTicket: { buyers: number; created: number; refused: number; other: Record<string, number>; p50Ms: number; p99Ms: number; maxMs: number };
+  block: {
+    tickets: number;
+    buyers: number;
+    soldOutMs: number | null;
+    ordersPlaced: number;
+    ticketsReservedTwice: number;
+    refusals: number;
+    post: { p50Ms: number; p99Ms: number; maxMs: number };
+    listing: { p50Ms: number; p99Ms: number };
+  };
+}
+
+const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return 0;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] * 10) / 10;
+};
+
+/** Requests over keep-alive connections of the process's own fetch, timed from the call to the whole answer. */
+export function httpOf(base: string): Http {
+  return async (method, url, body, cookie) => {
+    const started = performance.now();
+    const res = await fetch(base + url, {
+      method,
+      headers: { "content-type": "application/json", ...(cookie ? { cookie } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : undefined, ms: performance.now() - started };
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` at once. */
+async function inBatches<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]);
+      }
+    }),
+  );
+  return out;
+}
+
+export async function crowds(options: {
+  http: Http;
+  seller: string;
+  /** Signs a new buyer up and returns its session cookie. */
+  signUp: (n: number) => Promise<string>;
+  /** Resolves once the services have taken in every event so far. */
+  quiet: () => Promise<boolean>;
+  buyers?: number;
+  tickets?: number;
+  say: (line: string) => void;
+}): Promise<CrowdResults> {
+  const { http, seller, say } = options;
+  const buyerCount = options.buyers ?? 500;
+  const ticketCount = options.tickets ?? 200;
+  say(`crowds: signing up ${buyerCount} buyers…`);
+  const buyers = await inBatches(
+    Array.from({ length: buyerCount }, (_, i) => i),
+    8,
+    (i) => options.signUp(i),
+  );
+
+  // 1. one ticket, every buyer at once
+  const one = await http("POST", "/api/tickets", { title: "The one ticket", price: 100 }, seller);
+  if (one.status !== 201) throw new Error(`the crowd's ticket was not created: ${one.status}`);
+  const oneId = (one.json as { id: string }).id;
+  await options.quiet();
+  const answers = await Promise.all(buyers.map((cookie) => http("POST", "/api/orders", { ticketId: oneId }, cookie)));
+  const other: Record<string, number> = {};
+  for (const a of answers) if (a.status !== 201 && a.status !== 400) other[a.status] = (other[a.status] ?? 0) + 1;
+  const times = answers.map((a) => a.ms);
+  const oneTicket = {
+    buyers: buyerCount,
+    created: answers.filter((a) => a.status === 201).length,
+    refused: answers.filter((a) => a.status === 400 && JSON.stringify(a.json).includes("already reserved")).length,
+    other,
+    p50Ms: pct(times, 50),
+    p99Ms: pct(times, 99),
+    maxMs: pct(times, 100),
+  };
+  say(`  one ticket, ${buyerCount} buyers at once: ${oneTicket.created} order(s), ${oneTicket.refused} refused, p50 ${oneTicket.p50Ms} ms, p99 ${oneTicket.p99Ms} ms`);
+  await options.quiet();
+
+  // 2. a block of tickets, every buyer reads the listing and orders what it shows
+  const block = await inBatches(
+    Array.from({ length: ticketCount }, (_, i) => i),
+    8,
+    async (i) => {
+      const r = await http("POST", "/api/tickets", { title: `Crowd block ${i}`, price: 100 }, seller);
+      return (r.json as { id: string }).id;
+    },
+  );
+  const inBlock = new Set(block);
+  await options.quiet();
+  const placed = new Map<string, number>();
+  const postTimes: number[] = [];
+  const listingTimes: number[] = [];
+  let refusals = 0;
+  let soldOutAt: number | null = null;
+  const started = performance.now();
+  await Promise.all(
+    buyers.map(async (cookie, n) => {
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const page = await http("GET", "/api/tickets?limit=100", undefined, cookie);
+        listingTimes.push(page.ms);
+        const open = (page.json as Array<{ id: string }>).map((t) => t.id).filter((id) => inBlock.has(id));
+        if (open.length === 0) return;
+        const pick = open[(n + attempt * 7) % open.length];
+        const order = await http("POST", "/api/orders", { ticketId: pick }, cookie);
+        postTimes.push(order.ms);
+        if (order.status === 201) {
+          placed.set(pick, (placed.get(pick) ?? 0) + 1);
+          if (placed.size === ticketCount && soldOutAt === null) soldOutAt = performance.now() - started;
+          return;
+        }
+        refusals++;
+      }
+    }),
+  );
+  const results: CrowdResults["block"] = {
+    tickets: ticketCount,
+    buyers: buyerCount,
+    soldOutMs: soldOutAt === null ? null : Math.round(soldOutAt),
+    ordersPlaced: [...placed.values()].reduce((a, b) => a + b, 0),
+    ticketsReservedTwice: [...placed.values()].filter((n) => n > 1).length,
+    refusals,
+    post: { p50Ms: pct(postTimes, 50), p99Ms: pct(postTimes, 99), maxMs: pct(postTimes, 100) },
+    listing: { p50Ms: pct(listingTimes, 50), p99Ms: pct(listingTimes, 99) },
+  };
+  say(
+    `  ${ticketCount} tickets, ${buyerCount} buyers: sold out in ${results.soldOutMs ?? "never"} ms, ${results.ordersPlaced} orders, ` +
+      `${results.ticketsReservedTwice} reserved twice, POST p99 ${results.post.p99Ms} ms`,
+  );
+  return { oneTicket, block: results };
+}
