@@ -75,10 +75,11 @@ describe("services.json", () => {
       const unknown = [...s.publishes, ...s.consumes].filter((subject) => !(subjects as readonly string[]).includes(subject));
       expect([s.name, unknown]).toEqual([s.name, []]);
     }
-    for (const subject of subjects) {
-      const publishers = manifest.services.filter((s) => s.publishes.includes(subject)).map((s) => s.name);
-      expect([subject, publishers.length]).toEqual([subject, 1]);
-    }
+    const wrong = subjects
+      .map((subject) => [subject, manifest.services.filter((s) => s.publishes.includes(subject)).map((s) => s.name)] as const)
+      .filter(([, publishers]) => publishers.length !== 1)
+      .map(([subject, publishers]) => `services.json names ${publishers.length} publishers of ${subject}: ${publishers.join(", ") || "none"}`);
+    expect(wrong).toEqual([]);
   });
 
   test("When a workspace folder has src/service.ts, then services.json lists it", () => {
@@ -124,7 +125,10 @@ describe.each(manifest.services.map((s) => [s.name, s] as const))("%s: services.
 describe("what is derived from services.json", () => {
   test("When Jest reads the root config, then every service and the web app is a project", () => {
     const projects: string[] = require(path.join(repoRoot, "jest.config.js")).projects;
-    for (const s of [...manifest.services, manifest.client]) expect([s.name, projects.includes(`<rootDir>/${s.folder}`)]).toEqual([s.name, true]);
+    const missing = [...manifest.services, manifest.client]
+      .filter((s) => !projects.includes(`<rootDir>/${s.folder}`))
+      .map((s) => `${s.name} is not a Jest project: ${s.folder}/jest.config.js is missing`);
+    expect(missing).toEqual([]);
   });
 
   test("When the launcher reads its default ports, then they are services.json's", () => {
