@@ -106,7 +106,7 @@ describe("the OpenAPI document and the routes the services mount", () => {
       metrics: new ServiceMetrics(definition.name),
       relay: { onCommitted: () => undefined },
       notifications: { watch: () => undefined },
-    } as unknown as ServiceContext<typeof config>;
+    } as unknown as ServiceContext;
     definition.routes(app as unknown as Express, ctx as never);
     return found.sort();
   }
