@@ -17,6 +17,8 @@ export interface ServiceEntry {
   publishes: readonly Subject[];
   /** The subjects its listeners consume: one durable consumer each. */
   consumes: readonly Subject[];
+  /** The NATS key-value buckets it writes to (auth: revoked_sessions, where sign-out is announced). */
+  kvWrites?: readonly string[];
 }
 
 export interface AppEntry {
@@ -55,4 +57,4 @@ export const defaultPorts: Record<string, number> = {
 };
 
 /** Each service's NATS user: what it publishes and the subjects its durable consumers read. */
-export const busUsers: BusUser[] = manifest.services.map((s) => ({ service: s.name, publishes: s.publishes, listens: s.consumes }));
+export const busUsers: BusUser[] = manifest.services.map((s) => ({ service: s.name, publishes: s.publishes, listens: s.consumes, kvWrites: s.kvWrites }));

@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
-import { natsPermissions, subjects } from "@ticketforge/common";
+import { natsPermissions, revokedSessionsBucket, subjects } from "@ticketforge/common";
 import { busUsers, defaultPorts, manifest } from "../services";
 import { definitionOf, repoRoot } from "./support/definitions";
 
@@ -80,6 +80,17 @@ describe("services.json", () => {
       .filter(([, publishers]) => publishers.length !== 1)
       .map(([subject, publishers]) => `services.json names ${publishers.length} publishers of ${subject}: ${publishers.join(", ") || "none"}`);
     expect(wrong).toEqual([]);
+  });
+
+  test("When a service writes to a key-value bucket, then it is the revoked sessions', and only a service that revokes sessions does", () => {
+    for (const s of manifest.services) {
+      expect([s.name, (s.kvWrites ?? []).filter((b) => b !== revokedSessionsBucket)]).toEqual([s.name, []]);
+      const src = path.join(repoRoot, s.folder, "src");
+      const revokes = fs
+        .readdirSync(src, { recursive: true, encoding: "utf8" })
+        .some((f) => f.endsWith(".ts") && /\bsessions\.revoke\(/.test(fs.readFileSync(path.join(src, f), "utf8")));
+      expect({ service: s.name, "its code revokes sessions": revokes }).toEqual({ service: s.name, "its code revokes sessions": (s.kvWrites ?? []).includes(revokedSessionsBucket) });
+    }
   });
 
   test("When a workspace folder has src/service.ts, then services.json lists it", () => {

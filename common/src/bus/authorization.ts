@@ -13,6 +13,8 @@ export interface BusUser {
   publishes: readonly Subject[];
   /** The subjects its listeners consume. */
   listens: readonly Subject[];
+  /** The key-value buckets it writes to (auth: the revoked sessions); every service may watch them. */
+  kvWrites?: readonly string[];
 }
 
 export interface NatsPermissions {
@@ -31,8 +33,8 @@ const kvStream = `KV_${revokedSessionsBucket}`;
  *   create or change streams (a stream's `republish` could re-publish onto any subject) nor create
  *   its durables (a consumer's deliver subject is free: only the consumer's *name and filter* can
  *   be held to by subject permissions);
- * - watch the revoked-sessions bucket (an ordered consumer on its stream), and, for auth alone,
- *   write to it.
+ * - watch the revoked-sessions bucket (an ordered consumer on its stream), and write to the
+ *   buckets it names in `kvWrites` (auth: the revoked sessions).
  */
 export function natsPermissions(user: BusUser): NatsPermissions {
   const publish = [
@@ -56,7 +58,7 @@ export function natsPermissions(user: BusUser): NatsPermissions {
     `$JS.API.CONSUMER.DELETE.${kvStream}.*`,
     `$JS.FC.${kvStream}.>`,
   );
-  if (user.service === "auth") publish.push(`$KV.${revokedSessionsBucket}.>`);
+  for (const bucket of user.kvWrites ?? []) publish.push(`$KV.${bucket}.>`);
   return { publish, subscribe: ["_INBOX.>"] };
 }
 
