@@ -3,6 +3,7 @@
 // the configs derived from it. The files that cannot read it (workflows, k8s manifests,
 // .env.example) are checked by infra/test/services-manifest.test.ts.
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import ts from "typescript";
 import { natsPermissions, revokedSessionsBucket, subjects } from "@ticketforge/common";
@@ -14,9 +15,9 @@ const sorted = (xs: readonly string[]) => [...xs].sort();
 /**
  * The event subjects a folder's source passes to a publishing call: any call whose function is
  * named publish… (`publishEvent(tx, "order.created", …)`, `uow.publish("order.created", …)`), with
- * the subject as an argument or as the `type` of an object literal argument.
+ * the subject as an argument or as the `type` or `subject` of an object literal argument.
  */
-export function publishedIn(srcDir: string): string[] {
+function publishedIn(srcDir: string): string[] {
   const found = new Set<string>();
   const known = new Set<string>(subjects);
   const files = fs.readdirSync(srcDir, { recursive: true, encoding: "utf8" }).filter((f) => /\.tsx?$/.test(f) && !f.endsWith(".d.ts"));
@@ -30,7 +31,7 @@ export function publishedIn(srcDir: string): string[] {
             if (ts.isStringLiteralLike(arg) && known.has(arg.text)) found.add(arg.text);
             if (ts.isObjectLiteralExpression(arg)) {
               for (const p of arg.properties) {
-                if (ts.isPropertyAssignment(p) && p.name.getText(source) === "type" && ts.isStringLiteralLike(p.initializer) && known.has(p.initializer.text)) {
+                if (ts.isPropertyAssignment(p) && ["type", "subject"].includes(p.name.getText(source)) && ts.isStringLiteralLike(p.initializer) && known.has(p.initializer.text)) {
                   found.add(p.initializer.text);
                 }
               }
@@ -82,7 +83,7 @@ describe("services.json", () => {
     expect(wrong).toEqual([]);
   });
 
-  test("When a service writes to a key-value bucket, then it is the revoked sessions', and only a service that revokes sessions does", () => {
+  test("When services.json lets a service write to a key-value bucket, then it is the revoked sessions and exactly the services whose code revokes sessions may", () => {
     for (const s of manifest.services) {
       expect([s.name, (s.kvWrites ?? []).filter((b) => b !== revokedSessionsBucket)]).toEqual([s.name, []]);
       const src = path.join(repoRoot, s.folder, "src");
@@ -151,13 +152,13 @@ describe("what is derived from services.json", () => {
   });
 
   test("When a publishing call is written as the unit of work may write it, then the check still finds its subject", () => {
-    const dir = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "tf-publish-"));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-publish-"));
     try {
       fs.writeFileSync(
         path.join(dir, "a.ts"),
-        `await publishEvent(tx, "order.created", {});\nuow.publish({ type: "order.cancelled", data });\nctx.work((u) => u.publish("ticket.updated", x));\nconst subject = "payment.completed";\nlog("expiration.complete");\n`,
+        `await publishEvent(tx, "order.created", {});\nuow.publish({ type: "order.cancelled", data });\nctx.work((u) => u.publish("ticket.updated", x));\nuow.publishEvent({ subject: "payment.refunded" });\nconst subject = "payment.completed";\nlog("expiration.complete");\n`,
       );
-      expect(publishedIn(dir)).toEqual(["order.cancelled", "order.created", "ticket.updated"]);
+      expect(publishedIn(dir)).toEqual(["order.cancelled", "order.created", "payment.refunded", "ticket.updated"]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
