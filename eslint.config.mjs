@@ -1,11 +1,15 @@
 // @ts-check
+import fs from "node:fs";
 import tseslint from "typescript-eslint";
 
 // Layering: a workspace uses another only through its package (`@ticketforge/common`), never by
 // reaching into its src/; the launcher and the benchmark use no test support and no service
 // internals (they run services as processes).
-const workspaces = ["common", "nats", "auth", "tickets", "orders", "payments", "expiration", "client"];
-const services = ["auth", "tickets", "orders", "payments", "expiration"];
+// the services and the web app come from services.json, the one list of them
+const manifest = JSON.parse(fs.readFileSync(new URL("./services.json", import.meta.url), "utf8"));
+/** @type {string[]} */
+const services = manifest.services.map((/** @type {{ folder: string }} */ s) => s.folder);
+const workspaces = ["common", "nats", ...services, manifest.client.folder];
 const intoSrc = (names) => names.map((n) => `**/${n}/src/**`);
 const layering = [
   ...workspaces.map((ws) => ({

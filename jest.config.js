@@ -1,6 +1,8 @@
 // One Jest run over every workspace; `npm test` (scripts/test.mjs) runs it.
 const fs = require("node:fs");
-const projects = ["common", "nats", "scripts", "auth", "tickets", "orders", "payments", "expiration", "client", "infra", "e2e"];
+// the services and the web app come from services.json, the one list of them
+const manifest = require("./services.json");
+const projects = ["common", "nats", "scripts", ...manifest.services.map((s) => s.folder), manifest.client.folder, "infra", "e2e"];
 module.exports = {
   // integration tests start real servers; a slow shared machine needs room
   testTimeout: 60_000,

@@ -52,8 +52,10 @@ export async function startStack(
   const natsUrl = cluster ? cluster.url : nats.url;
   const destroyNats = () => (cluster ? cluster.destroy() : nats.destroy());
   const replicas = options.replicas ?? 1;
-  const [gateway, auth, tickets, orders, payments, expiration, client, ...more] = await freePorts(7 + 5 * (replicas - 1));
-  const ports: Ports = { gateway, auth, tickets, orders, payments, expiration, client };
+  const names = ["gateway", ...services, "client"];
+  const free = await freePorts(names.length + services.length * (replicas - 1));
+  const ports: Ports = Object.fromEntries(names.map((name, i) => [name, free[i]]));
+  const more = free.slice(names.length);
   const servicePorts = Object.fromEntries(
     services.map((s, i) => [s, [ports[s], ...more.slice(i * (replicas - 1), (i + 1) * (replicas - 1))]]),
   ) as Record<ServiceName, number[]>;

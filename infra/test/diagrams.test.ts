@@ -1,7 +1,6 @@
-import fs from "node:fs";
-import path from "node:path";
 import { subjects } from "../../common/src/events/subjects";
-import { apps, ofKind, readRepoFile, renderOverlay, repoRoot, services, workloads, type Service } from "./support/k8s";
+import { apps, ofKind, readRepoFile, renderOverlay, services, workloads, type Service } from "./support/k8s";
+import { manifest, serviceEntry } from "../../scripts/services";
 
 /** The first ```mermaid block of a diagrams/*.md file. */
 function mermaid(file: string): string {
@@ -37,12 +36,12 @@ describe("diagrams/events.md", () => {
     expect(subjectNodes.map(([, label]) => label).sort()).toEqual([...subjects].sort());
   });
 
-  // One stream per publishing domain: the service named after a subject's domain publishes it.
+  // The service that publishes a subject, as services.json says (scripts/test/services-manifest.test.ts
+  // holds that to the services' code).
   const publisherOf = (subject: string): Service => {
-    const domain = subject.split(".")[0];
-    const service = services.find((s) => s === domain || s === `${domain}s`);
-    if (!service) throw new Error(`no service publishes the ${domain} domain`);
-    return service;
+    const publishers = manifest.services.filter((s) => (s.publishes as readonly string[]).includes(subject));
+    if (publishers.length !== 1) throw new Error(`services.json names ${publishers.length} publishers of ${subject}`);
+    return publishers[0].name;
   };
 
   test.each([...subjects])("%s: drawn with its one publisher, the service of its domain", (subject) => {
@@ -51,29 +50,10 @@ describe("diagrams/events.md", () => {
     expect(publishers).toEqual([publisherOf(subject)]);
   });
 
-  test.each([...subjects])("%s: its publisher's code names it (once the service is written)", (subject) => {
-    const service = publisherOf(subject);
-    const src = path.join(repoRoot, service, "src");
-    if (!fs.existsSync(path.join(src, "service.ts"))) return;
-    const files = fs.readdirSync(src, { recursive: true, encoding: "utf8" }).filter((f) => /\.tsx?$/.test(f));
-    const mentions = files.some((f) => fs.readFileSync(path.join(src, f), "utf8").includes(`"${subject}"`));
-    expect([service, subject, mentions]).toEqual([service, subject, true]);
-  });
+  /** What a service consumes, as services.json says. */
+  const listenedTo = (service: Service): string[] => [...serviceEntry(service).consumes].sort();
 
-  /** What a service consumes, from its definition's listeners (`<service>/src/service.ts`). */
-  function listenedTo(service: Service): string[] | undefined {
-    const file = path.join(repoRoot, service, "src/service.ts");
-    if (!fs.existsSync(file)) return undefined;
-     
-    const mod = require(file) as Record<string, { listeners?: { subject: string }[] }>;
-    const definition = Object.values(mod).find((v) => v && typeof v === "object" && Array.isArray(v.listeners));
-    if (!definition) throw new Error(`${service}/src/service.ts exports no service definition with listeners`);
-    return definition.listeners!.map((l) => l.subject).sort();
-  }
-
-  const written = services.filter((s) => fs.existsSync(path.join(repoRoot, s, "src/service.ts")));
-
-  test.each(written)("%s: the subjects drawn flowing into it are exactly those it has listeners for", (service) => {
+  test.each([...services])("%s: the subjects drawn flowing into it are exactly those services.json says it consumes", (service) => {
     const subjectIds = new Set(subjectNodes.map(([id]) => id));
     const drawn = edges
       .filter((e) => subjectIds.has(e.from) && name(e.to) === service)

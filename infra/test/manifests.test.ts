@@ -4,6 +4,7 @@ import YAML from "yaml";
 import { durableName } from "../../common/src/bus/consumer";
 import { streamOf, type Subject } from "../../common/src/events/subjects";
 import { allowed, outsider, podsOf, type Pod } from "./support/network";
+import { serviceEntry } from "../../scripts/services";
 import {
   allContainers,
   apps,
@@ -596,13 +597,8 @@ describe("overlays/dev", () => {
   });
 });
 
-/** What each consuming service listens to, from its definition (`<service>/src/service.ts`). */
-function listenedTo(service: string): string[] {
-  const mod = require(path.join(repoRoot, service, "src/service.ts")) as Record<string, { listeners?: { subject: string }[] }>;
-  const definition = Object.values(mod).find((v) => v && typeof v === "object" && Array.isArray(v.listeners));
-  if (!definition) throw new Error(`${service}/src/service.ts exports no service definition with listeners`);
-  return definition.listeners!.map((l) => l.subject);
-}
+/** What each consuming service listens to, from services.json (checked against its listeners by scripts/test/services-manifest.test.ts). */
+const listenedTo = (service: string): readonly string[] => serviceEntry(service).consumes;
 
 describe("overlays/prod", () => {
   const objects = rendered.prod;

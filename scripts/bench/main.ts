@@ -27,11 +27,11 @@ import pg from "pg";
 import { cpuMsBetween, memoryOf, processTree, writesBetween, type ProcInfo } from "./procs";
 import { renderReadme, type BenchResults } from "./report";
 import { serviceRuntime } from "../launcher/runtime";
+import { serviceEntry, services } from "../services";
 import { freePort } from "@ticketforge/nats";
 
 const root = path.join(__dirname, "..", "..");
 const resultsDir = path.join(root, "bench-results");
-const services = ["auth", "tickets", "orders", "payments", "expiration"] as const;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
@@ -266,7 +266,7 @@ async function main() {
   }
   const profileIndex = args.indexOf("--profile");
   const profile = profileIndex >= 0 ? args[profileIndex + 1] : undefined;
-  if (profile !== undefined && !(services as readonly string[]).includes(profile)) {
+  if (profile !== undefined && !services.includes(profile)) {
     throw new Error(`--profile takes a service name: ${services.join(", ")}`);
   }
   const label = args.includes("--label") ? args[args.indexOf("--label") + 1] : undefined;
@@ -341,7 +341,7 @@ async function main() {
     say("ceilings: raw JetStream, one commit…");
     const raw = await rawJetStream(nc);
     const commit = await oneCommit(dbUrl("postgres"));
-    const ceiling = await startCeilingServer(ports.ceiling, dbUrl("tickets"), dbUrl("postgres"), {
+    const ceiling = await startCeilingServer(ports.ceiling, dbUrl(serviceEntry("tickets").database), dbUrl("postgres"), {
       url: natsUrl,
       user: "ticketforge-admin",
       pass: natsPasswords["ticketforge-admin"],
@@ -486,7 +486,7 @@ async function main() {
     say(`  ${ceilingPipeByRole.reservedPerSecond} orders/s reserved, CPU ${ceilingPipeByRole.cpuMsPerOrder} ms per order`);
 
     say("GET /api/tickets with 100,000 tickets…");
-    const ticketsDb = new pg.Client({ connectionString: dbUrl("tickets") });
+    const ticketsDb = new pg.Client({ connectionString: dbUrl(serviceEntry("tickets").database) });
     await ticketsDb.connect();
     await ticketsDb.query(`insert into tickets (title, price_cents, user_id, created_at)
       select 'Bench ticket ' || g, 1000 + g % 5000, 'bench-seller', now() - g * interval '1 second' from generate_series(1, 100000) g`);

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import { manifest } from "../services";
 
 export interface ProcInfo {
   pid: number;
@@ -94,8 +95,8 @@ export function labelOf(p: ProcInfo): string {
   if (cmd.includes("scripts/start.mjs") || cmd.includes("scripts/launcher/main")) return "launcher";
   if (cmd.includes("ceiling-pipeline.mjs")) return `plain ${cmd.trim().split(" ").pop()}`;
   if (cmd.includes("ceiling-server.mjs")) return "plain, one process";
-  const service = /\/(auth|tickets|orders|payments|expiration)\/(?:src|dist)\/main/.exec(cmd);
-  if (service) return service[1];
+  const service = manifest.services.find((s) => cmd.includes(`/${s.folder}/src/main`) || cmd.includes(`/${s.folder}/dist/main`));
+  if (service) return service.name;
   return p.name;
 }
 

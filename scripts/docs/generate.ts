@@ -2,43 +2,43 @@ import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import { z } from "zod";
-import { deadLetterHeaders, envelopeShape, eventSchemas, streamOf, subjects, type Subject } from "@ticketforge/common";
+import { deadLetterHeaders, envelopeShape, eventSchemas, natsAuthorizationBlock, natsPasswordVariable, streamOf, subjects, type Subject } from "@ticketforge/common";
 import { openApiDocument } from "@ticketforge/common/api";
-import { auth } from "@ticketforge/auth/service";
-import { tickets } from "@ticketforge/tickets/service";
-import { orders } from "@ticketforge/orders/service";
-import { payments } from "@ticketforge/payments/service";
-import { expiration } from "@ticketforge/expiration/service";
+import { busUsers, manifest } from "../services";
 
 /**
- * The generated documentation in docs/: the HTTP API (OpenAPI, from common/src/api) and the events
- * (AsyncAPI and a readable table): payloads from common's event schemas, publishers from the
- * services' `uow.publish` calls, consumers from the listeners each service registers.
- * `npm run docs` writes these files; a test fails when the committed ones differ.
+ * The files generated from the code and from services.json: the HTTP API (OpenAPI, from
+ * common/src/api), the events (AsyncAPI and a readable table: payloads from common's event
+ * schemas, publishers and consumers from services.json, which
+ * scripts/test/services-manifest.test.ts holds to the services' code) and the NATS users of the
+ * shipped nats.conf files. `npm run docs` writes these files; a test fails when the committed
+ * ones differ.
  */
 
 export const repoRoot = path.join(__dirname, "..", "..");
 
-export const definitions = [auth, tickets, orders, payments, expiration];
-
 type Json = Record<string, unknown>;
 
-/** The subjects each service consumes: the listeners its definition registers. */
+/** The services that consume a subject (services.json's `consumes`). */
 export function consumersOf(subject: Subject): string[] {
-  return definitions.filter((d) => d.listeners.some((l) => l.subject === subject)).map((d) => d.name);
+  return manifest.services.filter((s) => s.consumes.includes(subject)).map((s) => s.name);
 }
 
-/** The services whose code writes a subject to its outbox (`uow.publish("<subject>", …)`). */
+/** The services that publish a subject through their outbox (services.json's `publishes`). */
 export function publishersOf(subject: Subject): string[] {
-  return definitions
-    .filter((d) => {
-      const src = path.join(repoRoot, d.name, "src");
-      const files = fs.readdirSync(src, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
-      return files.some((f) =>
-        [...fs.readFileSync(path.join(src, f), "utf8").matchAll(/\.publish\(\s*"([\w.]+)"/g)].some((m) => m[1] === subject),
-      );
-    })
-    .map((d) => d.name);
+  return manifest.services.filter((s) => s.publishes.includes(subject)).map((s) => s.name);
+}
+
+/** The nats.conf files that ship, each with the authorization block derived from services.json. */
+export const natsConfFiles = ["infra/k8s/base/nats.conf", "infra/k8s/overlays/prod/nats.conf"];
+
+/** `file` with its `authorization { … }` block replaced by the one services.json gives. */
+export function natsConfWithUsers(text: string, file: string): string {
+  const block = natsAuthorizationBlock(busUsers, (user) => `$${natsPasswordVariable(user)}`);
+  const start = text.search(/^authorization \{$/m);
+  const end = start < 0 ? -1 : text.indexOf("\n}", start);
+  if (end < 0) throw new Error(`${file} has no authorization { … } block at the start of a line to replace`);
+  return `${text.slice(0, start)}${block}${text.slice(end + 2)}`;
 }
 
 const key = (subject: string) => subject.replace(/\.(\w)/g, (_, c: string) => c.toUpperCase());
@@ -114,7 +114,7 @@ export function asyncApiDocument(): Json {
     },
     payload: { schemaFormat: payloadFormat, schema: { description: "The original message body" } },
   };
-  for (const d of definitions.filter((d) => d.listeners.length > 0)) {
+  for (const d of manifest.services.filter((s) => s.consumes.length > 0)) {
     operations[`${d.name}SendsDeadLetter`] = {
       action: "send",
       channel: { $ref: "#/channels/deadLetter" },
@@ -178,9 +178,9 @@ export function eventsMarkdown(): string {
     "machine-readable form is [asyncapi.yaml](asyncapi.yaml) (AsyncAPI 3); the rules that make the",
     "events safe to retry, reorder and duplicate are in [design.md §4](design.md#4-events).",
     "",
-    "Sources: payloads from `common/src/events/schemas.ts`, publishers from each service's",
-    "`uow.publish` calls, consumers from the listeners each service's definition (`<service>/src/service.ts`)",
-    "registers.",
+    "Sources: payloads from `common/src/events/schemas.ts`, publishers and consumers from",
+    "[services.json](../services.json), which a test holds to each service's outbox calls and to the",
+    "listeners its definition (`<service>/src/service.ts`) registers.",
     "",
     "| subject | stream | published by | consumed by | meaning |",
     "| --- | --- | --- | --- | --- |",
@@ -214,5 +214,6 @@ export function generatedDocs(): Record<string, string> {
     "docs/openapi.json": `${JSON.stringify(openApiDocument(), null, 2)}\n`,
     "docs/asyncapi.yaml": `# Generated by \`npm run docs\` from the code; edit the code, not this file.\n${YAML.stringify(asyncApiDocument(), { lineWidth: 0 })}`,
     "docs/events.md": eventsMarkdown(),
+    ...Object.fromEntries(natsConfFiles.map((file) => [file, natsConfWithUsers(fs.readFileSync(path.join(repoRoot, file), "utf8"), file)])),
   };
 }

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { databaseUrl, ensureDatabases, startEmbeddedPostgres, type EmbeddedPostgres } from "./postgres";
 import { secretFor } from "./settings";
+import { serviceEntry } from "../services";
 
 export const defaultPostgresPort = 54320;
 
@@ -15,9 +16,10 @@ export interface Databases {
 
 /**
  * Which database each service uses: `<SERVICE>_DATABASE_URL` if set; else, when DATABASE_URL
- * names a PostgreSQL server, a database of its own on it (`<name>_<service>`, created if missing:
+ * names a PostgreSQL server, a database of its own on it (`<name>_<database>`, created if missing:
  * every service has outbox and inbox tables, so they cannot share one); else a database of its
- * own on the embedded PostgreSQL server under `<dataDir>/postgres`, started here.
+ * own on the embedded PostgreSQL server under `<dataDir>/postgres`, started here. The database's
+ * name is the service's `database` in services.json.
  */
 export async function prepareDatabases(
   services: readonly string[],
@@ -46,8 +48,8 @@ export async function prepareDatabases(
     password: secretFor(dataDir, "postgres-password"),
     log,
   });
-  await ensureDatabases(embedded.url, embeddedFor);
-  for (const s of embeddedFor) urls[s] = databaseUrl(embedded.url, s);
+  await ensureDatabases(embedded.url, embeddedFor.map((s) => serviceEntry(s).database));
+  for (const s of embeddedFor) urls[s] = databaseUrl(embedded.url, serviceEntry(s).database);
   describe.push(
     `databases: embedded PostgreSQL on 127.0.0.1:${port}${embedded.socketDir ? " (the services use its Unix socket)" : ""}, data in ${path.join(dataDir, "postgres")} ` +
       `(${embedded.initialised ? "created" : "started"} in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
@@ -63,7 +65,7 @@ export async function serviceDatabaseUrl(service: string, env: NodeJS.ProcessEnv
   if (!shared) return undefined;
   const url = new URL(shared);
   const base = url.pathname.replace(/^\//, "") || "ticketforge";
-  const name = `${base}_${service}`.replace(/[^a-zA-Z0-9_]/g, "_");
+  const name = `${base}_${serviceEntry(service).database}`.replace(/[^a-zA-Z0-9_]/g, "_");
   const admin = new URL(shared);
   admin.pathname = "/postgres"; // the named database may not exist yet
   try {

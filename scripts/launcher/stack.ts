@@ -5,12 +5,15 @@ import { spawn, spawnSync } from "node:child_process";
 import { createGateway, loadRoutes, type Targets } from "./gateway";
 import { root, Supervised } from "./processes";
 import { serviceRuntime } from "./runtime";
+import { defaultPorts, manifest, services } from "../services";
 
-export const services = ["auth", "tickets", "orders", "payments", "expiration"] as const;
-export type ServiceName = (typeof services)[number];
-
-export const defaultPorts = { gateway: 3000, auth: 3001, tickets: 3002, orders: 3003, payments: 3004, expiration: 3005, client: 3006 };
-export type Ports = typeof defaultPorts;
+// the services, their folders and default ports are services.json's
+export { defaultPorts, services };
+/** A service's name, as services.json spells it. */
+export type ServiceName = string;
+/** Each process's port by name: `gateway`, every service, `client`. */
+export type Ports = Record<string, number>;
+const folderOf = (service: string) => manifest.services.find((s) => s.name === service)?.folder ?? service;
 
 export interface StackOptions {
   natsUrl: string;
@@ -72,7 +75,7 @@ export function clientBuildIsFresh(): boolean {
 }
 
 /** Where each service's esbuild bundle goes: where `node infra/docker/build.mjs <service>` puts it. */
-export const bundleDir = (service: string) => path.join(root, service, "dist");
+export const bundleDir = (service: string) => path.join(root, folderOf(service), "dist");
 
 const newestIn = (dir: string): number =>
   !fs.existsSync(dir)
@@ -87,7 +90,7 @@ export function serviceBundleIsFresh(service: string): boolean {
   const main = path.join(bundleDir(service), "main.js");
   if (!fs.existsSync(main)) return false;
   const builtAt = fs.statSync(main).mtimeMs;
-  const sources = [path.join(root, service, "src"), path.join(root, "common", "src"), path.join(root, "nats", "src")];
+  const sources = [path.join(root, folderOf(service), "src"), path.join(root, "common", "src"), path.join(root, "nats", "src")];
   return sources.every((dir) => newestIn(dir) < builtAt);
 }
 
@@ -137,7 +140,7 @@ export function buildClient(out: (line: string) => void): void {
   if (r.status !== 0) throw new Error(`next build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
-/** Starts the five services (each as `replicas` processes), the client and the gateway, as in production. */
+/** Starts the services (each as `replicas` processes), the client and the gateway, as in production. */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { ports, out } = options;
   const count = options.replicas ?? 1;
@@ -159,7 +162,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           command: serviceRuntime().path,
           // source maps: stack traces in the logs name the TypeScript files and lines
           args: options.dev
-            ? ["--import", "tsx", path.join(root, name, "src", "main.ts")]
+            ? ["--import", "tsx", path.join(root, folderOf(name), "src", "main.ts")]
             : ["--enable-source-maps", path.join(bundleDir(name), "main.js")],
           readyUrl: `http://127.0.0.1:${port}/readyz`,
           env: {
@@ -275,7 +278,7 @@ export function watchAndRestart(name: string, child: Supervised, out: (line: str
       child.restart();
     }, 200);
   };
-  const watchers = [path.join(root, name, "src"), path.join(root, "common", "src")].map((dir) => fs.watch(dir, { recursive: true }, onChange(dir)));
+  const watchers = [path.join(root, folderOf(name), "src"), path.join(root, "common", "src")].map((dir) => fs.watch(dir, { recursive: true }, onChange(dir)));
   return {
     close: () => {
       clearTimeout(timer);

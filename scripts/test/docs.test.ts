@@ -7,10 +7,14 @@ import addFormats from "ajv-formats";
 import { createLogger, loadConfig, ServiceMetrics, subjects, type ServiceContext } from "@ticketforge/common";
 import { apiOperations } from "@ticketforge/common/api";
 import type { Express } from "express";
-import { definitions, generatedDocs, publishersOf, repoRoot } from "../docs/generate";
+import { generatedDocs, publishersOf, repoRoot } from "../docs/generate";
+import { manifest } from "../services";
+import { definitions as loadDefinitions } from "./support/definitions";
 
-// The generated documentation in docs/ is regenerated in memory and compared with what is
-// committed, so a change to a schema, a route's contract, a listener or a publisher that does not
+const definitions = loadDefinitions();
+
+// The generated files (docs/, the nats.conf users) are regenerated in memory and compared with
+// what is committed, so a change to a schema, a route's contract or services.json that does not
 // come with `npm run docs` fails here.
 
 const committed = (file: string) => fs.readFileSync(path.join(repoRoot, file), "utf8");
@@ -20,7 +24,7 @@ const asyncApi = () =>
     operations: Record<string, { action: "send" | "receive"; channel: { $ref: string } }>;
   };
 
-describe("docs/ generated from the code (npm run docs)", () => {
+describe("files generated from the code and services.json (npm run docs)", () => {
   test.each(Object.keys(generatedDocs()))("When %s is generated again, then it is exactly the committed file", (file) => {
     expect([file, committed(file)]).toEqual([file, generatedDocs()[file]]);
   });
@@ -73,15 +77,14 @@ describe("docs/asyncapi.yaml", () => {
 
   test.each([...subjects])("%s: one publisher, the service of its stream's domain, and at least one consumer", (subject) => {
     const domain = subject.split(".")[0];
-    expect(publishersOf(subject)).toEqual([definitions.find((d) => d.name === domain || d.name === `${domain}s`)!.name]);
+    expect(publishersOf(subject)).toEqual([manifest.services.find((s) => s.name === domain || s.name === `${domain}s`)!.name]);
     const consumers = definitions.filter((d) => operationsOf(d.name, "receive").includes(subject));
     expect([subject, consumers.length > 0]).toEqual([subject, true]);
   });
 
-  test("When a service's code publishes a subject, then the document says so", () => {
-    for (const d of definitions) {
-      const published = subjects.filter((s) => publishersOf(s).includes(d.name));
-      expect([d.name, operationsOf(d.name, "send")]).toEqual([d.name, [...published].sort()]);
+  test("When services.json says a service publishes a subject, then the document says so", () => {
+    for (const s of manifest.services) {
+      expect([s.name, operationsOf(s.name, "send")]).toEqual([s.name, [...s.publishes].sort()]);
     }
   });
 });
@@ -103,7 +106,7 @@ describe("the OpenAPI document and the routes the services mount", () => {
       metrics: new ServiceMetrics(definition.name),
       relay: { onCommitted: () => undefined },
       notifications: { watch: () => undefined },
-    } as unknown as ServiceContext<typeof config>;
+    } as unknown as ServiceContext;
     definition.routes(app as unknown as Express, ctx as never);
     return found.sort();
   }
@@ -123,7 +126,7 @@ describe("links in the repository's documents", () => {
     "CONTRIBUTING.md",
     ...fs.readdirSync(path.join(repoRoot, "docs"), { recursive: true, encoding: "utf8" }).map((f) => `docs/${f}`),
     ...fs.readdirSync(path.join(repoRoot, "diagrams")).map((f) => `diagrams/${f}`),
-    ...["auth", "tickets", "orders", "payments", "expiration", "client", "infra"].map((d) => `${d}/README.md`),
+    ...[...manifest.services.map((s) => s.folder), manifest.client.folder, "infra"].map((d) => `${d}/README.md`),
   ].filter((f) => f.endsWith(".md") && fs.existsSync(path.join(repoRoot, f)));
 
   test.each(documents)("%s: every relative link leads to a file inside the repository", (file) => {
@@ -148,7 +151,7 @@ describe("references to the design", () => {
       if (e.isDirectory()) return ["node_modules", ".next", "dist"].includes(e.name) ? [] : walk(`${dir}/${e.name}`);
       return /\.(ts|tsx|mjs|sql|md|yaml)$/.test(e.name) ? [`${dir}/${e.name}`] : [];
     });
-  const sources = ["auth", "tickets", "orders", "payments", "expiration", "client", "common", "nats", "e2e", "scripts", "infra", "diagrams"]
+  const sources = [...manifest.services.map((s) => s.folder), manifest.client.folder, "common", "nats", "e2e", "scripts", "infra", "diagrams"]
     .flatMap(walk)
     .concat(["README.md", "CONTRIBUTING.md"]);
 

@@ -9,6 +9,7 @@ import { serviceDatabaseUrl } from "../launcher/databases";
 import { jwtKeyFor, portsFrom } from "../launcher/settings";
 import { loadRoutes, routeFor } from "../launcher/gateway";
 import { serviceRuntime } from "../launcher/runtime";
+import { services } from "../services";
 
 describe("where npm start finds NATS", () => {
   let nats: NatsServer;
@@ -40,7 +41,7 @@ describe("where npm start finds NATS", () => {
       const passwordsFile = path.join(dataDir, "nats", "passwords.json");
       expect(fs.statSync(passwordsFile).mode & 0o077).toBe(0);
       const passwords = JSON.parse(fs.readFileSync(passwordsFile, "utf8"));
-      expect(Object.keys(decision.credentials).sort()).toEqual(["auth", "expiration", "orders", "payments", "tickets"]);
+      expect(Object.keys(decision.credentials).sort()).toEqual([...services].sort());
       expect(decision.credentials.tickets).toEqual({ user: "tickets", password: passwords.tickets });
       // anonymous clients are refused; the tickets user may publish ticket events only
       await expect(connect({ servers: decision.url, reconnect: false })).rejects.toThrow(/Authorization Violation/i);

@@ -4,9 +4,10 @@ import os from "node:os";
 import path from "node:path";
 import { freePorts, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { serviceRuntime } from "../launcher/runtime";
+import { manifest } from "../services";
 
 const repo = path.join(__dirname, "..", "..");
-const copied = ["package.json", "package-lock.json", "common", "nats", "auth", "tickets", "orders", "payments", "expiration", "client", "infra", "scripts"];
+const copied = ["package.json", "package-lock.json", "services.json", "common", "nats", ...manifest.services.map((s) => s.folder), manifest.client.folder, "infra", "scripts"];
 
 /** A copy of the project as a user would have it (node_modules linked, no .data). */
 function copyProject(): string {
@@ -35,7 +36,7 @@ beforeAll(async () => {
   delete env.DATABASE_URL;
   delete env.JWT_KEY;
   delete env.TEST_DATABASE_URL;
-  const names = ["GATEWAY", "AUTH", "TICKETS", "ORDERS", "PAYMENTS", "EXPIRATION", "CLIENT", "POSTGRES"];
+  const names = ["GATEWAY", ...manifest.services.map((s) => s.name.toUpperCase()), "CLIENT", "POSTGRES"];
   const ports = await freePorts(names.length);
   names.forEach((name, i) => (env[`${name}_PORT`] = String(ports[i])));
 });

@@ -6,13 +6,15 @@ import { revokedSessionsBucket } from "./revocations";
 /** The user that provisions JetStream (streams, the session bucket, every durable consumer) and runs operator tools. */
 export const natsAdminUser = "ticketforge-admin";
 
-/** The event domain each service owns: the only subjects it may publish (DESIGN §4). */
-const ownDomain: Record<string, string | undefined> = { tickets: "ticket", orders: "order", payments: "payment", expiration: "expiration" };
-
+/** A service's NATS user, as services.json at the repository root describes it. */
 export interface BusUser {
   service: string;
+  /** The subjects its outbox publishes: the only event subjects it may publish. */
+  publishes: readonly Subject[];
   /** The subjects its listeners consume. */
   listens: readonly Subject[];
+  /** The key-value buckets it writes to (auth: the revoked sessions); every service may watch them. */
+  kvWrites?: readonly string[];
 }
 
 export interface NatsPermissions {
@@ -24,20 +26,19 @@ const kvStream = `KV_${revokedSessionsBucket}`;
 
 /**
  * What one service may do on NATS, and nothing more:
- * - publish its own domain's events and its own dead letters (so a forged payment.completed from
+ * - publish the events it declares and its own dead letters (so a forged payment.completed from
  *   the tickets service is refused by the server);
  * - read the JetStream API's answers (`_INBOX.>`), look streams up, and pull from, ack and look up
  *   its own durable consumers, which are provisioned beforehand by the admin user. It may not
  *   create or change streams (a stream's `republish` could re-publish onto any subject) nor create
  *   its durables (a consumer's deliver subject is free: only the consumer's *name and filter* can
  *   be held to by subject permissions);
- * - watch the revoked-sessions bucket (an ordered consumer on its stream), and, for auth alone,
- *   write to it.
+ * - watch the revoked-sessions bucket (an ordered consumer on its stream), and write to the
+ *   buckets it names in `kvWrites` (auth: the revoked sessions).
  */
 export function natsPermissions(user: BusUser): NatsPermissions {
-  const domain = ownDomain[user.service];
   const publish = [
-    ...(domain ? [`${domain}.>`] : []),
+    ...user.publishes,
     `${deadLetterStream.subjects[0].replace(">", "")}${user.service}.>`,
     "$JS.API.INFO",
     "$JS.API.STREAM.INFO.*",
@@ -57,7 +58,7 @@ export function natsPermissions(user: BusUser): NatsPermissions {
     `$JS.API.CONSUMER.DELETE.${kvStream}.*`,
     `$JS.FC.${kvStream}.>`,
   );
-  if (user.service === "auth") publish.push(`$KV.${revokedSessionsBucket}.>`);
+  for (const bucket of user.kvWrites ?? []) publish.push(`$KV.${bucket}.>`);
   return { publish, subscribe: ["_INBOX.>"] };
 }
 

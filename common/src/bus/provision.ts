@@ -15,7 +15,8 @@ export async function provisionJetStream(options: {
   url: string;
   user: string;
   password: string;
-  services: BusUser[];
+  /** Whose durable consumers to make: what each service's listeners consume. */
+  services: Pick<BusUser, "service" | "listens">[];
   log: Logger;
   streamReplicas?: number;
 }): Promise<void> {

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
+import { apps as manifestApps, services as manifestServices } from "../../../scripts/services";
 
 export const repoRoot = path.resolve(__dirname, "../../..");
 export const k8sDir = path.join(repoRoot, "infra/k8s");
@@ -12,11 +13,11 @@ export type Overlay = (typeof overlays)[number];
 export const ingressNginxOverlays = ["dev-ingress-nginx", "prod-ingress-nginx"] as const;
 export type AnyOverlay = Overlay | (typeof ingressNginxOverlays)[number];
 
-/** The backend services (each a workspace with src/config.ts and a Deployment of its name). */
-export const services = ["auth", "tickets", "orders", "payments", "expiration"] as const;
-export type Service = (typeof services)[number];
-/** Everything built into an image from this repository. */
-export const apps = [...services, "client"] as const;
+/** The backend services, from services.json (each a workspace with src/config.ts and a Deployment of its name). */
+export const services = manifestServices;
+export type Service = string;
+/** Everything built into an image from this repository: the services and the web app. */
+export const apps = manifestApps;
 
 /** The Secret of the secrets every service shares (created on the cluster, never committed). */
 export const secretName = "ticketforge-secrets";
