@@ -104,7 +104,7 @@ describe("the OpenAPI document and the routes the services mount", () => {
       config,
       log: createLogger(definition.name, "silent"),
       metrics: new ServiceMetrics(definition.name),
-      relay: { onCommitted: () => undefined },
+      onCommitted: () => undefined,
       notifications: { watch: () => undefined },
     } as unknown as ServiceContext;
     definition.routes(app as unknown as Express, ctx as never);
