@@ -1,7 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
-import { sql } from "kysely";
+import { sql, type RawBuilder } from "kysely";
 import type { Queryable } from "../db/database";
-import type { UnitOfWork } from "../unit-of-work";
 import { TooManyRequestsError } from "../errors";
 
 export interface RateLimitOptions {
@@ -51,14 +50,17 @@ export class RateLimiter {
   }
 
   /**
-   * Counts one hit for `key` in a unit of work, without a round trip of its own (it is sent, and
-   * travels with the work's next statement): for a statement that must do its work only within
-   * the limit (`withinLimit`). The hit counts only if the work commits, so the caller commits it
-   * on a refusal too, or refused attempts would go uncounted.
+   * Counts one hit for `key` and reads `also` in the same statement (one round trip, outside any
+   * transaction): a route's first look, which can refuse at once (the limit used up, or what
+   * `also` says) before any transaction or lock. A later statement that must do its work only
+   * within the limit checks `withinLimit`, which this hit is already part of.
    */
-  hitIn<DB>(uow: UnitOfWork<DB>, key: string): void {
-    uow.send(this.upsert(key));
+  async hitAnd<T>(key: string, also: RawBuilder<T>): Promise<{ count: RateCount; also: T }> {
+    const r = await sql<{ hits: number; retry: number; also: T }>`with hit as (${this.upsert(key)})
+      select hits, retry, (${also}) as also from hit`.execute(this.db);
     this.sometimesForgetOld();
+    const row = r.rows[0];
+    return { count: { hits: row.hits, retryAfterSeconds: Math.max(1, row.retry) }, also: row.also };
   }
 
   /** A condition, true while `key`'s count (this transaction's hit included) is within the limit. */

@@ -94,6 +94,11 @@ export function lockBuyer(uow: OrdersWork, userId: string): void {
   uow.send(sql`select pg_advisory_xact_lock(hashtextextended(${`orders-live:${userId}`}, 0))`);
 }
 
+/** True while the ticket has a live order: the partial unique index's own condition. */
+export function ticketTaken(ticketId: string) {
+  return sql<boolean>`exists (select 1 from orders where ticket_id = ${ticketId} and status in ('created', 'awaiting:payment'))`;
+}
+
 /** The number of live orders a buyer holds (read from the orders_user_live index: a handful of entries, whatever their history). */
 export function liveOrdersOf(userId: string) {
   return sql<number>`select count(*)::int from orders where user_id = ${userId} and status in ('created', 'awaiting:payment')`;

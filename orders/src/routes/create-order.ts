@@ -2,14 +2,14 @@ import type { Request, Response } from "express";
 import { BadRequestError, NotFoundError, RateLimiter, tooMany, userOf, validate, isUuid } from "@ticketforge/common";
 import { createOrderBody } from "@ticketforge/common/api";
 import type { OrdersContext } from "../app";
-import { lockBuyer, placeOrder, refusal, type Refusal } from "../db/orders";
+import { lockBuyer, placeOrder, refusal, ticketTaken, type Refusal } from "../db/orders";
 import { toOrderJson } from "../order-json";
 
 /**
- * Reserves a ticket for the signed-in buyer for the expiration window. The usual case is two
- * round trips: the buyer's rate-limit hit, lock and the order in one, the event and the commit
- * in the other. A refusal is explained by one more read and still commits, so that the hit of a
- * refused attempt counts too. When that read finds nothing in the way any more (the ticket became
+ * Reserves a ticket for the signed-in buyer for the expiration window. The usual case is three
+ * round trips: the first look (the buyer's rate-limit hit, and whether the ticket is taken), then
+ * one unit of work: the buyer's lock and the order in one, the event and the commit in the other.
+ * A refusal inside the work is explained by one more read. When that read finds nothing in the way any more (the ticket became
  * known to the replica just after the insert looked for it), the order is tried once more.
  */
 export const createOrder = (ctx: OrdersContext) => {
@@ -20,9 +20,14 @@ export const createOrder = (ctx: OrdersContext) => {
     if (!isUuid(ticketId)) throw new NotFoundError("Ticket not found");
     const expiresAt = new Date(Date.now() + ctx.config.EXPIRATION_WINDOW_SECONDS * 1000);
     const wanted = { userId: user.id, ticketId, expiresAt };
+    // The first look, one statement outside any transaction: it counts the attempt (refused ones
+    // too) and tells whether the ticket is held already. A crowd after one ticket is refused here,
+    // without a transaction, a lock or a wait for the order that got it.
+    const first = await limiter.hitAnd(user.id, ticketTaken(ticketId));
+    if (first.count.hits > limiter.options.limit) throw await refused({ reason: "rate limited", live: 0 }, limiter, user.id, res);
+    if (first.also) throw await refused({ reason: "ticket taken", live: 0 }, limiter, user.id, res);
     const limits = { maxLive: ctx.config.ORDERS_MAX_LIVE_PER_BUYER, allowed: limiter.withinLimit(user.id) };
     const outcome = await ctx.work(async (uow) => {
-      limiter.hitIn(uow, user.id);
       lockBuyer(uow, user.id);
       let placed = await placeOrder(uow.db, wanted, limits);
       if (!placed) {
