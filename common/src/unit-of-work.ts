@@ -165,7 +165,8 @@ export function workPipeline<DB>(deps: WorkDeps, committedWatchers: Array<(event
       // 2. a connection of the pool, held for the whole transaction
       const client = await deps.pool.connect();
       const uow = new UnitOfWork<DB>(client, signal, options.log ?? deps.log);
-      const cancel = () => void cancelRunning(deps.pool, client);
+      let cancelling: Promise<void> | undefined;
+      const cancel = () => void (cancelling = cancelRunning(deps.pool, client));
       signal.addEventListener("abort", cancel, { once: true });
       let result;
       let broken = false;
@@ -187,6 +188,8 @@ export function workPipeline<DB>(deps: WorkDeps, committedWatchers: Array<(event
         throw rolledBack.cause;
       } finally {
         signal.removeEventListener("abort", cancel);
+        // a cancel still on its way must not reach the next work's statement on this connection
+        await cancelling;
         // a connection that could not even roll back is closed, not handed to the next work
         client.release(broken);
       }
