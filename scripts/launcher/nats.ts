@@ -21,7 +21,15 @@ export interface NatsCredentials {
 
 export type NatsDecision =
   | { kind: "given"; url: string }
-  | { kind: "started"; url: string; store: string; stop: () => Promise<void>; credentials: Record<string, NatsCredentials> }
+  | {
+      kind: "started";
+      url: string;
+      store: string;
+      stop: () => Promise<void>;
+      credentials: Record<string, NatsCredentials>;
+      /** The admin (streams, dead letters): for `npm run dead-letters`, through stack.json. */
+      admin: NatsCredentials;
+    }
   | { kind: "missing"; message: string };
 
 export const natsHelp =
@@ -105,6 +113,7 @@ export async function resolveNats(options: {
     url,
     store,
     credentials,
+    admin: { user: natsAdminUser, password: passwords[natsAdminUser] },
     stop: async () => {
       if (child.exitCode !== null) return;
       const gone = new Promise((r) => child.once("exit", r));
