@@ -35,9 +35,9 @@ export type NatsDecision =
 export const natsHelp =
   "TicketForge needs NATS with JetStream. Either set NATS_URL to a server of yours, or install " +
   "nats-server so that npm start runs one of its own:\n" +
-  "  Debian/Ubuntu: sudo apt-get install nats-server\n" +
-  "  macOS:         brew install nats-server\n" +
-  "  Docker:        docker run -p 4222:4222 nats -js";
+  "  Debian/Ubuntu/WSL2: sudo apt-get install nats-server\n" +
+  "  macOS:              brew install nats-server\n" +
+  "  Docker:             docker run -p 4222:4222 nats -js";
 
 /** True when a JetStream-enabled server answers at url. */
 export async function hasJetStream(url: string, timeout = 1_000): Promise<boolean> {
