@@ -52,6 +52,8 @@ function serviceTestCallers(service: string) {
   return callers;
 }
 
+const readFile = (rel: string) => fs.readFileSync(path.join(repoRoot, rel), "utf8");
+
 const isReusableOnly = (w: Workflow) => Object.keys(w.on).every((event) => event === "workflow_call");
 
 describe("every workflow file", () => {
@@ -183,6 +185,45 @@ describe("service test workflows", () => {
       // each client suite runs in exactly one of the two jobs
       expect({ file, inClientJob: !new RegExp(job.with.skip).test(full) }).toEqual({ file, inClientJob: !new RegExp(pattern).test(full) });
     }
+  });
+});
+
+describe("CI parity: the workflows and .ci/run run the same checks", () => {
+  /** The Jest projects, by the displayName of each project's jest.config.js. */
+  const projects: string[] = require(path.join(repoRoot, "jest.config.js")).projects.map(
+    (p: string) => require(path.join(p.replace("<rootDir>", repoRoot), "jest.config.js")).displayName,
+  );
+  /** The projects a `npm test -- --selectProjects a b` line names. */
+  const selected = (run: string) => [...run.matchAll(/npm test -- --selectProjects ((?:[a-z][\w-]* ?)+)/g)].flatMap((m) => m[1].trim().split(" "));
+  const runs = (w: Workflow) => Object.values(w.jobs).flatMap((job) => (job.steps ?? []).map((s: any) => String(s.run ?? "")));
+  const onEveryPullRequest = (w: Workflow) => "pull_request" in w.on;
+
+  test("When a pull request is opened, then lint and typecheck run on it, whatever it touches", () => {
+    const all = [...workflows.values()].filter((w) => onEveryPullRequest(w) && w.on.pull_request === null).flatMap(runs);
+    expect(all).toContain("npm run lint");
+    expect(all).toContain("npm run typecheck");
+  });
+
+  test("When the workflows are read together, then every Jest project runs in one of them (common, nats, scripts and infra included)", () => {
+    const inWorkflows = new Set<string>();
+    for (const [file, w] of workflows) {
+      if (!onEveryPullRequest(w)) continue;
+      for (const run of runs(w)) for (const p of selected(run)) inWorkflows.add(p);
+      for (const job of Object.values(w.jobs)) if (job.uses === `./${REUSABLE}`) inWorkflows.add(job.with.service);
+      expect([file, runs(w).some((r) => /npm test(?! --)/.test(r))]).toEqual([file, false]); // each names its projects
+    }
+    expect(projects).toEqual(expect.arrayContaining(["common", "nats", "scripts", "infra"]));
+    expect([...inWorkflows].sort()).toEqual([...projects].sort());
+  });
+
+  test("When .ci/run runs, then it runs lint, typecheck and npm test with every project, and keeps a place for the format check", () => {
+    const script = readFile(".ci/run");
+    expect(script).toMatch(/^check lint npm run lint$/m);
+    expect(script).toMatch(/^check typecheck npm run typecheck$/m);
+    expect(script).toMatch(/^# check format /m);
+    // the whole run: no project selected
+    expect(script).toMatch(/^npm test -- --json /m);
+    expect(script).toContain("CI_POSTGRES_URL");
   });
 });
 
