@@ -5,8 +5,10 @@
  * random and one NATS node is killed and brought back. Once the system settles, nothing may be
  * lost or done twice. The figures (kills, settling time) go to artifacts/failover.json.
  *
- * FAILOVER_ORDERS sets the number of orders (default 200: the whole file takes about three and a
- * half minutes on a busy 2-core machine, a minute and a half of it starting 15 service processes).
+ * FAILOVER_ORDERS sets the number of orders: 100 in `npm test`, about as long as the NATS node's
+ * kill and a few replica kills take to land while buyers are at work, 200 in `npm run test:long` (the
+ * whole file then takes about three and a half minutes on a busy 2-core machine, a minute and a
+ * half of it starting 15 service processes).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -16,9 +18,10 @@ import type { Supervised } from "../scripts/launcher/processes";
 import { services, type ServiceName } from "../scripts/launcher/stack";
 import type { Ticket } from "@ticketforge/common/api";
 import { inBatches, onceKnown, type Reply, type User } from "./support/marketplace";
+import { testSize } from "./support/size";
 import { startWorld, type World } from "./support/world";
 
-const orderCount = Number(process.env.FAILOVER_ORDERS ?? 200);
+const orderCount = testSize("FAILOVER_ORDERS", 100, 200);
 const buyerCount = 20;
 const windowSeconds = 20;
 /** A replica is SIGKILLed this often while the buyers are at work (the supervisor restarts it). */
