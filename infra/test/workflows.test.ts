@@ -216,6 +216,14 @@ describe("CI parity: the workflows and .ci/run run the same checks", () => {
     expect([...inWorkflows].sort()).toEqual([...projects].sort());
   });
 
+  test("When the e2e workflow runs, then the long suites run at full size (TEST_SIZE=long), as npm run test:long runs them", () => {
+    const e2e = workflows.get(".github/workflows/e2e.yml")!;
+    const step = e2e.jobs.e2e.steps.find((s: any) => String(s.run ?? "").includes("npm test"));
+    expect(step.env?.TEST_SIZE).toBe("long");
+    const pkg = JSON.parse(readFile("package.json"));
+    expect(pkg.scripts["test:long"]).toMatch(/^TEST_SIZE=long node scripts\/test\.mjs$/);
+  });
+
   test("When .ci/run runs, then it runs lint, typecheck and npm test with every project, and keeps a place for the format check", () => {
     const script = readFile(".ci/run");
     expect(script).toMatch(/^check lint npm run lint$/m);
@@ -248,7 +256,7 @@ describe("release workflow", () => {
     const text = fs.readFileSync(path.join(repoRoot, ".github/workflows/release.yml"), "utf8");
     expect(text).toContain("${{ secrets.KUBECONFIG }}");
     expect(text).toContain("resources: [../prod]");
-    expect(fs.readFileSync(path.join(repoRoot, "README.md"), "utf8")).toMatch(/secret `KUBECONFIG`/);
+    expect(fs.readFileSync(path.join(repoRoot, "docs/ci.md"), "utf8")).toMatch(/secret `KUBECONFIG`/);
   });
 });
 
