@@ -228,7 +228,7 @@ describe("CI parity: the workflows and .ci/run run the same checks", () => {
     const script = readFile(".ci/run");
     expect(script).toMatch(/^check lint npm run lint$/m);
     expect(script).toMatch(/^check typecheck npm run typecheck$/m);
-    expect(script).toMatch(/^# check format /m);
+    expect(script).toMatch(/^(# )?check format /m); // a comment until the formatter is applied
     // the whole run: no project selected
     expect(script).toMatch(/^npm test -- --json /m);
     expect(script).toContain("CI_POSTGRES_URL");
