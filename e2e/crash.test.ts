@@ -8,11 +8,16 @@
 import { eventually } from "@ticketforge/nats";
 import type { Order, Ticket } from "@ticketforge/common/api";
 import { inBatches, onceKnown, untilPasses, type Reply } from "./support/marketplace";
+import { testSize } from "./support/size";
 import { worldUnderTest } from "./support/world";
 
 jest.setTimeout(180_000);
 
 const world = worldUnderTest();
+/** Orders placed around the broker's outage: CRASH_ORDERS, 40 in `npm test`, 100 in `npm run test:long`; ten buyers share them. */
+const orderCount = testSize("CRASH_ORDERS", 40, 100);
+if (orderCount % 10 !== 0) throw new Error(`CRASH_ORDERS must be a multiple of 10, one share per buyer (got ${orderCount})`);
+const at = (share: number) => Math.round(orderCount * share);
 
 describe("The orders service crashes", () => {
   test("When the orders service is killed right after taking an order, before its event left, then the order still reaches the other services", async () => {
@@ -57,30 +62,30 @@ describe("The orders service crashes", () => {
 });
 
 describe("The broker crashes", () => {
-  test("When nats-server is down for 5 s while 100 orders are placed, then every order is taken and every service converges", async () => {
+  test(`When nats-server is down for 5 s while ${orderCount} orders are placed, then every order is taken and every service converges`, async () => {
     const { market, broker, stack } = world;
     const seller = await market.signUp("seller");
     const buyers = await market.signUpMany(10, "crowd");
-    const tickets = await inBatches(Array.from({ length: 100 }, (_, i) => i), 10, (i) => market.sell(seller, `Seat ${i}`, 10 + i));
+    const tickets = await inBatches(Array.from({ length: orderCount }, (_, i) => i), 10, (i) => market.sell(seller, `Seat ${i}`, 10 + i));
     const ticketIds = new Set(tickets.map((t) => t.id));
-    await eventually(async () => (await broker.of("ticket.created", (d) => ticketIds.has(d.id))).length === 100, 30_000);
+    await eventually(async () => (await broker.of("ticket.created", (d) => ticketIds.has(d.id))).length === orderCount, 30_000);
     await world.caughtUp(60_000);
 
-    // ten buyers, ten orders each, five requests at a time, before, during and after the outage
+    // ten buyers, a tenth of the orders each, five requests at a time, before, during and after the outage
     const placeOrders = (from: number, to: number) =>
       inBatches(tickets.slice(from, to), 5, (t: Ticket, i) => market.placeOrder(buyers[(from + i) % buyers.length], t.id));
-    const before = await placeOrders(0, 30);
+    const before = await placeOrders(0, at(0.3));
     await stack.nats.stop(); // SIGKILL, while events of the last orders may still be on their way
     const downAt = Date.now();
     let during: Reply[];
     try {
-      during = await placeOrders(30, 70);
+      during = await placeOrders(at(0.3), at(0.7));
       // the outage itself is what is under test: it lasts 5 s whatever the orders took
       await new Promise((r) => setTimeout(r, Math.max(0, downAt + 5_000 - Date.now())));
     } finally {
       await stack.nats.start();
     }
-    const after = await placeOrders(70, 100);
+    const after = await placeOrders(at(0.7), orderCount);
 
     // every order was taken, also while the broker was down (an order only writes to its database)
     const replies = [...before, ...during, ...after];
@@ -97,7 +102,7 @@ describe("The broker crashes", () => {
     }, 120_000);
 
     // payments caught up too: orders from before, during and after the outage can be paid
-    const paidOrders = [orders[0], orders[50], orders[99]];
+    const paidOrders = [orders[0], orders[at(0.5)], orders[orderCount - 1]];
     for (const o of paidOrders) {
       const buyer = buyers.find((b) => b.id === o.userId)!;
       expect((await onceKnown(() => market.pay(buyer, o.id, "tok_visa"), 60_000)).status).toBe(201);
@@ -106,20 +111,20 @@ describe("The broker crashes", () => {
     // Once every consumer has caught up, including the redeliveries of events whose acks the
     // killed broker forgot, nothing was lost or doubled.
     await world.caughtUp(90_000);
-    // no order lost or doubled: each buyer sees exactly their ten, all but the paid ones still open
+    // no order lost or doubled: each buyer sees exactly their share, all but the paid ones still open
     const seen = [...(await market.allOrders()).values()].filter((o) => ticketIds.has(o.ticket.id));
     expect(seen.map((o) => o.id).sort()).toEqual(orders.map((o) => o.id).sort());
     const paidIds = new Set(paidOrders.map((o) => o.id));
     expect(seen.filter((o) => o.status !== (paidIds.has(o.id) ? "complete" : "created"))).toEqual([]);
-    for (const b of buyers) expect(seen.filter((o) => o.userId === b.id)).toHaveLength(10);
+    for (const b of buyers) expect(seen.filter((o) => o.userId === b.id)).toHaveLength(orderCount / 10);
 
     // each order's event stored once, each ticket reserved once (one ticket.updated to "reserved")
     const created = await broker.of("order.created", (d) => ticketIds.has(d.ticket.id));
-    expect(created).toHaveLength(100);
-    expect(new Set(created.map((e) => e.data.id)).size).toBe(100);
+    expect(created).toHaveLength(orderCount);
+    expect(new Set(created.map((e) => e.data.id)).size).toBe(orderCount);
     const reservations = await broker.of("ticket.updated", (d) => ticketIds.has(d.id) && d.status === "reserved");
-    expect(reservations).toHaveLength(100);
-    expect(new Set(reservations.map((e) => e.data.id)).size).toBe(100);
+    expect(reservations).toHaveLength(orderCount);
+    expect(new Set(reservations.map((e) => e.data.id)).size).toBe(orderCount);
     // and the tickets still say so: reserved by their order, or sold to it
     const soldTickets = new Set(paidOrders.map((o) => o.ticket.id));
     const finalTickets = await market.tickets([...ticketIds]);

@@ -1,12 +1,16 @@
 /**
- * The production shape under failures: three replicas of every service behind the gateway, a
+ * The production shape under failures: several replicas of every service behind the gateway, a
  * three-node JetStream cluster running the prod overlay's nats.conf with three-replica streams,
  * and hundreds of orders from concurrent buyers while service replicas are SIGKILLed at
  * random and one NATS node is killed and brought back. Once the system settles, nothing may be
  * lost or done twice. The figures (kills, settling time) go to artifacts/failover.json.
  *
- * FAILOVER_ORDERS sets the number of orders (default 200: the whole file takes about three and a
- * half minutes on a busy 2-core machine, a minute and a half of it starting 15 service processes).
+ * Sized by `npm test` to what it must prove on every change: two replicas of every service (a
+ * killed one's work is taken by the other), 100 orders, a replica killed every 2 s so that kills
+ * land while the buyers are at work. `npm run test:long` runs the production's three replicas,
+ * 200 orders and a kill every 4 s (the whole file then takes about three and a half minutes on a
+ * busy 2-core machine, a minute and a half of it starting 15 service processes).
+ * FAILOVER_ORDERS and FAILOVER_REPLICAS set either alone.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -16,13 +20,15 @@ import type { Supervised } from "../scripts/launcher/processes";
 import { services, type ServiceName } from "../scripts/launcher/stack";
 import type { Ticket } from "@ticketforge/common/api";
 import { inBatches, onceKnown, type Reply, type User } from "./support/marketplace";
+import { longRun, testSize } from "./support/size";
 import { startWorld, type World } from "./support/world";
 
-const orderCount = Number(process.env.FAILOVER_ORDERS ?? 200);
+const orderCount = testSize("FAILOVER_ORDERS", 100, 200);
 const buyerCount = 20;
 const windowSeconds = 20;
 /** A replica is SIGKILLed this often while the buyers are at work (the supervisor restarts it). */
-const killEveryMs = 4_000;
+const killEveryMs = longRun ? 4_000 : 2_000;
+const replicaCount = testSize("FAILOVER_REPLICAS", 2, 3);
 
 jest.setTimeout(900_000);
 
@@ -31,10 +37,10 @@ const databases = {} as Record<ServiceName, Client>;
 
 beforeAll(async () => {
   world = await startWorld({
-    replicas: 3,
+    replicas: replicaCount,
     natsCluster: 3,
     expirationWindowSeconds: windowSeconds,
-    // 15 processes share one PostgreSQL server
+    // up to 15 processes share one PostgreSQL server
     env: { DATABASE_POOL_SIZE: "4" },
   });
   for (const s of services) {
@@ -118,7 +124,7 @@ function startChaos(nodes: NatsServer[], replicas: Record<ServiceName, Supervise
   };
 }
 
-describe("Three replicas of every service on a three-node JetStream cluster", () => {
+describe(`${replicaCount} replicas of every service on a three-node JetStream cluster`, () => {
   test(`When ${orderCount} orders are placed, paid, cancelled or left to expire while replicas and a NATS node are killed, then nothing is lost or done twice`, async () => {
     const { market, broker, stack } = world;
     const seller = await market.signUp("seller");

@@ -5,15 +5,17 @@ import { sql, streams } from "@ticketforge/common";
 import { signInCookie, testJwtKey } from "@ticketforge/common/testing";
 import { eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { serviceFor, startServices, stopServices, type Services } from "./support/in-process";
+import { testSize } from "./support/size";
 
 /**
  * Hostile input on every route: random strings (any Unicode, NUL, control and bidi characters,
  * huge, empty), numbers (NaN as text, 1e308, -0, 1e-9), wrong types, missing and extra fields,
  * bodies that are not objects or not JSON, in the body, the query and the path. Whatever comes
  * in, the answer is never a 5xx; a 4xx has the error shape and leaves every database as it was.
- * FUZZ_RUNS sets the cases per route (default 25), FUZZ_SEED the seed (printed on a failure).
+ * FUZZ_RUNS sets the cases per route (8 in `npm test`, 25 in `npm run test:long`), FUZZ_SEED the
+ * seed (printed on a failure).
  */
-const runs = Number(process.env.FUZZ_RUNS ?? 25);
+const runs = testSize("FUZZ_RUNS", 8, 25);
 const seed = Number(process.env.FUZZ_SEED ?? 20261130);
 
 let nats: NatsServer;

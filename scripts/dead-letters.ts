@@ -3,20 +3,46 @@
  *   npm run dead-letters                  list every parked event with its error and deliveries
  *   npm run dead-letters -- list orders   only the orders service's
  *   npm run dead-letters -- replay orders publish them again (after the cause is fixed)
- * NATS_URL selects the server (default nats://127.0.0.1:4222); on a server with accounts,
- * NATS_USER / NATS_PASSWORD are the admin's (npm start keeps them in .data/nats/passwords.json).
+ * It joins the stack that `npm start` runs on DATA_DIR (default .data), on the port and with the
+ * admin password that stack chose (DATA_DIR/stack.json). NATS_URL in the environment picks another
+ * server instead (NATS_USER / NATS_PASSWORD: its admin's). It never guesses a default address: a
+ * nats-server on 4222 may be a stranger's, and managing streams there would create ours on it.
  */
 import { Bus, createLogger, listDeadLetters, replayDeadLetters } from "@ticketforge/common";
+import { dataDirFrom, findRunningStack } from "./launcher/running-stack";
+
+/** The server and login to use, or why there is none. */
+export function deadLetterServer(env: NodeJS.ProcessEnv): { url: string; user?: string; password?: string; from: string } | { missing: string } {
+  if (env.NATS_URL) return { url: env.NATS_URL, user: env.NATS_USER, password: env.NATS_PASSWORD, from: "NATS_URL" };
+  const dataDir = dataDirFrom(env);
+  const stack = findRunningStack(dataDir);
+  if ("missing" in stack) return { missing: `${stack.missing}
+Or set NATS_URL (and NATS_USER / NATS_PASSWORD) to reach another server.` };
+  const login = stack.nats?.admin ?? { user: env.NATS_USER, password: env.NATS_PASSWORD };
+  return { url: stack.natsUrl, ...login, from: `the stack running on ${dataDir}` };
+}
 
 async function main() {
   const [command = "list", service] = process.argv.slice(2);
+  if (command !== "list" && command !== "replay") {
+    console.error("usage: npm run dead-letters -- [list|replay] [service]");
+    process.exitCode = 2;
+    return;
+  }
+  const server = deadLetterServer(process.env);
+  if ("missing" in server) {
+    console.error(server.missing);
+    process.exitCode = 1;
+    return;
+  }
+  console.error(`NATS at ${server.url} (${server.from})`);
   const log = createLogger("dead-letters", "warn");
   const bus = await Bus.connect({
-    url: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+    url: server.url,
     name: "dead-letters",
     log,
-    user: process.env.NATS_USER,
-    password: process.env.NATS_PASSWORD,
+    user: server.user,
+    password: server.password,
     manageStreams: true,
   });
   try {
@@ -27,15 +53,12 @@ async function main() {
         console.log(`    ${l.body.slice(0, 300)}`);
       }
       console.log(`${letters.length} dead letter(s)${service ? ` for ${service}` : ""}`);
-    } else if (command === "replay") {
-      console.log(`replayed ${await replayDeadLetters(bus, service)} dead letter(s)`);
     } else {
-      console.error("usage: npm run dead-letters -- [list|replay] [service]");
-      process.exitCode = 2;
+      console.log(`replayed ${await replayDeadLetters(bus, service)} dead letter(s)`);
     }
   } finally {
     await bus.drain();
   }
 }
 
-void main();
+if (require.main === module) void main();

@@ -1,2 +1,2 @@
 const { withDatabase } = require("../scripts/jest/with-database.js");
-module.exports = withDatabase({ ...require("../jest.preset.js"), displayName: "launcher", rootDir: __dirname });
+module.exports = withDatabase({ ...require("../jest.preset.js"), displayName: "scripts", rootDir: __dirname });

@@ -1,12 +1,21 @@
-// `npm start`: install what is missing, then run the launcher (scripts/launcher/main.ts).
-// The launcher runs in this very process, its TypeScript loaded through tsx's require hook, so
-// the chain is npm → this process, not npm → this process → another Node process: one Node
-// start-up and one process's memory fewer. The launcher handles SIGINT/SIGTERM itself.
+// `npm start`: check the machine, install what is missing, then run the launcher
+// (scripts/launcher/main.ts). The launcher runs in this very process, its TypeScript loaded
+// through tsx's require hook, so the chain is npm → this process, not npm → this process →
+// another Node process: one Node start-up and one process's memory fewer. The launcher handles
+// SIGINT/SIGTERM itself.
+import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import util from "node:util";
 import { ensureInstall, root } from "./ensure-install.mjs";
+import { describeNode, requireTools } from "./prerequisites.mjs";
 
+// a stack given a NATS server of its own (NATS_URL, in the environment or .env) starts none
+const envFile = path.join(root, ".env");
+const natsUrl = process.env.NATS_URL || (fs.existsSync(envFile) ? util.parseEnv(fs.readFileSync(envFile, "utf8")).NATS_URL : undefined);
+requireTools(natsUrl ? [] : ["nats-server"]);
 ensureInstall();
+process.stdout.write(`${describeNode()}\n`);
 const require = createRequire(import.meta.url);
 require("tsx/cjs/api").register();
 require(path.join(root, "scripts", "launcher", "main.ts"));

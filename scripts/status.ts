@@ -1,12 +1,10 @@
 /**
- * `npm run status`: for a running local stack (`npm start`), each service's readiness, consumer
- * lag, outbox backlog and dead letters, read from its /readyz and /metrics on the ports the
- * launcher uses (set in .env or the environment, as for `npm start`).
+ * `npm run status`: for the stack that `npm start` runs on DATA_DIR (default .data), each
+ * service's readiness, consumer lag, outbox backlog and dead letters, read from its /readyz and
+ * /metrics on the ports that stack chose (DATA_DIR/stack.json).
  */
-import fs from "node:fs";
-import path from "node:path";
 import { metricValue, parseMetrics } from "@ticketforge/common";
-import { portsFrom } from "./launcher/settings";
+import { dataDirFrom, findRunningStack } from "./launcher/running-stack";
 import { services } from "./launcher/stack";
 
 export interface ServiceStatus {
@@ -71,13 +69,17 @@ export function formatStatus(rows: ServiceStatus[]): string {
 }
 
 async function main() {
-  const envFile = path.join(__dirname, "..", ".env");
-  if (fs.existsSync(envFile)) process.loadEnvFile(envFile);
-  const ports = portsFrom(process.env);
+  const stack = findRunningStack(dataDirFrom(process.env));
+  if ("missing" in stack) {
+    process.stderr.write(`${stack.missing}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const ports = stack.ports;
   const rows = await Promise.all(services.map((s) => serviceStatus(s, `http://127.0.0.1:${ports[s]}`)));
   process.stdout.write(`${formatStatus(rows)}\n`);
   const problems = rows.filter((r) => r.health !== "ready" || (r.deadLetters ?? 0) > 0);
-  if (rows.every((r) => r.health === "down")) process.stdout.write("\nNothing answers: is the stack running (npm start)?\n");
+  if (rows.every((r) => r.health === "down")) process.stdout.write(`\nNothing answers, though the stack's launcher (process ${stack.pid}) runs: is it still starting?\n`);
   else if (rows.some((r) => (r.deadLetters ?? 0) > 0)) process.stdout.write("\nDead letters waiting: npm run dead-letters lists them.\n");
   process.exitCode = problems.length > 0 ? 1 : 0;
 }

@@ -1,24 +1,26 @@
-// `npm test`: install what is missing, check the tools the suites need, then run every Jest
-// project (unit, service integration, end-to-end, browser, manifests). Extra arguments go to Jest.
+// `npm test`: check the tools the suites need, install what is missing, then run every Jest
+// project (unit, service integration, end-to-end, browser, manifests) on the project's Node.
+// Extra arguments go to Jest. TEST_SIZE=long (`npm run test:long`) runs the long suites at their
+// full size.
 import { spawnSync } from "node:child_process";
-import fs from "node:fs";
 import path from "node:path";
 import { ensureInstall, root } from "./ensure-install.mjs";
+import { describeNode, pinnedNode, requireTools } from "./prerequisites.mjs";
 
+const args = process.argv.slice(2);
+// kubectl only for the manifest suites (the infra project): `--selectProjects auth` needs none
+const selected = [];
+for (let i = args.indexOf("--selectProjects") + 1; i > 0 && i < args.length && !args[i].startsWith("-"); i++) selected.push(args[i]);
+requireTools(selected.length === 0 || selected.includes("infra") ? ["nats-server", "kubectl"] : ["nats-server"]);
 ensureInstall();
 
-const onPath = (bin) =>
-  (process.env.PATH ?? "").split(path.delimiter).concat(["/usr/sbin", "/usr/local/sbin"]).some((d) => fs.existsSync(path.join(d, bin)));
-if (!onPath("nats-server")) {
-  console.error(
-    "The integration tests start their own nats-server, and none is installed.\n" +
-      "  Debian/Ubuntu: sudo apt-get install nats-server\n  macOS: brew install nats-server",
-  );
-  process.exit(1);
-}
+// the pinned Node even on the run that installed it (npm started this process on the machine's own)
+const node = pinnedNode() ?? process.execPath;
+const version = node === process.execPath ? process.version : spawnSync(node, ["--version"], { encoding: "utf8" }).stdout.trim();
+process.stdout.write(`${describeNode(node, version)}\n`);
 
 const jest = path.join(root, "node_modules", "jest", "bin", "jest.js");
-const r = spawnSync(process.execPath, ["--experimental-vm-modules", "--no-warnings", jest, "--maxWorkers=2", ...process.argv.slice(2)], {
+const r = spawnSync(node, ["--experimental-vm-modules", "--no-warnings", jest, "--maxWorkers=2", ...args], {
   cwd: root,
   stdio: "inherit",
   env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },

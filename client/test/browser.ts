@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { longRun } from "../../e2e/support/size";
 import { see } from "./see";
 
 export const SCREENSHOT_DIR = path.resolve(__dirname, "../../artifacts/screenshots");
@@ -39,13 +40,17 @@ export function resetScreenshots() {
 
 let counter = 0;
 
-/** Full-page screenshots at desktop and phone width; fails if the phone layout scrolls sideways. */
+/**
+ * Full-page screenshots at desktop and phone width; fails if the phone layout scrolls sideways.
+ * `npm test` checks the phone layout without keeping its picture (a full-page screenshot is the
+ * journey's slowest step); `npm run test:long` and the e2e workflow keep both.
+ */
 export async function shoot(page: Page, name: string) {
   const file = `${String(++counter).padStart(2, "0")}-${name}`;
   await page.setViewportSize(DESKTOP);
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${file}-desktop.png`), fullPage: true });
   await page.setViewportSize(PHONE);
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${file}-phone.png`), fullPage: true });
+  if (longRun) await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${file}-phone.png`), fullPage: true });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   await page.setViewportSize(DESKTOP);
   if (overflow > 0) throw new Error(`${name}: the page is ${overflow}px wider than a 375px phone`);

@@ -97,6 +97,54 @@ function dockerignore(text: string): (file: string) => boolean {
   };
 }
 
+/**
+ * Whether a file (an absolute path in the container) is in the image that `target` of a
+ * Dockerfile builds: copied from the build context (existing in the repository, not ignored), or
+ * from another stage's output. Follows the stage's FROM chain and each COPY's WORKDIR.
+ */
+function imageHas(instructions: Instruction[], target: string, file: string): boolean {
+  const chain: string[] = [];
+  for (let stage: string | undefined = target; stage; ) {
+    chain.unshift(stage);
+    const from = instructions.find((i) => i.stage === stage && i.op === "FROM")!.args.split(/\s+/)[0];
+    stage = instructions.some((i) => i.stage === from) ? from : undefined;
+  }
+  const ignored = dockerignore(readRepoFile(".dockerignore"));
+  let workdir = "/";
+  for (const i of instructions.filter((x) => chain.includes(x.stage))) {
+    if (i.op === "WORKDIR") workdir = path.posix.resolve(workdir, i.args);
+    if (i.op !== "COPY") continue;
+    const words = i.args.split(/\s+/);
+    const fromStage = words.some((w) => w.startsWith("--from="));
+    const [dest, ...sources] = words.filter((w) => !w.startsWith("--")).reverse();
+    const destDir = path.posix.resolve(workdir, dest);
+    for (const src of sources) {
+      if (fromStage) {
+        if (file === destDir || file.startsWith(`${destDir}/`)) return true;
+        continue;
+      }
+      // `COPY dir/ dir/` and `COPY a b ./`: the source's content lands under the destination
+      const target = dest.endsWith("/") && !src.endsWith("/") ? path.posix.join(destDir, path.posix.basename(src)) : destDir;
+      if (file !== target && !file.startsWith(`${target}/`)) continue;
+      const inRepo = path.posix.join(src, path.posix.relative(target, file));
+      if (fs.existsSync(path.join(repoRoot, inRepo)) && !ignored(inRepo)) return true;
+    }
+  }
+  return false;
+}
+
+/** The WORKDIR a container of the image that `target` builds starts in. */
+function workdirOf(instructions: Instruction[], target: string): string {
+  let stage: string | undefined = target;
+  while (stage) {
+    const dirs = instructions.filter((i) => i.stage === stage && i.op === "WORKDIR").map((i) => i.args);
+    if (dirs.length > 0) return dirs[dirs.length - 1];
+    const from: string = instructions.find((i) => i.stage === stage && i.op === "FROM")!.args.split(/\s+/)[0];
+    stage = instructions.some((i) => i.stage === from) ? from : undefined;
+  }
+  return "/";
+}
+
 describe("images and Dockerfiles", () => {
   test("one Dockerfile for the five services, the client's own, and no per-service copies", () => {
     expect(fs.existsSync(path.join(repoRoot, serviceDockerfile))).toBe(true);
@@ -298,4 +346,34 @@ describe("skaffold.yaml", () => {
       expect(rules.some((r) => r.src.startsWith(`${dir}/`))).toBe(true);
     }
   });
+  test.each([
+    ["dev", "dev"],
+    ["prod", "runtime"],
+  ] as const)("overlays/%s runs in our images only programs and files that the image skaffold builds for it (the %s target) holds", (overlay, target) => {
+    let checked = 0;
+    const withPods = renderOverlay(overlay).filter((o) => ["Deployment", "StatefulSet", "Job"].includes(o.kind));
+    for (const w of withPods) {
+      for (const c of allContainers(w)) {
+        const app = ownImage.exec(c.image)?.[1];
+        if (!app || !c.command) continue;
+        const { instructions } = parseDockerfile(readRepoFile(dockerfileOf(app)), { SERVICE: app });
+        const workdir = workdirOf(instructions, target);
+        const [program, ...args] = c.command as string[];
+        // `node` is the base image's; any other program is a file in the image
+        const files = [...(program === "node" ? [] : [program]), ...args.filter((a) => /\.(m?js|ts)$/.test(a))];
+        for (const f of files) {
+          const abs = path.posix.resolve(workdir, f);
+          const found = abs.startsWith("/app/node_modules/.bin/")
+            ? // installed by the image's npm ci with the workspace root: a root dependency's program
+              target === "dev" && fs.existsSync(path.join(repoRoot, "node_modules", ".bin", path.posix.basename(abs)))
+            : imageHas(instructions, target, abs);
+          expect([`${w.metadata.name}: ${c.command.join(" ")}`, abs, found]).toEqual([`${w.metadata.name}: ${c.command.join(" ")}`, abs, true]);
+          checked++;
+        }
+      }
+    }
+    // the five provisioning Jobs at least
+    expect(checked).toBeGreaterThanOrEqual(5);
+  });
 });
+

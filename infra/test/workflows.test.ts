@@ -53,6 +53,8 @@ function serviceTestCallers(service: string) {
   return callers;
 }
 
+const readFile = (rel: string) => fs.readFileSync(path.join(repoRoot, rel), "utf8");
+
 const isReusableOnly = (w: Workflow) => Object.keys(w.on).every((event) => event === "workflow_call");
 
 describe("every workflow file", () => {
@@ -188,6 +190,53 @@ describe("service test workflows", () => {
   });
 });
 
+describe("CI parity: the workflows and .ci/run run the same checks", () => {
+  /** The Jest projects, by the displayName of each project's jest.config.js. */
+  const projects: string[] = require(path.join(repoRoot, "jest.config.js")).projects.map(
+    (p: string) => require(path.join(p.replace("<rootDir>", repoRoot), "jest.config.js")).displayName,
+  );
+  /** The projects a `npm test -- --selectProjects a b` line names. */
+  const selected = (run: string) => [...run.matchAll(/npm test -- --selectProjects ((?:[a-z][\w-]* ?)+)/g)].flatMap((m) => m[1].trim().split(" "));
+  const runs = (w: Workflow) => Object.values(w.jobs).flatMap((job) => (job.steps ?? []).map((s: any) => String(s.run ?? "")));
+  const onEveryPullRequest = (w: Workflow) => "pull_request" in w.on;
+
+  test("When a pull request is opened, then lint and typecheck run on it, whatever it touches", () => {
+    const all = [...workflows.values()].filter((w) => onEveryPullRequest(w) && w.on.pull_request === null).flatMap(runs);
+    expect(all).toContain("npm run lint");
+    expect(all).toContain("npm run typecheck");
+  });
+
+  test("When the workflows are read together, then every Jest project runs in one of them (common, nats, scripts and infra included)", () => {
+    const inWorkflows = new Set<string>();
+    for (const [file, w] of workflows) {
+      if (!onEveryPullRequest(w)) continue;
+      for (const run of runs(w)) for (const p of selected(run)) inWorkflows.add(p);
+      for (const job of Object.values(w.jobs)) if (job.uses === `./${REUSABLE}`) inWorkflows.add(job.with.service);
+      expect([file, runs(w).some((r) => /npm test(?! --)/.test(r))]).toEqual([file, false]); // each names its projects
+    }
+    expect(projects).toEqual(expect.arrayContaining(["common", "nats", "scripts", "infra"]));
+    expect([...inWorkflows].sort()).toEqual([...projects].sort());
+  });
+
+  test("When the e2e workflow runs, then the long suites run at full size (TEST_SIZE=long), as npm run test:long runs them", () => {
+    const e2e = workflows.get(".github/workflows/e2e.yml")!;
+    const step = e2e.jobs.e2e.steps.find((s: any) => String(s.run ?? "").includes("npm test"));
+    expect(step.env?.TEST_SIZE).toBe("long");
+    const pkg = JSON.parse(readFile("package.json"));
+    expect(pkg.scripts["test:long"]).toMatch(/^TEST_SIZE=long node scripts\/test\.mjs$/);
+  });
+
+  test("When .ci/run runs, then it runs lint, typecheck and npm test with every project, and keeps a place for the format check", () => {
+    const script = readFile(".ci/run");
+    expect(script).toMatch(/^check lint npm run lint$/m);
+    expect(script).toMatch(/^check typecheck npm run typecheck$/m);
+    expect(script).toMatch(/^(# )?check format /m); // a comment until the formatter is applied
+    // the whole run: no project selected
+    expect(script).toMatch(/^npm test -- --json /m);
+    expect(script).toContain("CI_POSTGRES_URL");
+  });
+});
+
 describe("release workflow", () => {
   const release = workflows.get(".github/workflows/release.yml")!;
 
@@ -209,7 +258,7 @@ describe("release workflow", () => {
     const text = fs.readFileSync(path.join(repoRoot, ".github/workflows/release.yml"), "utf8");
     expect(text).toContain("${{ secrets.KUBECONFIG }}");
     expect(text).toContain("resources: [../prod]");
-    expect(fs.readFileSync(path.join(repoRoot, "README.md"), "utf8")).toMatch(/secret `KUBECONFIG`/);
+    expect(fs.readFileSync(path.join(repoRoot, "docs/ci.md"), "utf8")).toMatch(/secret `KUBECONFIG`/);
   });
 });
 

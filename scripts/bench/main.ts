@@ -9,15 +9,15 @@
  * moment a ticket is reserved is read from the `ticket.updated` events on NATS by a plain core
  * subscription, so measuring adds no load to the stack. Nothing of the services is imported.
  *
- *   npm run bench                      everything; writes bench-results/<date>.json, latest.json
- *                                      and the README table
+ *   npm run bench                      everything; writes bench-results/latest.json, adds the
+ *                                      run's headline figures to bench-results/history.csv and
+ *                                      redoes the table of docs/benchmarks.md
  *   npm run bench -- --profile orders  also writes CPU profiles of that service under the
  *                                      pipeline load and under GET /api/tickets direct
  *                                      (bench-results/profiles/<service>-<phase>-<date>.cpuprofile)
- *   npm run bench -- --readme          only regenerates the README table from latest.json
+ *   npm run bench -- --docs            only redoes the table of docs/benchmarks.md from latest.json
  */
-import { crowds, httpOf } from "./crowds";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -25,7 +25,9 @@ import autocannon from "autocannon";
 import { AckPolicy, connect, DeliverPolicy, type NatsConnection } from "nats";
 import pg from "pg";
 import { cpuMsBetween, memoryOf, processTree, writesBetween, type ProcInfo } from "./procs";
-import { renderReadme, type BenchResults } from "./report";
+import { crowds, httpOf } from "./crowds";
+import { withRun } from "./history";
+import { renderTable, type BenchResults } from "./report";
 import { serviceRuntime } from "../launcher/runtime";
 import { serviceEntry, services } from "../services";
 import { freePort } from "@ticketforge/nats";
@@ -259,9 +261,9 @@ async function startCeilingServer(port: number, ticketsUrl: string, commitUrl: s
 
 async function main() {
   const args = process.argv.slice(2);
-  if (args.includes("--readme")) {
+  if (args.includes("--docs")) {
     const latest = JSON.parse(fs.readFileSync(path.join(resultsDir, "latest.json"), "utf8")) as BenchResults;
-    writeReadme(latest);
+    writeDocs(latest);
     return;
   }
   const profileIndex = args.indexOf("--profile");
@@ -577,10 +579,10 @@ async function main() {
     await nc.close();
     fs.mkdirSync(resultsDir, { recursive: true });
     const json = `${JSON.stringify(results, null, 2)}\n`;
-    const stamp = startedAt.replace(/:/g, "-").replace(/\..*/, "");
-    fs.writeFileSync(path.join(resultsDir, `${stamp}${label ? `-${label}` : ""}.json`), json);
     fs.writeFileSync(path.join(resultsDir, "latest.json"), json);
-    say(writeReadme(results));
+    const historyFile = path.join(resultsDir, "history.csv");
+    fs.writeFileSync(historyFile, withRun(fs.existsSync(historyFile) ? fs.readFileSync(historyFile, "utf8") : undefined, results, measuredCommit()));
+    say(writeDocs(results));
   } finally {
     for (const c of cleanup) await c().catch((err) => say(`cleanup: ${(err as Error).message}`));
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -696,11 +698,20 @@ async function collectProfile(p: { pid: number; file: string; service: string })
   return p.file;
 }
 
-function writeReadme(results: BenchResults): string {
-  const table = renderReadme(results);
-  const readme = path.join(root, "README.md");
-  const text = fs.readFileSync(readme, "utf8");
-  fs.writeFileSync(readme, text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${table}\n<!-- bench:end -->`));
+/** The commit the run measured: HEAD, marked "-dirty" when the working tree differs from it. */
+function measuredCommit(): string {
+  const git = (...a: string[]) => spawnSync("git", a, { cwd: root, encoding: "utf8" });
+  const head = git("rev-parse", "--short", "HEAD");
+  if (head.status !== 0) return "";
+  return `${head.stdout.trim()}${git("diff", "--quiet", "HEAD").status === 0 ? "" : "-dirty"}`;
+}
+
+/** docs/benchmarks.md quotes the figures only through this table, made from latest.json. */
+function writeDocs(results: BenchResults): string {
+  const table = renderTable(results);
+  const doc = path.join(root, "docs", "benchmarks.md");
+  const text = fs.readFileSync(doc, "utf8");
+  fs.writeFileSync(doc, text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${table}\n<!-- bench:end -->`));
   return table;
 }
 

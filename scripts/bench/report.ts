@@ -1,5 +1,5 @@
 import type { CrowdResults } from "./crowds";
-/** The shape of bench-results/*.json and the README table made from it. */
+/** The shape of bench-results/latest.json and the table of docs/benchmarks.md made from it. */
 interface Load {
   requests: number;
   perSecond: number;
@@ -92,7 +92,7 @@ export interface BenchResults {
 /** What the pipeline's ceiling leaves out, in a few words (ceiling-server.mjs says it all). */
 const pipelineCeilingNote = "node:http, pg and JetStream, a transaction per hop; no outbox, inbox, versions, validation, logs, traces or metrics";
 
-export function renderReadme(r: BenchResults): string {
+export function renderTable(r: BenchResults): string {
   const c = r.ceilings;
   const l = r.lowLoad;
   const p = r.pipeline;

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { root, Supervised } from "./processes";
+import { dataDirFrom, findRunningStack } from "./running-stack";
 import { serviceRuntime } from "./runtime";
 import { jwtKeyFor } from "./settings";
 import { isPortFree, services, watchAndRestart, type Ports } from "./stack";
@@ -19,14 +20,12 @@ async function main() {
   }
   const envFile = path.join(root, ".env");
   if (fs.existsSync(envFile)) process.loadEnvFile(envFile);
-  const dataDir = path.resolve(root, process.env.DATA_DIR ?? ".data");
-  const stateFile = path.join(dataDir, "stack.json");
-  if (!fs.existsSync(stateFile)) {
-    out(`No local stack is running on ${dataDir}. Start it first, without ${name}, in another terminal:`);
-    out(`  SKIP_SERVICES=${name} npm start`);
+  const dataDir = dataDirFrom(process.env);
+  const stack = findRunningStack(dataDir);
+  if ("missing" in stack) {
+    out(stack.missing.replace("npm start", `SKIP_SERVICES=${name} npm start`));
     process.exit(1);
   }
-  const stack = JSON.parse(fs.readFileSync(stateFile, "utf8")) as { natsUrl: string; databaseUrls: Record<string, string>; ports: Ports };
   const port = stack.ports[name as keyof Ports];
   if (!(await isPortFree(port))) {
     out(`${name} already runs in the local stack on port ${port}. Restart the stack without it, then run this again:`);
@@ -44,6 +43,9 @@ async function main() {
         NODE_ENV: process.env.NODE_ENV ?? "development",
         PORT: String(port),
         NATS_URL: stack.natsUrl,
+        // the stack's own nats-server has one account per service (as in production): this
+        // service's; with NATS_URL given to the stack, NATS_USER/NATS_PASSWORD from the environment
+        ...(stack.nats?.services[name] && { NATS_USER: stack.nats.services[name].user, NATS_PASSWORD: stack.nats.services[name].password }),
         DATABASE_URL: stack.databaseUrls[name],
         JWT_KEY: jwtKeyFor(dataDir, process.env),
       },

@@ -6,6 +6,7 @@ import { resolveNats, waitForNats } from "./nats";
 import { resolveNatsCluster } from "./nats-cluster";
 import { busUsers } from "./bus-users";
 import { root } from "./processes";
+import { stackFileIn, type StackFile } from "./running-stack";
 import { serviceRuntime } from "./runtime";
 import { isPortFree, replicaPorts, services, startStack, type Ports } from "./stack";
 import { jwtKeyFor, natsClusterFrom, portsFrom, replicasFrom } from "./settings";
@@ -112,7 +113,7 @@ async function main() {
     // the database stops after the services, so that their in-flight work can commit
     await databases.embedded?.stop();
     if (nats.kind === "started") await nats.stop();
-    fs.rmSync(path.join(dataDir, "stack.json"), { force: true });
+    fs.rmSync(stackFileIn(dataDir), { force: true });
     release();
     clearTimeout(force);
     say("stopped");
@@ -126,8 +127,16 @@ async function main() {
   const unknown = skip.filter((s) => !(services as readonly string[]).includes(s));
   if (unknown.length > 0) out(`SKIP_SERVICES names no service: ${unknown.join(", ")} (services: ${services.join(", ")})`);
   const jwtKey = jwtKeyFor(dataDir, env);
-  // what `npm run dev` in a service's folder needs to join this stack
-  fs.writeFileSync(path.join(dataDir, "stack.json"), JSON.stringify({ natsUrl: nats.url, databaseUrls: databases.urls, ports }, null, 2), { mode: 0o600 });
+  // what `npm run dev` in a service's folder, `npm run status` and `npm run dead-letters` need
+  // to join this stack (scripts/launcher/running-stack.ts): passwords, so this user's eyes only
+  const stackFile: StackFile = {
+    natsUrl: nats.url,
+    ...(nats.kind === "started" && { nats: { services: nats.credentials, admin: nats.admin } }),
+    databaseUrls: databases.urls,
+    ports,
+  };
+  fs.writeFileSync(stackFileIn(dataDir), JSON.stringify(stackFile, null, 2), { mode: 0o600 });
+  fs.chmodSync(stackFileIn(dataDir), 0o600); // a file left by a killed launcher keeps its old mode
   try {
     stack = await startStack({
       natsUrl: nats.url,

@@ -46,6 +46,7 @@ export async function resolveNatsCluster(options: {
     url: cluster.url,
     store: path.join(dataDir, "nats-1"),
     credentials: Object.fromEntries(options.users.map((u) => [u.service, { user: u.service, password: cluster.passwords[u.service] }])),
+    admin: { user: natsAdminUser, password: cluster.passwords[natsAdminUser] },
     stop: () => cluster.destroy(),
     describe: `NATS: started a ${size}-node JetStream cluster at ${cluster.url} (the prod overlay's nats.conf, one user per service; stores in ${path.join(dataDir, "nats-1")}…)`,
   };

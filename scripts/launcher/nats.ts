@@ -21,15 +21,23 @@ export interface NatsCredentials {
 
 export type NatsDecision =
   | { kind: "given"; url: string }
-  | { kind: "started"; url: string; store: string; stop: () => Promise<void>; credentials: Record<string, NatsCredentials> }
+  | {
+      kind: "started";
+      url: string;
+      store: string;
+      stop: () => Promise<void>;
+      credentials: Record<string, NatsCredentials>;
+      /** The admin (streams, dead letters): for `npm run dead-letters`, through stack.json. */
+      admin: NatsCredentials;
+    }
   | { kind: "missing"; message: string };
 
 export const natsHelp =
   "TicketForge needs NATS with JetStream. Either set NATS_URL to a server of yours, or install " +
   "nats-server so that npm start runs one of its own:\n" +
-  "  Debian/Ubuntu: sudo apt-get install nats-server\n" +
-  "  macOS:         brew install nats-server\n" +
-  "  Docker:        docker run -p 4222:4222 nats -js";
+  "  Debian/Ubuntu/WSL2: sudo apt-get install nats-server\n" +
+  "  macOS:              brew install nats-server\n" +
+  "  Docker:             docker run -p 4222:4222 nats -js";
 
 /** True when a JetStream-enabled server answers at url. */
 export async function hasJetStream(url: string, timeout = 1_000): Promise<boolean> {
@@ -105,6 +113,7 @@ export async function resolveNats(options: {
     url,
     store,
     credentials,
+    admin: { user: natsAdminUser, password: passwords[natsAdminUser] },
     stop: async () => {
       if (child.exitCode !== null) return;
       const gone = new Promise((r) => child.once("exit", r));

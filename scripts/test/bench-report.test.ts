@@ -1,20 +1,35 @@
 import fs from "node:fs";
 import path from "node:path";
-import { renderReadme, type BenchResults } from "../bench/report";
+import { historyHeader, historyRow, withRun } from "../bench/history";
+import { renderTable, type BenchResults } from "../bench/report";
 
 const root = path.join(__dirname, "..", "..");
 const results = (file: string) => JSON.parse(fs.readFileSync(path.join(root, "bench-results", file), "utf8")) as BenchResults;
+const doc = () => fs.readFileSync(path.join(root, "docs", "benchmarks.md"), "utf8");
 
-describe("the README's benchmark table", () => {
-  test("When the README is read, then its table is the one latest.json renders: the figures shown are the latest run's", () => {
-    const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
-    const table = /<!-- bench:start -->\n([\s\S]*)\n<!-- bench:end -->/.exec(readme)?.[1];
-    expect(table).toBe(renderReadme(results("latest.json")));
+describe("the benchmark's figures in the docs", () => {
+  test("When docs/benchmarks.md is read, then its table is the one latest.json renders, naming the run's date and Node", () => {
+    const latest = results("latest.json");
+    const table = /<!-- bench:start -->\n([\s\S]*)\n<!-- bench:end -->/.exec(doc())?.[1];
+    expect(table).toBe(renderTable(latest));
+    expect(table).toContain(`Measured ${latest.startedAt.slice(0, 10)} on ${latest.machine.cpus} cores, Node ${latest.machine.node}`);
+  });
+
+  test("When the README and the docs' prose are read, then they quote no benchmark figure outside the generated table", () => {
+    const latest = results("latest.json");
+    const outsideTable = (text: string) => text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, "");
+    const figures = [`${latest.pipeline.reservedPerSecond}/s`, `${latest.pipeline.reservedPerSecond} orders`, `${latest.idleMemory.pssMb} MB`];
+    for (const [file, text] of [
+      ["README.md", fs.readFileSync(path.join(root, "README.md"), "utf8")],
+      ["docs/benchmarks.md", outsideTable(doc())],
+    ]) {
+      for (const figure of figures) expect([file, figure, text.includes(figure)]).toEqual([file, figure, false]);
+    }
   });
 
   test("When a run measured the pipeline's and the listing's ceilings, then each sits next to the product's figure", () => {
     const r = results("latest.json");
-    const text = renderReadme(r);
+    const text = renderTable(r);
     const row = (start: string) => text.split("\n").find((line) => line.startsWith(`| ${start}`)) ?? "";
     expect(row("1,000 distinct tickets")).toContain(`${r.pipeline.reservedPerSecond}/s`);
     expect(row("1,000 distinct tickets")).toContain(`${r.ceilings.pipeline!.reservedPerSecond}/s in one process, ${r.ceilings.pipelineByRole!.reservedPerSecond}/s with a process per service`);
@@ -29,10 +44,42 @@ describe("the README's benchmark table", () => {
   });
 
   test("When an older run lacks the later ceilings, then their places say — and nothing reads undefined", () => {
-    const text = renderReadme(results("2026-11-30T17-55-35-after-revert-2.json"));
+    const old = results("latest.json");
+    delete old.ceilings.pipeline;
+    delete old.ceilings.pipelineByRole;
+    delete old.idleCpu;
+    delete old.pipeline.writesPerOrder;
+    delete old.listing.bareExpress;
+    delete old.listing.directFromDatabase;
+    delete old.ceilings.bareRouteWithCommit.cpuMsPerRequest;
+    const text = renderTable(old);
     expect(text).toContain("| — | ≥ 300/s, 0 |");
     expect(text).not.toContain("CPU of the idle stack");
     expect(text).not.toContain("write system calls");
     expect(text).not.toMatch(/undefined|NaN|Express route|no-cache/);
+  });
+});
+
+describe("bench-results/", () => {
+  test("When the folder is read, then it holds the latest run, the replicas run and one history file, not a file per run", () => {
+    const files = fs.readdirSync(path.join(root, "bench-results")).filter((f) => !f.startsWith(".") && f !== "profiles").sort();
+    expect(files).toEqual(["history.csv", "latest.json", "replicas.json"]);
+  });
+
+  test("When the history is read, then its header names date, commit and Node, and its newest line is latest.json's run", () => {
+    const lines = fs.readFileSync(path.join(root, "bench-results", "history.csv"), "utf8").trim().split("\n");
+    expect(lines[0]).toBe(historyHeader);
+    expect(historyHeader.split(",").slice(0, 3)).toEqual(["date", "commit", "node"]);
+    const latest = results("latest.json");
+    const newest = lines[lines.length - 1].split(",");
+    expect(historyRow(latest, newest[1])).toBe(lines[lines.length - 1]);
+    expect(newest[1]).toMatch(/^[0-9a-f]{7,}(-dirty)?$/);
+  });
+
+  test("When a run is added, then it takes its place by date, after the header, and nothing else changes", () => {
+    const latest = results("latest.json");
+    const earlier = { ...latest, startedAt: "2026-01-01T00:00:00.000Z", label: "early" };
+    const text = withRun(withRun(undefined, latest, "abc1234"), earlier, "def5678");
+    expect(text.split("\n")).toEqual([historyHeader, historyRow(earlier, "def5678"), historyRow(latest, "abc1234"), ""]);
   });
 });

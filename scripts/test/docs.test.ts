@@ -164,3 +164,43 @@ describe("references to the design", () => {
     expect(cited.filter((c) => !sections.has(c.split(" §")[1]))).toEqual([]);
   });
 });
+
+describe("the README, for a newcomer", () => {
+  const readme = committed("README.md");
+  /** Words of prose and tables, as a reader counts them (code blocks and the diagram left out). */
+  const words = readme
+    .replace(/```[\s\S]*?```/g, "")
+    .split(/\s+/)
+    .filter((w) => /[\p{L}\p{N}]/u.test(w));
+
+  test("When it is read, then it is at most 1,200 words", () => {
+    expect(words.length).toBeLessThanOrEqual(1200);
+  });
+
+  test("When it is read, then it shows the app in a committed screenshot and the architecture as a diagram on the page", () => {
+    const images = [...readme.matchAll(/!\[[^\]]+\]\(([^)]+\.png)\)/g)].map((m) => m[1]);
+    expect(images.length).toBeGreaterThan(0);
+    for (const image of images) {
+      const png = fs.readFileSync(path.join(repoRoot, image));
+      expect(png.subarray(1, 4).toString()).toBe("PNG");
+      expect(png.readUInt32BE(16)).toBeGreaterThanOrEqual(800); // width: a real screen, not an icon
+    }
+    expect(readme).toMatch(/```mermaid\nflowchart/);
+  });
+
+  test("When a newcomer looks for the first steps, then the two commands, each OS, what to click first, the test time and one test's command are there", () => {
+    expect(readme).toContain("npm start");
+    expect(readme).toContain("npm test");
+    for (const os of ["Debian / Ubuntu", "macOS", "WSL2"]) expect(readme).toContain(os);
+    for (const step of ["Sign up", "Sell a ticket", "Buy", "tok_visa"]) expect(readme).toContain(step);
+    expect(readme).toMatch(/`npm test` runs every Jest project[^.]*\. On a 2-core machine it takes under \w+\s+minutes/);
+    expect(readme).toContain("--selectProjects orders");
+    expect(readme).toContain("--runTestsByPath");
+    expect(readme).toMatch(/-t "[^"]+"/);
+  });
+
+  test("When something goes wrong, then the troubleshooting table covers the ports, a data directory in use and npm run reset", () => {
+    const table = readme.slice(readme.indexOf("## Troubleshooting"));
+    for (const text of ["3000", "3001–3006", "54320", "4222", "already running on this data directory", "npm run reset"]) expect(table).toContain(text);
+  });
+});

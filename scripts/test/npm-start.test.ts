@@ -1,28 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { freePorts, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { serviceRuntime } from "../launcher/runtime";
+import { copyProject, groupGone, killGroups, npmRun, postmasterPid } from "./support/project-copy";
 import { manifest } from "../services";
-
-const repo = path.join(__dirname, "..", "..");
-const copied = ["package.json", "package-lock.json", "services.json", "common", "nats", ...manifest.services.map((s) => s.folder), manifest.client.folder, "infra", "scripts"];
-
-/** A copy of the project as a user would have it (node_modules linked, no .data). */
-function copyProject(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-start-"));
-  fs.chmodSync(dir, 0o755); // like a user's clone: as root the database server runs as another user
-  for (const entry of copied) {
-    fs.cpSync(path.join(repo, entry), path.join(dir, entry), {
-      preserveTimestamps: true,
-      recursive: true,
-      filter: (src) => !/node_modules|\.next|\.data|artifacts/.test(path.relative(repo, src)),
-    });
-  }
-  fs.symlinkSync(path.join(repo, "node_modules"), path.join(dir, "node_modules"));
-  return dir;
-}
 
 let nats: NatsServer;
 let dir: string;
@@ -41,55 +23,17 @@ beforeAll(async () => {
   names.forEach((name, i) => (env[`${name}_PORT`] = String(ports[i])));
 });
 afterAll(async () => {
-  for (const c of running) {
-    try {
-      process.kill(-c.pid!, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  const server = postmasterPid();
+  killGroups(running);
+  const server = postmasterPid(dir);
   if (server) process.kill(server, "SIGQUIT");
   await nats?.destroy();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function npmStart(): { child: ChildProcess; output: () => string; ready: Promise<void>; exited: Promise<number | null> } {
-  // its own process group, so a test can press Ctrl-C on the whole group as a terminal does
-  const child = spawn("npm", ["start"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  running.push(child);
-  let output = "";
-  child.stdout!.on("data", (d) => (output += d));
-  child.stderr!.on("data", (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      // the whole box: its last line
-      if (output.includes("TicketForge is ready") && output.includes("Ctrl-C stops everything")) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 100);
-    void exited.then(() => {
-      clearInterval(timer);
-      reject(new Error(`npm start exited:\n${output}`));
-    });
-  });
-  ready.catch(() => undefined); // a start that is meant to be refused never gets ready
-  return { child, output: () => output, ready, exited };
-}
-
-/** Resolves when no process of the group is left (the launcher, services, nats-server). */
-async function groupGone(pgid: number) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      process.kill(-pgid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`processes of group ${pgid} still running`);
+function npmStart() {
+  const run = npmRun(["start"], dir, env, running);
+  // the whole box: its last line
+  return { ...run, ready: run.waitFor("TicketForge is ready", "Ctrl-C stops everything") };
 }
 
 /** The pid of the process whose command line names `file`. */
@@ -105,19 +49,6 @@ function pidRunning(file: string): number | undefined {
   return undefined;
 }
 
-/** The embedded PostgreSQL server's pid while it runs on the copy's data directory. */
-function postmasterPid(): number | undefined {
-  const file = path.join(dir, ".data", "postgres", "postmaster.pid");
-  if (!fs.existsSync(file)) return undefined;
-  const pid = Number(fs.readFileSync(file, "utf8").split("\n")[0]);
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
-}
-
 const gateway = () => `http://127.0.0.1:${env.GATEWAY_PORT}`;
 
 describe("npm start", () => {
@@ -126,7 +57,7 @@ describe("npm start", () => {
     await first.ready;
     expect(first.output()).toContain(`Open  http://localhost:${env.GATEWAY_PORT}`);
     expect(first.output()).toMatch(new RegExp(`embedded PostgreSQL on 127\\.0\\.0\\.1:${env.POSTGRES_PORT} \\(the services use its Unix socket\\), data in \\S+/\\.data/postgres \\(created in`));
-    const server = postmasterPid();
+    const server = postmasterPid(dir);
     expect(server).toBeDefined();
     if (process.getuid?.() === 0) {
       // PostgreSQL refuses root: the server runs as an unprivileged user that owns its data
@@ -167,7 +98,7 @@ describe("npm start", () => {
     await first.exited;
     await groupGone(first.child.pid!);
     expect(first.output()).toContain("stopped");
-    expect(postmasterPid()).toBeUndefined(); // the database stopped with it
+    expect(postmasterPid(dir)).toBeUndefined(); // the database stopped with it
 
     const again = npmStart();
     await again.ready;
@@ -177,11 +108,11 @@ describe("npm start", () => {
     expect(await found.json()).toMatchObject({ title: "Smoke test concert", price: 42.5 });
 
     // a launcher killed outright leaves its database server running; the next start recovers it
-    const stale = postmasterPid();
+    const stale = postmasterPid(dir);
     process.kill(-again.child.pid!, "SIGKILL");
     await again.exited;
     await groupGone(again.child.pid!);
-    expect(postmasterPid()).toBe(stale);
+    expect(postmasterPid(dir)).toBe(stale);
     const third = npmStart();
     await third.ready;
     expect(third.output()).toContain(`stopping the PostgreSQL server (pid ${stale}) that a previous launcher left running`);
@@ -190,6 +121,6 @@ describe("npm start", () => {
     process.kill(-third.child.pid!, "SIGTERM");
     await third.exited;
     await groupGone(third.child.pid!);
-    expect(postmasterPid()).toBeUndefined();
+    expect(postmasterPid(dir)).toBeUndefined();
   }, 300_000);
 });
