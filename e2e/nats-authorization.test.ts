@@ -3,9 +3,20 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import request from "supertest";
-import { connect, StringCodec, AckPolicy, type NatsConnection } from "nats";
+import { connect, headers as natsHeaders, StringCodec, AckPolicy, type NatsConnection } from "nats";
 import { eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
-import { natsAdminUser, natsAuthorizationBlock, natsPasswordVariable, newNatsPassword, provisionJetStream, streamOf } from "@ticketforge/common";
+import {
+  Bus,
+  deadLetterHeaders,
+  listDeadLetters,
+  natsAdminUser,
+  natsAuthorizationBlock,
+  natsPasswordVariable,
+  newNatsPassword,
+  provisionJetStream,
+  replayDeadLetters,
+  streamOf,
+} from "@ticketforge/common";
 import type { Subject } from "@ticketforge/common";
 import { silentLogger } from "@ticketforge/common/testing";
 import { busUsers, signUp, startServices, stopServices, type Services } from "./support/in-process";
@@ -161,5 +172,67 @@ describe("NATS with the shipped nats.conf", () => {
     await request(services.auth.app).post("/api/users/signout").set("Cookie", buyer.cookie).set("Sec-Fetch-Site", "same-origin").expect(200);
     await eventually(async () => (await request(services!.orders.app).get("/api/orders").set("Cookie", buyer.cookie)).status === 401, 5_000);
     expect(await streamCount("DEADLETTER")).toBe(0);
+  }, 90_000);
+
+  test("When the tickets user forges a dead letter claiming to be orders' payment.completed for a live order, then a replay publishes nothing and the order stays unpaid", async () => {
+    services ??= await startServices(nats.url, {}, (name) => ({ NATS_USER: name, NATS_PASSWORD: passwords[name] }));
+    const seller = await signUp(services, "seller");
+    const buyer = await signUp(services, "buyer");
+    const ticket = await request(services.tickets.app).post("/api/tickets").set("Cookie", seller.cookie).send({ title: "Forged letter gig", price: 40 });
+    let orderId = "";
+    await eventually(async () => {
+      const res = await request(services!.orders.app).post("/api/orders").set("Cookie", buyer.cookie).send({ ticketId: ticket.body.id });
+      orderId = res.body.id;
+      return res.status === 201;
+    }, 15_000);
+    const payment = JSON.stringify({
+      id: randomUUID(),
+      type: "payment.completed",
+      occurredAt: new Date().toISOString(),
+      data: { id: randomUUID(), orderId, amount: 4000, providerRef: "ch_forged" },
+    });
+    const payments = await streamCount("PAYMENTS");
+    const orders = await streamCount("ORDERS");
+    // every header says "orders parked this payment.completed"
+    const claims = () => {
+      const h = natsHeaders();
+      h.set(deadLetterHeaders.subject, "payment.completed");
+      h.set(deadLetterHeaders.service, "orders");
+      h.set(deadLetterHeaders.consumer, "orders-payment-completed");
+      h.set(deadLetterHeaders.stream, "PAYMENTS");
+      h.set(deadLetterHeaders.seq, String(orders + 1_000));
+      return h;
+    };
+    const tickets = await as("tickets");
+    try {
+      const js = tickets.jetstream();
+      const letter = (subject: string) => js.publish(subject, StringCodec().encode(payment), { headers: claims(), timeout: 1_000 });
+      // as orders' letter, or as a letter about a subject tickets does not consume, the server refuses it
+      await expect(letter("deadletter.orders.payment.completed")).rejects.toThrow();
+      await expect(letter("deadletter.tickets.payment.completed")).rejects.toThrow();
+      // as a letter of its own about order.created, it is stored: the tickets service parks those
+      await letter("deadletter.tickets.order.created");
+    } finally {
+      await tickets.close().catch(() => undefined);
+    }
+
+    const operator = await Bus.connect({ url: nats.url, name: "operator", log: silentLogger(), user: natsAdminUser, password: passwords[natsAdminUser] });
+    try {
+      const letters = (await listDeadLetters(operator)).filter((l) => l.body.includes(orderId));
+      expect(letters.map((l) => [l.service, l.subject])).toEqual([["tickets", "order.created"]]);
+      expect(await listDeadLetters(operator, "orders")).toHaveLength(0);
+      const refused: string[] = [];
+      expect(await replayDeadLetters(operator, undefined, { onRefused: (_, reason) => refused.push(reason) })).toBe(0);
+      expect(refused).toEqual([expect.stringMatching(new RegExp(`^message ${orders + 1_000} of ORDERS is not there`))]);
+      // it stays where the operator sees it
+      expect((await listDeadLetters(operator)).filter((l) => l.body.includes(orderId))).toHaveLength(1);
+    } finally {
+      await operator.drain();
+    }
+    expect(await streamCount("ORDERS")).toBe(orders);
+    expect(await streamCount("PAYMENTS")).toBe(payments);
+    // had it been published, orders would complete the order at once
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await request(services.orders.app).get(`/api/orders/${orderId}`).set("Cookie", buyer.cookie)).body.status).toBe("created");
   }, 90_000);
 });

@@ -3,10 +3,13 @@
  *   npm run dead-letters                  list every parked event with its error and deliveries
  *   npm run dead-letters -- list orders   only the orders service's
  *   npm run dead-letters -- replay orders publish them again (after the cause is fixed)
+ * Replay redelivers the original message stored in the event's stream, never a letter's body; a
+ * letter that points to no such message (forged, or past the stream's limits) stays and is named.
+ * Everything a letter holds was written by a service and is shown with control characters escaped.
  * NATS_URL selects the server (default nats://127.0.0.1:4222); on a server with accounts,
  * NATS_USER / NATS_PASSWORD are the admin's (npm start keeps them in .data/nats/passwords.json).
  */
-import { Bus, createLogger, listDeadLetters, replayDeadLetters } from "@ticketforge/common";
+import { Bus, createLogger, formatDeadLetter, listDeadLetters, printable, replayDeadLetters } from "@ticketforge/common";
 
 async function main() {
   const [command = "list", service] = process.argv.slice(2);
@@ -22,13 +25,13 @@ async function main() {
   try {
     if (command === "list") {
       const letters = await listDeadLetters(bus, service);
-      for (const l of letters) {
-        console.log(`#${l.seq} ${l.service} ${l.subject} after ${l.deliveries} deliveries: ${l.error.slice(0, 300)}`);
-        console.log(`    ${l.body.slice(0, 300)}`);
-      }
-      console.log(`${letters.length} dead letter(s)${service ? ` for ${service}` : ""}`);
+      for (const l of letters) console.log(formatDeadLetter(l));
+      console.log(`${letters.length} dead letter(s)${service ? ` for ${printable(service)}` : ""}`);
     } else if (command === "replay") {
-      console.log(`replayed ${await replayDeadLetters(bus, service)} dead letter(s)`);
+      const replayed = await replayDeadLetters(bus, service, {
+        onRefused: (l, reason) => console.log(`not replayed: #${l.seq} ${printable(l.service)} ${printable(l.subject)}: ${printable(reason)}`),
+      });
+      console.log(`replayed ${replayed} dead letter(s)`);
     } else {
       console.error("usage: npm run dead-letters -- [list|replay] [service]");
       process.exitCode = 2;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { deadLetterStream, streamOf, type Subject } from "../events/subjects";
 import { durableName } from "./consumer";
 import { revokedSessionsBucket } from "./revocations";
+import { operatorNotices } from "./dead-letter";
 
 /** The user that provisions JetStream (streams, the session bucket, every durable consumer) and runs operator tools. */
 export const natsAdminUser = "ticketforge-admin";
@@ -24,8 +25,11 @@ const kvStream = `KV_${revokedSessionsBucket}`;
 
 /**
  * What one service may do on NATS, and nothing more:
- * - publish its own domain's events and its own dead letters (so a forged payment.completed from
- *   the tickets service is refused by the server);
+ * - publish its own domain's events (so a forged payment.completed from the tickets service is
+ *   refused by the server), and dead letters under its own name for the subjects it consumes
+ *   (deadletter.<self>.<subject>) or the operator notices it raises: the name in a letter's subject
+ *   is the only one the operator tools believe, and replay redelivers the stored original, so a
+ *   letter is never a way to publish another domain's event;
  * - read the JetStream API's answers (`_INBOX.>`), look streams up, and pull from, ack and look up
  *   its own durable consumers, which are provisioned beforehand by the admin user. It may not
  *   create or change streams (a stream's `republish` could re-publish onto any subject) nor create
@@ -36,9 +40,11 @@ const kvStream = `KV_${revokedSessionsBucket}`;
  */
 export function natsPermissions(user: BusUser): NatsPermissions {
   const domain = ownDomain[user.service];
+  const letters = `${deadLetterStream.subjects[0].replace(">", "")}${user.service}`;
   const publish = [
     ...(domain ? [`${domain}.>`] : []),
-    `${deadLetterStream.subjects[0].replace(">", "")}${user.service}.>`,
+    ...user.listens.map((subject) => `${letters}.${subject}`),
+    ...(operatorNotices[user.service] ?? []).map((notice) => `${letters}.${notice}`),
     "$JS.API.INFO",
     "$JS.API.STREAM.INFO.*",
   ];
