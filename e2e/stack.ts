@@ -63,7 +63,6 @@ export async function startStack(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
     EXPIRATION_WINDOW_SECONDS: String(options.expirationWindowSeconds ?? 900),
     AUTH_RATE_LIMIT_PER_MINUTE: "10000",
-    AUTH_SCRYPT_LOG2_COST: "12",
     // the journeys have one buyer hold many orders at once, faster than any person would
     ORDERS_MAX_LIVE_PER_BUYER: "10000",
     ORDERS_RATE_LIMIT_PER_MINUTE: "10000",

@@ -2,7 +2,7 @@ import type { Express } from "express";
 import { sessionWriter, type ConfigOf, type ServiceContext } from "@ticketforge/common";
 import type { settings } from "./config";
 import { accountLimiter, addressLimit } from "./rate-limit";
-import { owaspLog2Cost, passwordHasher } from "./password";
+import { passwordHasher } from "./password";
 import { signup } from "./routes/sign-up";
 import { signin } from "./routes/sign-in";
 import { signout } from "./routes/sign-out";
@@ -11,10 +11,7 @@ import { currentUser } from "./routes/show-current-user";
 export type AuthContext = ServiceContext<ConfigOf<typeof settings>>;
 
 export function routes(app: Express, ctx: AuthContext) {
-  if (ctx.config.NODE_ENV === "production" && ctx.config.AUTH_SCRYPT_LOG2_COST < owaspLog2Cost) {
-    throw new Error(`AUTH_SCRYPT_LOG2_COST must be at least ${owaspLog2Cost} in production`);
-  }
-  const passwords = passwordHasher(ctx.config.AUTH_SCRYPT_LOG2_COST);
+  const passwords = passwordHasher({ concurrency: ctx.config.AUTH_HASH_CONCURRENCY, maxWaiting: ctx.config.AUTH_HASH_QUEUE });
   const limited = addressLimit(ctx.db, ctx.config.AUTH_RATE_LIMIT_PER_MINUTE);
   const perAccount = accountLimiter(ctx.db, ctx.config.AUTH_SIGNIN_ATTEMPTS_PER_ACCOUNT, ctx.config.AUTH_SIGNIN_ACCOUNT_WINDOW_SECONDS);
   // the only routes that write the session cookie

@@ -10,10 +10,12 @@ export const settings = {
   AUTH_SIGNIN_ATTEMPTS_PER_ACCOUNT: setting.positiveInt(10),
   AUTH_SIGNIN_ACCOUNT_WINDOW_SECONDS: setting.positiveInt(900),
   /**
-   * Cost of password hashing as log2 of scrypt's N (r=8, p=1). 17 is OWASP's minimum and the
-   * least production accepts; tests may go lower to run fast.
+   * Password hashes (Argon2id, 19 MiB each) computed at once; further sign-ups and sign-ins wait.
+   * Bounds the memory a burst of sign-ins can take: 2 is about 40 MiB.
    */
-  AUTH_SCRYPT_LOG2_COST: z.coerce.number({ message: "must be a whole number" }).int().min(10).max(20).default(17),
+  AUTH_HASH_CONCURRENCY: setting.positiveInt(2).refine((n) => n <= 16, "must be at most 16"),
+  /** Sign-ups and sign-ins that may wait for a hash; past that they answer 503 with Retry-After. */
+  AUTH_HASH_QUEUE: setting.positiveInt(200),
   /** Lifetime of a session (the JWT's exp and the cookie's max age). */
   JWT_EXPIRES_IN_SECONDS: setting.positiveInt(86_400).refine((s) => s <= maxSessionSeconds, "must be at most 604800 (7 days)"),
 };

@@ -4,7 +4,7 @@ import { serviceUnderTest } from "@ticketforge/nats";
 import { testJwtKey } from "@ticketforge/common/testing";
 import { auth } from "../src/service";
 
-const under = serviceUnderTest(auth, { config: { AUTH_RATE_LIMIT_PER_MINUTE: 1000, AUTH_SCRYPT_LOG2_COST: 12 } });
+const under = serviceUnderTest(auth, { config: { AUTH_RATE_LIMIT_PER_MINUTE: 1000 } });
 const api = () => request(under.service.app);
 
 let counter = 0;

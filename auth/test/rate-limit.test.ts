@@ -22,8 +22,6 @@ const limits = {
   AUTH_SIGNIN_ACCOUNT_WINDOW_SECONDS: 900,
   // behind the gateway on loopback: X-Forwarded-For names the real client
   TRUST_PROXY: "loopback",
-  // hashing at production cost would only slow these tests down
-  AUTH_SCRYPT_LOG2_COST: 12,
 };
 
 async function processReplica(natsUrl: string, databaseUrl: string, port: number): Promise<Replica> {

@@ -63,6 +63,7 @@ export const apiOperations: ApiOperation[] = [
       201: { schema: user, description: "Signed up and signed in", headers: setsCookie },
       400: errors("Invalid email, a password shorter than 8 or longer than 128 characters, or `Email in use`"),
       429: { ...errors("Too many attempts from this address"), headers: retryAfter },
+      503: { ...errors("Too many sign-ins and sign-ups waiting for a password hash at once"), headers: retryAfter },
     },
   },
   {
@@ -76,6 +77,7 @@ export const apiOperations: ApiOperation[] = [
       200: { schema: user, description: "Signed in", headers: setsCookie },
       400: errors("Invalid input, or `Invalid credentials`"),
       429: { ...errors("Too many attempts from this address"), headers: retryAfter },
+      503: { ...errors("Too many sign-ins and sign-ups waiting for a password hash at once"), headers: retryAfter },
     },
   },
   {
