@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { freePorts, startNatsCluster, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { createLogger, natsAdminUser, provisionJetStream } from "@ticketforge/common";
+import { testSessionKeys } from "@ticketforge/common/testing";
 import { busUsers } from "../scripts/launcher/bus-users";
 import { serviceDatabaseUrl } from "../scripts/launcher/databases";
 import { services, startStack as startProcesses, type Ports, type ServiceName, type Stack as Processes } from "../scripts/launcher/stack";
@@ -99,7 +100,7 @@ export async function startStack(
   try {
     stack = await startProcesses({
       natsUrl,
-      jwtKey: "e2e-jwt-key-0123456789abcdef0123",
+      sessionKeys: testSessionKeys,
       ports,
       env,
       databaseUrls,

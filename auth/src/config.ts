@@ -1,5 +1,4 @@
-import { z } from "zod";
-import { baseSettings, maxSessionSeconds, setting } from "@ticketforge/common";
+import { baseSettings, maxSessionSeconds, sessionKeySetting, setting } from "@ticketforge/common";
 
 /** Every environment variable the auth service reads (see .env.example). */
 export const settings = {
@@ -16,6 +15,8 @@ export const settings = {
   AUTH_HASH_CONCURRENCY: setting.positiveInt(2).refine((n) => n <= 16, "must be at most 16"),
   /** Sign-ups and sign-ins that may wait for a hash; past that they answer 503 with Retry-After. */
   AUTH_HASH_QUEUE: setting.positiveInt(200),
+  /** The Ed25519 private key (PEM) that signs session tokens: auth's alone, never given to another service. */
+  JWT_PRIVATE_KEY: sessionKeySetting("private"),
   /** Lifetime of a session (the JWT's exp and the cookie's max age). */
   JWT_EXPIRES_IN_SECONDS: setting.positiveInt(86_400).refine((s) => s <= maxSessionSeconds, "must be at most 604800 (7 days)"),
 };

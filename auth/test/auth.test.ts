@@ -1,7 +1,8 @@
 import request from "supertest";
-import jwt from "jsonwebtoken";
+import { createHmac } from "node:crypto";
 import { serviceUnderTest } from "@ticketforge/nats";
-import { testJwtKey } from "@ticketforge/common/testing";
+import { newSessionKeyPair } from "@ticketforge/common";
+import { signedToken, testJwtKey, testSessionKeys } from "@ticketforge/common/testing";
 import { auth } from "../src/service";
 
 const under = serviceUnderTest(auth, { config: { AUTH_RATE_LIMIT_PER_MINUTE: 1000 } });
@@ -139,14 +140,21 @@ describe("GET /api/users/currentuser and POST /api/users/signout", () => {
   });
 
   test("When the cookie is tampered with, then currentUser is null, not an error", async () => {
-    const forged = jwt.sign({ id: "x", email: "evil@example.com" }, "some-other-key-123456");
-    const cookie = `session=${Buffer.from(JSON.stringify({ jwt: forged })).toString("base64")}`;
-    expect((await api().get("/api/users/currentuser").set("Cookie", cookie)).body).toEqual({ currentUser: null });
+    const claims = { id: "x", email: "evil@example.com", sid: "s" };
+    // signed by another key pair; and HS256 "signed" with the public key every service holds
+    const hs256 = (key: string) => {
+      const input = [{ alg: "HS256", typ: "JWT" }, { ...claims, iat: 1, exp: 4_000_000_000 }].map((p) => Buffer.from(JSON.stringify(p)).toString("base64url")).join(".");
+      return `${input}.${createHmac("sha256", key).update(input).digest("base64url")}`;
+    };
+    for (const forged of [signedToken(claims, newSessionKeyPair().privateKey), hs256(testSessionKeys.publicKey)]) {
+      const cookie = `session=${Buffer.from(JSON.stringify({ jwt: forged })).toString("base64")}`;
+      expect((await api().get("/api/users/currentuser").set("Cookie", cookie)).body).toEqual({ currentUser: null });
+    }
     expect((await api().get("/api/users/currentuser").set("Cookie", "session=%%%garbage")).body).toEqual({ currentUser: null });
   });
 
   test("When the token has expired, then currentUser is null", async () => {
-    const expired = jwt.sign({ id: "x", email: "old@example.com", exp: Math.floor(Date.now() / 1000) - 10 }, testJwtKey);
+    const expired = signedToken({ id: "x", email: "old@example.com", sid: "s" }, testJwtKey, -10);
     const cookie = `session=${Buffer.from(JSON.stringify({ jwt: expired })).toString("base64")}`;
     expect((await api().get("/api/users/currentuser").set("Cookie", cookie)).body).toEqual({ currentUser: null });
   });

@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { eventually, freePort, startNatsServer, type NatsServer } from "@ticketforge/nats";
-import { openTestDatabase } from "@ticketforge/common/testing";
+import { openTestDatabase, testSessionKeys } from "@ticketforge/common/testing";
 import type { Database } from "@ticketforge/common";
 import { auth } from "../src/service";
 
@@ -29,7 +28,8 @@ beforeAll(async () => {
       PORT: String(port),
       NATS_URL: nats.url,
       DATABASE_URL: database.url,
-      JWT_KEY: randomBytes(32).toString("hex"),
+      JWT_PUBLIC_KEY: testSessionKeys.publicKey,
+      JWT_PRIVATE_KEY: testSessionKeys.privateKey,
       AUTH_RATE_LIMIT_PER_MINUTE: "100000",
       AUTH_SIGNIN_ATTEMPTS_PER_ACCOUNT: "100000",
       LOG_LEVEL: "error",

@@ -2,9 +2,9 @@ import { spawnSync } from "node:child_process";
 import { randomBytes, scryptSync } from "node:crypto";
 import path from "node:path";
 import request from "supertest";
-import { sql } from "@ticketforge/common";
+import { newSessionKeyPair, sql } from "@ticketforge/common";
 import { startNatsServer, type NatsServer } from "@ticketforge/nats";
-import { startTestService, testJwtKey, type TestService } from "@ticketforge/common/testing";
+import { startTestService, testSessionKeys, type TestService } from "@ticketforge/common/testing";
 import { auth } from "../src/service";
 import { passwordHasher } from "../src/password";
 import { settings } from "../src/config";
@@ -89,24 +89,23 @@ describe("password hashing", () => {
   });
 });
 
-describe("JWT_KEY at start-up", () => {
+describe("session keys at start-up", () => {
   const root = path.join(__dirname, "..", "..");
-  const start = (key: string) =>
+  const start = (keys: Record<string, string>) =>
     spawnSync(process.execPath, ["--import", "tsx", path.join(root, "auth", "src", "main.ts")], {
       cwd: root,
-      env: { ...process.env, JWT_KEY: key, NATS_URL: "nats://127.0.0.1:1", DATABASE_URL: "postgres://127.0.0.1:1/auth", LOG_LEVEL: "silent" },
+      env: { ...process.env, ...keys, NATS_URL: "nats://127.0.0.1:1", DATABASE_URL: "postgres://127.0.0.1:1/auth", LOG_LEVEL: "silent" },
       encoding: "utf8",
       timeout: 30_000,
     });
 
   test.each([
-    ["too short", testJwtKey, /JWT_KEY must be at least 32 characters \(it has 29\)/],
-    ["a repeated word", "passwordpasswordpasswordpassword", /JWT_KEY looks guessable/],
-    ["one character", "x".repeat(64), /JWT_KEY looks guessable/],
-  ])("When JWT_KEY is %s, then the service stops at once with a configuration error that says how to make one", (_what, key, message) => {
-    const run = start(key);
+    ["the old shared secret", { JWT_KEY: "0123456789abcdef0123456789abcdef" }, /JWT_PUBLIC_KEY is required but not set[\s\S]*JWT_PRIVATE_KEY is required but not set/],
+    ["a private key of another pair", { JWT_PUBLIC_KEY: testSessionKeys.publicKey, JWT_PRIVATE_KEY: newSessionKeyPair().privateKey }, /JWT_PRIVATE_KEY is not the private key of JWT_PUBLIC_KEY/],
+    ["not a key", { JWT_PUBLIC_KEY: testSessionKeys.publicKey, JWT_PRIVATE_KEY: "secret" }, /JWT_PRIVATE_KEY must be an Ed25519 private key in PEM/],
+  ])("When auth is given %s, then it stops at once with a configuration error that names the key", (_what, keys, message) => {
+    const run = start(keys);
     expect(run.status).toBe(78);
     expect(run.stderr).toMatch(message);
-    expect(run.stderr).toMatch(/openssl rand -hex 32/);
   });
 });

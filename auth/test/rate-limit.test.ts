@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { freePorts, startNatsServer, waitForPort, type NatsServer } from "@ticketforge/nats";
-import { openTestDatabase, startTestService, type TestService } from "@ticketforge/common/testing";
+import { openTestDatabase, startTestService, testSessionKeys, type TestService } from "@ticketforge/common/testing";
 import type { Database } from "@ticketforge/common";
 import { auth } from "../src/service";
 
@@ -38,7 +37,8 @@ async function processReplica(natsUrl: string, databaseUrl: string, port: number
       NATS_URL: natsUrl,
       DATABASE_URL: databaseUrl,
       // a process checks its key's strength at start-up; the in-process test key is too short for that
-      JWT_KEY: randomBytes(32).toString("hex"),
+      JWT_PUBLIC_KEY: testSessionKeys.publicKey,
+      JWT_PRIVATE_KEY: testSessionKeys.privateKey,
     },
   });
   let stderr = "";

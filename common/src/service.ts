@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import type { Logger } from "pino";
-import { baseSettings, ConfigError, jwtKeyProblem, loadConfig, type ConfigOf, type Settings } from "./config";
+import { baseSettings, ConfigError, loadConfig, type ConfigOf, type Settings } from "./config";
 import { createLogger } from "./logger";
 import { openDatabase, type Database, type Db } from "./db/database";
 import { Notifications } from "./db/notifications";
@@ -165,7 +165,7 @@ export async function startService<S extends Settings>(
     const app = createHttpApp(
       {
         log,
-        jwtKey: config.JWT_KEY,
+        jwtPublicKey: config.JWT_PUBLIC_KEY,
         trustProxy: config.TRUST_PROXY,
         isRevoked: (sid) => sessions.isRevoked(sid),
         ready: async () => (await bus.ping()) && (await database.ping().then(() => true)),
@@ -218,8 +218,6 @@ export async function runService<S extends Settings>(def: ServiceDefinition<S>):
   let config: ConfigOf<S> & BaseConfig;
   try {
     config = loadConfig(def.name, def.settings) as ConfigOf<S> & BaseConfig;
-    const weakKey = jwtKeyProblem(config.JWT_KEY);
-    if (weakKey) throw new ConfigError(def.name, [weakKey]);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

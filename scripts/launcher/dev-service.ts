@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { root, Supervised } from "./processes";
 import { serviceRuntime } from "./runtime";
-import { jwtKeyFor } from "./settings";
+import { sessionKeysFor, withSessionKeys } from "./session-keys";
 import { isPortFree, services, watchAndRestart, type Ports } from "./stack";
 
 /**
@@ -40,12 +40,11 @@ async function main() {
       args: ["--import", "tsx", path.join(root, name, "src", "main.ts")],
       readyUrl: `http://127.0.0.1:${port}/readyz`,
       env: {
-        ...process.env,
+        ...withSessionKeys(name, process.env, sessionKeysFor(dataDir, process.env)),
         NODE_ENV: process.env.NODE_ENV ?? "development",
         PORT: String(port),
         NATS_URL: stack.natsUrl,
         DATABASE_URL: stack.databaseUrls[name],
-        JWT_KEY: jwtKeyFor(dataDir, process.env),
       },
     },
     out,

@@ -8,7 +8,8 @@ import { busUsers } from "./bus-users";
 import { root } from "./processes";
 import { serviceRuntime } from "./runtime";
 import { isPortFree, replicaPorts, services, startStack, type Ports } from "./stack";
-import { jwtKeyFor, natsClusterFrom, portsFrom, replicasFrom } from "./settings";
+import { sessionKeysFor } from "./session-keys";
+import { natsClusterFrom, portsFrom, replicasFrom } from "./settings";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const say = (line: string) => out(process.stdout.isTTY ? `\x1b[1m▸ ${line}\x1b[0m` : `> ${line}`);
@@ -125,13 +126,13 @@ async function main() {
   const skip = (env.SKIP_SERVICES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   const unknown = skip.filter((s) => !(services as readonly string[]).includes(s));
   if (unknown.length > 0) out(`SKIP_SERVICES names no service: ${unknown.join(", ")} (services: ${services.join(", ")})`);
-  const jwtKey = jwtKeyFor(dataDir, env);
+  const sessionKeys = sessionKeysFor(dataDir, env);
   // what `npm run dev` in a service's folder needs to join this stack
   fs.writeFileSync(path.join(dataDir, "stack.json"), JSON.stringify({ natsUrl: nats.url, databaseUrls: databases.urls, ports }, null, 2), { mode: 0o600 });
   try {
     stack = await startStack({
       natsUrl: nats.url,
-      jwtKey,
+      sessionKeys,
       ports,
       env,
       databaseUrls: databases.urls,

@@ -10,11 +10,6 @@ export function secretFor(dataDir: string, name: string, bytes = 32): string {
   return fs.readFileSync(file, "utf8").trim();
 }
 
-/** JWT_KEY from the environment, or one generated on the first run and kept under .data/. */
-export function jwtKeyFor(dataDir: string, env: NodeJS.ProcessEnv): string {
-  return env.JWT_KEY || secretFor(dataDir, "jwt-key");
-}
-
 export function portsFrom(env: NodeJS.ProcessEnv): Ports {
   const ports = { ...defaultPorts };
   for (const key of Object.keys(ports) as Array<keyof Ports>) {

@@ -5,6 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { createGateway, loadRoutes, type Targets } from "./gateway";
 import { root, Supervised } from "./processes";
 import { serviceRuntime } from "./runtime";
+import { withSessionKeys, type SessionKeys } from "./session-keys";
 
 export const services = ["auth", "tickets", "orders", "payments", "expiration"] as const;
 export type ServiceName = (typeof services)[number];
@@ -14,7 +15,8 @@ export type Ports = typeof defaultPorts;
 
 export interface StackOptions {
   natsUrl: string;
-  jwtKey: string;
+  /** The session key pair: the public key for every service, the private one for auth alone. */
+  sessionKeys: SessionKeys;
   ports: Ports;
   /** Environment given to every service (EXPIRATION_WINDOW_SECONDS, LOG_LEVEL…). */
   env: NodeJS.ProcessEnv;
@@ -163,11 +165,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             : ["--enable-source-maps", path.join(bundleDir(name), "main.js")],
           readyUrl: `http://127.0.0.1:${port}/readyz`,
           env: {
-            ...options.env,
+            ...withSessionKeys(name, options.env, options.sessionKeys),
             ...(poolSize ? { DATABASE_POOL_SIZE: poolSize } : {}),
             PORT: String(port),
             NATS_URL: options.natsUrl,
-            JWT_KEY: options.jwtKey,
             DATABASE_URL: options.databaseUrls[name],
             ...(options.natsCredentials?.[name] && {
               NATS_USER: options.natsCredentials[name].user,

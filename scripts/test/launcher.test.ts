@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -6,7 +7,8 @@ import { eventually, freePort, startNatsServer, type NatsServer } from "@ticketf
 import { busUsers } from "../launcher/bus-users";
 import { resolveNats, waitForNats } from "../launcher/nats";
 import { serviceDatabaseUrl } from "../launcher/databases";
-import { jwtKeyFor, portsFrom } from "../launcher/settings";
+import { portsFrom } from "../launcher/settings";
+import { sessionKeysFor, withSessionKeys } from "../launcher/session-keys";
 import { loadRoutes, routeFor } from "../launcher/gateway";
 import { serviceRuntime } from "../launcher/runtime";
 
@@ -109,13 +111,27 @@ describe("which database a service gets", () => {
 });
 
 describe("launcher settings", () => {
-  test("When JWT_KEY is unset, then one is generated once and kept", () => {
+  test("When no session keys are set, then an Ed25519 pair is generated once, kept readable by its owner only, and given again", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-key-"));
-    const key = jwtKeyFor(dir, {});
-    expect(key).toMatch(/^[0-9a-f]{64}$/);
-    expect(jwtKeyFor(dir, {})).toBe(key);
-    expect(jwtKeyFor(dir, { JWT_KEY: "given-key-0123456789" })).toBe("given-key-0123456789");
+    const keys = sessionKeysFor(dir, {});
+    expect(keys.publicKey).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    expect(keys.privateKey).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(crypto.createPublicKey(keys.publicKey).asymmetricKeyType).toBe("ed25519");
+    expect(sessionKeysFor(dir, {})).toEqual(keys);
+    expect(fs.statSync(path.join(dir, "jwt-private.pem")).mode & 0o777).toBe(0o600);
+    const given = { JWT_PUBLIC_KEY: "public", JWT_PRIVATE_KEY: "private" };
+    expect(sessionKeysFor(dir, given)).toEqual({ publicKey: "public", privateKey: "private" });
+    expect(() => sessionKeysFor(dir, { JWT_PRIVATE_KEY: "private" })).toThrow(/go together/);
     fs.rmSync(dir, { recursive: true });
+  });
+
+  test("When the launcher starts the services, then only auth gets the private key, even one set in the launcher's environment", () => {
+    const keys = { publicKey: "public", privateKey: "private" };
+    const env = { JWT_PRIVATE_KEY: "private", JWT_KEY: "old shared secret", LOG_LEVEL: "warn" };
+    expect(withSessionKeys("auth", env, keys)).toEqual({ LOG_LEVEL: "warn", JWT_PUBLIC_KEY: "public", JWT_PRIVATE_KEY: "private" });
+    for (const service of ["tickets", "orders", "payments", "expiration"]) {
+      expect(withSessionKeys(service, env, keys)).toEqual({ LOG_LEVEL: "warn", JWT_PUBLIC_KEY: "public" });
+    }
   });
 
   test("When ports are set in the environment, then they are used, and a bad one is named", () => {

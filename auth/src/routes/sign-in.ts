@@ -19,6 +19,6 @@ export const signin = (ctx: AuthContext, perAccount: RateLimiter, passwords: Pas
     await updatePasswordHash(ctx.db, user.id, user.password_hash, await passwords.hash(password));
     ctx.log.info({ userId: user.id }, "password hash upgraded to the current cost");
   }
-  startSession(req, ctx, user);
+  await startSession(req, ctx, user);
   res.status(200).json({ id: user.id, email: user.email } satisfies User);
 };

@@ -15,7 +15,7 @@ export const signup = (ctx: AuthContext, passwords: PasswordHasher) => async (re
     if (isUniqueViolation(err, "users_email_unique")) throw new BadRequestError("Email in use");
     throw err;
   }
-  startSession(req, ctx, user);
+  await startSession(req, ctx, user);
   ctx.log.info({ userId: user.id }, "user signed up");
   res.status(201).json({ id: user.id, email: user.email } satisfies User);
 };
