@@ -6,7 +6,7 @@ import { connect } from "nats";
 import { eventually, freePort, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { busUsers } from "../launcher/bus-users";
 import { resolveNats, waitForNats } from "../launcher/nats";
-import { serviceDatabaseUrl } from "../launcher/databases";
+import { prepareDatabases, serviceDatabaseUrl } from "../launcher/databases";
 import { portsFrom } from "../launcher/settings";
 import { sessionKeysFor, withSessionKeys } from "../launcher/session-keys";
 import { loadRoutes, routeFor } from "../launcher/gateway";
@@ -108,6 +108,66 @@ describe("which database a service gets", () => {
     await admin.query(`drop database ${base.pathname.slice(1)}_tickets`);
     await admin.end();
   });
+
+  test("When the embedded server serves the services, then each connects as its own role, which cannot read another's database, is no superuser and cannot run COPY … TO PROGRAM", async () => {
+    const { Client } = await import("pg");
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-roles-"));
+    fs.chmodSync(dataDir, 0o711); // as root the server runs as `postgres`, which must reach its data dir
+    const databases = await prepareDatabases(["auth", "orders"], { POSTGRES_PORT: String(await freePort()) }, dataDir, () => undefined);
+    const as = async (url: string, database?: string) => {
+      const target = new URL(url);
+      if (database) target.pathname = `/${database}`;
+      const client = new Client({ connectionString: target.toString() });
+      await client.connect().catch(async (err) => {
+        await client.end().catch(() => undefined);
+        throw err;
+      });
+      return client;
+    };
+    try {
+      // auth's table of password hashes, made by auth's own role
+      const auth = await as(databases.urls.auth);
+      await auth.query("create table users (email text, password_hash text)");
+      await auth.query("insert into users values ('a@example.com', 'secret hash')");
+      await auth.end();
+
+      expect(new URL(databases.urls.orders).username).toBe("orders");
+      // \c auth with the orders service's credentials
+      await expect(as(databases.urls.orders, "auth")).rejects.toThrow(/permission denied for database "auth"/);
+      await expect(as(databases.urls.orders, "postgres")).rejects.toThrow(/permission denied for database "postgres"/);
+      const orders = await as(databases.urls.orders);
+      try {
+        const me = await orders.query("select rolsuper, rolcreatedb, rolcreaterole from pg_roles where rolname = current_user");
+        expect(me.rows).toEqual([{ rolsuper: false, rolcreatedb: false, rolcreaterole: false }]);
+        await expect(orders.query("copy (select 1) to program 'touch /tmp/tf-pwned'")).rejects.toThrow(/permission denied|superuser|pg_execute_server_program/);
+        await expect(orders.query("select * from pg_authid")).rejects.toThrow(/permission denied/);
+        // its own database is its own: migrations can make tables
+        await orders.query("create table orders (id int)");
+      } finally {
+        await orders.end();
+      }
+      // what a cluster made before roles holds: objects of the superuser's in a service's database
+      const superuser = await as(databases.embedded!.url, "orders");
+      await superuser.query("create table legacy (id serial primary key, note text)");
+      await superuser.query("create function legacy_note() returns text language sql as $$ select 'old' $$");
+      await superuser.end();
+      // a second start hands them over and keeps the roles working (passwords kept under the data dir)
+      await databases.embedded!.stop();
+      const again = await prepareDatabases(["auth", "orders"], { POSTGRES_PORT: new URL(databases.urls.orders).port }, dataDir, () => undefined);
+      expect(again.urls).toEqual(databases.urls);
+      const auth2 = await as(again.urls.auth);
+      expect((await auth2.query("select email from users")).rows).toEqual([{ email: "a@example.com" }]);
+      await auth2.end();
+      const orders2 = await as(again.urls.orders);
+      await orders2.query("insert into legacy (note) values (legacy_note())");
+      await orders2.query("drop table legacy");
+      await orders2.end();
+      await again.embedded!.stop();
+    } finally {
+      await databases.embedded?.stop().catch(() => undefined);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe("launcher settings", () => {
