@@ -101,6 +101,7 @@ export async function startStack(
     stack = await startProcesses({
       natsUrl,
       sessionKeys: testSessionKeys,
+      host: "127.0.0.1",
       ports,
       env,
       databaseUrls,

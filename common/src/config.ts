@@ -46,6 +46,11 @@ export function baseSettings(service: string, defaultPort: number) {
   return {
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
     PORT: port(defaultPort),
+    /**
+     * The address to listen on. Unset: every interface (a container, reached on the pod's
+     * address); npm start sets 127.0.0.1 so that nobody else on the network reaches the services.
+     */
+    HOST: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
     /** This service's NATS user and password, on a server with authorization (one user per service). */

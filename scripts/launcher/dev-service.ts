@@ -3,6 +3,7 @@ import path from "node:path";
 import { root, Supervised } from "./processes";
 import { serviceRuntime } from "./runtime";
 import { sessionKeysFor, withSessionKeys } from "./session-keys";
+import { listenHost } from "./settings";
 import { isPortFree, services, watchAndRestart, type Ports } from "./stack";
 
 /**
@@ -43,6 +44,7 @@ async function main() {
         ...withSessionKeys(name, process.env, sessionKeysFor(dataDir, process.env)),
         NODE_ENV: process.env.NODE_ENV ?? "development",
         PORT: String(port),
+        HOST: listenHost(process.env),
         NATS_URL: stack.natsUrl,
         DATABASE_URL: stack.databaseUrls[name],
       },

@@ -9,7 +9,8 @@ import { root } from "./processes";
 import { serviceRuntime } from "./runtime";
 import { isPortFree, replicaPorts, services, startStack, type Ports } from "./stack";
 import { sessionKeysFor } from "./session-keys";
-import { natsClusterFrom, portsFrom, replicasFrom } from "./settings";
+import { protectDataDir, runsAsRoot } from "./data-dir";
+import { listenHost, natsClusterFrom, portsFrom, replicasFrom } from "./settings";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const say = (line: string) => out(process.stdout.isTTY ? `\x1b[1m▸ ${line}\x1b[0m` : `> ${line}`);
@@ -21,7 +22,7 @@ async function main() {
   if (fs.existsSync(envFile)) process.loadEnvFile(envFile); // variables already set win
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? "development" };
   const dataDir = path.resolve(root, env.DATA_DIR ?? ".data");
-  fs.mkdirSync(dataDir, { recursive: true });
+  protectDataDir(dataDir, { traversableByPostgres: runsAsRoot() });
 
   let release: () => void;
   try {
@@ -133,6 +134,7 @@ async function main() {
     stack = await startStack({
       natsUrl: nats.url,
       sessionKeys,
+      host: listenHost(env),
       ports,
       env,
       databaseUrls: databases.urls,

@@ -17,6 +17,8 @@ export interface StackOptions {
   natsUrl: string;
   /** The session key pair: the public key for every service, the private one for auth alone. */
   sessionKeys: SessionKeys;
+  /** The address every process listens on (listenHost: loopback unless HOST says otherwise). */
+  host: string;
   ports: Ports;
   /** Environment given to every service (EXPIRATION_WINDOW_SECONDS, LOG_LEVEL…). */
   env: NodeJS.ProcessEnv;
@@ -168,6 +170,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             ...withSessionKeys(name, options.env, options.sessionKeys),
             ...(poolSize ? { DATABASE_POOL_SIZE: poolSize } : {}),
             PORT: String(port),
+            HOST: options.host,
             NATS_URL: options.natsUrl,
             DATABASE_URL: options.databaseUrls[name],
             ...(options.natsCredentials?.[name] && {
@@ -190,7 +193,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       {
         name: "client",
         command: serviceRuntime().path,
-        args: [path.join(root, "node_modules", "next", "dist", "bin", "next"), options.dev ? "dev" : "start", path.join(root, "client"), "-p", String(ports.client)],
+        args: [path.join(root, "node_modules", "next", "dist", "bin", "next"), options.dev ? "dev" : "start", path.join(root, "client"), "-p", String(ports.client), "-H", options.host],
         readyUrl: `http://127.0.0.1:${ports.client}/healthz`,
         env: {
           ...options.env,
@@ -212,7 +215,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     gateway.once("error", (err: NodeJS.ErrnoException) =>
       reject(err.code === "EADDRINUSE" ? new Error(`Port ${ports.gateway} is in use: set GATEWAY_PORT to another port`) : err),
     );
-    gateway.listen(ports.gateway, resolve);
+    gateway.listen(ports.gateway, options.host, resolve);
   });
 
   const startedAt = Date.now();

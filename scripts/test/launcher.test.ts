@@ -7,7 +7,10 @@ import { eventually, freePort, startNatsServer, type NatsServer } from "@ticketf
 import { busUsers } from "../launcher/bus-users";
 import { resolveNats, waitForNats } from "../launcher/nats";
 import { prepareDatabases, serviceDatabaseUrl } from "../launcher/databases";
-import { portsFrom } from "../launcher/settings";
+import { listenHost, portsFrom } from "../launcher/settings";
+import { protectDataDir } from "../launcher/data-dir";
+import { startTestService } from "@ticketforge/common/testing";
+import { tickets } from "@ticketforge/tickets/service";
 import { sessionKeysFor, withSessionKeys } from "../launcher/session-keys";
 import { loadRoutes, routeFor } from "../launcher/gateway";
 import { serviceRuntime } from "../launcher/runtime";
@@ -126,6 +129,7 @@ describe("which database a service gets", () => {
     };
     try {
       // auth's table of password hashes, made by auth's own role
+      expect(fs.statSync(path.join(dataDir, "postgres.log")).mode & 0o777).toBe(0o600);
       const auth = await as(databases.urls.auth);
       await auth.query("create table users (email text, password_hash text)");
       await auth.query("insert into users values ('a@example.com', 'secret hash')");
@@ -191,6 +195,47 @@ describe("launcher settings", () => {
     expect(withSessionKeys("auth", env, keys)).toEqual({ LOG_LEVEL: "warn", JWT_PUBLIC_KEY: "public", JWT_PRIVATE_KEY: "private" });
     for (const service of ["tickets", "orders", "payments", "expiration"]) {
       expect(withSessionKeys(service, env, keys)).toEqual({ LOG_LEVEL: "warn", JWT_PUBLIC_KEY: "public" });
+    }
+  });
+
+  test("When the data directory was made readable by everyone (an older release), then start-up closes it: 0700 directories, 0600 files", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-data-"));
+    const umask = process.umask();
+    try {
+      fs.chmodSync(dir, 0o755);
+      fs.mkdirSync(path.join(dir, "nats", "jetstream"), { recursive: true, mode: 0o755 });
+      fs.writeFileSync(path.join(dir, "nats", "jetstream", "msgs.blk"), "events", { mode: 0o644 });
+      fs.writeFileSync(path.join(dir, "postgres.log"), "Key (email)=(a@example.com) already exists", { mode: 0o644 });
+      protectDataDir(dir);
+      const mode = (p: string) => fs.statSync(path.join(dir, p)).mode & 0o777;
+      expect([mode("."), mode("nats"), mode("nats/jetstream"), mode("nats/jetstream/msgs.blk"), mode("postgres.log")]).toEqual([0o700, 0o700, 0o700, 0o600, 0o600]);
+      // and what the launcher's children create from now on
+      fs.writeFileSync(path.join(dir, "later"), "x");
+      expect(mode("later")).toBe(0o600);
+      protectDataDir(dir, { traversableByPostgres: true });
+      expect(mode(".")).toBe(0o711);
+    } finally {
+      process.umask(umask);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("When HOST is not set, then the stack listens on loopback only: a neighbour on the network reaches no service", async () => {
+    expect(listenHost({})).toBe("127.0.0.1");
+    expect(listenHost({ HOST: "0.0.0.0" })).toBe("0.0.0.0");
+    const outside = Object.values(os.networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+    const nats = await startNatsServer();
+    const service = await startTestService(tickets, nats.url, { config: { HOST: listenHost({}) } });
+    try {
+      const port = new URL(service.url).port;
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      // this machine's address on its network, when it has one
+      if (outside) await expect(fetch(`http://${outside}:${port}/healthz`)).rejects.toThrow();
+    } finally {
+      await service.close();
+      await nats.destroy();
     }
   });
 
