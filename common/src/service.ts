@@ -168,7 +168,7 @@ export async function startService<S extends Settings>(
         jwtPublicKey: config.JWT_PUBLIC_KEY,
         trustProxy: config.TRUST_PROXY,
         isRevoked: (sid) => sessions.isRevoked(sid),
-        ready: async () => (await bus.ping()) && (await database.ping().then(() => true)),
+        ready: async () => sessions.healthy && (await bus.ping()) && (await database.ping().then(() => true)),
         tracer,
         metrics,
       },
@@ -177,7 +177,7 @@ export async function startService<S extends Settings>(
     const server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(config.PORT, () => resolve());
+      server.listen(config.PORT, config.HOST, () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
     const url = `http://127.0.0.1:${port}`;

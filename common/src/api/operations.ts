@@ -88,6 +88,7 @@ export const apiOperations: ApiOperation[] = [
     responses: {
       200: { schema: signoutReply, description: "The session is revoked on every service and the cookie cleared", headers: setsCookie },
       403: errors("Not sent from the site's own pages (Origin or Sec-Fetch-Site)"),
+      503: { ...errors("The sign-out could not be recorded for every service; the session is unchanged, try again"), headers: retryAfter },
     },
   },
   {
