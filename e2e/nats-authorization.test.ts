@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import request from "supertest";
-import { connect, headers as natsHeaders, StringCodec, AckPolicy, type NatsConnection } from "nats";
+import { connect, DiscardPolicy, headers as natsHeaders, StringCodec, AckPolicy, type NatsConnection } from "nats";
 import { eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import {
   Bus,
@@ -14,7 +14,10 @@ import {
   natsPasswordVariable,
   newNatsPassword,
   provisionJetStream,
+  inboxPrefixOf,
   replayDeadLetters,
+  revokedSessionsBucket,
+  SessionRevocations,
   streamOf,
 } from "@ticketforge/common";
 import type { Subject } from "@ticketforge/common";
@@ -55,7 +58,9 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const as = (user: string) => connect({ servers: nats.url, user, pass: passwords[user], reconnect: false });
+/** A connection as `user`, with its own inbox prefix as the service's Bus has (the only inboxes it may read). */
+const as = (user: string) =>
+  connect({ servers: nats.url, user, pass: passwords[user], reconnect: false, ...(user === natsAdminUser ? {} : { inboxPrefix: inboxPrefixOf(user) }) });
 
 /** Messages of a stream now, read as the admin. */
 async function streamCount(stream: string): Promise<number> {
@@ -143,6 +148,72 @@ describe("NATS with the shipped nats.conf", () => {
       await tickets.close().catch(() => undefined);
     }
     expect(await streamCount("PAYMENTS")).toBeGreaterThanOrEqual(0);
+  });
+
+  test("When the tickets user subscribes to every inbox or to another service's, then the server refuses each", async () => {
+    const tickets = await as("tickets");
+    /** How a subscription ends: the server's refusal, or "still open" after 3 s. */
+    const fate = async (subject: string) => {
+      const sub = tickets.subscribe(subject);
+      const ended = (async () => {
+        try {
+          for await (const _ of sub) return "a message arrived";
+          return "closed";
+        } catch (err) {
+          return String(err);
+        }
+      })();
+      return Promise.race([ended, new Promise<string>((resolve) => setTimeout(() => resolve("still open"), 3_000))]);
+    };
+    try {
+      for (const subject of ["_INBOX.>", "_INBOX_orders.>", ">"]) {
+        expect([subject, await fate(subject)]).toEqual([subject, expect.stringMatching(/Permissions Violation for Subscription/i)]);
+      }
+      expect(await fate(`${inboxPrefixOf("tickets")}.mine`)).toBe("still open");
+    } finally {
+      await tickets.close().catch(() => undefined);
+    }
+  });
+
+  test("When the tickets user deletes a watcher of the revoked-sessions bucket, then the server refuses it and the watcher stays", async () => {
+    const auth = await Bus.connect({ url: nats.url, name: "auth", log: silentLogger(), user: "auth", password: passwords.auth });
+    const sessions = await SessionRevocations.open(auth, silentLogger());
+    const admin = await as(natsAdminUser);
+    const tickets = await as("tickets");
+    try {
+      const adminJsm = await admin.jetstreamManager();
+      const watchers = await adminJsm.consumers.list(`KV_${revokedSessionsBucket}`).next();
+      expect(watchers.length).toBeGreaterThan(0);
+      const jsm = await tickets.jetstreamManager({ timeout: 1_000 });
+      await expect(jsm.consumers.delete(`KV_${revokedSessionsBucket}`, watchers[0].name)).rejects.toThrow();
+      expect((await adminJsm.consumers.list(`KV_${revokedSessionsBucket}`).next()).map((c) => c.name)).toContain(watchers[0].name);
+      expect(sessions.healthy).toBe(true);
+    } finally {
+      await sessions.close();
+      await auth.drain();
+      await admin.close();
+      await tickets.close().catch(() => undefined);
+    }
+  });
+
+  test("When the streams are provisioned, then each has its own quota and age, refuses rather than drops when full, and together they fit the shipped store", async () => {
+    const admin = await as(natsAdminUser);
+    try {
+      const jsm = await admin.jetstreamManager();
+      let total = 0;
+      for (const name of ["TICKETS", "ORDERS", "PAYMENTS", "EXPIRATION", "DEADLETTER", `KV_${revokedSessionsBucket}`]) {
+        const { config } = await jsm.streams.info(name);
+        expect([name, config.max_bytes > 0, config.discard]).toEqual([name, true, DiscardPolicy.New]);
+        expect([name, config.max_age > 0]).toEqual([name, true]);
+        total += config.max_bytes;
+      }
+      // a letter's original outlives the letter, so that replay finds it
+      expect((await jsm.streams.info("PAYMENTS")).config.max_age).toBeGreaterThan((await jsm.streams.info("DEADLETTER")).config.max_age);
+      const store = /max_file_store: (\d+)Mi/.exec(fs.readFileSync(shipped, "utf8"))!;
+      expect(total).toBeLessThan(Number(store[1]) * 1024 * 1024);
+    } finally {
+      await admin.close();
+    }
   });
 
   test("When every service runs with its own user, then a ticket is sold end to end and sign-out reaches every service", async () => {

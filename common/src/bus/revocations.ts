@@ -1,6 +1,6 @@
 import { StorageType, type KV, type QueuedIterator, type KvEntry } from "nats";
 import type { Logger } from "pino";
-import type { Bus } from "./bus";
+import { streamLimits, type Bus } from "./bus";
 import { ServiceUnavailableError } from "../errors";
 
 /** The key-value bucket of signed-out sessions, shared by every service through NATS. */
@@ -38,6 +38,7 @@ export class SessionRevocations {
       ttl: maxSessionSeconds * 1000,
       replicas,
       storage: StorageType.File,
+      max_bytes: streamLimits.revokedSessions.maxBytes,
     });
     const revocations = new SessionRevocations(kv, log);
     await revocations.start();
