@@ -186,6 +186,8 @@ describe("authorization matrix", () => {
     expect(res.headers["content-security-policy"]).toMatch(/frame-ancestors 'none'/);
     expect(res.headers["x-content-type-options"]).toBe("nosniff");
     expect(res.headers["referrer-policy"]).toBe("no-referrer");
+    // whatever answers a session is that user's: no cache keeps it
+    if (cookie) expect(res.headers["cache-control"]).toBe("no-store");
   });
 
   test("When the table is read, then every route of every service is in it", () => {

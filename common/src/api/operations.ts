@@ -87,7 +87,7 @@ export const apiOperations: ApiOperation[] = [
     summary: "Sign out",
     responses: {
       200: { schema: signoutReply, description: "The session is revoked on every service and the cookie cleared", headers: setsCookie },
-      403: errors("Not sent from the site's own pages (Origin or Sec-Fetch-Site)"),
+      403: errors("A browser marked it as coming from another site (Sec-Fetch-Site, or an Origin that is not this host)"),
       503: { ...errors("The sign-out could not be recorded for every service; the session is unchanged, try again"), headers: retryAfter },
     },
   },
