@@ -5,8 +5,13 @@ export const settings = {
   ...baseSettings("auth", 3001),
   /** Sign-up and sign-in attempts per client address per minute. */
   AUTH_RATE_LIMIT_PER_MINUTE: setting.positiveInt(30),
-  /** Sign-in attempts on one account per window, from any address, before it answers 429. */
+  /** Sign-in attempts on one account from one network (an IPv4 address, an IPv6 /64) per window before it answers 429 there. */
   AUTH_SIGNIN_ATTEMPTS_PER_ACCOUNT: setting.positiveInt(10),
+  /**
+   * Sign-in attempts on one account per window from networks it never signed in from, together,
+   * before those answer 429; the owner's known networks are not affected.
+   */
+  AUTH_SIGNIN_ATTEMPTS_PER_ACCOUNT_FROM_NEW_NETWORKS: setting.positiveInt(50),
   AUTH_SIGNIN_ACCOUNT_WINDOW_SECONDS: setting.positiveInt(900),
   /**
    * Password hashes (Argon2id, 19 MiB each) computed at once; further sign-ups and sign-ins wait.

@@ -18,6 +18,7 @@ interface Replica {
 const limits = {
   AUTH_RATE_LIMIT_PER_MINUTE: 4,
   AUTH_SIGNIN_ATTEMPTS_PER_ACCOUNT: 3,
+  AUTH_SIGNIN_ATTEMPTS_PER_ACCOUNT_FROM_NEW_NETWORKS: 3,
   AUTH_SIGNIN_ACCOUNT_WINDOW_SECONDS: 900,
   // behind the gateway on loopback: X-Forwarded-For names the real client
   TRUST_PROXY: "loopback",
@@ -113,7 +114,29 @@ describe("rate limiting of sign-in and sign-up", () => {
     expect((await post(replicas[1], "/api/users/signin", { email: uniqueEmail(), password: "password123" }, newAddress())).status).toBe(400);
   });
 
-  test("When wrong passwords for one account come from ever new addresses on both replicas, then the account answers 429 after the limit, even to the right password", async () => {
+  test("When a stranger keeps guessing the owner's password from one address, then only that address is held back: the owner signs in from theirs", async () => {
+    const email = uniqueEmail();
+    const owners = newAddress();
+    expect((await post(replicas[0], "/api/users/signup", { email, password: "right password" }, owners)).status).toBe(201);
+    const stranger = newAddress();
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await post(replicas[i % 2], "/api/users/signin", { email, password: `guess ${i}` }, stranger)).status);
+    expect(statuses).toEqual([400, 400, 400, 429]);
+    expect((await post(replicas[1], "/api/users/signin", { email, password: "right password" }, stranger)).status).toBe(429);
+    expect((await post(replicas[0], "/api/users/signin", { email, password: "right password" }, owners)).status).toBe(200);
+  });
+
+  test("When one client rotates through the addresses of its IPv6 /64, then they count as one address", async () => {
+    const statuses = [];
+    for (let i = 1; i <= 5; i++) {
+      statuses.push((await post(replicas[i % 2], "/api/users/signin", { email: uniqueEmail(), password: "password123" }, `2001:db8:7:${addressCounter}::${i.toString(16)}`)).status);
+    }
+    expect(statuses).toEqual([400, 400, 400, 400, 429]);
+    // the next /64 is another client
+    expect((await post(replicas[0], "/api/users/signin", { email: uniqueEmail(), password: "password123" }, `2001:db8:7:${++addressCounter}::1`)).status).toBe(400);
+  });
+
+  test("When wrong passwords for one account come from ever new addresses on both replicas, then the account answers 429 after the limit there, even to the right password", async () => {
     const email = uniqueEmail();
     expect((await post(replicas[0], "/api/users/signup", { email, password: "right password" }, newAddress())).status).toBe(201);
     for (let i = 0; i < 3; i++) {
