@@ -166,6 +166,7 @@ export async function startService<S extends Settings>(
       {
         log,
         jwtPublicKey: config.JWT_PUBLIC_KEY,
+        cookieSecure: config.COOKIE_SECURE,
         trustProxy: config.TRUST_PROXY,
         isRevoked: (sid) => sessions.isRevoked(sid),
         ready: async () => sessions.healthy && (await bus.ping()) && (await database.ping().then(() => true)),

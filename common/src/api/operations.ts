@@ -44,7 +44,9 @@ export interface ApiOperation {
 const errors = (description: string): ApiResponse => ({ schema: apiErrors, description });
 const invalid = errors("Invalid input: one error per field, each naming it (`field`), or a business rule refused");
 const signedOut = errors("Not signed in, or not the owner");
-const setsCookie = { "Set-Cookie": { description: "The session cookie (`session`, HttpOnly) holding a signed JWT" } };
+const setsCookie = {
+  "Set-Cookie": { description: "The session cookie (`session`; `__Host-session` over HTTPS; HttpOnly) holding a signed JWT" },
+};
 const retryAfter = { "Retry-After": { description: "Seconds until another attempt is counted", required: true } };
 
 /**

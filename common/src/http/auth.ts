@@ -44,10 +44,10 @@ export async function signSessionToken(
  * EdDSA (an HS256 token "signed" with the public key, say), means "signed out". A token without
  * a session id cannot be revoked, so it is not accepted either.
  */
-export function currentUser(publicKeyPem: string, isRevoked: (sessionId: string) => boolean = () => false) {
+export function currentUser(publicKeyPem: string, isRevoked: (sessionId: string) => boolean = () => false, secureCookie = false) {
   const key = sessionPublicKey(publicKeyPem);
   return async (req: Request, _res: Response, next: NextFunction) => {
-    const token = sessionToken(req.headers.cookie);
+    const token = sessionToken(req.headers.cookie, secureCookie);
     if (typeof token === "string") {
       try {
         const { payload } = await jwtVerify<Partial<UserPayload>>(token, key, { algorithms: ["EdDSA"], requiredClaims: ["exp", "iat"] });
