@@ -20,7 +20,11 @@ export const createOrder = (ctx: OrdersContext) => {
     if (!isUuid(ticketId)) throw new NotFoundError("Ticket not found");
     const expiresAt = new Date(Date.now() + ctx.config.EXPIRATION_WINDOW_SECONDS * 1000);
     const wanted = { userId: user.id, ticketId, expiresAt };
-    const limits = { maxLive: ctx.config.ORDERS_MAX_LIVE_PER_BUYER, allowed: limiter.withinLimit(user.id) };
+    const limits = {
+      maxLive: ctx.config.ORDERS_MAX_LIVE_PER_BUYER,
+      allowed: limiter.withinLimit(user.id),
+      reholdAfterSeconds: ctx.config.ORDERS_REHOLD_COOLDOWN_SECONDS && ctx.config.EXPIRATION_WINDOW_SECONDS + ctx.config.ORDERS_REHOLD_COOLDOWN_SECONDS,
+    };
     const outcome = await ctx.relay.transaction(async (tx) => {
       await limiter.hitIn(tx, user.id);
       await lockBuyer(tx, user.id);
@@ -48,7 +52,7 @@ export const createOrder = (ctx: OrdersContext) => {
   };
 };
 
-async function refused({ reason, live }: { reason: Refusal; live: number }, limiter: RateLimiter, userId: string, res: Response): Promise<Error> {
+async function refused({ reason, live, waitSeconds }: { reason: Refusal; live: number; waitSeconds?: number }, limiter: RateLimiter, userId: string, res: Response): Promise<Error> {
   switch (reason) {
     case "rate limited":
       // at least a second, should the window have ended since the insert counted
@@ -57,6 +61,9 @@ async function refused({ reason, live }: { reason: Refusal; live: number }, limi
       return new NotFoundError("Ticket not found");
     case "own ticket":
       return new BadRequestError("You cannot buy your own ticket");
+    case "cooling down":
+      // holding a ticket again and again would keep it from everyone else for ever
+      return tooMany(res, Math.max(1, waitSeconds ?? 1), (s) => `You held this ticket a moment ago; you can hold it again in ${s} seconds`);
     case "too many live orders":
       return new BadRequestError(`You already hold ${live} unpaid orders, the most one buyer may hold; pay or cancel one first`);
     case "ticket taken":
