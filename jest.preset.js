@@ -1,5 +1,5 @@
 // Shared Jest settings: every workspace's jest.config.js spreads this.
-// @swc/jest compiles TypeScript ~10x faster than ts-jest; kysely ships ESM only, so it is compiled too.
+// @swc/jest compiles TypeScript ~10x faster than ts-jest; kysely and jose ship ESM only, so they are compiled too.
 module.exports = {
   testEnvironment: "node",
   transform: {
@@ -15,7 +15,7 @@ module.exports = {
       },
     ],
   },
-  transformIgnorePatterns: ["/node_modules/(?!kysely/)"],
+  transformIgnorePatterns: ["/node_modules/(?!(kysely|jose)/)"],
   testMatch: ["<rootDir>/**/*.test.ts", "<rootDir>/**/*.test.tsx"],
   testPathIgnorePatterns: ["/node_modules/", "/.next/", "/dist/"],
   testTimeout: 30_000,

@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import request from "supertest";
 import { sql } from "@ticketforge/common";
-import { signInCookie, testJwtKey } from "@ticketforge/common/testing";
+import { signedToken, signInCookie, testJwtKey } from "@ticketforge/common/testing";
 import { eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { serviceFor, startServices, stopServices, type Services } from "./support/in-process";
 
@@ -10,8 +10,8 @@ import { serviceFor, startServices, stopServices, type Services } from "./suppor
  * signed-in user, an anonymous visitor, the owner with an expired session and the owner after
  * signing out, each answered with the status in one table (and the security headers).
  */
-type Who = "owner" | "other" | "anonymous" | "expired" | "signed out";
-const everyone: Who[] = ["owner", "other", "anonymous", "expired", "signed out"];
+type Who = "owner" | "other" | "anonymous" | "expired" | "signed out" | "minted by tickets";
+const everyone: Who[] = ["owner", "other", "anonymous", "expired", "signed out", "minted by tickets"];
 
 interface Call {
   method: "get" | "post" | "put" | "delete";
@@ -27,8 +27,8 @@ interface Row {
   expect: Record<Who, number>;
 }
 
-const signedInOnly = (owner: number, other: number) => ({ owner, other, anonymous: 401, expired: 401, "signed out": 401 });
-const open = (status: number) => ({ owner: status, other: status, anonymous: status, expired: status, "signed out": status });
+const signedInOnly = (owner: number, other: number) => ({ owner, other, anonymous: 401, expired: 401, "signed out": 401, "minted by tickets": 401 });
+const open = (status: number) => ({ owner: status, other: status, anonymous: status, expired: status, "signed out": status, "minted by tickets": status });
 
 let nats: NatsServer;
 let services: Services;
@@ -126,6 +126,7 @@ async function cookieFor(who: Who, ownerId: string): Promise<string | undefined>
   if (who === "other") return cookieOf(randomUUID());
   if (who === "expired") return signInCookie(testJwtKey, { id: ownerId }, -60).cookie;
   if (who === "anonymous") return undefined;
+  if (who === "minted by tickets") return mintedWithWhatTicketsHolds(ownerId);
   // signed out: a session of the owner's that auth has revoked, as every service knows by now
   const cookie = cookieOf(ownerId);
   await request(services.auth.app).post("/api/users/signout").set("Cookie", cookie).set(sameSite).expect(200);
@@ -133,6 +134,38 @@ async function cookieFor(who: Who, ownerId: string): Promise<string | undefined>
   const sid = JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString()).sid as string;
   await eventually(() => Object.values(services).every((s) => s.ctx.sessions.isRevoked(sid)), 5_000);
   return cookie;
+}
+
+/**
+ * A compromised tickets pod minting a session for the owner with every key its configuration
+ * holds, signed as HS256 (what the shared JWT_KEY allowed) and as EdDSA where the key can sign.
+ * Only a cookie every service refuses for each of them counts as refused: the first one is sent,
+ * the others are checked here against the owner's own read of their orders.
+ */
+async function mintedWithWhatTicketsHolds(ownerId: string): Promise<string> {
+  const config = services.tickets.ctx.config as unknown as Record<string, unknown>;
+  const held = Object.entries(config).filter(([key, value]) => /KEY|SECRET/.test(key) && typeof value === "string") as Array<[string, string]>;
+  expect(held.map(([key]) => key)).toEqual(["JWT_PUBLIC_KEY"]);
+  const claims = { id: ownerId, email: "owner@example.com", sid: randomUUID() };
+  const cookies = held.flatMap(([, key]) => {
+    const made = [hs256(claims, key)];
+    try {
+      made.push(signedToken(claims, key));
+    } catch {
+      // a public key cannot sign
+    }
+    return made.map((jwt) => `session=${Buffer.from(JSON.stringify({ jwt })).toString("base64")}`);
+  });
+  for (const cookie of cookies.slice(1)) {
+    expect((await request(services.orders.app).get("/api/orders").set("Cookie", cookie)).status).toBe(401);
+  }
+  return cookies[0];
+}
+
+function hs256(claims: object, key: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  const input = [{ alg: "HS256", typ: "JWT" }, { ...claims, iat: now, exp: now + 3600 }].map((p) => Buffer.from(JSON.stringify(p)).toString("base64url")).join(".");
+  return `${input}.${createHmac("sha256", key).update(input).digest("base64url")}`;
 }
 
 const cells = table.flatMap((row) => everyone.map((who) => [row.route, who, row.expect[who], row] as const));
@@ -153,6 +186,8 @@ describe("authorization matrix", () => {
     expect(res.headers["content-security-policy"]).toMatch(/frame-ancestors 'none'/);
     expect(res.headers["x-content-type-options"]).toBe("nosniff");
     expect(res.headers["referrer-policy"]).toBe("no-referrer");
+    // whatever answers a session is that user's: no cache keeps it
+    if (cookie) expect(res.headers["cache-control"]).toBe("no-store");
   });
 
   test("When the table is read, then every route of every service is in it", () => {

@@ -3,9 +3,23 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import request from "supertest";
-import { connect, StringCodec, AckPolicy, type NatsConnection } from "nats";
+import { connect, DiscardPolicy, headers as natsHeaders, StringCodec, AckPolicy, type NatsConnection } from "nats";
 import { eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
-import { natsAdminUser, natsAuthorizationBlock, natsPasswordVariable, newNatsPassword, provisionJetStream, streamOf } from "@ticketforge/common";
+import {
+  Bus,
+  deadLetterHeaders,
+  listDeadLetters,
+  natsAdminUser,
+  natsAuthorizationBlock,
+  natsPasswordVariable,
+  newNatsPassword,
+  provisionJetStream,
+  inboxPrefixOf,
+  replayDeadLetters,
+  revokedSessionsBucket,
+  SessionRevocations,
+  streamOf,
+} from "@ticketforge/common";
 import type { Subject } from "@ticketforge/common";
 import { silentLogger } from "@ticketforge/common/testing";
 import { busUsers, signUp, startServices, stopServices, type Services } from "./support/in-process";
@@ -44,7 +58,9 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const as = (user: string) => connect({ servers: nats.url, user, pass: passwords[user], reconnect: false });
+/** A connection as `user`, with its own inbox prefix as the service's Bus has (the only inboxes it may read). */
+const as = (user: string) =>
+  connect({ servers: nats.url, user, pass: passwords[user], reconnect: false, ...(user === natsAdminUser ? {} : { inboxPrefix: inboxPrefixOf(user) }) });
 
 /** Messages of a stream now, read as the admin. */
 async function streamCount(stream: string): Promise<number> {
@@ -134,6 +150,72 @@ describe("NATS with the shipped nats.conf", () => {
     expect(await streamCount("PAYMENTS")).toBeGreaterThanOrEqual(0);
   });
 
+  test("When the tickets user subscribes to every inbox or to another service's, then the server refuses each", async () => {
+    const tickets = await as("tickets");
+    /** How a subscription ends: the server's refusal, or "still open" after 3 s. */
+    const fate = async (subject: string) => {
+      const sub = tickets.subscribe(subject);
+      const ended = (async () => {
+        try {
+          for await (const _ of sub) return "a message arrived";
+          return "closed";
+        } catch (err) {
+          return String(err);
+        }
+      })();
+      return Promise.race([ended, new Promise<string>((resolve) => setTimeout(() => resolve("still open"), 3_000))]);
+    };
+    try {
+      for (const subject of ["_INBOX.>", "_INBOX_orders.>", ">"]) {
+        expect([subject, await fate(subject)]).toEqual([subject, expect.stringMatching(/Permissions Violation for Subscription/i)]);
+      }
+      expect(await fate(`${inboxPrefixOf("tickets")}.mine`)).toBe("still open");
+    } finally {
+      await tickets.close().catch(() => undefined);
+    }
+  });
+
+  test("When the tickets user deletes a watcher of the revoked-sessions bucket, then the server refuses it and the watcher stays", async () => {
+    const auth = await Bus.connect({ url: nats.url, name: "auth", log: silentLogger(), user: "auth", password: passwords.auth });
+    const sessions = await SessionRevocations.open(auth, silentLogger());
+    const admin = await as(natsAdminUser);
+    const tickets = await as("tickets");
+    try {
+      const adminJsm = await admin.jetstreamManager();
+      const watchers = await adminJsm.consumers.list(`KV_${revokedSessionsBucket}`).next();
+      expect(watchers.length).toBeGreaterThan(0);
+      const jsm = await tickets.jetstreamManager({ timeout: 1_000 });
+      await expect(jsm.consumers.delete(`KV_${revokedSessionsBucket}`, watchers[0].name)).rejects.toThrow();
+      expect((await adminJsm.consumers.list(`KV_${revokedSessionsBucket}`).next()).map((c) => c.name)).toContain(watchers[0].name);
+      expect(sessions.healthy).toBe(true);
+    } finally {
+      await sessions.close();
+      await auth.drain();
+      await admin.close();
+      await tickets.close().catch(() => undefined);
+    }
+  });
+
+  test("When the streams are provisioned, then each has its own quota and age, refuses rather than drops when full, and together they fit the shipped store", async () => {
+    const admin = await as(natsAdminUser);
+    try {
+      const jsm = await admin.jetstreamManager();
+      let total = 0;
+      for (const name of ["TICKETS", "ORDERS", "PAYMENTS", "EXPIRATION", "DEADLETTER", `KV_${revokedSessionsBucket}`]) {
+        const { config } = await jsm.streams.info(name);
+        expect([name, config.max_bytes > 0, config.discard]).toEqual([name, true, DiscardPolicy.New]);
+        expect([name, config.max_age > 0]).toEqual([name, true]);
+        total += config.max_bytes;
+      }
+      // a letter's original outlives the letter, so that replay finds it
+      expect((await jsm.streams.info("PAYMENTS")).config.max_age).toBeGreaterThan((await jsm.streams.info("DEADLETTER")).config.max_age);
+      const store = /max_file_store: (\d+)Mi/.exec(fs.readFileSync(shipped, "utf8"))!;
+      expect(total).toBeLessThan(Number(store[1]) * 1024 * 1024);
+    } finally {
+      await admin.close();
+    }
+  });
+
   test("When every service runs with its own user, then a ticket is sold end to end and sign-out reaches every service", async () => {
     services = await startServices(nats.url, {}, (name) => ({ NATS_USER: name, NATS_PASSWORD: passwords[name] }));
     const seller = await signUp(services, "seller");
@@ -161,5 +243,67 @@ describe("NATS with the shipped nats.conf", () => {
     await request(services.auth.app).post("/api/users/signout").set("Cookie", buyer.cookie).set("Sec-Fetch-Site", "same-origin").expect(200);
     await eventually(async () => (await request(services!.orders.app).get("/api/orders").set("Cookie", buyer.cookie)).status === 401, 5_000);
     expect(await streamCount("DEADLETTER")).toBe(0);
+  }, 90_000);
+
+  test("When the tickets user forges a dead letter claiming to be orders' payment.completed for a live order, then a replay publishes nothing and the order stays unpaid", async () => {
+    services ??= await startServices(nats.url, {}, (name) => ({ NATS_USER: name, NATS_PASSWORD: passwords[name] }));
+    const seller = await signUp(services, "seller");
+    const buyer = await signUp(services, "buyer");
+    const ticket = await request(services.tickets.app).post("/api/tickets").set("Cookie", seller.cookie).send({ title: "Forged letter gig", price: 40 });
+    let orderId = "";
+    await eventually(async () => {
+      const res = await request(services!.orders.app).post("/api/orders").set("Cookie", buyer.cookie).send({ ticketId: ticket.body.id });
+      orderId = res.body.id;
+      return res.status === 201;
+    }, 15_000);
+    const payment = JSON.stringify({
+      id: randomUUID(),
+      type: "payment.completed",
+      occurredAt: new Date().toISOString(),
+      data: { id: randomUUID(), orderId, amount: 4000, providerRef: "ch_forged" },
+    });
+    const payments = await streamCount("PAYMENTS");
+    const orders = await streamCount("ORDERS");
+    // every header says "orders parked this payment.completed"
+    const claims = () => {
+      const h = natsHeaders();
+      h.set(deadLetterHeaders.subject, "payment.completed");
+      h.set(deadLetterHeaders.service, "orders");
+      h.set(deadLetterHeaders.consumer, "orders-payment-completed");
+      h.set(deadLetterHeaders.stream, "PAYMENTS");
+      h.set(deadLetterHeaders.seq, String(orders + 1_000));
+      return h;
+    };
+    const tickets = await as("tickets");
+    try {
+      const js = tickets.jetstream();
+      const letter = (subject: string) => js.publish(subject, StringCodec().encode(payment), { headers: claims(), timeout: 1_000 });
+      // as orders' letter, or as a letter about a subject tickets does not consume, the server refuses it
+      await expect(letter("deadletter.orders.payment.completed")).rejects.toThrow();
+      await expect(letter("deadletter.tickets.payment.completed")).rejects.toThrow();
+      // as a letter of its own about order.created, it is stored: the tickets service parks those
+      await letter("deadletter.tickets.order.created");
+    } finally {
+      await tickets.close().catch(() => undefined);
+    }
+
+    const operator = await Bus.connect({ url: nats.url, name: "operator", log: silentLogger(), user: natsAdminUser, password: passwords[natsAdminUser] });
+    try {
+      const letters = (await listDeadLetters(operator)).filter((l) => l.body.includes(orderId));
+      expect(letters.map((l) => [l.service, l.subject])).toEqual([["tickets", "order.created"]]);
+      expect(await listDeadLetters(operator, "orders")).toHaveLength(0);
+      const refused: string[] = [];
+      expect(await replayDeadLetters(operator, undefined, { onRefused: (_, reason) => refused.push(reason) })).toBe(0);
+      expect(refused).toEqual([expect.stringMatching(new RegExp(`^message ${orders + 1_000} of ORDERS is not there`))]);
+      // it stays where the operator sees it
+      expect((await listDeadLetters(operator)).filter((l) => l.body.includes(orderId))).toHaveLength(1);
+    } finally {
+      await operator.drain();
+    }
+    expect(await streamCount("ORDERS")).toBe(orders);
+    expect(await streamCount("PAYMENTS")).toBe(payments);
+    // had it been published, orders would complete the order at once
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await request(services.orders.app).get(`/api/orders/${orderId}`).set("Cookie", buyer.cookie)).body.status).toBe("created");
   }, 90_000);
 });

@@ -1,6 +1,7 @@
 import request from "supertest";
 import { eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
-import { startTestService } from "@ticketforge/common/testing";
+import { silentLogger, startTestService } from "@ticketforge/common/testing";
+import { revokedSessionsBucket, SessionRevocations } from "@ticketforge/common";
 import { orders } from "@ticketforge/orders/service";
 import { serviceFor, signUp, startServices, stopServices, type Services } from "./support/in-process";
 
@@ -76,4 +77,34 @@ describe("POST /api/users/signout", () => {
       await fresh.close();
     }
   });
+
+  // last: it takes the revoked-sessions bucket away
+  test("When the revoked-sessions bucket is lost, then sign-out answers 503 and changes nothing, no service says ready, and once it is back a sign-out reaches every service", async () => {
+    const user = await signUp(services, "unlucky-leaver");
+    const signOut = () => request(services.auth.app).post("/api/users/signout").set("Cookie", user.cookie).set("Sec-Fetch-Site", "same-origin");
+    const { jsm } = services.auth.ctx.bus;
+    await jsm.streams.delete(`KV_${revokedSessionsBucket}`);
+
+    const refused = await signOut();
+    expect(refused.status).toBe(503);
+    expect(refused.headers["retry-after"]).toBe("5");
+    expect(refused.headers["set-cookie"]).toBeUndefined();
+    // the session is as it was, everywhere: the user can try again
+    expect((await request(services.auth.app).get("/api/users/currentuser").set("Cookie", user.cookie)).body.currentUser).toMatchObject({ id: user.id });
+    // the watches ended with their stream: no process that cannot hear of sign-outs says ready
+    for (const service of Object.values(services)) {
+      await eventually(async () => (await request(service.app).get("/readyz")).status === 503, 10_000);
+    }
+
+    // the administrator provisions the bucket again: every watch comes back by itself
+    const restored = await SessionRevocations.open(services.auth.ctx.bus, silentLogger());
+    await restored.close();
+    for (const service of Object.values(services)) {
+      await eventually(async () => (await request(service.app).get("/readyz")).status === 200, 15_000);
+    }
+    expect((await signOut()).status).toBe(200);
+    for (const [method, path, body] of probes) {
+      await eventually(async () => (await send(method, path, user.cookie, body)).status === 401, 5_000);
+    }
+  }, 60_000);
 });

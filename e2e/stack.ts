@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { freePorts, startNatsCluster, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { createLogger, natsAdminUser, provisionJetStream } from "@ticketforge/common";
+import { testSessionKeys } from "@ticketforge/common/testing";
 import { busUsers } from "../scripts/launcher/bus-users";
 import { serviceDatabaseUrl } from "../scripts/launcher/databases";
 import { services, startStack as startProcesses, type Ports, type ServiceName, type Stack as Processes } from "../scripts/launcher/stack";
@@ -65,7 +66,6 @@ export async function startStack(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
     EXPIRATION_WINDOW_SECONDS: String(options.expirationWindowSeconds ?? 900),
     AUTH_RATE_LIMIT_PER_MINUTE: "10000",
-    AUTH_SCRYPT_LOG2_COST: "12",
     // the journeys have one buyer hold many orders at once, faster than any person would
     ORDERS_MAX_LIVE_PER_BUYER: "10000",
     ORDERS_RATE_LIMIT_PER_MINUTE: "10000",
@@ -102,7 +102,8 @@ export async function startStack(
   try {
     stack = await startProcesses({
       natsUrl,
-      jwtKey: "e2e-jwt-key-0123456789abcdef0123",
+      sessionKeys: testSessionKeys,
+      host: "127.0.0.1",
       ports,
       env,
       databaseUrls,

@@ -7,8 +7,11 @@
  * admin password that stack chose (DATA_DIR/stack.json). NATS_URL in the environment picks another
  * server instead (NATS_USER / NATS_PASSWORD: its admin's). It never guesses a default address: a
  * nats-server on 4222 may be a stranger's, and managing streams there would create ours on it.
+ * Replay redelivers the original message stored in the event's stream, never a letter's body; a
+ * letter that points to no such message (forged, or past the stream's limits) stays and is named.
+ * Everything a letter holds was written by a service and is shown with control characters escaped.
  */
-import { Bus, createLogger, listDeadLetters, replayDeadLetters } from "@ticketforge/common";
+import { Bus, createLogger, formatDeadLetter, listDeadLetters, printable, replayDeadLetters } from "@ticketforge/common";
 import { dataDirFrom, findRunningStack } from "./launcher/running-stack";
 
 /** The server and login to use, or why there is none. */
@@ -48,13 +51,16 @@ async function main() {
   try {
     if (command === "list") {
       const letters = await listDeadLetters(bus, service);
-      for (const l of letters) {
-        console.log(`#${l.seq} ${l.service} ${l.subject} after ${l.deliveries} deliveries: ${l.error.slice(0, 300)}`);
-        console.log(`    ${l.body.slice(0, 300)}`);
-      }
-      console.log(`${letters.length} dead letter(s)${service ? ` for ${service}` : ""}`);
+      for (const l of letters) console.log(formatDeadLetter(l));
+      console.log(`${letters.length} dead letter(s)${service ? ` for ${printable(service)}` : ""}`);
+    } else if (command === "replay") {
+      const replayed = await replayDeadLetters(bus, service, {
+        onRefused: (l, reason) => console.log(`not replayed: #${l.seq} ${printable(l.service)} ${printable(l.subject)}: ${printable(reason)}`),
+      });
+      console.log(`replayed ${replayed} dead letter(s)`);
     } else {
-      console.log(`replayed ${await replayDeadLetters(bus, service)} dead letter(s)`);
+      console.error("usage: npm run dead-letters -- [list|replay] [service]");
+      process.exitCode = 2;
     }
   } finally {
     await bus.drain();

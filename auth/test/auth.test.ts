@@ -1,10 +1,11 @@
 import request from "supertest";
-import jwt from "jsonwebtoken";
+import { createHmac } from "node:crypto";
 import { serviceUnderTest } from "@ticketforge/nats";
-import { testJwtKey } from "@ticketforge/common/testing";
+import { newSessionKeyPair } from "@ticketforge/common";
+import { signedToken, testJwtKey, testSessionKeys } from "@ticketforge/common/testing";
 import { auth } from "../src/service";
 
-const under = serviceUnderTest(auth, { config: { AUTH_RATE_LIMIT_PER_MINUTE: 1000, AUTH_SCRYPT_LOG2_COST: 12 } });
+const under = serviceUnderTest(auth, { config: { AUTH_RATE_LIMIT_PER_MINUTE: 1000 } });
 const api = () => request(under.service.app);
 
 let counter = 0;
@@ -139,14 +140,21 @@ describe("GET /api/users/currentuser and POST /api/users/signout", () => {
   });
 
   test("When the cookie is tampered with, then currentUser is null, not an error", async () => {
-    const forged = jwt.sign({ id: "x", email: "evil@example.com" }, "some-other-key-123456");
-    const cookie = `session=${Buffer.from(JSON.stringify({ jwt: forged })).toString("base64")}`;
-    expect((await api().get("/api/users/currentuser").set("Cookie", cookie)).body).toEqual({ currentUser: null });
+    const claims = { id: "x", email: "evil@example.com", sid: "s" };
+    // signed by another key pair; and HS256 "signed" with the public key every service holds
+    const hs256 = (key: string) => {
+      const input = [{ alg: "HS256", typ: "JWT" }, { ...claims, iat: 1, exp: 4_000_000_000 }].map((p) => Buffer.from(JSON.stringify(p)).toString("base64url")).join(".");
+      return `${input}.${createHmac("sha256", key).update(input).digest("base64url")}`;
+    };
+    for (const forged of [signedToken(claims, newSessionKeyPair().privateKey), hs256(testSessionKeys.publicKey)]) {
+      const cookie = `session=${Buffer.from(JSON.stringify({ jwt: forged })).toString("base64")}`;
+      expect((await api().get("/api/users/currentuser").set("Cookie", cookie)).body).toEqual({ currentUser: null });
+    }
     expect((await api().get("/api/users/currentuser").set("Cookie", "session=%%%garbage")).body).toEqual({ currentUser: null });
   });
 
   test("When the token has expired, then currentUser is null", async () => {
-    const expired = jwt.sign({ id: "x", email: "old@example.com", exp: Math.floor(Date.now() / 1000) - 10 }, testJwtKey);
+    const expired = signedToken({ id: "x", email: "old@example.com", sid: "s" }, testJwtKey, -10);
     const cookie = `session=${Buffer.from(JSON.stringify({ jwt: expired })).toString("base64")}`;
     expect((await api().get("/api/users/currentuser").set("Cookie", cookie)).body).toEqual({ currentUser: null });
   });
@@ -161,6 +169,12 @@ describe("GET /api/users/currentuser and POST /api/users/signout", () => {
     expect(cleared).toMatch(/expires=Thu, 01 Jan 1970/);
   });
 
+  test("When a client that is no browser signs out (neither Origin nor Sec-Fetch-Site: curl, a mobile app), then 200 and the session ends", async () => {
+    const cookie = sessionCookie(await api().post("/api/users/signup").send({ email: uniqueEmail(), password: "password123" }));
+    expect((await api().post("/api/users/signout").set("Cookie", cookie)).status).toBe(200);
+    expect((await api().get("/api/users/currentuser").set("Cookie", cookie)).body).toEqual({ currentUser: null });
+  });
+
   test("When a page of the site itself signs out (its Origin is the site's host), then 200", async () => {
     const cookie = sessionCookie(await api().post("/api/users/signup").send({ email: uniqueEmail(), password: "password123" }));
     const res = await api().post("/api/users/signout").set("Cookie", cookie).set("Host", "ticketforge.local").set("Origin", "https://ticketforge.local");
@@ -171,7 +185,7 @@ describe("GET /api/users/currentuser and POST /api/users/signout", () => {
     ["another site, by Sec-Fetch-Site", { "Sec-Fetch-Site": "cross-site" }],
     ["another site, by Origin", { Origin: "https://evil.example", Host: "ticketforge.local" }],
     ["a sibling site", { "Sec-Fetch-Site": "same-site" }],
-    ["no page at all (neither header)", {}],
+    ["another site that hides Sec-Fetch-Site but not Origin", { Origin: "null", Host: "ticketforge.local" }],
   ])("When the sign-out comes from %s, then 403 and the session stays signed in", async (_from, headers) => {
     const cookie = sessionCookie(await api().post("/api/users/signup").send({ email: uniqueEmail(), password: "password123" }));
     const res = await api().post("/api/users/signout").set("Cookie", cookie).set(headers);

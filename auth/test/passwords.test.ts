@@ -1,9 +1,10 @@
 import { spawnSync } from "node:child_process";
+import { randomBytes, scryptSync } from "node:crypto";
 import path from "node:path";
 import request from "supertest";
-import { sql } from "@ticketforge/common";
+import { newSessionKeyPair, sql } from "@ticketforge/common";
 import { startNatsServer, type NatsServer } from "@ticketforge/nats";
-import { startTestService, testJwtKey, type TestService } from "@ticketforge/common/testing";
+import { startTestService, testSessionKeys, type TestService } from "@ticketforge/common/testing";
 import { auth } from "../src/service";
 import { passwordHasher } from "../src/password";
 import { settings } from "../src/config";
@@ -14,7 +15,7 @@ const api = () => request(service.app);
 
 beforeAll(async () => {
   nats = await startNatsServer();
-  service = await startTestService(auth, nats.url, { config: { AUTH_SCRYPT_LOG2_COST: 12 } });
+  service = await startTestService(auth, nats.url);
 });
 afterAll(async () => {
   await service?.close();
@@ -24,25 +25,32 @@ afterAll(async () => {
 const storedHash = async (email: string) =>
   (await sql<{ password_hash: string }>`select password_hash from users where email = ${email}`.execute(service.ctx.db)).rows[0].password_hash;
 
+/** A hash as the scrypt of earlier releases stored it: scrypt$N$r$p$salt$hash. */
+function scryptHash(password: string, log2N = 10): string {
+  const salt = randomBytes(16);
+  const derived = scryptSync(password, salt, 64, { N: 2 ** log2N, r: 8, p: 1 });
+  return ["scrypt", 2 ** log2N, 8, 1, salt.toString("base64"), derived.toString("base64")].join("$");
+}
+
 describe("password hashing", () => {
-  test("When nothing is configured, then passwords are hashed with scrypt at OWASP's minimum, N=2^17, r=8, p=1", async () => {
-    expect(settings.AUTH_SCRYPT_LOG2_COST.parse(undefined)).toBe(17);
-    const owasp = passwordHasher(17);
-    const hash = await owasp.hash("correct horse battery");
-    expect(hash).toMatch(/^scrypt\$131072\$8\$1\$/);
-    expect(await owasp.verify("correct horse battery", hash)).toBe(true);
-    expect(await owasp.verify("wrong horse battery", hash)).toBe(false);
+  test("When nothing is configured, then passwords are hashed with Argon2id at OWASP's parameters: 19 MiB, 2 passes, parallelism 1", async () => {
+    const passwords = passwordHasher({ concurrency: settings.AUTH_HASH_CONCURRENCY.parse(undefined), maxWaiting: 10 });
+    const hash = await passwords.hash("correct horse battery");
+    expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+    expect(await passwords.verify("correct horse battery", hash)).toBe(true);
+    expect(await passwords.verify("wrong horse battery", hash)).toBe(false);
+    expect(passwords.needsUpgrade(hash)).toBe(false);
   });
 
-  test("When a user signs up, then the stored hash is made at the configured cost", async () => {
+  test("When a user signs up, then the stored hash is Argon2id", async () => {
     const email = `new-${Date.now()}@example.com`;
     await api().post("/api/users/signup").send({ email, password: "correct horse battery" }).expect(201);
-    expect(await storedHash(email)).toMatch(/^scrypt\$4096\$8\$1\$/);
+    expect(await storedHash(email)).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
   });
 
-  test("When a user whose hash was made at an older cost signs in, then the sign-in works and the hash is upgraded", async () => {
+  test("When a user whose hash an earlier release made with scrypt signs in, then the sign-in works and the hash is upgraded to Argon2id", async () => {
     const email = `old-${Date.now()}@example.com`;
-    const old = await passwordHasher(10).hash("correct horse battery");
+    const old = scryptHash("correct horse battery");
     await sql`insert into users (email, password_hash) values (${email}, ${old})`.execute(service.ctx.db);
 
     expect((await api().post("/api/users/signin").send({ email, password: "wrong horse battery" })).status).toBe(400);
@@ -50,36 +58,54 @@ describe("password hashing", () => {
 
     expect((await api().post("/api/users/signin").send({ email, password: "correct horse battery" })).status).toBe(200);
     const upgraded = await storedHash(email);
-    expect(upgraded).toMatch(/^scrypt\$4096\$8\$1\$/);
+    expect(upgraded).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect((await api().post("/api/users/signin").send({ email, password: "correct horse battery" })).status).toBe(200);
     expect(await storedHash(email)).toBe(upgraded);
   });
 
-  test("When production is given a cost below OWASP's minimum, then auth refuses to start", async () => {
-    await expect(
-      startTestService(auth, nats.url, { config: { NODE_ENV: "production", AUTH_SCRYPT_LOG2_COST: 12 } }),
-    ).rejects.toThrow(/AUTH_SCRYPT_LOG2_COST must be at least 17 in production/);
+  test("When many hashes are asked for at once, then no more than the configured number run together and the rest wait their turn", async () => {
+    const passwords = passwordHasher({ concurrency: 1, maxWaiting: 100 });
+    await passwords.decoy;
+    const all = Array.from({ length: 5 }, () => passwords.hash("correct horse battery"));
+    expect(passwords.waiting()).toBe(4);
+    await Promise.all(all);
+    expect(passwords.waiting()).toBe(0);
+  });
+
+  test("When more sign-ins wait for a hash than the queue holds, then the extra ones answer 503 with Retry-After and the others are answered", async () => {
+    const busy = await startTestService(auth, nats.url, { config: { AUTH_HASH_CONCURRENCY: 1, AUTH_HASH_QUEUE: 2, AUTH_RATE_LIMIT_PER_MINUTE: 1000 } });
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => request(busy.app).post("/api/users/signin").send({ email: `nobody-${i}@example.com`, password: "correct horse battery" })),
+      );
+      const statuses = answers.map((r) => r.status);
+      expect(statuses.filter((s) => s === 400).length).toBeGreaterThanOrEqual(3);
+      expect(statuses.filter((s) => s === 503).length).toBeGreaterThanOrEqual(1);
+      expect(statuses.every((s) => s === 400 || s === 503)).toBe(true);
+      expect(answers.find((r) => r.status === 503)!.headers["retry-after"]).toBe("1");
+    } finally {
+      await busy.close();
+    }
   });
 });
 
-describe("JWT_KEY at start-up", () => {
+describe("session keys at start-up", () => {
   const root = path.join(__dirname, "..", "..");
-  const start = (key: string) =>
+  const start = (keys: Record<string, string>) =>
     spawnSync(process.execPath, ["--import", "tsx", path.join(root, "auth", "src", "main.ts")], {
       cwd: root,
-      env: { ...process.env, JWT_KEY: key, NATS_URL: "nats://127.0.0.1:1", DATABASE_URL: "postgres://127.0.0.1:1/auth", LOG_LEVEL: "silent" },
+      env: { ...process.env, ...keys, NATS_URL: "nats://127.0.0.1:1", DATABASE_URL: "postgres://127.0.0.1:1/auth", LOG_LEVEL: "silent" },
       encoding: "utf8",
       timeout: 30_000,
     });
 
   test.each([
-    ["too short", testJwtKey, /JWT_KEY must be at least 32 characters \(it has 29\)/],
-    ["a repeated word", "passwordpasswordpasswordpassword", /JWT_KEY looks guessable/],
-    ["one character", "x".repeat(64), /JWT_KEY looks guessable/],
-  ])("When JWT_KEY is %s, then the service stops at once with a configuration error that says how to make one", (_what, key, message) => {
-    const run = start(key);
+    ["the old shared secret", { JWT_KEY: "0123456789abcdef0123456789abcdef" }, /JWT_PUBLIC_KEY is required but not set[\s\S]*JWT_PRIVATE_KEY is required but not set/],
+    ["a private key of another pair", { JWT_PUBLIC_KEY: testSessionKeys.publicKey, JWT_PRIVATE_KEY: newSessionKeyPair().privateKey }, /JWT_PRIVATE_KEY is not the private key of JWT_PUBLIC_KEY/],
+    ["not a key", { JWT_PUBLIC_KEY: testSessionKeys.publicKey, JWT_PRIVATE_KEY: "secret" }, /JWT_PRIVATE_KEY must be an Ed25519 private key in PEM/],
+  ])("When auth is given %s, then it stops at once with a configuration error that names the key", (_what, keys, message) => {
+    const run = start(keys);
     expect(run.status).toBe(78);
     expect(run.stderr).toMatch(message);
-    expect(run.stderr).toMatch(/openssl rand -hex 32/);
   });
 });

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { freePorts, startNatsServer, waitForPort, type NatsServer } from "@ticketforge/nats";
-import { openTestDatabase, startTestService, type TestService } from "@ticketforge/common/testing";
+import { openTestDatabase, startTestService, testSessionKeys, type TestService } from "@ticketforge/common/testing";
 import type { Database } from "@ticketforge/common";
 import { auth } from "../src/service";
 
@@ -19,11 +18,10 @@ interface Replica {
 const limits = {
   AUTH_RATE_LIMIT_PER_MINUTE: 4,
   AUTH_SIGNIN_ATTEMPTS_PER_ACCOUNT: 3,
+  AUTH_SIGNIN_ATTEMPTS_PER_ACCOUNT_FROM_NEW_NETWORKS: 3,
   AUTH_SIGNIN_ACCOUNT_WINDOW_SECONDS: 900,
   // behind the gateway on loopback: X-Forwarded-For names the real client
   TRUST_PROXY: "loopback",
-  // hashing at production cost would only slow these tests down
-  AUTH_SCRYPT_LOG2_COST: 12,
 };
 
 async function processReplica(natsUrl: string, databaseUrl: string, port: number): Promise<Replica> {
@@ -40,7 +38,8 @@ async function processReplica(natsUrl: string, databaseUrl: string, port: number
       NATS_URL: natsUrl,
       DATABASE_URL: databaseUrl,
       // a process checks its key's strength at start-up; the in-process test key is too short for that
-      JWT_KEY: randomBytes(32).toString("hex"),
+      JWT_PUBLIC_KEY: testSessionKeys.publicKey,
+      JWT_PRIVATE_KEY: testSessionKeys.privateKey,
     },
   });
   let stderr = "";
@@ -115,7 +114,29 @@ describe("rate limiting of sign-in and sign-up", () => {
     expect((await post(replicas[1], "/api/users/signin", { email: uniqueEmail(), password: "password123" }, newAddress())).status).toBe(400);
   });
 
-  test("When wrong passwords for one account come from ever new addresses on both replicas, then the account answers 429 after the limit, even to the right password", async () => {
+  test("When a stranger keeps guessing the owner's password from one address, then only that address is held back: the owner signs in from theirs", async () => {
+    const email = uniqueEmail();
+    const owners = newAddress();
+    expect((await post(replicas[0], "/api/users/signup", { email, password: "right password" }, owners)).status).toBe(201);
+    const stranger = newAddress();
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await post(replicas[i % 2], "/api/users/signin", { email, password: `guess ${i}` }, stranger)).status);
+    expect(statuses).toEqual([400, 400, 400, 429]);
+    expect((await post(replicas[1], "/api/users/signin", { email, password: "right password" }, stranger)).status).toBe(429);
+    expect((await post(replicas[0], "/api/users/signin", { email, password: "right password" }, owners)).status).toBe(200);
+  });
+
+  test("When one client rotates through the addresses of its IPv6 /64, then they count as one address", async () => {
+    const statuses = [];
+    for (let i = 1; i <= 5; i++) {
+      statuses.push((await post(replicas[i % 2], "/api/users/signin", { email: uniqueEmail(), password: "password123" }, `2001:db8:7:${addressCounter}::${i.toString(16)}`)).status);
+    }
+    expect(statuses).toEqual([400, 400, 400, 400, 429]);
+    // the next /64 is another client
+    expect((await post(replicas[0], "/api/users/signin", { email: uniqueEmail(), password: "password123" }, `2001:db8:7:${++addressCounter}::1`)).status).toBe(400);
+  });
+
+  test("When wrong passwords for one account come from ever new addresses on both replicas, then the account answers 429 after the limit there, even to the right password", async () => {
     const email = uniqueEmail();
     expect((await post(replicas[0], "/api/users/signup", { email, password: "right password" }, newAddress())).status).toBe(201);
     for (let i = 0; i < 3; i++) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { sessionKeyMismatch, sessionKeySetting } from "./http/session-keys";
 
 /**
  * Typed configuration from the environment. Every setting is an environment variable named by
@@ -45,6 +46,11 @@ export function baseSettings(service: string, defaultPort: number) {
   return {
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
     PORT: port(defaultPort),
+    /**
+     * The address to listen on. Unset: every interface (a container, reached on the pod's
+     * address); npm start sets 127.0.0.1 so that nobody else on the network reaches the services.
+     */
+    HOST: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
     /** This service's NATS user and password, on a server with authorization (one user per service). */
@@ -59,7 +65,8 @@ export function baseSettings(service: string, defaultPort: number) {
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
     /** Most database connections one process of this service opens. */
     DATABASE_POOL_SIZE: positiveInt(10),
-    JWT_KEY: z.string().min(16, "must be at least 16 characters"),
+    /** The Ed25519 public key (PEM) that session tokens are verified with; auth alone holds the private key. */
+    JWT_PUBLIC_KEY: sessionKeySetting("public"),
     COOKIE_SECURE: bool(false),
     /** Which proxies to trust for X-Forwarded-For: a hop count, "loopback", a list of addresses. */
     TRUST_PROXY: z.string().default("loopback"),
@@ -84,30 +91,17 @@ export function loadConfig<S extends Settings>(
     input[key] = raw === undefined || raw === "" ? undefined : raw;
   }
   const parsed = z.object(settings).safeParse(input);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    // the one check across settings: the signing key must belong to the verifying one
+    const { JWT_PRIVATE_KEY: privateKey, JWT_PUBLIC_KEY: publicKey } = parsed.data as { JWT_PRIVATE_KEY?: string; JWT_PUBLIC_KEY?: string };
+    const mismatch = privateKey && publicKey ? sessionKeyMismatch(privateKey, publicKey) : undefined;
+    if (mismatch) throw new ConfigError(service, [mismatch]);
+    return parsed.data;
+  }
   const problems = parsed.error.issues.map((issue) => {
     const key = String(issue.path[0]);
     const message = input[key] === undefined ? "is required but not set" : issue.message;
     return `${key} ${message}`;
   });
   throw new ConfigError(service, problems);
-}
-
-/**
- * Why a JWT_KEY is too weak to sign sessions with, or undefined. Anyone who guesses the key can
- * sign in as anybody on every service, so it must be long and random: at least 32 characters
- * and, by the spread of its characters, at least about 128 bits' worth (`openssl rand -hex 32`
- * gives 64 characters and passes; "passwordpassword…" does not).
- */
-export function jwtKeyProblem(key: string): string | undefined {
-  if (key.length < 32) return `JWT_KEY must be at least 32 characters (it has ${key.length}); generate one with: openssl rand -hex 32`;
-  const counts = new Map<string, number>();
-  for (const c of key) counts.set(c, (counts.get(c) ?? 0) + 1);
-  let bitsPerChar = 0;
-  for (const n of counts.values()) bitsPerChar -= (n / key.length) * Math.log2(n / key.length);
-  // a random hex key of 32 characters estimates at 100–125 bits by this measure, a repeated word far less
-  if (counts.size < 8 || bitsPerChar * key.length < 96) {
-    return "JWT_KEY looks guessable (too few different characters); generate one with: openssl rand -hex 32";
-  }
-  return undefined;
 }

@@ -55,4 +55,11 @@ export class TooManyRequestsError extends HttpError {
 
 export class ServiceUnavailableError extends HttpError {
   readonly statusCode = 503;
+  /** Sent as Retry-After: when asking again is worth it. */
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 5,
+  ) {
+    super(message);
+  }
 }

@@ -4,6 +4,7 @@ export * from "./logger";
 export * from "./http/app";
 export * from "./http/auth";
 export * from "./http/session";
+export * from "./http/session-keys";
 export * from "./http/error-handler";
 export * from "./http/validate";
 export * from "./http/text";

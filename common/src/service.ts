@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import type { Logger } from "pino";
-import { baseSettings, ConfigError, jwtKeyProblem, loadConfig, type ConfigOf, type Settings } from "./config";
+import { baseSettings, ConfigError, loadConfig, type ConfigOf, type Settings } from "./config";
 import { createLogger } from "./logger";
 import type { Kysely } from "kysely";
 import { z } from "zod";
@@ -211,10 +211,11 @@ export async function startService<S extends Settings, DB, X extends object = ob
     const app = createHttpApp(
       {
         log,
-        jwtKey: config.JWT_KEY,
+        jwtPublicKey: config.JWT_PUBLIC_KEY,
+        cookieSecure: config.COOKIE_SECURE,
         trustProxy: config.TRUST_PROXY,
         isRevoked: (sid) => sessions.isRevoked(sid),
-        ready: async () => (await bus.ping()) && (await database.ping().then(() => true)),
+        ready: async () => sessions.healthy && (await bus.ping()) && (await database.ping().then(() => true)),
         tracer,
         metrics,
       },
@@ -223,7 +224,7 @@ export async function startService<S extends Settings, DB, X extends object = ob
     const server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(config.PORT, () => resolve());
+      server.listen(config.PORT, config.HOST, () => resolve());
     });
     resources.add("http server", async () => {
       // stop accepting; in-flight requests finish; idle keep-alive sockets close
@@ -258,8 +259,6 @@ export async function runService<S extends Settings, DB, X extends object>(def: 
   let config: ConfigOf<S> & BaseConfig;
   try {
     config = loadConfig(def.name, def.settings) as ConfigOf<S> & BaseConfig;
-    const weakKey = jwtKeyProblem(config.JWT_KEY);
-    if (weakKey) throw new ConfigError(def.name, [weakKey]);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

@@ -23,8 +23,7 @@ export async function startServices(
   const started: Partial<Services> = {};
   const configOf = (name: ServiceName) => ({ ...config, ...own(name) });
   try {
-    // production's hashing cost only slows tests down
-    started.auth = await startTestService(auth, natsUrl, { config: { AUTH_SCRYPT_LOG2_COST: 12, ...configOf("auth") } });
+    started.auth = await startTestService(auth, natsUrl, { config: configOf("auth") });
     started.tickets = await startTestService(tickets, natsUrl, { config: configOf("tickets") });
     started.orders = await startTestService(orders, natsUrl, { config: configOf("orders") });
     started.payments = await startTestService(paymentsService(), natsUrl, { config: configOf("payments") });

@@ -1,6 +1,6 @@
 import request from "supertest";
 import { ConfigError, loadConfig, type Bus, type Database } from "@ticketforge/common";
-import { openTestDatabase, startTestService, testJwtKey, type TestService, publish } from "@ticketforge/common/testing";
+import { openTestDatabase, startTestService, testSessionKeys, type TestService, publish } from "@ticketforge/common/testing";
 import { EventRecorder, eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { settings } from "../src/config";
 import { expiration } from "../src/service";
@@ -114,7 +114,7 @@ describe("HTTP", () => {
 });
 
 describe("configuration", () => {
-  const env = { JWT_KEY: testJwtKey, DATABASE_URL: "postgres://db/expiration" };
+  const env = { JWT_PUBLIC_KEY: testSessionKeys.publicKey, DATABASE_URL: "postgres://db/expiration" };
 
   test("When EXPIRATION_POLL_MS is not set, then timers are looked for every 250 ms at most", () => {
     expect(loadConfig("expiration", settings, env).EXPIRATION_POLL_MS).toBe(250);

@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { repoRoot, services } from "./support/k8s";
 import { freePort, startNatsServer, type NatsServer } from "../../nats/src/server";
 import { serviceRuntime } from "../../scripts/launcher/runtime";
+import { testSessionKeys } from "../../common/src/testing/keys";
 
 const run = promisify(execFile);
 
@@ -44,7 +45,7 @@ beforeAll(async () => {
       const env = { PATH: process.env.PATH, NODE_ENV: "production" };
       configRuns[service] = await run(runtime, ["main.js"], { env, cwd: outdir(service) }).then(
         () => ({ code: 0, namesJwtKey: false }),
-        (err: { code: number; stderr: string }) => ({ code: err.code, namesJwtKey: /JWT_KEY/.test(err.stderr) }),
+        (err: { code: number; stderr: string }) => ({ code: err.code, namesJwtKey: /JWT_PUBLIC_KEY/.test(err.stderr) }),
       );
     }),
   );
@@ -68,7 +69,7 @@ describe("bundling (the Dockerfiles' build stage)", () => {
   });
 
   test.each(built)("%s: the bundle loads every dependency and checks its configuration first", (service) => {
-    // 78 (EX_CONFIG) with JWT_KEY named: it got past loading every module, to the config check.
+    // 78 (EX_CONFIG) with JWT_PUBLIC_KEY named: it got past loading every module, to the config check.
     expect(configRuns[service]).toEqual({ code: 78, namesJwtKey: true });
   });
 });
@@ -132,7 +133,8 @@ describe(`the bundled services start on Node ${runtimeVersion}, report ready and
         PATH: process.env.PATH,
         NODE_ENV: "production",
         PORT: String(port),
-        JWT_KEY: "infra-test-key-of-32-characters!",
+        JWT_PUBLIC_KEY: testSessionKeys.publicKey,
+        ...(service === "auth" ? { JWT_PRIVATE_KEY: testSessionKeys.privateKey } : {}),
         DATABASE_URL: url.toString(),
         NATS_URL: nats!.url,
         LOG_LEVEL: "warn",

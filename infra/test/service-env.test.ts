@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { ZodType } from "zod";
 import { baseSettings, loadConfig } from "../../common/src/config";
+import { testSessionKeys } from "../../common/src/testing/keys";
 import {
   environment,
   find,
@@ -42,7 +43,9 @@ const required = (settings: Record<string, ZodType>) =>
 
 /** Stand-ins for the Secret's values: valid for the schemas, never real. */
 const placeholderSecrets: Record<string, string> = {
-  JWT_KEY: "placeholder-jwt-key-of-32-chars!",
+  // a valid pair: the schemas check that the private key signs for the public one
+  JWT_PUBLIC_KEY: testSessionKeys.publicKey,
+  JWT_PRIVATE_KEY: testSessionKeys.privateKey,
   STRIPE_KEY: "sk_test_placeholder",
   NATS_PASSWORD: "placeholderNatsPassword0123",
 };
@@ -162,7 +165,18 @@ describe("secrets", () => {
       const { database, nats } = ownSecrets(s);
       expect([s, referenced.has(`${database}/password`), referenced.has(`${nats}/password`)]).toEqual([s, true, true]);
     }
-    expect(referenced.has(`${secretName}/JWT_KEY`)).toBe(true);
+    expect(referenced.has(`${secretName}/JWT_PUBLIC_KEY`)).toBe(true);
+  });
+
+  test("only auth is given the private key that signs sessions", () => {
+    const holders = [...ofKind(objects, "Deployment"), ...ofKind(objects, "StatefulSet"), ...ofKind(objects, "Job")]
+      .filter((w) =>
+        podSpec(w).containers.some((c: Parameters<typeof environment>[0]) =>
+          [...environment(c, objects).entries()].some(([name, s]) => name === "JWT_PRIVATE_KEY" || (s.from === "secret" && s.name === "auth-session-key")),
+        ),
+      )
+      .map((w) => w.metadata.name);
+    expect(holders).toEqual(["auth"]);
   });
 
   test("the README's example values are placeholders to replace, never usable secrets", () => {

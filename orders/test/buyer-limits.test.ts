@@ -81,4 +81,22 @@ describe("POST /api/orders: how much one buyer may hold", () => {
     const events = await sql<{ n: number }>`select count(*)::int as n from outbox where payload->'data'->>'userId' = ${persistent.id}`.execute(under.service.ctx.db);
     expect(events.rows[0].n).toBe(0);
   });
+
+  test("When a buyer cancels a hold and orders the same ticket again, then 429 with Retry-After until well past the longest hold, while another buyer may order it at once", async () => {
+    const buyer = aUser();
+    const ticket = await givenTicket(under.service);
+    const held = await order(buyer.cookie, ticket.id);
+    expect(held.status).toBe(201);
+    expect((await api().delete(`/api/orders/${held.body.id}`).set("Cookie", buyer.cookie)).status).toBe(204);
+
+    const again = await order(buyer.cookie, ticket.id);
+    expect(again.status).toBe(429);
+    expect(again.body.errors[0].message).toMatch(/^You held this ticket a moment ago; you can hold it again in \d+ seconds$/);
+    // the window (900 s) and the cool-down (900 s) from the first hold's start
+    expect(Number(again.headers["retry-after"])).toBeGreaterThan(1_700);
+
+    // the buyer may hold other tickets; someone else may hold this one now
+    expect((await order(buyer.cookie, (await givenTicket(under.service)).id)).status).toBe(201);
+    expect((await order(aUser().cookie, ticket.id)).status).toBe(201);
+  });
 });

@@ -30,7 +30,7 @@ export const settings = {
   PAYMENT_RECONCILE_SWEEP_MS: setting.positiveInt(15_000),
   /** How old a pending attempt must be before the reconciler asks the provider about it. */
   PAYMENT_RECONCILE_AFTER_MS: setting.positiveInt(60_000),
-  /** Declined cards per order and per buyer within the window before payments answers 429. */
+  /** Failed cards (declined or unknown tokens) per order and per buyer within the window before payments answers 429. */
   PAYMENT_DECLINES_PER_ORDER: setting.positiveInt(3),
   PAYMENT_DECLINES_PER_BUYER: setting.positiveInt(10),
   PAYMENT_DECLINE_WINDOW_SECONDS: setting.positiveInt(3_600),

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Bus, type Database } from "@ticketforge/common";
-import { openTestDatabase, publishAs, signInCookie, silentLogger } from "@ticketforge/common/testing";
+import { openTestDatabase, publishAs, signInCookie, silentLogger, testSessionKeys } from "@ticketforge/common/testing";
 import { EventRecorder, eventually, freePort, startNatsServer, waitForPort, type NatsServer } from "@ticketforge/nats";
 import { startFakeStripe } from "./fake-stripe";
 
@@ -19,7 +19,6 @@ let database: Database;
 let bus: Bus;
 let recorder: EventRecorder;
 let dataDir: string;
-const jwtKey = randomBytes(32).toString("hex");
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
@@ -51,7 +50,7 @@ async function startPayments(port: number) {
       LOG_LEVEL: "warn",
       PORT: String(port),
       NATS_URL: nats.url,
-      JWT_KEY: jwtKey,
+      JWT_PUBLIC_KEY: testSessionKeys.publicKey,
       DATABASE_URL: database.url,
       STRIPE_KEY: "sk_test_crash",
       STRIPE_API_URL: stripe.url,
@@ -79,7 +78,7 @@ describe("payments killed between the charge and its recording", () => {
   test("When payments dies right after Stripe charged the card, then after a restart the charge is found and recorded, and the order completes with one charge", async () => {
     const port = await freePort();
     const first = await startPayments(port);
-    const buyer = signInCookie(jwtKey);
+    const buyer = signInCookie(testSessionKeys.privateKey);
     const orderId = randomUUID();
     await publishAs(bus, "order.created", {
       id: orderId,

@@ -127,6 +127,34 @@ describe("declined cards", () => {
   });
 });
 
+describe("card testing", () => {
+  test("When a buyer tries declined cards on many orders at once, then no more reach the provider than the buyer's limit", async () => {
+    const buyer = aUser();
+    const orders = await Promise.all(Array.from({ length: 12 }, () => givenOrder(under.service, buyer)));
+    const answers = await Promise.all(orders.map((o) => pay(under.service, buyer.cookie, { orderId: o.id, token: "tok_chargeDeclined" })));
+    const tried = orders.flatMap((o) => provider.chargeCallsOf(o.id));
+    expect(tried.length).toBeLessThanOrEqual(5);
+    expect(answers.filter((a) => a.status === 400)).toHaveLength(tried.length);
+    expect(answers.filter((a) => a.status === 429).length).toBe(12 - tried.length);
+  });
+
+  test("When tokens the provider does not know are tried on one order, then they count like declines: the next try is 429", async () => {
+    const order = await givenOrder(under.service);
+    for (const token of ["tok_guess1", "tok_guess2", "tok_guess3"]) {
+      expect((await pay(under.service, order.buyer.cookie, { orderId: order.id, token })).status).toBe(400);
+    }
+    expect((await pay(under.service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(429);
+  });
+
+  test("When a buyer pays many orders, then the payments that go through do not count against them", async () => {
+    const buyer = aUser();
+    for (let i = 0; i < 7; i++) {
+      const order = await givenOrder(under.service, buyer);
+      expect((await pay(under.service, buyer.cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(201);
+    }
+  });
+});
+
 describe("the provider's minimum charge", () => {
   test("When the order costs less than the provider can charge (Stripe: 0.50 USD), then 400 saying so and nothing is charged", async () => {
     provider.minimumCents = 50;

@@ -1,5 +1,6 @@
 import path from "node:path";
-import { databaseUrl, ensureDatabases, startEmbeddedPostgres, type EmbeddedPostgres } from "./postgres";
+import { ensureDatabases, startEmbeddedPostgres, type EmbeddedPostgres } from "./postgres";
+import { ensureServiceRoles, roleUrl } from "./roles";
 import { secretFor } from "./settings";
 import { serviceEntry } from "../services";
 
@@ -48,12 +49,15 @@ export async function prepareDatabases(
     password: secretFor(dataDir, "postgres-password"),
     log,
   });
-  await ensureDatabases(embedded.url, embeddedFor.map((s) => serviceEntry(s).database));
-  for (const s of embeddedFor) urls[s] = databaseUrl(embedded.url, serviceEntry(s).database);
+  // each service connects as its own role (named after its database), which owns its database
+  // and can reach no other
+  const roles = Object.fromEntries(embeddedFor.map((s) => [serviceEntry(s).database, secretFor(dataDir, `postgres-${s}-password`)]));
+  await ensureServiceRoles(embedded.url, roles);
+  for (const s of embeddedFor) urls[s] = roleUrl(embedded.url, serviceEntry(s).database, roles[serviceEntry(s).database]);
   describe.push(
     `databases: embedded PostgreSQL on 127.0.0.1:${port}${embedded.socketDir ? " (the services use its Unix socket)" : ""}, data in ${path.join(dataDir, "postgres")} ` +
       `(${embedded.initialised ? "created" : "started"} in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
-      `one database each for ${embeddedFor.join(", ")}; set DATABASE_URL to use another server)`,
+      `one database and role each for ${embeddedFor.join(", ")}; set DATABASE_URL to use another server)`,
   );
   return { urls, describe, embedded };
 }

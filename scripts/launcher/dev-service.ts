@@ -3,7 +3,8 @@ import path from "node:path";
 import { root, Supervised } from "./processes";
 import { dataDirFrom, findRunningStack } from "./running-stack";
 import { serviceRuntime } from "./runtime";
-import { jwtKeyFor } from "./settings";
+import { sessionKeysFor, withSessionKeys } from "./session-keys";
+import { listenHost } from "./settings";
 import { isPortFree, services, watchAndRestart, type Ports } from "./stack";
 
 /**
@@ -39,15 +40,15 @@ async function main() {
       args: ["--import", "tsx", path.join(root, name, "src", "main.ts")],
       readyUrl: `http://127.0.0.1:${port}/readyz`,
       env: {
-        ...process.env,
+        ...withSessionKeys(name, process.env, sessionKeysFor(dataDir, process.env)),
         NODE_ENV: process.env.NODE_ENV ?? "development",
         PORT: String(port),
+        HOST: listenHost(process.env),
         NATS_URL: stack.natsUrl,
         // the stack's own nats-server has one account per service (as in production): this
         // service's; with NATS_URL given to the stack, NATS_USER/NATS_PASSWORD from the environment
         ...(stack.nats?.services[name] && { NATS_USER: stack.nats.services[name].user, NATS_PASSWORD: stack.nats.services[name].password }),
         DATABASE_URL: stack.databaseUrls[name],
-        JWT_KEY: jwtKeyFor(dataDir, process.env),
       },
     },
     out,

@@ -9,7 +9,9 @@ import { root } from "./processes";
 import { stackFileIn, type StackFile } from "./running-stack";
 import { serviceRuntime } from "./runtime";
 import { isPortFree, replicaPorts, services, startStack, type Ports } from "./stack";
-import { jwtKeyFor, natsClusterFrom, portsFrom, replicasFrom } from "./settings";
+import { sessionKeysFor } from "./session-keys";
+import { protectDataDir, runsAsRoot } from "./data-dir";
+import { listenHost, natsClusterFrom, portsFrom, replicasFrom } from "./settings";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const say = (line: string) => out(process.stdout.isTTY ? `\x1b[1m▸ ${line}\x1b[0m` : `> ${line}`);
@@ -21,7 +23,7 @@ async function main() {
   if (fs.existsSync(envFile)) process.loadEnvFile(envFile); // variables already set win
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? "development" };
   const dataDir = path.resolve(root, env.DATA_DIR ?? ".data");
-  fs.mkdirSync(dataDir, { recursive: true });
+  protectDataDir(dataDir, { traversableByPostgres: runsAsRoot() });
 
   let release: () => void;
   try {
@@ -126,7 +128,7 @@ async function main() {
   const skip = (env.SKIP_SERVICES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   const unknown = skip.filter((s) => !(services as readonly string[]).includes(s));
   if (unknown.length > 0) out(`SKIP_SERVICES names no service: ${unknown.join(", ")} (services: ${services.join(", ")})`);
-  const jwtKey = jwtKeyFor(dataDir, env);
+  const sessionKeys = sessionKeysFor(dataDir, env);
   // what `npm run dev` in a service's folder, `npm run status` and `npm run dead-letters` need
   // to join this stack (scripts/launcher/running-stack.ts): passwords, so this user's eyes only
   const stackFile: StackFile = {
@@ -140,7 +142,8 @@ async function main() {
   try {
     stack = await startStack({
       natsUrl: nats.url,
-      jwtKey,
+      sessionKeys,
+      host: listenHost(env),
       ports,
       env,
       databaseUrls: databases.urls,

@@ -81,7 +81,8 @@ export async function resolveNats(options: {
   }
   const url = `nats://127.0.0.1:${port}`;
   const store = path.join(options.dataDir, "nats");
-  fs.mkdirSync(store, { recursive: true });
+  fs.mkdirSync(store, { recursive: true, mode: 0o700 });
+  fs.chmodSync(store, 0o700);
   const passwords = localPasswords(store, [natsAdminUser, ...(options.users ?? []).map((u) => u.service)]);
   const conf = path.join(store, "nats.conf");
   fs.writeFileSync(

@@ -241,7 +241,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const args = ["-D", dataDir, "-p", String(options.port), "-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${useSocket ? socketDir : ""}`];
   for (const [k, v] of Object.entries(settings)) args.push("-c", `${k}=${v}`);
   const logFile = `${dataDir}.log`;
-  const logFd = fs.openSync(logFile, "a");
+  // 0600: the log shows rows' values in constraint violations (emails)
+  const logFd = fs.openSync(logFile, "a", 0o600);
+  fs.chmodSync(logFile, 0o600);
   const child: ChildProcess = spawn(postgres, args, {
     ...who,
     // its own process group: a Ctrl-C in the terminal reaches the launcher, which stops the

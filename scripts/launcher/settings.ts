@@ -10,9 +10,13 @@ export function secretFor(dataDir: string, name: string, bytes = 32): string {
   return fs.readFileSync(file, "utf8").trim();
 }
 
-/** JWT_KEY from the environment, or one generated on the first run and kept under .data/. */
-export function jwtKeyFor(dataDir: string, env: NodeJS.ProcessEnv): string {
-  return env.JWT_KEY || secretFor(dataDir, "jwt-key");
+/**
+ * The address the stack's processes listen on (services, gateway, web app): loopback unless HOST
+ * says otherwise, so that a neighbour on the network reaches none of them, nor a service around
+ * the gateway. NATS and PostgreSQL listen on 127.0.0.1 always.
+ */
+export function listenHost(env: NodeJS.ProcessEnv): string {
+  return env.HOST || "127.0.0.1";
 }
 
 export function portsFrom(env: NodeJS.ProcessEnv): Ports {

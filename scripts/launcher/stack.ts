@@ -6,6 +6,7 @@ import { createGateway, loadRoutes, type Targets } from "./gateway";
 import { root, Supervised } from "./processes";
 import { serviceRuntime } from "./runtime";
 import { defaultPorts, manifest, services } from "../services";
+import { withSessionKeys, type SessionKeys } from "./session-keys";
 
 // the services, their folders and default ports are services.json's
 export { defaultPorts, services };
@@ -17,7 +18,10 @@ const folderOf = (service: string) => manifest.services.find((s) => s.name === s
 
 export interface StackOptions {
   natsUrl: string;
-  jwtKey: string;
+  /** The session key pair: the public key for every service, the private one for auth alone. */
+  sessionKeys: SessionKeys;
+  /** The address every process listens on (listenHost: loopback unless HOST says otherwise). */
+  host: string;
   ports: Ports;
   /** Environment given to every service (EXPIRATION_WINDOW_SECONDS, LOG_LEVEL…). */
   env: NodeJS.ProcessEnv;
@@ -166,11 +170,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             : ["--enable-source-maps", path.join(bundleDir(name), "main.js")],
           readyUrl: `http://127.0.0.1:${port}/readyz`,
           env: {
-            ...options.env,
+            ...withSessionKeys(name, options.env, options.sessionKeys),
             ...(poolSize ? { DATABASE_POOL_SIZE: poolSize } : {}),
             PORT: String(port),
+            HOST: options.host,
             NATS_URL: options.natsUrl,
-            JWT_KEY: options.jwtKey,
             DATABASE_URL: options.databaseUrls[name],
             ...(options.natsCredentials?.[name] && {
               NATS_USER: options.natsCredentials[name].user,
@@ -192,7 +196,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       {
         name: "client",
         command: serviceRuntime().path,
-        args: [path.join(root, "node_modules", "next", "dist", "bin", "next"), options.dev ? "dev" : "start", path.join(root, "client"), "-p", String(ports.client)],
+        args: [path.join(root, "node_modules", "next", "dist", "bin", "next"), options.dev ? "dev" : "start", path.join(root, "client"), "-p", String(ports.client), "-H", options.host],
         readyUrl: `http://127.0.0.1:${ports.client}/healthz`,
         env: {
           ...options.env,
@@ -214,7 +218,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     gateway.once("error", (err: NodeJS.ErrnoException) =>
       reject(err.code === "EADDRINUSE" ? new Error(`Port ${ports.gateway} is in use: set GATEWAY_PORT to another port`) : err),
     );
-    gateway.listen(ports.gateway, resolve);
+    gateway.listen(ports.gateway, options.host, resolve);
   });
 
   const startedAt = Date.now();

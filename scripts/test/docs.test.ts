@@ -6,6 +6,7 @@ import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import { createLogger, loadConfig, ServiceMetrics, subjects, type ServiceContext } from "@ticketforge/common";
 import { apiOperations } from "@ticketforge/common/api";
+import { testSessionKeys } from "@ticketforge/common/testing";
 import type { Express } from "express";
 import { generatedDocs, publishersOf, repoRoot } from "../docs/generate";
 import { manifest } from "../services";
@@ -97,7 +98,7 @@ describe("the OpenAPI document and the routes the services mount", () => {
       found.push(`${method} ${route.replace(/:(\w+)/g, "{$1}")}`);
     };
     const app = { get: record("get"), post: record("post"), put: record("put"), patch: record("patch"), delete: record("delete") };
-    const config = loadConfig(definition.name, definition.settings, { JWT_KEY: "k".repeat(32), NATS_URL: "nats://127.0.0.1:4222", DATABASE_URL: "postgres://unused/db" });
+    const config = loadConfig(definition.name, definition.settings, { JWT_PUBLIC_KEY: testSessionKeys.publicKey, JWT_PRIVATE_KEY: testSessionKeys.privateKey, NATS_URL: "nats://127.0.0.1:4222", DATABASE_URL: "postgres://unused/db" });
     // mounting only builds the handlers (and registers what they watch); none runs, so no
     // database or NATS is needed
     const ctx = {

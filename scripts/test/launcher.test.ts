@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -5,8 +6,12 @@ import { connect } from "nats";
 import { eventually, freePort, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { busUsers } from "../launcher/bus-users";
 import { resolveNats, waitForNats } from "../launcher/nats";
-import { serviceDatabaseUrl } from "../launcher/databases";
-import { jwtKeyFor, portsFrom } from "../launcher/settings";
+import { prepareDatabases, serviceDatabaseUrl } from "../launcher/databases";
+import { listenHost, portsFrom } from "../launcher/settings";
+import { protectDataDir } from "../launcher/data-dir";
+import { startTestService } from "@ticketforge/common/testing";
+import { tickets } from "@ticketforge/tickets/service";
+import { sessionKeysFor, withSessionKeys } from "../launcher/session-keys";
 import { loadRoutes, routeFor } from "../launcher/gateway";
 import { serviceRuntime } from "../launcher/runtime";
 import { services } from "../services";
@@ -107,16 +112,132 @@ describe("which database a service gets", () => {
     await admin.query(`drop database ${base.pathname.slice(1)}_tickets`);
     await admin.end();
   });
+
+  test("When the embedded server serves the services, then each connects as its own role, which cannot read another's database, is no superuser and cannot run COPY … TO PROGRAM", async () => {
+    const { Client } = await import("pg");
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-roles-"));
+    fs.chmodSync(dataDir, 0o711); // as root the server runs as `postgres`, which must reach its data dir
+    const databases = await prepareDatabases(["auth", "orders"], { POSTGRES_PORT: String(await freePort()) }, dataDir, () => undefined);
+    const as = async (url: string, database?: string) => {
+      const target = new URL(url);
+      if (database) target.pathname = `/${database}`;
+      const client = new Client({ connectionString: target.toString() });
+      await client.connect().catch(async (err) => {
+        await client.end().catch(() => undefined);
+        throw err;
+      });
+      return client;
+    };
+    try {
+      // auth's table of password hashes, made by auth's own role
+      expect(fs.statSync(path.join(dataDir, "postgres.log")).mode & 0o777).toBe(0o600);
+      const auth = await as(databases.urls.auth);
+      await auth.query("create table users (email text, password_hash text)");
+      await auth.query("insert into users values ('a@example.com', 'secret hash')");
+      await auth.end();
+
+      expect(new URL(databases.urls.orders).username).toBe("orders");
+      // \c auth with the orders service's credentials
+      await expect(as(databases.urls.orders, "auth")).rejects.toThrow(/permission denied for database "auth"/);
+      await expect(as(databases.urls.orders, "postgres")).rejects.toThrow(/permission denied for database "postgres"/);
+      const orders = await as(databases.urls.orders);
+      try {
+        const me = await orders.query("select rolsuper, rolcreatedb, rolcreaterole from pg_roles where rolname = current_user");
+        expect(me.rows).toEqual([{ rolsuper: false, rolcreatedb: false, rolcreaterole: false }]);
+        await expect(orders.query("copy (select 1) to program 'touch /tmp/tf-pwned'")).rejects.toThrow(/permission denied|superuser|pg_execute_server_program/);
+        await expect(orders.query("select * from pg_authid")).rejects.toThrow(/permission denied/);
+        // its own database is its own: migrations can make tables
+        await orders.query("create table orders (id int)");
+      } finally {
+        await orders.end();
+      }
+      // what a cluster made before roles holds: objects of the superuser's in a service's database
+      const superuser = await as(databases.embedded!.url, "orders");
+      await superuser.query("create table legacy (id serial primary key, note text)");
+      await superuser.query("create function legacy_note() returns text language sql as $$ select 'old' $$");
+      await superuser.end();
+      // a second start hands them over and keeps the roles working (passwords kept under the data dir)
+      await databases.embedded!.stop();
+      const again = await prepareDatabases(["auth", "orders"], { POSTGRES_PORT: new URL(databases.urls.orders).port }, dataDir, () => undefined);
+      expect(again.urls).toEqual(databases.urls);
+      const auth2 = await as(again.urls.auth);
+      expect((await auth2.query("select email from users")).rows).toEqual([{ email: "a@example.com" }]);
+      await auth2.end();
+      const orders2 = await as(again.urls.orders);
+      await orders2.query("insert into legacy (note) values (legacy_note())");
+      await orders2.query("drop table legacy");
+      await orders2.end();
+      await again.embedded!.stop();
+    } finally {
+      await databases.embedded?.stop().catch(() => undefined);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe("launcher settings", () => {
-  test("When JWT_KEY is unset, then one is generated once and kept", () => {
+  test("When no session keys are set, then an Ed25519 pair is generated once, kept readable by its owner only, and given again", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-key-"));
-    const key = jwtKeyFor(dir, {});
-    expect(key).toMatch(/^[0-9a-f]{64}$/);
-    expect(jwtKeyFor(dir, {})).toBe(key);
-    expect(jwtKeyFor(dir, { JWT_KEY: "given-key-0123456789" })).toBe("given-key-0123456789");
+    const keys = sessionKeysFor(dir, {});
+    expect(keys.publicKey).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    expect(keys.privateKey).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(crypto.createPublicKey(keys.publicKey).asymmetricKeyType).toBe("ed25519");
+    expect(sessionKeysFor(dir, {})).toEqual(keys);
+    expect(fs.statSync(path.join(dir, "jwt-private.pem")).mode & 0o777).toBe(0o600);
+    const given = { JWT_PUBLIC_KEY: "public", JWT_PRIVATE_KEY: "private" };
+    expect(sessionKeysFor(dir, given)).toEqual({ publicKey: "public", privateKey: "private" });
+    expect(() => sessionKeysFor(dir, { JWT_PRIVATE_KEY: "private" })).toThrow(/go together/);
     fs.rmSync(dir, { recursive: true });
+  });
+
+  test("When the launcher starts the services, then only auth gets the private key, even one set in the launcher's environment", () => {
+    const keys = { publicKey: "public", privateKey: "private" };
+    const env = { JWT_PRIVATE_KEY: "private", JWT_KEY: "old shared secret", LOG_LEVEL: "warn" };
+    expect(withSessionKeys("auth", env, keys)).toEqual({ LOG_LEVEL: "warn", JWT_PUBLIC_KEY: "public", JWT_PRIVATE_KEY: "private" });
+    for (const service of ["tickets", "orders", "payments", "expiration"]) {
+      expect(withSessionKeys(service, env, keys)).toEqual({ LOG_LEVEL: "warn", JWT_PUBLIC_KEY: "public" });
+    }
+  });
+
+  test("When the data directory was made readable by everyone (an older release), then start-up closes it: 0700 directories, 0600 files", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-data-"));
+    const umask = process.umask();
+    try {
+      fs.chmodSync(dir, 0o755);
+      fs.mkdirSync(path.join(dir, "nats", "jetstream"), { recursive: true, mode: 0o755 });
+      fs.writeFileSync(path.join(dir, "nats", "jetstream", "msgs.blk"), "events", { mode: 0o644 });
+      fs.writeFileSync(path.join(dir, "postgres.log"), "Key (email)=(a@example.com) already exists", { mode: 0o644 });
+      protectDataDir(dir);
+      const mode = (p: string) => fs.statSync(path.join(dir, p)).mode & 0o777;
+      expect([mode("."), mode("nats"), mode("nats/jetstream"), mode("nats/jetstream/msgs.blk"), mode("postgres.log")]).toEqual([0o700, 0o700, 0o700, 0o600, 0o600]);
+      // and what the launcher's children create from now on
+      fs.writeFileSync(path.join(dir, "later"), "x");
+      expect(mode("later")).toBe(0o600);
+      protectDataDir(dir, { traversableByPostgres: true });
+      expect(mode(".")).toBe(0o711);
+    } finally {
+      process.umask(umask);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("When HOST is not set, then the stack listens on loopback only: a neighbour on the network reaches no service", async () => {
+    expect(listenHost({})).toBe("127.0.0.1");
+    expect(listenHost({ HOST: "0.0.0.0" })).toBe("0.0.0.0");
+    const outside = Object.values(os.networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+    const nats = await startNatsServer();
+    const service = await startTestService(tickets, nats.url, { config: { HOST: listenHost({}) } });
+    try {
+      const port = new URL(service.url).port;
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      // this machine's address on its network, when it has one
+      if (outside) await expect(fetch(`http://${outside}:${port}/healthz`)).rejects.toThrow();
+    } finally {
+      await service.close();
+      await nats.destroy();
+    }
   });
 
   test("When ports are set in the environment, then they are used, and a bad one is named", () => {

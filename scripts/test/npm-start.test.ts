@@ -16,7 +16,8 @@ beforeAll(async () => {
   dir = copyProject();
   env = { ...process.env, NATS_URL: nats.url, START_CLIENT: "false", LOG_LEVEL: "warn", NODE_ENV: "development" };
   delete env.DATABASE_URL;
-  delete env.JWT_KEY;
+  delete env.JWT_PUBLIC_KEY;
+  delete env.JWT_PRIVATE_KEY;
   delete env.TEST_DATABASE_URL;
   const names = ["GATEWAY", ...manifest.services.map((s) => s.name.toUpperCase()), "CLIENT", "POSTGRES"];
   const ports = await freePorts(names.length);

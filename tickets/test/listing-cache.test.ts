@@ -1,6 +1,6 @@
 import request from "supertest";
 import { ConfigError, loadConfig, sql } from "@ticketforge/common";
-import { aUser, anOrder, publish, startTestService, testJwtKey, type TestService } from "@ticketforge/common/testing";
+import { aUser, anOrder, publish, startTestService, testSessionKeys, type TestService } from "@ticketforge/common/testing";
 import { metricValue, parseMetrics } from "@ticketforge/common/testing/telemetry";
 import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { tickets } from "../src/service";
@@ -202,7 +202,7 @@ describe("ListingCache", () => {
 });
 
 describe("TICKETS_LISTING_CACHE_MS", () => {
-  const env = { JWT_KEY: testJwtKey, DATABASE_URL: "postgres://db/tickets" };
+  const env = { JWT_PUBLIC_KEY: testSessionKeys.publicKey, DATABASE_URL: "postgres://db/tickets" };
 
   test("When it is not set, then pages are kept at most 5 s; 0 turns the cache off", () => {
     expect(loadConfig("tickets", settings, env).TICKETS_LISTING_CACHE_MS).toBe(5_000);

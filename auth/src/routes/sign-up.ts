@@ -5,6 +5,8 @@ import type { AuthContext } from "../app";
 import { insertUser } from "../db/users";
 import type { PasswordHasher } from "../password";
 import { startSession } from "../session";
+import { rememberNetwork } from "../db/networks";
+import { networkOf } from "../rate-limit";
 
 export const signup = (ctx: AuthContext, passwords: PasswordHasher) => async (req: Request, res: Response) => {
   const { email, password } = validate(signupBody, req.body);
@@ -15,7 +17,9 @@ export const signup = (ctx: AuthContext, passwords: PasswordHasher) => async (re
     if (isUniqueViolation(err, "users_email_unique")) throw new BadRequestError("Email in use");
     throw err;
   }
-  startSession(req, ctx, user);
+  // where the owner signed up from is theirs: strangers' guesses elsewhere do not lock them out here
+  await rememberNetwork(ctx.db, user.id, networkOf(req.ip ?? req.socket.remoteAddress ?? "unknown"));
+  await startSession(req, ctx, user);
   ctx.log.info({ userId: user.id }, "user signed up");
   res.status(201).json({ id: user.id, email: user.email } satisfies User);
 };

@@ -124,7 +124,9 @@ export function openApiDocument(): Json {
           type: "apiKey",
           in: "cookie",
           name: "session",
-          description: "Set by sign-up and sign-in; every service verifies the JWT inside with the shared key",
+          description:
+            "Set by sign-up and sign-in (named `__Host-session` where the site is served over HTTPS); auth signs the JWT inside " +
+            "with its private key (EdDSA), every service verifies it with the public key",
         },
       },
     },

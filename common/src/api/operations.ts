@@ -44,7 +44,9 @@ export interface ApiOperation {
 const errors = (description: string): ApiResponse => ({ schema: apiErrors, description });
 const invalid = errors("Invalid input: one error per field, each naming it (`field`), or a business rule refused");
 const signedOut = errors("Not signed in, or not the owner");
-const setsCookie = { "Set-Cookie": { description: "The session cookie (`session`, HttpOnly) holding a signed JWT" } };
+const setsCookie = {
+  "Set-Cookie": { description: "The session cookie (`session`; `__Host-session` over HTTPS; HttpOnly) holding a signed JWT" },
+};
 const retryAfter = { "Retry-After": { description: "Seconds until another attempt is counted", required: true } };
 
 /**
@@ -63,6 +65,7 @@ export const apiOperations: ApiOperation[] = [
       201: { schema: user, description: "Signed up and signed in", headers: setsCookie },
       400: errors("Invalid email, a password shorter than 8 or longer than 128 characters, or `Email in use`"),
       429: { ...errors("Too many attempts from this address"), headers: retryAfter },
+      503: { ...errors("Too many sign-ins and sign-ups waiting for a password hash at once"), headers: retryAfter },
     },
   },
   {
@@ -76,6 +79,7 @@ export const apiOperations: ApiOperation[] = [
       200: { schema: user, description: "Signed in", headers: setsCookie },
       400: errors("Invalid input, or `Invalid credentials`"),
       429: { ...errors("Too many attempts from this address"), headers: retryAfter },
+      503: { ...errors("Too many sign-ins and sign-ups waiting for a password hash at once"), headers: retryAfter },
     },
   },
   {
@@ -85,7 +89,8 @@ export const apiOperations: ApiOperation[] = [
     summary: "Sign out",
     responses: {
       200: { schema: signoutReply, description: "The session is revoked on every service and the cookie cleared", headers: setsCookie },
-      403: errors("Not sent from the site's own pages (Origin or Sec-Fetch-Site)"),
+      403: errors("A browser marked it as coming from another site (Sec-Fetch-Site, or an Origin that is not this host)"),
+      503: { ...errors("The sign-out could not be recorded for every service; the session is unchanged, try again"), headers: retryAfter },
     },
   },
   {

@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import { deadLetterStream, streamOf, type Subject } from "../events/subjects";
 import { durableName } from "./consumer";
 import { revokedSessionsBucket } from "./revocations";
+import { inboxPrefixOf } from "./bus";
+import { operatorNotices } from "./dead-letter";
 
 /** The user that provisions JetStream (streams, the session bucket, every durable consumer) and runs operator tools. */
 export const natsAdminUser = "ticketforge-admin";
@@ -26,20 +28,32 @@ const kvStream = `KV_${revokedSessionsBucket}`;
 
 /**
  * What one service may do on NATS, and nothing more:
- * - publish the events it declares and its own dead letters (so a forged payment.completed from
- *   the tickets service is refused by the server);
- * - read the JetStream API's answers (`_INBOX.>`), look streams up, and pull from, ack and look up
+ * - publish the events it declares (so a forged payment.completed from the tickets service is
+ *   refused by the server), and dead letters under its own name for the subjects it consumes
+ *   (deadletter.<self>.<subject>) or the operator notices it raises: the name in a letter's subject
+ *   is the only one the operator tools believe, and replay redelivers the stored original, so a
+ *   letter is never a way to publish another service's event;
+ * - read the JetStream API's answers and its pull deliveries on its own inboxes only
+ *   (`_INBOX_<service>.>`, the connection's inboxPrefix): as tickets, another service's pull
+ *   deliveries (`_INBOX.>`) are out of reach; look streams up, and pull from, ack and look up
  *   its own durable consumers, which are provisioned beforehand by the admin user. It may not
  *   create or change streams (a stream's `republish` could re-publish onto any subject) nor create
  *   its durables (a consumer's deliver subject is free: only the consumer's *name and filter* can
  *   be held to by subject permissions);
- * - watch the revoked-sessions bucket (an ordered consumer on its stream), and write to the
- *   buckets it names in `kvWrites` (auth: the revoked sessions).
+ * - watch the revoked-sessions bucket (an ordered consumer on its stream, created under the
+ *   bucket's own filter), and write to the buckets it names in `kvWrites` (auth: the revoked
+ *   sessions). It may not delete consumers there (a watch never does; another service's watch
+ *   would be the only thing to delete). What nats-server 2.9 cannot hold to is the deliver subject
+ *   inside a consumer's configuration: a service could still point a consumer of that bucket at
+ *   another subject; what it would deliver are revocation entries, which no listener takes for an
+ *   event (docs/threat-model.md).
  */
 export function natsPermissions(user: BusUser): NatsPermissions {
+  const letters = `${deadLetterStream.subjects[0].replace(">", "")}${user.service}`;
   const publish = [
     ...user.publishes,
-    `${deadLetterStream.subjects[0].replace(">", "")}${user.service}.>`,
+    ...user.listens.map((subject) => `${letters}.${subject}`),
+    ...(operatorNotices[user.service] ?? []).map((notice) => `${letters}.${notice}`),
     "$JS.API.INFO",
     "$JS.API.STREAM.INFO.*",
   ];
@@ -53,13 +67,13 @@ export function natsPermissions(user: BusUser): NatsPermissions {
     );
   }
   publish.push(
+    // the watch's first consumer (name and filter in the subject), and the one its reset makes
+    `$JS.API.CONSUMER.CREATE.${kvStream}.*.$KV.${revokedSessionsBucket}.>`,
     `$JS.API.CONSUMER.CREATE.${kvStream}`,
-    `$JS.API.CONSUMER.CREATE.${kvStream}.>`,
-    `$JS.API.CONSUMER.DELETE.${kvStream}.*`,
     `$JS.FC.${kvStream}.>`,
   );
   for (const bucket of user.kvWrites ?? []) publish.push(`$KV.${bucket}.>`);
-  return { publish, subscribe: ["_INBOX.>"] };
+  return { publish, subscribe: [`${inboxPrefixOf(user.service)}.>`] };
 }
 
 /**

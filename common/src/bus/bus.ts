@@ -1,5 +1,6 @@
 import {
   connect,
+  DiscardPolicy,
   headers as natsHeaders,
   nanos,
   RetentionPolicy,
@@ -11,6 +12,27 @@ import {
 } from "nats";
 import type { Logger } from "pino";
 import { deadLetterStream, streams } from "../events/subjects";
+
+const MiB = 1024 * 1024;
+const day = 24 * 3600 * 1000;
+
+/**
+ * What JetStream keeps (docs/design.md §4, "Stream limits"). Each publishing domain has its own
+ * stream and its own quota, so one service flooding its stream fills its quota only, never the
+ * store every other write needs; at the quota the stream refuses new messages (discard "new")
+ * rather than drop unread ones: the flooding service's outbox waits, nothing is lost. Events are
+ * kept longer than dead letters, so that a letter's original is still there to replay. The sum
+ * (4 × 256 + 128 + the 64 MiB of revoked sessions) stays below the smallest server's
+ * max_file_store (1536 MiB, infra/k8s/base/nats.conf).
+ */
+export const streamLimits = {
+  events: { maxAgeMs: 45 * day, maxBytes: 256 * MiB },
+  deadLetters: { maxAgeMs: 30 * day, maxBytes: 128 * MiB },
+  revokedSessions: { maxBytes: 64 * MiB },
+} as const;
+
+/** The prefix of a NATS user's inboxes (nats.js `inboxPrefix`): the only replies it may subscribe to. */
+export const inboxPrefixOf = (user: string) => `_INBOX_${user.replace(/[^A-Za-z0-9_-]/g, "_")}`;
 
 /**
  * NATS_URL may name several servers, comma-separated (the nodes of a cluster): a client then
@@ -66,7 +88,8 @@ export class Bus {
       // no stack trace captured for every request (each JetStream publish): they cost about as
       // much as the publish itself, and our logs name the event
       noAsyncTraces: true,
-      ...(options.user ? { user: options.user, pass: options.password } : {}),
+      // its own inboxes: its NATS user may subscribe to those only (natsPermissions)
+      ...(options.user ? { user: options.user, pass: options.password, inboxPrefix: inboxPrefixOf(options.user) } : {}),
     });
     void (async () => {
       for await (const s of nc.status()) {
@@ -102,6 +125,7 @@ export class Bus {
   async ensureStreams(replicas: number): Promise<void> {
     const all = [...streams, deadLetterStream];
     for (const s of all) {
+      const limits = s.name === deadLetterStream.name ? streamLimits.deadLetters : streamLimits.events;
       const config: Partial<StreamConfig> = {
         name: s.name,
         subjects: [...s.subjects],
@@ -109,6 +133,9 @@ export class Bus {
         retention: RetentionPolicy.Limits,
         num_replicas: replicas,
         duplicate_window: nanos(120_000),
+        max_age: nanos(limits.maxAgeMs),
+        max_bytes: limits.maxBytes,
+        discard: DiscardPolicy.New,
       };
       try {
         const { config: current } = await this.jsm.streams.info(s.name);
@@ -117,6 +144,9 @@ export class Bus {
         const same =
           current.num_replicas === replicas &&
           current.duplicate_window === config.duplicate_window &&
+          current.max_age === config.max_age &&
+          current.max_bytes === config.max_bytes &&
+          current.discard === config.discard &&
           [...current.subjects].sort().join() === [...s.subjects].sort().join();
         if (!same) await this.jsm.streams.update(s.name, config);
       } catch (err) {

@@ -9,7 +9,10 @@ import { securityHeaders } from "./security-headers";
 
 export interface HttpOptions {
   log: Logger;
-  jwtKey: string;
+  /** The public key (PEM) that session tokens are verified with. */
+  jwtPublicKey: string;
+  /** COOKIE_SECURE: the session cookie is `__Host-session`, and only that one is read. */
+  cookieSecure?: boolean;
   /** Express "trust proxy": a hop count, "loopback", a list of addresses. */
   trustProxy: string;
   /** True for a session that was signed out (its id revoked). */
@@ -57,7 +60,7 @@ export function createHttpApp(options: HttpOptions, mountRoutes: (app: Express) 
   }
 
   app.use(express.json({ limit: options.bodyLimit ?? "100kb" }));
-  app.use(currentUser(options.jwtKey, options.isRevoked));
+  app.use(currentUser(options.jwtPublicKey, options.isRevoked, options.cookieSecure));
   mountRoutes(app);
   app.use(notFound);
   app.use(errorHandler(options.log));

@@ -1,8 +1,9 @@
-import { createSecretKey, randomUUID, type KeyObject } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
-import jwt from "jsonwebtoken";
+import { jwtVerify, SignJWT } from "jose";
 import { NotAuthorizedError } from "../errors";
 import { sessionToken } from "./session";
+import { sessionPrivateKey, sessionPublicKey } from "./session-keys";
 
 export interface UserPayload {
   id: string;
@@ -22,53 +23,41 @@ declare global {
   }
 }
 
-/**
- * The HMAC key as a KeyObject, made once per key: given a string, jsonwebtoken builds a new
- * KeyObject on every sign and verify, which a CPU profile of a service under load showed as
- * several percent of its time.
- */
-const keyObjects = new Map<string, KeyObject>();
-function keyObjectOf(key: string): KeyObject {
-  let made = keyObjects.get(key);
-  if (!made) {
-    made = createSecretKey(Buffer.from(key));
-    keyObjects.set(key, made);
-  }
-  return made;
-}
-
-/**
- * Signs the session token; `exp` makes a stolen cookie useless after the session's lifetime,
- * `sid` lets sign-out end it before then.
- */
-export function signSessionToken(
+/** Signs a session token with auth's private key (Ed25519, JWS alg EdDSA). */
+export async function signSessionToken(
   user: { id: string; email: string },
-  key: string,
+  privateKeyPem: string,
   expiresInSeconds: number,
   sessionId: string = randomUUID(),
-): string {
-  return jwt.sign({ id: user.id, email: user.email, sid: sessionId }, keyObjectOf(key), { expiresIn: expiresInSeconds, algorithm: "HS256" });
+): Promise<string> {
+  // `exp` makes a stolen cookie useless after the session's lifetime, `sid` lets sign-out end it before then
+  return new SignJWT({ id: user.id, email: user.email, sid: sessionId })
+    .setProtectedHeader({ alg: "EdDSA", typ: "JWT" })
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInSeconds)
+    .sign(sessionPrivateKey(privateKeyPem));
 }
 
 /**
- * Reads the JWT from the cookie session; a missing, tampered, expired or signed-out token (its
- * `sid` revoked) means "signed out". A token without a session id cannot be revoked, so it is
- * not accepted either.
+ * Reads the JWT from the cookie session and verifies it with the public key; a missing,
+ * tampered, expired or signed-out token (its `sid` revoked), or one signed any other way than
+ * EdDSA (an HS256 token "signed" with the public key, say), means "signed out". A token without
+ * a session id cannot be revoked, so it is not accepted either.
  */
-export function currentUser(jwtKey: string, isRevoked: (sessionId: string) => boolean = () => false) {
-  const key = keyObjectOf(jwtKey);
-  return (req: Request, _res: Response, next: NextFunction) => {
-    const token = sessionToken(req.headers.cookie);
+export function currentUser(publicKeyPem: string, isRevoked: (sessionId: string) => boolean = () => false, secureCookie = false) {
+  const key = sessionPublicKey(publicKeyPem);
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const token = sessionToken(req.headers.cookie, secureCookie);
     if (typeof token === "string") {
       try {
-        const payload = jwt.verify(token, key, { algorithms: ["HS256"] }) as UserPayload;
+        const { payload } = await jwtVerify<Partial<UserPayload>>(token, key, { algorithms: ["EdDSA"], requiredClaims: ["exp", "iat"] });
         if (
           typeof payload.id === "string" &&
           typeof payload.email === "string" &&
           typeof payload.sid === "string" &&
           !isRevoked(payload.sid)
         ) {
-          req.currentUser = payload;
+          req.currentUser = payload as UserPayload;
         }
       } catch {
         // invalid or expired: treated as signed out

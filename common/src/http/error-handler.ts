@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "pino";
-import { HttpError, NotFoundError } from "../errors";
+import { HttpError, NotFoundError, ServiceUnavailableError } from "../errors";
 
 export function notFound(req: Request, _res: Response, next: NextFunction) {
   next(new NotFoundError(`Route not found: ${req.method} ${req.path}`));
@@ -11,6 +11,7 @@ export function errorHandler(log: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof HttpError) {
       if (err.statusCode === 429 && !res.getHeader("Retry-After")) res.setHeader("Retry-After", "60");
+      if (err instanceof ServiceUnavailableError && !res.getHeader("Retry-After")) res.setHeader("Retry-After", String(err.retryAfterSeconds));
       res.status(err.statusCode).json({ errors: err.serialize() });
       return;
     }

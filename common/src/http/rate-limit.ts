@@ -80,6 +80,11 @@ export class RateLimiter {
     return row ? { hits: row.hits, retryAfterSeconds: Math.max(1, row.retry) } : { hits: 0, retryAfterSeconds: 0 };
   }
 
+  /** Takes back one hit of `key` (an attempt counted beforehand that turned out not to count). */
+  async release(key: string): Promise<void> {
+    await sql`update rate_limits set hits = greatest(hits - 1, 0) where key = ${this.keyOf(key)}`.execute(this.db);
+  }
+
   async reset(key: string): Promise<void> {
     await sql`delete from rate_limits where key = ${this.keyOf(key)}`.execute(this.db);
   }

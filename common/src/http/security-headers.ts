@@ -12,7 +12,10 @@ export const apiSecurityHeaders: Record<string, string> = {
   "Cross-Origin-Resource-Policy": "same-origin",
 };
 
-export function securityHeaders(_req: Request, res: Response, next: NextFunction) {
+export function securityHeaders(req: Request, res: Response, next: NextFunction) {
   for (const [name, value] of Object.entries(apiSecurityHeaders)) res.setHeader(name, value);
+  // An answer to a request that carries a session is that user's: no browser or proxy cache may
+  // keep it (a shared computer's back button, a caching proxy answering another user).
+  if (/(?:^|;\s*)(?:__Host-)?session=/.test(req.headers.cookie ?? "")) res.setHeader("Cache-Control", "no-store");
   next();
 }

@@ -10,9 +10,17 @@ import type { RequestHandler } from "express";
  */
 export const sessionCookieName = "session";
 
+/**
+ * The cookie's name. Over HTTPS (COOKIE_SECURE) it is `__Host-session`: a browser takes a cookie
+ * of that name only from this very host, over HTTPS, for the path /, so a page of a sibling
+ * subdomain or a plain-HTTP answer cannot plant one that would be sent first and win. The plain
+ * `session` cookie is then not read at all.
+ */
+export const sessionCookieNameFor = (secure: boolean) => (secure ? `__Host-${sessionCookieName}` : sessionCookieName);
+
 /** The JWT in a request's session cookie; undefined when the cookie is absent or unreadable. */
-export function sessionToken(cookieHeader: string | undefined): string | undefined {
-  const value = cookieValue(cookieHeader, sessionCookieName);
+export function sessionToken(cookieHeader: string | undefined, secure = false): string | undefined {
+  const value = cookieValue(cookieHeader, sessionCookieNameFor(secure));
   if (!value) return undefined;
   try {
     const session = JSON.parse(Buffer.from(value, "base64").toString("utf8")) as { jwt?: unknown } | null;
@@ -42,7 +50,7 @@ function cookieValue(header: string | undefined, name: string): string | undefin
  */
 export function sessionWriter(options: { secure: boolean; maxAgeMs?: number }): RequestHandler {
   return cookieSession({
-    name: sessionCookieName,
+    name: sessionCookieNameFor(options.secure),
     signed: false, // the JWT inside is signed; tampering makes it invalid
     httpOnly: true,
     sameSite: "lax",

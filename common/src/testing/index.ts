@@ -4,9 +4,9 @@ import type { BaseConfig } from "../service";
 
 export { openTestDatabase, openTransaction, workOn, createTestDatabase, templatePrefix, type SchemaOf } from "./database";
 
-import { testJwtKey } from "./keys";
+import { testSessionKeys } from "./keys";
 
-export { testJwtKey };
+export { testJwtKey, testSessionKeys } from "./keys";
 
 /** The configuration a service gets in tests; `extra` sets the service's own settings. */
 export function testConfig<E extends object>(natsUrl: string, extra: E = {} as E): BaseConfig & E {
@@ -18,7 +18,7 @@ export function testConfig<E extends object>(natsUrl: string, extra: E = {} as E
     // services in tests are given their database; this only satisfies the setting's type
     DATABASE_URL: process.env.TEST_DATABASE_URL ?? "postgres://unused",
     DATABASE_POOL_SIZE: 5,
-    JWT_KEY: testJwtKey,
+    JWT_PUBLIC_KEY: testSessionKeys.publicKey,
     COOKIE_SECURE: false,
     TRUST_PROXY: "loopback",
     NATS_MAX_DELIVER: 3,
@@ -43,7 +43,7 @@ export function logLines() {
   return { lines, sink };
 }
 
-export { signInCookie } from "./session";
+export { signInCookie, signedToken } from "./session";
 
 export { startTestService, type TestService } from "./service";
 export * from "./events";

@@ -1,7 +1,7 @@
 import type { Database } from "../db/database";
 import { loadConfig, type ConfigOf, type Settings } from "../config";
 import { startService, type BaseConfig, type RunningService, type ServiceDefinition, type StartOverrides } from "../service";
-import { openTestDatabase, testConfig, testJwtKey } from "./index";
+import { openTestDatabase, testConfig, testSessionKeys } from "./index";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface TestService<C extends BaseConfig = BaseConfig, DB = any, X extends object = any> extends RunningService<C, DB, X> {
@@ -21,7 +21,11 @@ export async function startTestService<S extends Settings, DB, X extends object 
   const { config: extra, ...overrides } = options;
   const database = options.database ?? (await openTestDatabase(def));
   // the service's own settings take their defaults, as when started with an empty environment
-  const defaults = loadConfig(def.name, def.settings, { NODE_ENV: "test", JWT_KEY: testJwtKey, NATS_URL: natsUrl, DATABASE_URL: database.url });
+  const defaults = loadConfig(def.name, def.settings, {
+    NODE_ENV: "test",
+    JWT_PUBLIC_KEY: testSessionKeys.publicKey,
+    JWT_PRIVATE_KEY: testSessionKeys.privateKey,
+    NATS_URL: natsUrl, DATABASE_URL: database.url });
   const config = { ...defaults, ...testConfig(natsUrl, extra ?? {}) } as unknown as ConfigOf<S> & BaseConfig;
   const running = await startService(def, config, { retryBaseMs: 100, sweepIntervalMs: 250, sweepAfterMs: 250, ...overrides, database });
   return {

@@ -22,7 +22,12 @@ export const apps = manifestApps;
 /** The Secret of the secrets every service shares (created on the cluster, never committed). */
 export const secretName = "ticketforge-secrets";
 /** A service's own credentials, one Secret each (created on the cluster): only it reads them. */
-export const ownSecrets = (service: string) => ({ database: `postgres-${service}`, nats: `nats-${service}` });
+export const ownSecrets = (service: string) => ({
+  database: `postgres-${service}`,
+  nats: `nats-${service}`,
+  // the private key that signs sessions: auth's alone
+  ...(service === "auth" ? { sessionKey: "auth-session-key" } : {}),
+});
 
 // Loose shapes: the schema check (validate-k8s.mjs) is what proves the objects well-formed.
  

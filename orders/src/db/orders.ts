@@ -32,7 +32,7 @@ const orderColumns = sql`o.id, o.user_id, o.status, o.expires_at, o.version, o.p
 export async function placeOrder(
   db: Queryable,
   order: { userId: string; ticketId: string; expiresAt: Date },
-  limits: { maxLive: number; allowed: RawBuilder<boolean> },
+  limits: { maxLive: number; allowed: RawBuilder<boolean>; reholdAfterSeconds: number },
 ): Promise<OrderRow | undefined> {
   const r = await sql<OrderRow>`with ticket as (
       select id, title, price_cents from tickets where id = ${order.ticketId} and user_id <> ${order.userId}
@@ -40,6 +40,7 @@ export async function placeOrder(
     insert into orders (user_id, ticket_id, status, expires_at, version, price_cents)
     select ${order.userId}, ticket.id, 'created', ${order.expiresAt.toISOString()}, 0, ticket.price_cents from ticket
     where ${limits.allowed} and (${liveOrdersOf(order.userId)}) < ${limits.maxLive}
+      and (${recentHold(order, limits.reholdAfterSeconds)}) is null
     on conflict (ticket_id) where status in ('created', 'awaiting:payment') do nothing
     returning id, user_id, status, expires_at, version, price_cents, refund_amount_cents, refunded_at, ticket_id,
       (select title from ticket) as ticket_title`.execute(db);
@@ -52,18 +53,30 @@ export async function placeOrder(
  * insert looked (the ticket's ticket.created applied to the replica, the order holding the ticket
  * ended), so the insert may simply be tried again.
  */
-export type Refusal = "rate limited" | "no ticket" | "own ticket" | "too many live orders" | "ticket taken" | "unexplained";
+export type Refusal = "rate limited" | "no ticket" | "own ticket" | "too many live orders" | "cooling down" | "ticket taken" | "unexplained";
+
+/**
+ * Seconds until this buyer may hold this ticket again after a hold of theirs ended unpaid, or
+ * null: a hold's start plus the expiration window and the cool-down (created_at: no column says
+ * when an order was cancelled, and a hold never lasts longer than the window).
+ */
+function recentHold(order: { userId: string; ticketId: string }, reholdAfterSeconds: number) {
+  return sql<number | null>`select ceil(extract(epoch from max(created_at) + make_interval(secs => ${reholdAfterSeconds}) - now()))::int
+    from orders where user_id = ${order.userId} and ticket_id = ${order.ticketId} and status = 'cancelled'
+    having max(created_at) + make_interval(secs => ${reholdAfterSeconds}) > now()`;
+}
 
 export async function refusal(
   db: Queryable,
   order: { userId: string; ticketId: string },
-  limits: { maxLive: number; allowed: RawBuilder<boolean> },
-): Promise<{ reason: Refusal; live: number }> {
-  const r = await sql<{ allowed: boolean; seller: string | null; live: number; taken: boolean }>`select ${limits.allowed} as allowed,
+  limits: { maxLive: number; allowed: RawBuilder<boolean>; reholdAfterSeconds: number },
+): Promise<{ reason: Refusal; live: number; waitSeconds?: number }> {
+  const r = await sql<{ allowed: boolean; seller: string | null; live: number; taken: boolean; wait: number | null }>`select ${limits.allowed} as allowed,
       (select user_id from tickets where id = ${order.ticketId}) as seller,
       (${liveOrdersOf(order.userId)}) as live,
+      (${recentHold(order, limits.reholdAfterSeconds)}) as wait,
       exists (select 1 from orders where ticket_id = ${order.ticketId} and status in ('created', 'awaiting:payment')) as taken`.execute(db);
-  const { allowed, seller, live, taken } = r.rows[0];
+  const { allowed, seller, live, taken, wait } = r.rows[0];
   const reason: Refusal = !allowed
     ? "rate limited"
     : seller === null
@@ -72,10 +85,12 @@ export async function refusal(
         ? "own ticket"
         : live >= limits.maxLive
           ? "too many live orders"
-          : taken
+          : wait !== null
+            ? "cooling down"
+            : taken
             ? "ticket taken"
             : "unexplained";
-  return { reason, live };
+  return { reason, live, waitSeconds: wait ?? undefined };
 }
 
 export async function findOrder(db: Queryable, id: string): Promise<OrderRow | undefined> {

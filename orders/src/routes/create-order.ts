@@ -26,7 +26,11 @@ export const createOrder = (ctx: OrdersContext) => {
     const first = await limiter.hitAnd(user.id, ticketTaken(ticketId));
     if (first.count.hits > limiter.options.limit) throw await refused({ reason: "rate limited", live: 0 }, limiter, user.id, res);
     if (first.also) throw await refused({ reason: "ticket taken", live: 0 }, limiter, user.id, res);
-    const limits = { maxLive: ctx.config.ORDERS_MAX_LIVE_PER_BUYER, allowed: limiter.withinLimit(user.id) };
+    const limits = {
+      maxLive: ctx.config.ORDERS_MAX_LIVE_PER_BUYER,
+      allowed: limiter.withinLimit(user.id),
+      reholdAfterSeconds: ctx.config.ORDERS_REHOLD_COOLDOWN_SECONDS && ctx.config.EXPIRATION_WINDOW_SECONDS + ctx.config.ORDERS_REHOLD_COOLDOWN_SECONDS,
+    };
     const outcome = await ctx.work(async (uow) => {
       lockBuyer(uow, user.id);
       let placed = await placeOrder(uow.db, wanted, limits);
@@ -53,7 +57,7 @@ export const createOrder = (ctx: OrdersContext) => {
   };
 };
 
-async function refused({ reason, live }: { reason: Refusal; live: number }, limiter: RateLimiter, userId: string, res: Response): Promise<Error> {
+async function refused({ reason, live, waitSeconds }: { reason: Refusal; live: number; waitSeconds?: number }, limiter: RateLimiter, userId: string, res: Response): Promise<Error> {
   switch (reason) {
     case "rate limited":
       // at least a second, should the window have ended since the insert counted
@@ -62,6 +66,9 @@ async function refused({ reason, live }: { reason: Refusal; live: number }, limi
       return new NotFoundError("Ticket not found");
     case "own ticket":
       return new BadRequestError("You cannot buy your own ticket");
+    case "cooling down":
+      // holding a ticket again and again would keep it from everyone else for ever
+      return tooMany(res, Math.max(1, waitSeconds ?? 1), (s) => `You held this ticket a moment ago; you can hold it again in ${s} seconds`);
     case "too many live orders":
       return new BadRequestError(`You already hold ${live} unpaid orders, the most one buyer may hold; pay or cancel one first`);
     case "ticket taken":

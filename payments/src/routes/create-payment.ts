@@ -4,7 +4,6 @@ import {
   NotFoundError,
   RequestValidationError,
   ServiceUnavailableError,
-  tooMany,
   userOf,
   validate,
   type RateLimiter,
@@ -19,7 +18,12 @@ import { recordCharge } from "../charges";
 
 const alreadyPaid = () => new BadRequestError("Order has already been paid");
 
-/** Declined cards are throttled per order and per buyer: a stolen card list cannot be tried here. */
+/**
+ * Failed cards (declined, or tokens the provider does not know) are throttled per order and per
+ * buyer: a stolen card list cannot be tried here. Every attempt is counted before the charge, in
+ * one statement that also reads the count, so parallel attempts cannot all slip under the limit;
+ * an attempt that charges, or that the provider could not answer, is given back afterwards.
+ */
 export interface DeclineLimits {
   perOrder: RateLimiter;
   perBuyer: RateLimiter;
@@ -45,19 +49,17 @@ export const createPayment = (ctx: PaymentsContext, declines: DeclineLimits) => 
     const units = `${(minimum / 100).toFixed(2)} ${ctx.config.PAYMENT_CURRENCY.toUpperCase()}`;
     throw new BadRequestError(`The price is below the smallest amount ${ctx.provider.name} can charge (${units})`);
   }
-  for (const [limiter, key, whose] of [
-    [declines.perOrder, order.id, "this order"],
-    [declines.perBuyer, user.id, "your account"],
-  ] as const) {
-    const count = await limiter.peek(key);
-    if (count.hits >= limiter.options.limit) {
-      throw tooMany(res, count.retryAfterSeconds, (s) => `Too many declined cards for ${whose}, try again in ${s} seconds`);
-    }
-  }
+  await declines.perOrder.consume(order.id, res, (s) => `Too many declined cards for this order, try again in ${s} seconds`);
+  await declines.perBuyer.consume(user.id, res, (s) => `Too many declined cards for your account, try again in ${s} seconds`);
+  const notAFailure = async () => {
+    await declines.perOrder.release(order.id);
+    await declines.perBuyer.release(user.id);
+  };
 
   const idempotencyKey = order.charge_attempt === 0 ? order.id : `${order.id}-${order.charge_attempt}`;
   await beginAttempt(ctx.db, { key: idempotencyKey, orderId: order.id, userId: user.id, amountCents: order.price_cents });
-  const chargeId = await charge(ctx, order, token, idempotencyKey, declines, user.id);
+  const chargeId = await charge(ctx, order, token, idempotencyKey, notAFailure);
+  await notAFailure();
   const payment = await recordCharge(ctx, { orderId: order.id, amountCents: order.price_cents, chargeId, idempotencyKey });
   if (payment.kind === "already paid") throw alreadyPaid();
   if (payment.orderCancelled) {
@@ -76,8 +78,7 @@ async function charge(
   order: Order,
   token: string,
   idempotencyKey: string,
-  declines: DeclineLimits,
-  userId: string,
+  notAFailure: () => Promise<void>,
 ): Promise<string> {
   try {
     const result = await ctx.provider.charge({
@@ -93,16 +94,16 @@ async function charge(
     if (err instanceof PaymentDeclinedError) {
       await settleAttempt(ctx.db, idempotencyKey, "declined");
       await nextChargeAttempt(ctx.db, order.id, order.charge_attempt);
-      await declines.perOrder.hit(order.id);
-      await declines.perBuyer.hit(userId);
       throw new BadRequestError(err.reason);
     }
     if (err instanceof InvalidPaymentTokenError) {
       await settleAttempt(ctx.db, idempotencyKey, "invalid");
       throw new RequestValidationError([{ field: "token", message: "Invalid payment token" }]);
     }
-    // the charge may or may not have happened: the attempt stays pending for the reconciler
+    // the charge may or may not have happened: the attempt stays pending for the reconciler; an
+    // outage is not the buyer's failed card
     ctx.log.error({ err, orderId: order.id }, "payment provider failed");
+    await notAFailure();
     throw new ServiceUnavailableError("The payment could not be processed right now; please try again");
   }
 }
