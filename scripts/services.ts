@@ -19,6 +19,8 @@ export interface ServiceEntry {
   consumes: readonly Subject[];
   /** The NATS key-value buckets it writes to (auth: revoked_sessions, where sign-out is announced). */
   kvWrites?: readonly string[];
+  /** Letters for an operator that are no events (payments: a refund that keeps failing). */
+  notices?: readonly string[];
 }
 
 export interface AppEntry {
@@ -57,4 +59,4 @@ export const defaultPorts: Record<string, number> = {
 };
 
 /** Each service's NATS user: what it publishes and the subjects its durable consumers read. */
-export const busUsers: BusUser[] = manifest.services.map((s) => ({ service: s.name, publishes: s.publishes, listens: s.consumes, kvWrites: s.kvWrites }));
+export const busUsers: BusUser[] = manifest.services.map((s) => ({ service: s.name, publishes: s.publishes, listens: s.consumes, kvWrites: s.kvWrites, notices: s.notices }));

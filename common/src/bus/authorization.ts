@@ -3,7 +3,6 @@ import { deadLetterStream, streamOf, type Subject } from "../events/subjects";
 import { durableName } from "./consumer";
 import { revokedSessionsBucket } from "./revocations";
 import { inboxPrefixOf } from "./bus";
-import { operatorNotices } from "./dead-letter";
 
 /** The user that provisions JetStream (streams, the session bucket, every durable consumer) and runs operator tools. */
 export const natsAdminUser = "ticketforge-admin";
@@ -17,6 +16,11 @@ export interface BusUser {
   listens: readonly Subject[];
   /** The key-value buckets it writes to (auth: the revoked sessions); every service may watch them. */
   kvWrites?: readonly string[];
+  /**
+   * Letters for an operator that are no events, parked as deadletter.<service>.<notice> (payments:
+   * a refund that keeps failing); replay leaves them.
+   */
+  notices?: readonly string[];
 }
 
 export interface NatsPermissions {
@@ -53,7 +57,7 @@ export function natsPermissions(user: BusUser): NatsPermissions {
   const publish = [
     ...user.publishes,
     ...user.listens.map((subject) => `${letters}.${subject}`),
-    ...(operatorNotices[user.service] ?? []).map((notice) => `${letters}.${notice}`),
+    ...(user.notices ?? []).map((notice) => `${letters}.${notice}`),
     "$JS.API.INFO",
     "$JS.API.STREAM.INFO.*",
   ];

@@ -19,15 +19,6 @@ export const deadLetterHeaders = {
   seq: "TF-Original-Seq",
 } as const;
 
-/**
- * Letters a service parks that are no events, for an operator to act on: deadletter.<service>.<notice>.
- * Replay leaves them; NATS lets each service publish only its own (natsPermissions).
- */
-export const operatorNotices: Record<string, readonly string[] | undefined> = {
-  // payments/src/workers/refunder.ts: a refund that keeps failing
-  payments: ["refund"],
-};
-
 const prefix = deadLetterStream.subjects[0].replace(">", "");
 
 /** Parks a message with its error and delivery count; the original body is kept byte for byte. */
