@@ -24,6 +24,8 @@ export async function prepareDatabases(
   env: NodeJS.ProcessEnv,
   dataDir: string,
   log: (line: string) => void,
+  /** Where the supervisor says that the embedded server crashed and is restarted. */
+  out?: (line: string) => void,
 ): Promise<Databases> {
   const urls: Record<string, string> = {};
   const describe: string[] = [];
@@ -45,6 +47,7 @@ export async function prepareDatabases(
     port,
     password: secretFor(dataDir, "postgres-password"),
     log,
+    out,
   });
   await ensureDatabases(embedded.url, embeddedFor);
   for (const s of embeddedFor) urls[s] = databaseUrl(embedded.url, s);
