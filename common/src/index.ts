@@ -10,6 +10,7 @@ export * from "./http/text";
 export * from "./http/rate-limit";
 export * from "./http/security-headers";
 export * from "./db/database";
+export * from "./db/unavailable";
 export * from "./db/migrate";
 export * from "./db/notifications";
 export * from "./events/subjects";

@@ -46,6 +46,7 @@ const invalid = errors("Invalid input: one error per field, each naming it (`fie
 const signedOut = errors("Not signed in, or not the owner");
 const setsCookie = { "Set-Cookie": { description: "The session cookie (`session`, HttpOnly) holding a signed JWT" } };
 const retryAfter = { "Retry-After": { description: "Seconds until another attempt is counted", required: true } };
+const retryLater = { "Retry-After": { description: "Seconds to wait before trying again", required: true } };
 
 /**
  * Every public endpoint. A test sends every response the route tests receive through this
@@ -217,7 +218,13 @@ export const apiOperations: ApiOperation[] = [
       401: signedOut,
       404: errors("No such order (also another buyer's)"),
       429: { ...errors("Too many declined cards for this order or this buyer"), headers: retryAfter },
-      503: errors("The payment provider cannot be reached; nothing was charged"),
+      503: { ...errors("The payment provider or the database cannot be reached; nothing was charged"), headers: retryLater },
     },
   },
 ];
+
+// Every endpoint needs its database: while it is down (restarting, recovering) the answer is a
+// 503 with Retry-After, never a 500.
+for (const operation of apiOperations) {
+  operation.responses[503] ??= { ...errors("The service's database cannot be reached (restarting); try again after Retry-After"), headers: retryLater };
+}

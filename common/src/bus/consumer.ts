@@ -8,6 +8,7 @@ import { streamOf, type Subject } from "../events/subjects";
 import { AlreadyApplied, RetryLater, type HandlerLog, type Listener } from "./listener";
 import { versionOutcome } from "../versions";
 import { deadLetter } from "./dead-letter";
+import { databaseUnavailable } from "../db/unavailable";
 import { takeWrittenEvents, type WrittenEvent } from "../outbox";
 import { SpanKind, trace, type Span, type TextMapGetter, type Tracer } from "@opentelemetry/api";
 import { contextFrom, inSpan } from "../telemetry/tracing";
@@ -213,7 +214,8 @@ export class EventConsumer<S extends Subject> {
         msg.nak(err.delayMs);
         return "retried";
       }
-      if (deliveries >= this.options.maxDeliver) {
+      // a database that is down is no fault of the event: it waits, however long that takes
+      if (deliveries >= this.options.maxDeliver && !databaseUnavailable(caught)) {
         eventLog.error({ err, deliveries }, "handler failed; dead-lettered");
         await this.park(msg, (err as Error).stack ?? String(err), log);
         return "dead_lettered";
