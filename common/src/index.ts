@@ -8,6 +8,7 @@ export * from "./http/error-handler";
 export * from "./http/validate";
 export * from "./http/text";
 export * from "./http/rate-limit";
+export * from "./http/idempotency";
 export * from "./http/security-headers";
 export * from "./db/database";
 export * from "./db/unavailable";

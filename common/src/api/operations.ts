@@ -38,6 +38,8 @@ export interface ApiOperation {
   session?: true | "optional";
   body?: z.ZodType;
   query?: z.ZodObject;
+  /** Takes an `Idempotency-Key` header (the `idempotent` middleware): a retry gets the first answer. */
+  idempotent?: true;
   responses: Record<number, ApiResponse>;
 }
 
@@ -46,7 +48,7 @@ const invalid = errors("Invalid input: one error per field, each naming it (`fie
 const signedOut = errors("Not signed in, or not the owner");
 const setsCookie = { "Set-Cookie": { description: "The session cookie (`session`, HttpOnly) holding a signed JWT" } };
 const retryAfter = { "Retry-After": { description: "Seconds until another attempt is counted", required: true } };
-const retryLater = { "Retry-After": { description: "Seconds to wait before trying again", required: true } };
+export const retryLater = { "Retry-After": { description: "Seconds to wait before trying again", required: true } };
 
 /**
  * Every public endpoint. A test sends every response the route tests receive through this
@@ -156,6 +158,7 @@ export const apiOperations: ApiOperation[] = [
     path: "/api/orders",
     service: "orders",
     summary: "Reserve a ticket",
+    idempotent: true,
     description: "The order holds the ticket until it is paid or its window (15 minutes by default) runs out.",
     session: true,
     body: createOrderBody,
@@ -206,6 +209,7 @@ export const apiOperations: ApiOperation[] = [
     path: "/api/payments",
     service: "payments",
     summary: "Pay an order",
+    idempotent: true,
     description:
       "Charges the order's price as the payments service knows it (never an amount from the request); paying twice never " +
       "charges twice. The sandbox provider accepts the test tokens Stripe documents: `tok_visa` succeeds, " +
@@ -222,9 +226,3 @@ export const apiOperations: ApiOperation[] = [
     },
   },
 ];
-
-// Every endpoint needs its database: while it is down (restarting, recovering) the answer is a
-// 503 with Retry-After, never a 500.
-for (const operation of apiOperations) {
-  operation.responses[503] ??= { ...errors("The service's database cannot be reached (restarting); try again after Retry-After"), headers: retryLater };
-}
