@@ -221,7 +221,8 @@ export class EventConsumer<S extends Subject> {
         return "dead_lettered";
       }
       const base = this.options.retryBaseMs ?? 500;
-      const delay = Math.min(base * 2 ** (deliveries - 1), this.options.maxRetryDelayMs ?? 30_000);
+      // a database that is down comes back within seconds: tried again every second, not later and later
+      const delay = databaseUnavailable(caught) ? 1_000 : Math.min(base * 2 ** (deliveries - 1), this.options.maxRetryDelayMs ?? 30_000);
       eventLog.warn({ err, deliveries, retryInMs: delay }, "handler failed; will retry");
       msg.nak(delay);
       return "retried";

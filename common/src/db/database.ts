@@ -41,6 +41,9 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   // Idle clients can error when the server restarts; without a listener that would crash the process.
   pool.on("error", () => undefined);
   pool.on("connect", tuneConnection);
+  // ...and so can a checked-out client between two statements (the pool listens on idle ones only):
+  // its next statement fails (a 503), and the pool drops it when it comes back
+  pool.on("connect", (client) => client.on("error", () => undefined));
   const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) });
   const location = redact(options.url);
   try {

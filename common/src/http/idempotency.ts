@@ -73,15 +73,37 @@ export function idempotent(db: Queryable, scope: string): RequestHandler {
     res.json = (body: unknown) => {
       const status = res.statusCode;
       const kept = status < 500 && status !== 409 && status !== 429;
-      const recorded = kept
-        ? sql`update idempotency_keys set status = ${status}, body = ${JSON.stringify(body)}::jsonb
-            where scope = ${scope} and user_id = ${userId} and key = ${key}`.execute(db)
-        : sql`delete from idempotency_keys where scope = ${scope} and user_id = ${userId} and key = ${key}`.execute(db);
-      void recorded.catch(() => undefined).then(() => send(body));
+      if (!kept) {
+        // the database may be the cause: then the key is freed as soon as it answers again, so
+        // that the client's retry does not meet a 409 until the key is abandoned
+        void freeKey(db, scope, userId, key, () => send(body));
+        return res;
+      }
+      void sql`update idempotency_keys set status = ${status}, body = ${JSON.stringify(body)}::jsonb
+          where scope = ${scope} and user_id = ${userId} and key = ${key}`
+        .execute(db)
+        .catch(() => undefined)
+        .then(() => send(body));
       return res;
     };
     next();
   };
+}
+
+/** Deletes a key at work (`then` runs after the first try), trying again every half second until the key would be abandoned anyway. */
+async function freeKey(db: Queryable, scope: string, userId: string, key: string, then: () => void) {
+  const until = Date.now() + abandonedAfterSeconds * 1000;
+  for (let first = true; ; first = false) {
+    const freed = await sql`delete from idempotency_keys where scope = ${scope} and user_id = ${userId} and key = ${key} and status is null`
+      .execute(db)
+      .then(
+        () => true,
+        () => false,
+      );
+    if (first) then();
+    if (freed || Date.now() > until) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** The same JSON for the same data, whatever the order of its keys. */
