@@ -15,7 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Ticket } from "@ticketforge/common/api";
 import { services, type ServiceName } from "../scripts/launcher/stack";
-import { Buyers, Databases, allFinal, brokenInvariants, killPostgres, long, sleep, ticketsOnSale, underLoad, type PhaseFigures } from "./support/failures";
+import { Buyers, Databases, allFinal, brokenInvariants, killPostgres, lateOrderTimeline, long, sleep, ticketsOnSale, underLoad, type PhaseFigures } from "./support/failures";
 import { startWorld, type World } from "./support/world";
 
 const ticketsPerKind = Number(process.env.FAILOVER_ORDERS ?? (long ? 150 : 30));
@@ -99,6 +99,7 @@ describe("Three replicas of every service on a three-node JetStream cluster and 
     await phase("PostgreSQL", () => killPostgres(world, db));
 
     await allFinal(world, db);
+    for (const late of buyers.latePayments) console.log(`late payment: ${JSON.stringify(await lateOrderTimeline(db, late))}`);
     const broken = await brokenInvariants(world, db, buyers, sold);
     const report = {
       tickets: sold.length,

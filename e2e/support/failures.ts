@@ -66,6 +66,8 @@ export class Buyers {
   /** Orders refused after a retry: the first try made the order, but its key was still at work until it was abandoned. */
   readonly refused: Reply[] = [];
   readonly serverErrors: Array<{ at: number; status: number; what: string }> = [];
+  /** Payments that met 404s (payments did not know the order yet) for more than 5 s. */
+  readonly latePayments: Array<{ orderId: string; at: number; waitedMs: number }> = [];
   private next = 0;
 
   constructor(private readonly world: World) {}
@@ -101,10 +103,12 @@ export class Buyers {
     this.placed.push(order);
     if (plan === "pay") {
       const payKey = randomUUID();
+      const askedAt = Date.now();
       const paid = await this.persist("payment", () =>
         onceKnown(() => market.request("POST", "/api/payments", { as: buyer, body: { orderId: order.orderId, token: "tok_visa" }, idempotencyKey: payKey }), 60_000),
       );
       order.paid = paid.status === 201;
+      if (Date.now() - askedAt > 5_000) this.latePayments.push({ orderId: order.orderId, at: askedAt, waitedMs: Date.now() - askedAt });
     } else if (plan === "cancel") {
       await this.persist("cancel", () => market.cancel(buyer, order.orderId));
     }
@@ -273,4 +277,18 @@ export async function allFinal(world: World, db: Databases): Promise<void> {
   const [{ last }] = await db.query<{ last: Date | null }>("orders", "select max(expires_at) as last from orders");
   if (last) await sleep(Math.max(0, last.getTime() - Date.now()));
   await settled(world, db, Date.now());
+}
+
+/** Where a late payment's order spent its time: committed, published, handled by payments (ms after the buyer asked to pay). */
+export async function lateOrderTimeline(db: Databases, late: { orderId: string; at: number }) {
+  const [out] = await db.query<{ id: string; created_at: Date; published_at: Date | null }>(
+    "orders",
+    "select id, created_at, published_at from outbox where subject = 'order.created' and payload->'data'->>'id' = $1",
+    [late.orderId],
+  );
+  const [handled] = out
+    ? await db.query<{ handled_at: Date }>("payments", "select handled_at from inbox where event_id = $1", [out.id])
+    : [];
+  const ms = (d?: Date | null) => (d ? d.getTime() - late.at : null);
+  return { orderId: late.orderId, committed: ms(out?.created_at), published: ms(out?.published_at), handledByPayments: ms(handled?.handled_at) };
 }

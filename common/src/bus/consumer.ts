@@ -108,7 +108,9 @@ export class EventConsumer<S extends Subject> {
     while (!this.stopping) {
       try {
         const consumer = await this.options.bus.js.consumers.get(this.stream, this.durable);
-        this.messages = await consumer.consume({ max_messages: 100 });
+        // pulls that expire every 5 s (heartbeats every 2.5 s): a pull lost with a NATS node is
+        // noticed and renewed within seconds, not after the default 30 s twice
+        this.messages = await consumer.consume({ max_messages: 100, expires: 5_000 });
         // Up to `concurrency` messages at once, each after the previous one of its lane (entity).
         const limit = this.options.concurrency ?? 8;
         const lanes = new Map<string, Promise<void>>();
