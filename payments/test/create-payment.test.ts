@@ -1,4 +1,4 @@
-import { aUser, publish, waitAcked } from "@ticketforge/common/testing";
+import { aUser, anOrder, publish, waitAcked } from "@ticketforge/common/testing";
 import request from "supertest";
 import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { paymentsService } from "../src/service";
@@ -161,6 +161,17 @@ describe("POST /api/payments", () => {
     expect(down.status).toBe(503);
     expect(down.headers["retry-after"]).toEqual(expect.any(String));
     expect((await keyed()).status).toBe(201);
+  });
+
+  test("When a keyed payment comes before payments knows the order, then the 404 is not kept: the retry with the same key pays once the order is known", async () => {
+    const buyer = aUser();
+    const order = anOrder({ buyerId: buyer.id, priceCents: 2050 });
+    const keyed = () => request(under.service.app).post("/api/payments").set("Cookie", buyer.cookie).set("Idempotency-Key", `early-${order.id}`).send({ orderId: order.id, token: "tok_visa" });
+    expect((await keyed()).status).toBe(404);
+    const { seq } = await publish(under.service, "order.created", order.created());
+    await waitAcked(under.service, "order.created", seq);
+    expect((await keyed()).status).toBe(201);
+    expect(provider.chargeCallsOf(order.id)).toHaveLength(1);
   });
 
   test("When five payments of one order race, then one succeeds, the card is charged once and one payment.completed is published", async () => {

@@ -19,6 +19,13 @@ export class IdempotencyKeyInUseError extends HttpError {
   }
 }
 
+/**
+ * Answers that are not kept: "not now" rather than an outcome. A 404 is one too: a service learns
+ * of an order from an event, so just after its creation elsewhere it may not know it yet, and a
+ * kept 404 would refuse the retry for a day.
+ */
+const notNow = new Set([404, 409, 429]);
+
 /** A first request that died (its process killed) before it answered frees its key after this long. */
 const abandonedAfterSeconds = 30;
 /** Keys are kept for a day, as payment APIs do: long enough for any client's retries. */
@@ -28,8 +35,8 @@ const keptForHours = 24;
  * Makes a signed-in POST safe to retry, as payment APIs do: a request with an `Idempotency-Key`
  * header is done once per user and key. A retry with the same key and the same body gets the
  * first answer again (status and body, header `Idempotent-Replayed: true`); the same key with
- * another body is a 422; a retry while the first is still at work is a 409. An answer of 5xx is
- * not kept: the retry does the work. Without the header the route runs as before.
+ * another body is a 422; a retry while the first is still at work is a 409. An answer of 5xx,
+ * 404, 409 or 429 is not kept: the retry does the work. Without the header the route runs as before.
  *
  * The answer is recorded after the route's own transaction: a process killed between the two
  * leaves the key at work for `abandonedAfterSeconds`, then a retry runs the route again, and the
@@ -67,12 +74,12 @@ export function idempotent(db: Queryable, scope: string): RequestHandler {
     }
 
     // the first request: its answer is recorded before it leaves. An answer that says "not now"
-    // (a 5xx, 409, 429) frees the key for the retry; a failure to record still sends the answer,
-    // and the key is freed once abandoned.
+    // (a 5xx, 404, 409, 429) frees the key for the retry; a failure to record still sends the
+    // answer, and the key is freed once abandoned.
     const send = res.json.bind(res);
     res.json = (body: unknown) => {
       const status = res.statusCode;
-      const kept = status < 500 && status !== 409 && status !== 429;
+      const kept = status < 500 && !notNow.has(status);
       if (!kept) {
         // the database may be the cause: then the key is freed as soon as it answers again, so
         // that the client's retry does not meet a 409 until the key is abandoned
