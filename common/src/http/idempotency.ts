@@ -41,7 +41,7 @@ const keptForHours = 24;
  * The answer is recorded after the route's own transaction: a process killed between the two
  * leaves the key at work for `abandonedAfterSeconds`, then a retry runs the route again, and the
  * route's own rules (one live order per ticket, one payment per order) refuse a second effect.
- * Use after `requireAuth`.
+ * Use after `requireAuth`, on a route that answers with `res.json`.
  */
 export function idempotent(db: Queryable, scope: string): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
