@@ -1,11 +1,12 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePorts, startNatsCluster, startNatsServer, type NatsServer } from "@ticketforge/nats";
+import { freePorts, startNatsCluster, startNatsServer, type NatsCluster, type NatsServer } from "@ticketforge/nats";
 import { createLogger, natsAdminUser, provisionJetStream } from "@ticketforge/common";
 import { testSessionKeys } from "@ticketforge/common/testing";
 import { busUsers } from "../scripts/launcher/bus-users";
 import { serviceDatabaseUrl } from "../scripts/launcher/databases";
+import { startEmbeddedPostgres, testSettings, type EmbeddedPostgres } from "../scripts/launcher/postgres";
 import { services, startStack as startProcesses, type Ports, type ServiceName, type Stack as Processes } from "../scripts/launcher/stack";
 
 export interface TestStack {
@@ -17,6 +18,8 @@ export interface TestStack {
   natsNodes: NatsServer[];
   /** What the services connect to: every node, comma-separated. */
   natsUrl: string;
+  /** The cluster, when there is one: `waitForLeader()` after a node is back. */
+  natsCluster?: NatsCluster;
   /** The administrator of a server with authorization (the cluster runs the shipped accounts). */
   natsAdmin?: { user: string; password: string };
   /** Each service's (and the client's) process: stop, kill -9, restart. */
@@ -25,6 +28,8 @@ export interface TestStack {
   replicas: Processes["replicas"];
   /** Each service's database. */
   databaseUrls: Record<ServiceName, string>;
+  /** The stack's own PostgreSQL server (`ownPostgres`), supervised as `npm start` does: SIGKILL it and it comes back. */
+  postgres?: EmbeddedPostgres;
   ports: Ports;
   dataDir: string;
   stop(): Promise<void>;
@@ -44,6 +49,8 @@ export async function startStack(
     replicas?: number;
     /** Nodes of a JetStream cluster running the prod overlay's nats.conf, streams replicated on 3 (none: one nats-server). */
     natsCluster?: number;
+    /** A PostgreSQL server of the stack's own instead of the test run's shared one: for tests that kill it. */
+    ownPostgres?: boolean;
   } = {},
 ): Promise<TestStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-stack-"));
@@ -72,8 +79,20 @@ export async function startStack(
     ...(cluster ? { NATS_STREAM_REPLICAS: String(Math.min(3, cluster.nodes.length)) } : {}),
     ...options.env,
   };
+  let postgres: EmbeddedPostgres | undefined;
+  if (options.ownPostgres) {
+    fs.chmodSync(dataDir, 0o755); // as root the server runs as `postgres`, which must reach its data dir
+    const lines: string[] = [];
+    postgres = await startEmbeddedPostgres({
+      dataDir: path.join(dataDir, "postgres"),
+      port: (await freePorts(1))[0],
+      password: "e2e-postgres",
+      settings: { ...testSettings, max_connections: 200 },
+      out: (line) => (process.env.TEST_LOG_LEVEL ? process.stdout.write(`${line}\n`) : lines.push(line)),
+    });
+  }
   // each service gets a database of its own (`<name>_<service>`) on the test run's server
-  const server = new URL(process.env.TEST_DATABASE_URL ?? "postgres://unset");
+  const server = new URL(postgres?.url ?? process.env.TEST_DATABASE_URL ?? "postgres://unset");
   server.pathname = `/tf_e2e_${path.basename(dataDir).replace(/[^a-zA-Z0-9]/g, "_").toLowerCase()}`;
   env.DATABASE_URL = server.toString();
   const databaseUrls = {} as Record<ServiceName, string>;
@@ -116,6 +135,7 @@ export async function startStack(
     });
   } catch (err) {
     await destroyNats();
+    await postgres?.stop();
     throw new Error(`${(err as Error).message}\n${lines.slice(-40).join("\n")}`);
   }
   return {
@@ -123,16 +143,19 @@ export async function startStack(
     nats,
     natsNodes,
     natsUrl,
+    natsCluster: cluster,
     natsAdmin,
     processes: stack.processes,
     replicas: stack.replicas,
     databaseUrls,
+    postgres,
     ports,
     dataDir,
     stop: async () => {
       await stack.stop();
       await destroyNats();
-      await dropDatabases(env.DATABASE_URL!);
+      if (postgres) await postgres.stop();
+      else await dropDatabases(env.DATABASE_URL!);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

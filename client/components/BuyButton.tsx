@@ -2,7 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { api } from "../lib/api";
+import { api, newIdempotencyKey } from "../lib/api";
 import type { Order } from "@ticketforge/common/api";
 
 export function BuyButton({ ticketId, blockedReason }: { ticketId: string; blockedReason: string | null }) {
@@ -13,7 +13,8 @@ export function BuyButton({ ticketId, blockedReason }: { ticketId: string; block
   async function buy() {
     setBusy(true);
     setError(null);
-    const result = await api<Order>("POST", "/api/orders", { ticketId });
+    // one key for this click: its retries never reserve twice
+    const result = await api<Order>("POST", "/api/orders", { ticketId }, { idempotencyKey: newIdempotencyKey() });
     if (result.ok) return router.push(`/orders/${result.data.id}`);
     setBusy(false);
     setError(result.errors[0].message);

@@ -1,8 +1,9 @@
-import { api } from "./api";
+import { api, newIdempotencyKey } from "./api";
 import type { Payment } from "@ticketforge/common/api";
 
-export async function payOrder(orderId: string, token: string) {
-  return api<Payment>("POST", "/api/payments", { orderId, token });
+/** One payment attempt, with its own Idempotency-Key: a retry of it never charges twice. */
+export async function payOrder(orderId: string, token: string, idempotencyKey = newIdempotencyKey()) {
+  return api<Payment>("POST", "/api/payments", { orderId, token }, { idempotencyKey });
 }
 
 /** The sandbox provider's test tokens — the same ones Stripe documents. */

@@ -54,6 +54,10 @@ describe("OrderLive", () => {
       { orderId: "o1", token: "tok_chargeDeclined" },
       { orderId: "o1", token: "tok_visa" },
     ]);
+    // each attempt has a key of its own, so the second card is not refused as the first one's retry
+    const keys = calls.filter((c) => c.url === "/api/payments").map((c) => c.headers["idempotency-key"]);
+    expect(keys.every((k) => typeof k === "string" && k.length >= 32)).toBe(true);
+    expect(new Set(keys).size).toBe(2);
   });
 
   it("turns expired by itself, even when the server's clock is a little ahead", async () => {

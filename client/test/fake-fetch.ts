@@ -9,13 +9,19 @@ export interface FakeCall {
   url: string;
   method: string;
   body: unknown;
+  headers: Record<string, string>;
 }
 
 export function installFakeFetch(...replies: FakeReply[]) {
   const calls: FakeCall[] = [];
   const queue = [...replies];
   const fetchMock = jest.fn(async (url: string, init: RequestInit = {}) => {
-    calls.push({ url, method: init.method ?? "GET", body: init.body ? JSON.parse(String(init.body)) : undefined });
+    calls.push({
+      url,
+      method: init.method ?? "GET",
+      body: init.body ? JSON.parse(String(init.body)) : undefined,
+      headers: { ...(init.headers as Record<string, string> | undefined) },
+    });
     const reply = queue.length > 1 ? queue.shift()! : queue[0];
     if (!reply) throw new TypeError("Failed to fetch");
     const headers = Object.fromEntries(Object.entries(reply.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));

@@ -1,4 +1,6 @@
+import { api } from "../lib/api";
 import { splitErrors, toApiResult } from "../lib/api-result";
+import { installFakeFetch } from "./fake-fetch";
 import { formatPrice, parsePrice } from "../lib/money";
 import { serviceUrl } from "../lib/server-api";
 import { orderStatusLabel } from "../lib/status";
@@ -132,5 +134,25 @@ describe("order and ticket states", () => {
     expect(buyBlockedReason(ticket("available"), { id: "seller", email: "s@example.com" }, null)).toMatch(/your own/);
     expect(buyBlockedReason(ticket("reserved"), buyer, null)).toMatch(/Another buyer has reserved/);
     expect(buyBlockedReason(ticket("sold"), buyer, null)).toMatch(/sold/);
+  });
+});
+
+describe("api with an Idempotency-Key", () => {
+  it("sends a keyed request again, with the same key, when the service was restarting or the connection was lost", async () => {
+    const { calls } = installFakeFetch(
+      { status: 503, body: { errors: [{ message: "briefly unavailable" }] }, headers: { "Retry-After": "0" } },
+      { status: 201, body: { id: "o1" } },
+    );
+    const result = await api<{ id: string }>("POST", "/api/orders", { ticketId: "t1" }, { idempotencyKey: "k-1" });
+    expect(result).toMatchObject({ ok: true, status: 201, data: { id: "o1" } });
+    expect(calls.map((c) => c.headers["idempotency-key"])).toEqual(["k-1", "k-1"]);
+  });
+
+  it("never sends an unkeyed request twice, and gives up on a keyed one after three tries", async () => {
+    const { calls } = installFakeFetch({ status: 503, body: { errors: [{ message: "briefly unavailable" }] }, headers: { "Retry-After": "0" } });
+    expect((await api("POST", "/api/orders", { ticketId: "t1" })).status).toBe(503);
+    expect(calls).toHaveLength(1);
+    expect((await api("POST", "/api/orders", { ticketId: "t1" }, { idempotencyKey: "k-2" })).status).toBe(503);
+    expect(calls).toHaveLength(4);
   });
 });

@@ -1,4 +1,4 @@
-import { startNatsServer, eventually, type NatsServer } from "@ticketforge/nats";
+import { freePort, startNatsServer, eventually, type NatsServer } from "@ticketforge/nats";
 import { sql } from "kysely";
 import {
   EventConsumer,
@@ -115,6 +115,21 @@ describe("consumers", () => {
     expect(letters[0]).toMatchObject({ subject: "ticket.created", service, deliveries: 3 });
     expect(letters[0].error).toContain("database says no");
     expect(JSON.parse(letters[0].body).id).toBe(e.id);
+  });
+
+  test("When the handler's database is unreachable for more deliveries than the dead-letter bound, then the event waits and is handled once it is back", async () => {
+    const { Client } = await import("pg");
+    const closedPort = await freePort();
+    let calls = 0;
+    const { service } = await consume("down-", async (event, uow) => {
+      // the first five deliveries meet a database that refuses connections (the bound is 3)
+      if (calls++ < 5) await new Client({ host: "127.0.0.1", port: closedPort, user: "x", database: "x" }).connect();
+      await sql`insert into effects values (${event.id}, 'down')`.execute(uow.db);
+    });
+    await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("down-1")));
+    await eventually(async () => (await effects("down")).length === 1, 20_000);
+    expect(calls).toBe(6);
+    expect(await listDeadLetters(bus, service)).toEqual([]);
   });
 
   test("When the consumer is stopped while it handles an event, then it finishes that event and stops at once", async () => {

@@ -26,8 +26,9 @@ export class Marketplace {
 
   constructor(readonly baseUrl: string) {}
 
-  async request(method: string, path: string, options: { as?: User; body?: unknown } = {}): Promise<Reply> {
+  async request(method: string, path: string, options: { as?: User; body?: unknown; idempotencyKey?: string } = {}): Promise<Reply> {
     const headers: Record<string, string> = {};
+    if (options.idempotencyKey) headers["idempotency-key"] = options.idempotencyKey;
     if (options.body !== undefined) headers["content-type"] = "application/json";
     if (options.as) headers.cookie = options.as.cookie;
     const res = await fetch(`${this.baseUrl}${path}`, {

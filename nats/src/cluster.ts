@@ -43,7 +43,36 @@ export interface ClusterOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export async function startNatsCluster(options: ClusterOptions = {}): Promise<NatsCluster> {
+/** One node of a planned cluster: what to run, and where it listens. */
+export interface NatsNodePlan {
+  name: string;
+  configFile: string;
+  /** nats-server's arguments. */
+  args: string[];
+  /** Its environment: the configuration's $VARIABLES (passwords, POD_NAME). */
+  env: NodeJS.ProcessEnv;
+  port: number;
+  clusterPort: number;
+  httpPort: number;
+  storeDir: string;
+  pidFile: string;
+}
+
+export interface NatsClusterPlan {
+  bin: string;
+  nodes: NatsNodePlan[];
+  url: string;
+  passwords: Record<string, string>;
+  dataDir: string;
+  /** True when the data directory is a temporary one of this plan's. */
+  ownDir: boolean;
+}
+
+/**
+ * Renders each node's configuration and stores, and says how to run each node, without running
+ * any: `startNatsCluster` runs them for tests, the launcher runs them under its supervisor.
+ */
+export async function planNatsCluster(options: ClusterOptions = {}): Promise<NatsClusterPlan> {
   const bin = natsServerBinary();
   if (!bin) throw new Error("nats-server not found on PATH: install it (apt-get install nats-server, brew install nats-server)");
   const size = options.size ?? 3;
@@ -67,15 +96,45 @@ export async function startNatsCluster(options: ClusterOptions = {}): Promise<Na
     env[variable] ??= `p${randomBytes(18).toString("hex")}`;
     passwords[user] = env[variable]!;
   }
-  const children: Array<ChildProcess | undefined> = [];
-  const nodes: NatsNode[] = layout.map((node, i) => {
+  const nodes = layout.map((node, i) => {
     const name = `nats-${i + 1}`;
     fs.mkdirSync(node.storeDir, { recursive: true });
     const configFile = path.join(dataDir, `${name}.conf`);
     fs.writeFileSync(configFile, renderClusterConfig(shipped, node, layout));
+    // server_name comes from $POD_NAME, as in the StatefulSet
+    return { ...node, name, configFile, args: ["-c", configFile], env: { ...process.env, ...env, POD_NAME: name } };
+  });
+  return { bin, nodes, url: nodes.map((n) => `nats://127.0.0.1:${n.port}`).join(","), passwords, dataDir, ownDir };
+}
+
+/** Waits until the nodes that run (`running` is read at each try) agree on a JetStream meta leader; returns its name. */
+export async function waitForMetaLeader(nodes: Array<{ httpPort: number; readonly running: boolean }>, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const leaders = await Promise.all(
+      nodes.map(async (n) => {
+        if (!n.running) return undefined;
+        try {
+          const res = await fetch(`http://127.0.0.1:${n.httpPort}/jsz`, { signal: AbortSignal.timeout(1_000) });
+          return ((await res.json()) as { meta_cluster?: { leader?: string } }).meta_cluster?.leader || "";
+        } catch {
+          return "";
+        }
+      }),
+    );
+    const running = leaders.filter((l) => l !== undefined);
+    if (running.length > 0 && running[0] && running.every((l) => l === running[0])) return running[0];
+    if (Date.now() > deadline) throw new Error(`no JetStream meta leader after ${timeoutMs} ms (nodes say ${JSON.stringify(leaders)})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function startNatsCluster(options: ClusterOptions = {}): Promise<NatsCluster> {
+  const plan = await planNatsCluster(options);
+  const children: Array<ChildProcess | undefined> = [];
+  const nodes: NatsNode[] = plan.nodes.map((node, i) => {
     const start = async () => {
-      // server_name comes from $POD_NAME, as in the StatefulSet
-      children[i] = await launchNatsServer(bin, ["-c", configFile], node.port, { ...process.env, ...env, POD_NAME: name });
+      children[i] = await launchNatsServer(plan.bin, node.args, node.port, node.env);
     };
     const stop = async ({ graceful = false } = {}) => {
       const c = children[i];
@@ -86,8 +145,8 @@ export async function startNatsCluster(options: ClusterOptions = {}): Promise<Na
       await gone;
     };
     return {
-      name,
-      configFile,
+      name: node.name,
+      configFile: node.configFile,
       url: `nats://127.0.0.1:${node.port}`,
       port: node.port,
       storeDir: node.storeDir,
@@ -103,31 +162,21 @@ export async function startNatsCluster(options: ClusterOptions = {}): Promise<Na
   const onExit = () => children.forEach((c) => c?.kill("SIGKILL"));
   process.once("exit", onExit);
 
-  const waitForLeader = async (timeoutMs = 30_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const leaders = await Promise.all(
-        layout.map(async (n, i) => {
-          if (!nodes[i].running) return undefined;
-          try {
-            const res = await fetch(`http://127.0.0.1:${n.httpPort}/jsz`, { signal: AbortSignal.timeout(1_000) });
-            return ((await res.json()) as { meta_cluster?: { leader?: string } }).meta_cluster?.leader || "";
-          } catch {
-            return "";
-          }
-        }),
-      );
-      const running = leaders.filter((l) => l !== undefined);
-      if (running.length > 0 && running[0] && running.every((l) => l === running[0])) return running[0];
-      if (Date.now() > deadline) throw new Error(`no JetStream meta leader after ${timeoutMs} ms (nodes say ${JSON.stringify(leaders)})`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const waitForLeader = (timeoutMs = 30_000) =>
+    waitForMetaLeader(
+      plan.nodes.map((n, i) => ({
+        httpPort: n.httpPort,
+        get running() {
+          return nodes[i].running;
+        },
+      })),
+      timeoutMs,
+    );
 
   const destroy = async () => {
     await Promise.all(nodes.map((n) => n.stop({ graceful: true })));
     process.removeListener("exit", onExit);
-    if (ownDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    if (plan.ownDir) fs.rmSync(plan.dataDir, { recursive: true, force: true });
   };
   try {
     await Promise.all(nodes.map((n) => n.start()));
@@ -136,7 +185,7 @@ export async function startNatsCluster(options: ClusterOptions = {}): Promise<Na
     await destroy();
     throw err;
   }
-  return { nodes, url: nodes.map((n) => n.url).join(","), waitForLeader, destroy, passwords };
+  return { nodes, url: plan.url, waitForLeader, destroy, passwords: plan.passwords };
 }
 
 function chunk<T>(xs: T[], n: number): T[][] {

@@ -139,6 +139,67 @@ describe("POST /api/orders", () => {
   });
 });
 
+describe("POST /api/orders with an Idempotency-Key", () => {
+  const order = (cookie: string, ticketId: string, key: string) =>
+    api().post("/api/orders").set("Cookie", cookie).set("Idempotency-Key", key).send({ ticketId });
+
+  test("When a buyer retries an order with the same key, then the retry gets the first answer and one order exists", async () => {
+    const ticket = await givenTicket(under.service);
+    const buyer = aUser();
+    const key = randomUUID();
+    const first = await order(buyer.cookie, ticket.id, key);
+    expect(first.status).toBe(201);
+    const retry = await order(buyer.cookie, ticket.id, key);
+    expect(retry.status).toBe(201);
+    expect(retry.body).toEqual(first.body);
+    expect(retry.headers["idempotent-replayed"]).toBe("true");
+    const mine = (await api().get("/api/orders").set("Cookie", buyer.cookie)).body.filter((o: { ticket: { id: string } }) => o.ticket.id === ticket.id);
+    expect(mine).toHaveLength(1);
+    await settled(under.service, under.recorder);
+    expect(under.recorder.of("order.created").filter((e) => e.data.ticket.id === ticket.id)).toHaveLength(1);
+  });
+
+  test("When ten copies of one keyed order arrive at once, then one order is made and each copy gets it or is told to retry (409)", async () => {
+    const ticket = await givenTicket(under.service);
+    const buyer = aUser();
+    const key = randomUUID();
+    const replies = await Promise.all(Array.from({ length: 10 }, () => order(buyer.cookie, ticket.id, key)));
+    expect(replies.filter((r) => r.status !== 201 && r.status !== 409)).toEqual([]);
+    expect(new Set(replies.filter((r) => r.status === 201).map((r) => r.body.id)).size).toBe(1);
+    for (const r of replies.filter((r) => r.status === 409)) expect(r.headers["retry-after"]).toBe("1");
+    expect((await api().get("/api/orders").set("Cookie", buyer.cookie)).body.filter((o: { ticket: { id: string } }) => o.ticket.id === ticket.id)).toHaveLength(1);
+  });
+
+  test("When the same key comes with another ticket, then 422 and no order for that ticket", async () => {
+    const [a, b] = [await givenTicket(under.service), await givenTicket(under.service)];
+    const buyer = aUser();
+    const key = randomUUID();
+    expect((await order(buyer.cookie, a.id, key)).status).toBe(201);
+    const other = await order(buyer.cookie, b.id, key);
+    expect(other.status).toBe(422);
+    expect(other.body.errors[0].message).toMatch(/Idempotency-Key was used with another request/);
+    expect((await api().get("/api/orders").set("Cookie", buyer.cookie)).body.filter((o: { ticket: { id: string } }) => o.ticket.id === b.id)).toEqual([]);
+  });
+
+  test("When another buyer sends the same key, then it is their own request: the first buyer's order is never shown to them", async () => {
+    const ticket = await givenTicket(under.service);
+    const key = randomUUID();
+    expect((await order(aUser().cookie, ticket.id, key)).status).toBe(201);
+    const stranger = await order(aUser().cookie, ticket.id, key);
+    expect(stranger.status).toBe(400);
+    expect(stranger.body).toEqual({ errors: [{ message: "Ticket is already reserved" }] });
+  });
+
+  test("When the key is empty or longer than 255 characters, then 400 naming Idempotency-Key", async () => {
+    const ticket = await givenTicket(under.service);
+    for (const key of ["", "k".repeat(256)]) {
+      const res = await order(aUser().cookie, ticket.id, key);
+      expect(res.status).toBe(400);
+      expect(res.body.errors[0].field).toBe("Idempotency-Key");
+    }
+  });
+});
+
 describe("GET /api/orders", () => {
   test("When buyers list their orders, then they see only their own, newest first, each with its ticket", async () => {
     const buyer = aUser();

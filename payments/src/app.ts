@@ -1,5 +1,5 @@
 import type { Express } from "express";
-import { RateLimiter, requireAuth, type ConfigOf, type ServiceContext } from "@ticketforge/common";
+import { RateLimiter, idempotent, requireAuth, type ConfigOf, type ServiceContext } from "@ticketforge/common";
 import type { settings } from "./config";
 import type { PaymentsTables } from "./db/tables";
 import type { PaymentProvider } from "./providers";
@@ -22,5 +22,5 @@ export function routes(app: Express, ctx: PaymentsContext) {
     perOrder: new RateLimiter(ctx.db, { name: "declines-order", limit: ctx.config.PAYMENT_DECLINES_PER_ORDER, windowSeconds: window }),
     perBuyer: new RateLimiter(ctx.db, { name: "declines-buyer", limit: ctx.config.PAYMENT_DECLINES_PER_BUYER, windowSeconds: window }),
   };
-  app.post("/api/payments", requireAuth, createPayment(ctx, declines));
+  app.post("/api/payments", requireAuth, idempotent(ctx.db, "create-payment"), createPayment(ctx, declines));
 }

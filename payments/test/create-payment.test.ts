@@ -1,4 +1,4 @@
-import { aUser, publish, waitAcked } from "@ticketforge/common/testing";
+import { aUser, anOrder, publish, waitAcked } from "@ticketforge/common/testing";
 import request from "supertest";
 import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { paymentsService } from "../src/service";
@@ -137,6 +137,41 @@ describe("POST /api/payments", () => {
     await outboxEmpty();
     await eventFor(under.recorder, "payment.completed", (d) => d.orderId === order.id);
     expect(eventsOf("payment.completed", order.id)).toHaveLength(1);
+  });
+
+  test("When a payment is retried with the same Idempotency-Key, then it gets the first answer and the card is charged once; the key on another order is a 422", async () => {
+    const order = await givenOrder(under.service);
+    const key = `pay-${order.id}`;
+    const keyed = (body: object) => request(under.service.app).post("/api/payments").set("Cookie", order.buyer.cookie).set("Idempotency-Key", key).send(body);
+    const first = await keyed({ orderId: order.id, token: "tok_visa" });
+    expect(first.status).toBe(201);
+    const retry = await keyed({ orderId: order.id, token: "tok_visa" });
+    expect({ status: retry.status, body: retry.body }).toEqual({ status: 201, body: first.body });
+    expect(provider.chargeCallsOf(order.id)).toHaveLength(1);
+    const other = await givenOrder(under.service, order.buyer);
+    expect((await keyed({ orderId: other.id, token: "tok_visa" })).status).toBe(422);
+    expect(provider.chargeCallsOf(other.id)).toHaveLength(0);
+  });
+
+  test("When the provider cannot be reached on a keyed payment, then the 503 is not kept: the retry with the same key pays", async () => {
+    const order = await givenOrder(under.service);
+    provider.failingCharges = 1;
+    const keyed = () => request(under.service.app).post("/api/payments").set("Cookie", order.buyer.cookie).set("Idempotency-Key", `retry-${order.id}`).send({ orderId: order.id, token: "tok_visa" });
+    const down = await keyed();
+    expect(down.status).toBe(503);
+    expect(down.headers["retry-after"]).toEqual(expect.any(String));
+    expect((await keyed()).status).toBe(201);
+  });
+
+  test("When a keyed payment comes before payments knows the order, then the 404 is not kept: the retry with the same key pays once the order is known", async () => {
+    const buyer = aUser();
+    const order = anOrder({ buyerId: buyer.id, priceCents: 2050 });
+    const keyed = () => request(under.service.app).post("/api/payments").set("Cookie", buyer.cookie).set("Idempotency-Key", `early-${order.id}`).send({ orderId: order.id, token: "tok_visa" });
+    expect((await keyed()).status).toBe(404);
+    const { seq } = await publish(under.service, "order.created", order.created());
+    await waitAcked(under.service, "order.created", seq);
+    expect((await keyed()).status).toBe(201);
+    expect(provider.chargeCallsOf(order.id)).toHaveLength(1);
   });
 
   test("When five payments of one order race, then one succeeds, the card is charged once and one payment.completed is published", async () => {

@@ -27,6 +27,8 @@ export async function prepareDatabases(
   env: NodeJS.ProcessEnv,
   dataDir: string,
   log: (line: string) => void,
+  /** Where the supervisor says that the embedded server crashed and is restarted. */
+  out?: (line: string) => void,
 ): Promise<Databases> {
   const urls: Record<string, string> = {};
   const describe: string[] = [];
@@ -48,6 +50,7 @@ export async function prepareDatabases(
     port,
     password: secretFor(dataDir, "postgres-password"),
     log,
+    out,
   });
   // each service connects as its own role (named after its database), which owns its database
   // and can reach no other

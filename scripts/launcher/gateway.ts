@@ -192,6 +192,12 @@ function proxy(
       res.end(JSON.stringify({ errors: [{ message: `The ${route.service} service is not available right now` }] }));
     } else res.destroy();
   };
+  // A request without effect (GET, HEAD) or one the services do once per key (a POST with an
+  // Idempotency-Key) may be sent again when its replica died under it before answering; its body
+  // is read first (a JSON body of at most the services' limit) so that it can be.
+  const keyed = req.method === "POST" && typeof req.headers["idempotency-key"] === "string";
+  const replayable = req.method === "GET" || req.method === "HEAD" || keyed;
+  let body: Buffer | undefined;
   const attempt = (i: number, reattempted = false) => {
     const target = candidates[i];
     let sent = false;
@@ -217,21 +223,45 @@ function proxy(
     // leaves it unread for the next replica
     const send = () => {
       sent = true;
-      req.pipe(upstream);
+      if (body) upstream.end(body);
+      else req.pipe(upstream);
     };
     upstream.once("socket", (socket) => (socket.connecting ? socket.once("connect", send) : send()));
     upstream.on("error", (err: NodeJS.ErrnoException) => {
-      // A kept connection found closed (its replica died, or closed it idle as this request
-      // went out) before any answer: a GET or HEAD has no body and no effect, so it is sent
-      // again, on a new connection; anything else cannot be, since it may have been handled.
-      if (upstream.reusedSocket && !res.headersSent && !reattempted && (req.method === "GET" || req.method === "HEAD")) {
-        attempt(Math.min(i + 1, candidates.length - 1), true);
+      // The replica died with the request (or a kept connection was found closed) before any
+      // answer: a request that may be sent again is, once, on the next replica; anything else
+      // cannot be, since it may have been handled.
+      if (sent && replayable && !res.headersSent && !reattempted) {
+        if (!upstream.reusedSocket) balancer.down(target);
+        attempt((i + 1) % candidates.length, true);
         return;
       }
       balancer.down(target);
-      if (!sent && err.code === "ECONNREFUSED" && i + 1 < candidates.length) attempt(i + 1);
+      if (!sent && err.code === "ECONNREFUSED" && i + 1 < candidates.length) attempt(i + 1, reattempted);
       else unavailable();
     });
   };
-  attempt(0);
+  if (!keyed) {
+    attempt(0);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on("data", (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > maxReplayableBody) {
+      req.destroy();
+      if (!res.headersSent) jsonError(res, 413, "Request body is too large");
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on("end", () => {
+    if (res.headersSent) return;
+    body = Buffer.concat(chunks);
+    attempt(0);
+  });
 }
+
+/** The largest body the gateway keeps to send again: above the services' own limit (100 kB). */
+const maxReplayableBody = 1024 * 1024;

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { prepareDatabases, type Databases } from "./databases";
 import { DataDirLockedError, lockDir } from "./lock";
+import { stopLeftServers } from "./left-servers";
 import { resolveNats, waitForNats } from "./nats";
 import { resolveNatsCluster } from "./nats-cluster";
 import { busUsers } from "./bus-users";
@@ -37,6 +38,9 @@ async function main() {
     throw err;
   }
 
+  // servers a killed launcher left behind (their watchdogs killed too) hold this stack's ports
+  await stopLeftServers(dataDir, say);
+
   const ports = portsFrom(env);
   let replicas: number;
   let clusterSize: number;
@@ -60,8 +64,8 @@ async function main() {
 
   const nats =
     clusterSize > 1 && !env.NATS_URL
-      ? await resolveNatsCluster({ size: clusterSize, dataDir, users: busUsers })
-      : await resolveNats({ natsUrl: env.NATS_URL, dataDir, port: env.NATS_PORT ? Number(env.NATS_PORT) : undefined, log: say, users: busUsers });
+      ? await resolveNatsCluster({ size: clusterSize, dataDir, users: busUsers, out, port: env.NATS_PORT ? Number(env.NATS_PORT) : undefined })
+      : await resolveNats({ natsUrl: env.NATS_URL, dataDir, port: env.NATS_PORT ? Number(env.NATS_PORT) : undefined, log: say, users: busUsers, out });
   // streams replicated on every node of the cluster (at most 3, as in production), unless set
   if (clusterSize > 1) env.NATS_STREAM_REPLICAS ??= String(Math.min(3, clusterSize));
   if (nats.kind === "missing") {
@@ -90,7 +94,7 @@ async function main() {
   }
   let databases: Databases;
   try {
-    databases = await prepareDatabases(services, env, dataDir, say);
+    databases = await prepareDatabases(services, env, dataDir, say, out);
   } catch (err) {
     out(`TicketForge did not start: ${(err as Error).message}`);
     if (nats.kind === "started") await nats.stop();

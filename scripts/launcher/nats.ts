@@ -1,8 +1,9 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { connect } from "nats";
-import { freePort, natsServerBinary, waitForPort } from "@ticketforge/nats";
+import { freePort, natsServerBinary } from "@ticketforge/nats";
+import { portAcceptsConnections, waitFor } from "./postgres";
+import { Supervised } from "./processes";
 import { isPortFree as portIsFree } from "./stack";
 import {
   createLogger,
@@ -29,6 +30,8 @@ export type NatsDecision =
       credentials: Record<string, NatsCredentials>;
       /** The admin (streams, dead letters): for `npm run dead-letters`, through stack.json. */
       admin: NatsCredentials;
+      /** Each node's process, restarted with back-off when it crashes. */
+      nodes: Supervised[];
     }
   | { kind: "missing"; message: string };
 
@@ -69,6 +72,8 @@ export async function resolveNats(options: {
   log?: (line: string) => void;
   /** The services, for the accounts of a server started here: one user each, as in production. */
   users?: BusUser[];
+  /** Where the supervisor says that the server crashed and is restarted; the server's own log goes to `<store>/nats.log`. */
+  out?: (line: string) => void;
 }): Promise<NatsDecision> {
   if (options.natsUrl) return { kind: "given", url: options.natsUrl };
   const bin = options.binary === undefined ? natsServerBinary() : options.binary;
@@ -92,13 +97,26 @@ export async function resolveNats(options: {
       `${natsAuthorizationBlock(options.users ?? [], (user) => JSON.stringify(passwords[user]))}\n`,
     { mode: 0o600 },
   );
-  const child = spawn(bin, ["-c", conf, "-js", "-a", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout?.on("data", (d) => (output = (output + d).slice(-4_000)));
-  child.stderr?.on("data", (d) => (output = (output + d).slice(-4_000)));
-  const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`nats-server exited (${code}): ${output}`))));
-  exited.catch(() => undefined);
-  await Promise.race([waitForPort(port, 15_000), exited]);
+  const logFile = path.join(store, "nats.log");
+  const server = new Supervised(
+    {
+      name: "nats",
+      command: bin,
+      // a pid file beside the store: `npm run reset` stops a server still running on it
+      args: ["-c", conf, "-js", "-a", "127.0.0.1", "-p", String(port), "-P", path.join(store, "nats.pid")],
+      env: process.env,
+      server: { logFile },
+    },
+    options.out ?? ((line) => fs.appendFileSync(logFile, `${line}\n`)),
+    5,
+  );
+  server.start();
+  const ready = await waitFor(async () => server.crashes > 0 || (await portAcceptsConnections(port)), 15_000);
+  if (!ready || server.crashes > 0) {
+    await server.stop();
+    const tail = fs.readFileSync(logFile, "utf8").trim().split("\n").slice(-10).join("\n");
+    throw new Error(`nats-server did not start on port ${port} (log: ${logFile}):\n${tail}`);
+  }
   await provisionJetStream({
     url,
     user: natsAdminUser,
@@ -115,14 +133,8 @@ export async function resolveNats(options: {
     store,
     credentials,
     admin: { user: natsAdminUser, password: passwords[natsAdminUser] },
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const gone = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await gone;
-      clearTimeout(timer);
-    },
+    nodes: [server],
+    stop: () => server.stop(5_000),
   };
 }
 

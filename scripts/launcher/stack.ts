@@ -198,6 +198,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         command: serviceRuntime().path,
         args: [path.join(root, "node_modules", "next", "dist", "bin", "next"), options.dev ? "dev" : "start", path.join(root, "client"), "-p", String(ports.client), "-H", options.host],
         readyUrl: `http://127.0.0.1:${ports.client}/healthz`,
+        // Next.js does not watch its stdin as the services do: a watchdog stops it if the launcher dies
+        watchdog: true,
         env: {
           ...options.env,
           NEXT_TELEMETRY_DISABLED: "1",

@@ -131,3 +131,58 @@ describe("the local gateway", () => {
     expect(seen[0]["x-forwarded-for"]).toBe("127.0.0.1");
   });
 });
+
+describe("the local gateway over replicas", () => {
+  /** Two replicas of orders: the first dies with every request it gets (no answer), the second answers with what it got. */
+  async function replicas() {
+    const got: Array<{ method: string; body: string; key?: string }> = [];
+    const dying = http.createServer((req) => req.socket.destroy());
+    const alive = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        got.push({ method: req.method ?? "", body, key: req.headers["idempotency-key"] as string | undefined });
+        res.writeHead(201, { "content-type": "application/json" }).end(JSON.stringify({ id: "o1" }));
+      });
+    });
+    const ports = [await listen(dying), await listen(alive)];
+    const front = createGateway({ routes: loadRoutes(), targets: { orders: ports.map((p) => `http://127.0.0.1:${p}`) } });
+    const port = await listen(front);
+    const post = (headers: http.OutgoingHttpHeaders) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request({ host: "127.0.0.1", port, path: "/api/orders", method: "POST", headers: { "content-type": "application/json", ...headers } }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        });
+        req.on("error", reject);
+        req.end(JSON.stringify({ ticketId: "t1" }));
+      });
+    const close = async () => {
+      for (const s of [front, dying, alive]) {
+        s.closeAllConnections();
+        await new Promise((r) => s.close(r));
+      }
+    };
+    return { got, post, close };
+  }
+
+  test("When the replica of a POST with an Idempotency-Key dies under it, then the gateway sends it once more, body and key, to another replica", async () => {
+    const { got, post, close } = await replicas();
+    try {
+      expect(await post({ "idempotency-key": "k-1" })).toBe(201);
+      expect(got).toEqual([{ method: "POST", body: '{"ticketId":"t1"}', key: "k-1" }]);
+    } finally {
+      await close();
+    }
+  });
+
+  test("When the replica of a POST without a key dies under it, then 503 and no other replica gets it (it may have been handled)", async () => {
+    const { got, post, close } = await replicas();
+    try {
+      expect(await post({})).toBe(503);
+      expect(got).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { apiOperations, type ApiOperation, type ApiResponse } from "./operations";
+import { apiOperations, retryLater, type ApiOperation, type ApiResponse } from "./operations";
 import {
   apiErrors,
   currentUserReply,
@@ -59,6 +59,12 @@ function sharedResponses(op: ApiOperation): Record<number, ApiResponse> {
     shared[413] = { schema: apiErrors, description: "Request body is too large" };
   }
   if (op.session === true) shared[401] = { schema: apiErrors, description: "Not signed in" };
+  if (op.idempotent) {
+    shared[409] = { schema: apiErrors, description: "A request with this Idempotency-Key is still at work", headers: retryLater };
+    shared[422] = { schema: apiErrors, description: "This Idempotency-Key was used with another request body" };
+  }
+  // every endpoint needs its database: while it restarts the answer is a 503, never a 500
+  shared[503] = { schema: apiErrors, description: "The service's database cannot be reached (restarting)", headers: retryLater };
   return shared;
 }
 
@@ -75,6 +81,17 @@ function operation(op: ApiOperation): Json {
       const { description, ...rest } = schema;
       params.push({ name, in: "query", required: query.required?.includes(name) ?? false, description, schema: rest });
     }
+  }
+  if (op.idempotent) {
+    params.push({
+      name: "Idempotency-Key",
+      in: "header",
+      required: false,
+      description:
+        "One key per attempt (1 to 255 visible ASCII characters, e.g. a UUID): a retry with the same key and body gets the first " +
+        "answer again (header `Idempotent-Replayed: true`) and never does the work twice; kept for 24 hours.",
+      schema: { type: "string", minLength: 1, maxLength: 255 },
+    });
   }
   const responses = { ...sharedResponses(op), ...op.responses };
   return {

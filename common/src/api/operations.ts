@@ -38,6 +38,8 @@ export interface ApiOperation {
   session?: true | "optional";
   body?: z.ZodType;
   query?: z.ZodObject;
+  /** Takes an `Idempotency-Key` header (the `idempotent` middleware): a retry gets the first answer. */
+  idempotent?: true;
   responses: Record<number, ApiResponse>;
 }
 
@@ -48,6 +50,7 @@ const setsCookie = {
   "Set-Cookie": { description: "The session cookie (`session`; `__Host-session` over HTTPS; HttpOnly) holding a signed JWT" },
 };
 const retryAfter = { "Retry-After": { description: "Seconds until another attempt is counted", required: true } };
+export const retryLater = { "Retry-After": { description: "Seconds to wait before trying again", required: true } };
 
 /**
  * Every public endpoint. A test sends every response the route tests receive through this
@@ -160,6 +163,7 @@ export const apiOperations: ApiOperation[] = [
     path: "/api/orders",
     service: "orders",
     summary: "Reserve a ticket",
+    idempotent: true,
     description: "The order holds the ticket until it is paid or its window (15 minutes by default) runs out.",
     session: true,
     body: createOrderBody,
@@ -210,6 +214,7 @@ export const apiOperations: ApiOperation[] = [
     path: "/api/payments",
     service: "payments",
     summary: "Pay an order",
+    idempotent: true,
     description:
       "Charges the order's price as the payments service knows it (never an amount from the request); paying twice never " +
       "charges twice. The sandbox provider accepts the test tokens Stripe documents: `tok_visa` succeeds, " +
@@ -222,7 +227,7 @@ export const apiOperations: ApiOperation[] = [
       401: signedOut,
       404: errors("No such order (also another buyer's)"),
       429: { ...errors("Too many declined cards for this order or this buyer"), headers: retryAfter },
-      503: errors("The payment provider cannot be reached; nothing was charged"),
+      503: { ...errors("The payment provider or the database cannot be reached; nothing was charged"), headers: retryLater },
     },
   },
 ];

@@ -8,6 +8,7 @@ import type { Listener } from "./listener";
 import { AlreadyApplied, RetryLater, versionOutcome } from "../versions";
 import { deadLetter } from "./dead-letter";
 import type { Work } from "../unit-of-work";
+import { databaseUnavailable } from "../db/unavailable";
 import { SpanKind, trace, type Span, type TextMapGetter, type Tracer } from "@opentelemetry/api";
 import { contextFrom, inSpan } from "../telemetry/tracing";
 import type { EventOutcome, ServiceMetrics } from "../telemetry/metrics";
@@ -105,7 +106,9 @@ export class EventConsumer<S extends Subject, DB> {
     while (!this.stopping) {
       try {
         const consumer = await this.options.bus.js.consumers.get(this.stream, this.durable);
-        this.messages = await consumer.consume({ max_messages: 100 });
+        // pulls that expire every 5 s (heartbeats every 2.5 s): a pull lost with a NATS node is
+        // noticed and renewed within seconds, not after the default 30 s twice
+        this.messages = await consumer.consume({ max_messages: 100, expires: 5_000 });
         // Up to `concurrency` messages at once, each after the previous one with its key.
         const limit = this.options.concurrency ?? 8;
         const lanes = new Map<string, Promise<void>>();
@@ -221,13 +224,15 @@ export class EventConsumer<S extends Subject, DB> {
         msg.nak(err.delayMs);
         return "retried";
       }
-      if (deliveries >= this.options.maxDeliver) {
+      // a database that is down is no fault of the event: it waits, however long that takes
+      if (deliveries >= this.options.maxDeliver && !databaseUnavailable(caught)) {
         eventLog.error({ err, deliveries }, "handler failed; dead-lettered");
         await this.park(msg, (err as Error).stack ?? String(err), log);
         return "dead_lettered";
       }
       const base = this.options.retryBaseMs ?? 500;
-      const delay = Math.min(base * 2 ** (deliveries - 1), this.options.maxRetryDelayMs ?? 30_000);
+      // a database that is down comes back within seconds: tried again every second, not later and later
+      const delay = databaseUnavailable(caught) ? 1_000 : Math.min(base * 2 ** (deliveries - 1), this.options.maxRetryDelayMs ?? 30_000);
       eventLog.warn({ err, deliveries, retryInMs: delay }, "handler failed; will retry");
       msg.nak(delay);
       return "retried";

@@ -50,6 +50,9 @@ export async function openDatabase<DB = unknown>(options: OpenOptions): Promise<
   // Idle clients can error when the server restarts; without a listener that would crash the process.
   pool.on("error", () => undefined);
   pool.on("connect", (client) => {
+    // ...and so can a checked-out client between two statements (the pool listens on idle ones
+    // only): its next statement fails (a 503), and the pool drops it when it comes back
+    client.on("error", () => undefined);
     client.query("select pg_backend_pid() as pid").then(
       (r) => pids.set(client, Number(r.rows[0].pid)),
       () => undefined,
