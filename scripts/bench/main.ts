@@ -52,10 +52,13 @@ interface Launched {
   logFile: string;
 }
 
-/** `npm start` as a user runs it, minus npm itself: node scripts/start.mjs. */
+/** The Node flags of package.json's start script: the launcher runs with them, as under npm start. */
+const startFlags = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).scripts.start as string).split(/\s+/).filter((a) => a.startsWith("--"));
+
+/** `npm start` as a user runs it, minus npm itself: node [its flags] scripts/start.mjs. */
 async function launch(env: NodeJS.ProcessEnv, logFile: string, timeoutMs = 120_000): Promise<Launched> {
   const started = performance.now();
-  const child = spawn(process.execPath, [path.join(root, "scripts", "start.mjs")], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...startFlags, path.join(root, "scripts", "start.mjs")], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
   let text = "";
   return new Promise<Launched>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the stack was not ready in ${timeoutMs} ms (log: ${logFile})`)), timeoutMs);
