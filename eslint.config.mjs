@@ -17,7 +17,14 @@ const layering = [
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: intoSrc(workspaces.filter((o) => o !== ws)), message: "Import another workspace through its package (@ticketforge/<name>), not its src/." }] },
+        {
+          patterns: [
+            {
+              group: intoSrc(workspaces.filter((o) => o !== ws)),
+              message: "Import another workspace through its package (@ticketforge/<name>), not its src/.",
+            },
+          ],
+        },
       ],
     },
   })),
@@ -25,7 +32,14 @@ const layering = [
     files: ["e2e/**/*.ts", "scripts/**/*.{ts,mjs}"],
     ignores: ["scripts/bench/**", "scripts/launcher/**"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ group: intoSrc(services), message: "Whole-stack code starts services as processes; it does not import their internals." }] }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: intoSrc(services), message: "Whole-stack code starts services as processes; it does not import their internals." },
+          ],
+        },
+      ],
     },
   },
   {
@@ -36,7 +50,10 @@ const layering = [
         {
           paths: [{ name: "@ticketforge/common/testing", message: "The launcher and the benchmark use no test support." }],
           patterns: [
-            { group: intoSrc(services), message: "The launcher and the benchmark start services as processes; they do not import their internals." },
+            {
+              group: intoSrc(services),
+              message: "The launcher and the benchmark start services as processes; they do not import their internals.",
+            },
             { group: ["**/e2e/**", "**/test/**", "**/testing/**"], message: "The launcher and the benchmark use no test support." },
           ],
         },

@@ -13,7 +13,9 @@ const config: NextConfig = {
   // The API contract (`@ticketforge/common/api`) is TypeScript in a workspace package.
   transpilePackages: ["@ticketforge/common"],
   // /api/docs reads Swagger UI's files at run time; the standalone output must carry them.
-  outputFileTracingIncludes: { "/api/docs/**": ["../node_modules/swagger-ui-dist/swagger-ui.css", "../node_modules/swagger-ui-dist/swagger-ui-bundle.js"] },
+  outputFileTracingIncludes: {
+    "/api/docs/**": ["../node_modules/swagger-ui-dist/swagger-ui.css", "../node_modules/swagger-ui-dist/swagger-ui-bundle.js"],
+  },
   // On every answer, static files included. The Content-Security-Policy, with its per-page nonce,
   // comes from proxy.ts. (Written out here: next start compiles this file alone, without ./lib.)
   headers: async () => [

@@ -27,8 +27,22 @@ interface Row {
   expect: Record<Who, number>;
 }
 
-const signedInOnly = (owner: number, other: number) => ({ owner, other, anonymous: 401, expired: 401, "signed out": 401, "minted by tickets": 401 });
-const open = (status: number) => ({ owner: status, other: status, anonymous: status, expired: status, "signed out": status, "minted by tickets": status });
+const signedInOnly = (owner: number, other: number) => ({
+  owner,
+  other,
+  anonymous: 401,
+  expired: 401,
+  "signed out": 401,
+  "minted by tickets": 401,
+});
+const open = (status: number) => ({
+  owner: status,
+  other: status,
+  anonymous: status,
+  expired: status,
+  "signed out": status,
+  "minted by tickets": status,
+});
 
 let nats: NatsServer;
 let services: Services;
@@ -47,7 +61,10 @@ const known = async (service: keyof Services, table: string, id: string) =>
   (await sql`select 1 from ${sql.table(table)} where id = ${id}`.execute(services[service].ctx.db)).rows.length > 0;
 
 async function ticketOf(sellerId: string) {
-  const res = await request(services.tickets.app).post("/api/tickets").set("Cookie", cookieOf(sellerId)).send({ title: "Matrix gig", price: 15 });
+  const res = await request(services.tickets.app)
+    .post("/api/tickets")
+    .set("Cookie", cookieOf(sellerId))
+    .send({ title: "Matrix gig", price: 15 });
   if (res.status !== 201) throw new Error(`ticket: ${res.status}`);
   await eventually(() => known("orders", "tickets", res.body.id), 10_000);
   return res.body.id as string;
@@ -66,7 +83,11 @@ const sameSite = { "Sec-Fetch-Site": "same-origin" };
 const table: Row[] = [
   {
     route: "POST /api/users/signup",
-    arrange: async () => ({ method: "post", path: "/api/users/signup", body: { email: `m-${randomUUID()}@example.com`, password: "correct horse battery" } }),
+    arrange: async () => ({
+      method: "post",
+      path: "/api/users/signup",
+      body: { email: `m-${randomUUID()}@example.com`, password: "correct horse battery" },
+    }),
     expect: open(201),
   },
   {
@@ -78,7 +99,11 @@ const table: Row[] = [
     },
     expect: open(200),
   },
-  { route: "POST /api/users/signout", arrange: async () => ({ method: "post", path: "/api/users/signout", headers: sameSite }), expect: open(200) },
+  {
+    route: "POST /api/users/signout",
+    arrange: async () => ({ method: "post", path: "/api/users/signout", headers: sameSite }),
+    expect: open(200),
+  },
   { route: "GET /api/users/currentuser", arrange: async () => ({ method: "get", path: "/api/users/currentuser" }), expect: open(200) },
   {
     route: "POST /api/tickets",
@@ -86,7 +111,11 @@ const table: Row[] = [
     expect: signedInOnly(201, 201),
   },
   { route: "GET /api/tickets", arrange: async () => ({ method: "get", path: "/api/tickets" }), expect: open(200) },
-  { route: "GET /api/tickets?mine=true", arrange: async () => ({ method: "get", path: "/api/tickets?mine=true" }), expect: signedInOnly(200, 200) },
+  {
+    route: "GET /api/tickets?mine=true",
+    arrange: async () => ({ method: "get", path: "/api/tickets?mine=true" }),
+    expect: signedInOnly(200, 200),
+  },
   {
     route: "GET /api/tickets/:id",
     arrange: async (owner) => ({ method: "get", path: `/api/tickets/${await ticketOf(owner)}` }),
@@ -144,7 +173,9 @@ async function cookieFor(who: Who, ownerId: string): Promise<string | undefined>
  */
 async function mintedWithWhatTicketsHolds(ownerId: string): Promise<string> {
   const config = services.tickets.ctx.config as unknown as Record<string, unknown>;
-  const held = Object.entries(config).filter(([key, value]) => /KEY|SECRET/.test(key) && typeof value === "string") as Array<[string, string]>;
+  const held = Object.entries(config).filter(([key, value]) => /KEY|SECRET/.test(key) && typeof value === "string") as Array<
+    [string, string]
+  >;
   expect(held.map(([key]) => key)).toEqual(["JWT_PUBLIC_KEY"]);
   const claims = { id: ownerId, email: "owner@example.com", sid: randomUUID() };
   const cookies = held.flatMap(([, key]) => {
@@ -164,7 +195,12 @@ async function mintedWithWhatTicketsHolds(ownerId: string): Promise<string> {
 
 function hs256(claims: object, key: string): string {
   const now = Math.floor(Date.now() / 1000);
-  const input = [{ alg: "HS256", typ: "JWT" }, { ...claims, iat: now, exp: now + 3600 }].map((p) => Buffer.from(JSON.stringify(p)).toString("base64url")).join(".");
+  const input = [
+    { alg: "HS256", typ: "JWT" },
+    { ...claims, iat: now, exp: now + 3600 },
+  ]
+    .map((p) => Buffer.from(JSON.stringify(p)).toString("base64url"))
+    .join(".");
   return `${input}.${createHmac("sha256", key).update(input).digest("base64url")}`;
 }
 
@@ -194,7 +230,8 @@ describe("authorization matrix", () => {
     const routes = new Set(table.map((r) => r.route.replace(/\?.*$/, "")));
     const mounted = new Set<string>();
     for (const s of Object.values(services)) {
-      const stack = (s.app as unknown as { router: { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> } }).router.stack;
+      const stack = (s.app as unknown as { router: { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> } })
+        .router.stack;
       for (const layer of stack) {
         if (!layer.route || !layer.route.path.startsWith("/api/")) continue;
         for (const m of Object.keys(layer.route.methods)) mounted.add(`${m.toUpperCase()} ${layer.route.path}`);

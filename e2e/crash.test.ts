@@ -66,7 +66,11 @@ describe("The broker crashes", () => {
     const { market, broker, stack } = world;
     const seller = await market.signUp("seller");
     const buyers = await market.signUpMany(10, "crowd");
-    const tickets = await inBatches(Array.from({ length: orderCount }, (_, i) => i), 10, (i) => market.sell(seller, `Seat ${i}`, 10 + i));
+    const tickets = await inBatches(
+      Array.from({ length: orderCount }, (_, i) => i),
+      10,
+      (i) => market.sell(seller, `Seat ${i}`, 10 + i),
+    );
     const ticketIds = new Set(tickets.map((t) => t.id));
     await eventually(async () => (await broker.of("ticket.created", (d) => ticketIds.has(d.id))).length === orderCount, 30_000);
     await world.caughtUp(60_000);
@@ -128,7 +132,9 @@ describe("The broker crashes", () => {
     // and the tickets still say so: reserved by their order, or sold to it
     const soldTickets = new Set(paidOrders.map((o) => o.ticket.id));
     const finalTickets = await market.tickets([...ticketIds]);
-    expect(finalTickets.filter((t) => t.orderId !== orderOf.get(t.id) || t.status !== (soldTickets.has(t.id) ? "sold" : "reserved"))).toEqual([]);
+    expect(
+      finalTickets.filter((t) => t.orderId !== orderOf.get(t.id) || t.status !== (soldTickets.has(t.id) ? "sold" : "reserved")),
+    ).toEqual([]);
 
     expect(await broker.deadLetters()).toEqual([]);
   });

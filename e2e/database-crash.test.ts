@@ -33,7 +33,9 @@ describe("PostgreSQL crashes", () => {
     let probing = true;
     const probe = (async () => {
       while (probing) {
-        const res = await fetch(`http://127.0.0.1:${world.stack.ports.orders}/readyz`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+        const res = await fetch(`http://127.0.0.1:${world.stack.ports.orders}/readyz`, { signal: AbortSignal.timeout(2_000) }).catch(
+          () => undefined,
+        );
         if (res) readiness.add(res.status);
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -51,7 +53,9 @@ describe("PostgreSQL crashes", () => {
     expect((await fetch(`http://127.0.0.1:${world.stack.ports.orders}/readyz`)).status).toBe(200);
     await allFinal(world, db);
     const broken = await brokenInvariants(world, db, buyers, tickets);
-    console.log(`database crash: ${JSON.stringify({ ...figures, orders: buyers.placed.length, refusedAfterRetry: buyers.refused.length })}`);
+    console.log(
+      `database crash: ${JSON.stringify({ ...figures, orders: buyers.placed.length, refusedAfterRetry: buyers.refused.length })}`,
+    );
     expect(broken).toEqual({
       lost: [],
       open: [],

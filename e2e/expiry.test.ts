@@ -144,10 +144,13 @@ describe("Duplicate events", () => {
   test("When every event, expiries included, is published a second time, then nothing anyone can see changes", async () => {
     const { market, broker } = world;
     // every reservation of this file has run out or been paid: nothing changes by itself any more
-    await untilPasses(async () => {
-      const live = [...(await market.allOrders()).values()].filter((o) => o.status === "created" || o.status === "awaiting:payment");
-      expect(live).toEqual([]);
-    }, windowSeconds * 1000 + 20_000);
+    await untilPasses(
+      async () => {
+        const live = [...(await market.allOrders()).values()].filter((o) => o.status === "created" || o.status === "awaiting:payment");
+        expect(live).toEqual([]);
+      },
+      windowSeconds * 1000 + 20_000,
+    );
     await broker.settle();
     const seen = await observableState(world);
 

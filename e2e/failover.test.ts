@@ -17,7 +17,19 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Ticket } from "@ticketforge/common/api";
 import { services, type ServiceName } from "../scripts/launcher/stack";
-import { Buyers, Databases, allFinal, brokenInvariants, killPostgres, lateOrderTimeline, long, sleep, ticketsOnSale, underLoad, type PhaseFigures } from "./support/failures";
+import {
+  Buyers,
+  Databases,
+  allFinal,
+  brokenInvariants,
+  killPostgres,
+  lateOrderTimeline,
+  long,
+  sleep,
+  ticketsOnSale,
+  underLoad,
+  type PhaseFigures,
+} from "./support/failures";
 import { startWorld, type World } from "./support/world";
 
 const ticketsPerKind = Number(process.env.FAILOVER_ORDERS ?? (long ? 150 : 30));
@@ -77,7 +89,11 @@ describe(`${long ? "Three" : "Two"} replicas of every service on a three-node Je
         if (replica.pid) process.kill(replica.pid, "SIGKILL");
         last = service;
       }
-      await Promise.all(Object.values(stack.replicas).flat().map((p) => p.waitReady(120_000)));
+      await Promise.all(
+        Object.values(stack.replicas)
+          .flat()
+          .map((p) => p.waitReady(120_000)),
+      );
     });
     if (long) {
       await phase("each NATS node in turn", async () => {

@@ -65,16 +65,22 @@ const nasty = fc.constantFrom(
 );
 const text = fc.oneof(nasty, fc.string({ unit: "binary", maxLength: 300 }), fc.string({ maxLength: 40 }));
 const number = fc.oneof(fc.constantFrom(1e308, -0, 1e-9, -1, 0, 0.001, 2 ** 53 + 2, 1_000_000.01, 20.5), fc.double());
-const value = fc.oneof(text, number, fc.boolean(), fc.constant(null), fc.array(fc.oneof(text, number), { maxLength: 3 }), fc.object({ maxDepth: 1 }));
+const value = fc.oneof(
+  text,
+  number,
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.oneof(text, number), { maxLength: 3 }),
+  fc.object({ maxDepth: 1 }),
+);
 const uuid = fc.uuid();
 
 /** A body: an object mixing good values, hostile ones, missing and extra fields; or no object at all. */
 function body(fields: Record<string, fc.Arbitrary<unknown>>) {
-  const shaped = fc.record(
-    Object.fromEntries(Object.entries(fields).map(([k, good]) => [k, fc.oneof(good, value)])),
-    { requiredKeys: [] },
-  );
-  const withExtra = fc.tuple(shaped, fc.dictionary(fc.string({ maxLength: 8 }), value, { maxKeys: 3 })).map(([b, extra]) => ({ ...extra, ...b }));
+  const shaped = fc.record(Object.fromEntries(Object.entries(fields).map(([k, good]) => [k, fc.oneof(good, value)])), { requiredKeys: [] });
+  const withExtra = fc
+    .tuple(shaped, fc.dictionary(fc.string({ maxLength: 8 }), value, { maxKeys: 3 }))
+    .map(([b, extra]) => ({ ...extra, ...b }));
   return fc.oneof(
     { weight: 6, arbitrary: withExtra },
     { weight: 1, arbitrary: fc.oneof(fc.array(value, { maxLength: 3 }), text, number, fc.constant(null)) },
@@ -102,10 +108,24 @@ function query(names: string[]) {
 // idempotency key for the next card); rate-limit counters and the attempts' own log are
 // bookkeeping of refusals, so they are not compared either.
 const tablesOf: Record<keyof Services, Array<[table: string, columns: string]>> = {
-  auth: [["users", "t"], ["outbox", "t"]],
-  tickets: [["tickets", "t"], ["outbox", "t"]],
-  orders: [["tickets", "t"], ["orders", "t"], ["outbox", "t"]],
-  payments: [["orders", "(t.id, t.user_id, t.price_cents, t.status, t.version)"], ["payments", "t"], ["outbox", "t"]],
+  auth: [
+    ["users", "t"],
+    ["outbox", "t"],
+  ],
+  tickets: [
+    ["tickets", "t"],
+    ["outbox", "t"],
+  ],
+  orders: [
+    ["tickets", "t"],
+    ["orders", "t"],
+    ["outbox", "t"],
+  ],
+  payments: [
+    ["orders", "(t.id, t.user_id, t.price_cents, t.status, t.version)"],
+    ["payments", "t"],
+    ["outbox", "t"],
+  ],
   expiration: [["outbox", "t"]],
 };
 
@@ -150,14 +170,20 @@ async function aTicket(): Promise<string> {
 }
 async function anOrder(): Promise<string> {
   const seller = signInCookie(testJwtKey, { id: randomUUID() });
-  const ticket = await request(services.tickets.app).post("/api/tickets").set("Cookie", seller.cookie).send({ title: "For sale", price: 10 });
+  const ticket = await request(services.tickets.app)
+    .post("/api/tickets")
+    .set("Cookie", seller.cookie)
+    .send({ title: "For sale", price: 10 });
   let id = "";
   await eventually(async () => {
     const res = await request(services.orders.app).post("/api/orders").set("Cookie", fuzzer.cookie).send({ ticketId: ticket.body.id });
     id = res.body.id;
     return res.status === 201;
   }, 10_000);
-  await eventually(async () => (await sql`select 1 from orders where id = ${id}`.execute(services.payments.ctx.db)).rows.length > 0, 10_000);
+  await eventually(
+    async () => (await sql`select 1 from orders where id = ${id}`.execute(services.payments.ctx.db)).rows.length > 0,
+    10_000,
+  );
   return id;
 }
 
@@ -175,20 +201,47 @@ interface Route {
 }
 
 /** Percent-encodes a path segment; lone surrogates (which cannot be encoded) become U+FFFD. */
-const enc = (s: string) => (s.startsWith("RAW:") ? s.slice(4) : encodeURIComponent(s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD")));
+const enc = (s: string) =>
+  s.startsWith("RAW:")
+    ? s.slice(4)
+    : encodeURIComponent(s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD"));
 const routes: Route[] = [
-  { name: "POST /api/users/signup", method: "post", input: body({ email: fc.emailAddress(), password: text }).map((b) => () => ({ path: "/api/users/signup", body: b })) },
-  { name: "POST /api/users/signin", method: "post", input: body({ email: fc.emailAddress(), password: text }).map((b) => () => ({ path: "/api/users/signin", body: b })) },
+  {
+    name: "POST /api/users/signup",
+    method: "post",
+    input: body({ email: fc.emailAddress(), password: text }).map((b) => () => ({ path: "/api/users/signup", body: b })),
+  },
+  {
+    name: "POST /api/users/signin",
+    method: "post",
+    input: body({ email: fc.emailAddress(), password: text }).map((b) => () => ({ path: "/api/users/signin", body: b })),
+  },
   {
     name: "POST /api/users/signout",
     method: "post",
     ownSession: true,
     input: body({ x: value }).map((b) => () => ({ path: "/api/users/signout", body: b })),
   },
-  { name: "GET /api/users/currentuser", method: "get", input: query(["x"]).map((q) => () => ({ path: `/api/users/currentuser?${new URLSearchParams(flat(q))}` })) },
-  { name: "POST /api/tickets", method: "post", input: body({ title: text, price: number }).map((b) => () => ({ path: "/api/tickets", body: b })) },
-  { name: "GET /api/tickets", method: "get", input: query(["limit", "cursor", "q", "mine"]).map((q) => () => ({ path: `/api/tickets?${new URLSearchParams(flat(q))}` })) },
-  { name: "GET /api/tickets/:id", method: "get", input: segment.map((id) => (real) => ({ path: `/api/tickets/${enc(id === "REAL" ? real.ticket : id)}` })) },
+  {
+    name: "GET /api/users/currentuser",
+    method: "get",
+    input: query(["x"]).map((q) => () => ({ path: `/api/users/currentuser?${new URLSearchParams(flat(q))}` })),
+  },
+  {
+    name: "POST /api/tickets",
+    method: "post",
+    input: body({ title: text, price: number }).map((b) => () => ({ path: "/api/tickets", body: b })),
+  },
+  {
+    name: "GET /api/tickets",
+    method: "get",
+    input: query(["limit", "cursor", "q", "mine"]).map((q) => () => ({ path: `/api/tickets?${new URLSearchParams(flat(q))}` })),
+  },
+  {
+    name: "GET /api/tickets/:id",
+    method: "get",
+    input: segment.map((id) => (real) => ({ path: `/api/tickets/${enc(id === "REAL" ? real.ticket : id)}` })),
+  },
   {
     name: "PUT /api/tickets/:id",
     method: "put",
@@ -196,20 +249,37 @@ const routes: Route[] = [
       .tuple(segment, body({ title: text, price: number }))
       .map(([id, b]) => (real) => ({ path: `/api/tickets/${enc(id === "REAL" ? real.ticket : id)}`, body: b })),
   },
-  { name: "POST /api/orders", method: "post", input: body({ ticketId: fc.oneof(uuid, text) }).map((b) => () => ({ path: "/api/orders", body: b })) },
-  { name: "GET /api/orders/:id", method: "get", input: segment.map((id) => (real) => ({ path: `/api/orders/${enc(id === "REAL" ? real.order : id)}` })) },
-  { name: "DELETE /api/orders/:id", method: "delete", input: segment.map((id) => (real) => ({ path: `/api/orders/${enc(id === "REAL" ? real.order : id)}` })) },
+  {
+    name: "POST /api/orders",
+    method: "post",
+    input: body({ ticketId: fc.oneof(uuid, text) }).map((b) => () => ({ path: "/api/orders", body: b })),
+  },
+  {
+    name: "GET /api/orders/:id",
+    method: "get",
+    input: segment.map((id) => (real) => ({ path: `/api/orders/${enc(id === "REAL" ? real.order : id)}` })),
+  },
+  {
+    name: "DELETE /api/orders/:id",
+    method: "delete",
+    input: segment.map((id) => (real) => ({ path: `/api/orders/${enc(id === "REAL" ? real.order : id)}` })),
+  },
   {
     name: "POST /api/payments",
     method: "post",
     input: fc
       .tuple(fc.boolean(), body({ token: fc.oneof(text, fc.constantFrom("tok_chargeDeclined", "tok_nope")) }))
-      .map(([real, b]) => (r) => ({ path: "/api/payments", body: real && typeof b === "object" && b && !Array.isArray(b) && !("raw" in b) ? { ...b, orderId: r.order } : b })),
+      .map(([real, b]) => (r) => ({
+        path: "/api/payments",
+        body: real && typeof b === "object" && b && !Array.isArray(b) && !("raw" in b) ? { ...b, orderId: r.order } : b,
+      })),
   },
 ];
 
 function flat(q: Record<string, string | string[]>): Array<[string, string]> {
-  return Object.entries(q).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]]));
+  return Object.entries(q).flatMap(([k, v]) =>
+    Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]],
+  );
 }
 
 async function send(route: Route, input: Input) {

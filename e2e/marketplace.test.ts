@@ -57,7 +57,10 @@ describe("Buying a ticket", () => {
     expect(paid.status).toBe(201);
     expect(paid.body).toEqual({ id: expect.any(String), orderId: order.id });
 
-    await untilPasses(async () => expect(await market.orderOf(buyer, order.id)).toMatchObject({ status: "complete", refund: null }), 20_000);
+    await untilPasses(
+      async () => expect(await market.orderOf(buyer, order.id)).toMatchObject({ status: "complete", refund: null }),
+      20_000,
+    );
     await untilPasses(async () => expect(await market.ticket(ticket.id)).toMatchObject({ status: "sold", orderId: order.id }), 20_000);
 
     // sold is final: the seller cannot edit it, nobody can order it, the buyer cannot cancel or pay again
@@ -171,7 +174,15 @@ describe("Duplicate events", () => {
     const { before, after } = await publishEverythingAgain(world);
 
     expect(new Set(before.map((e) => e.subject))).toEqual(
-      new Set(["ticket.created", "ticket.updated", "order.created", "order.cancelled", "order.completed", "payment.completed", "payment.refunded"]),
+      new Set([
+        "ticket.created",
+        "ticket.updated",
+        "order.created",
+        "order.cancelled",
+        "order.completed",
+        "payment.completed",
+        "payment.refunded",
+      ]),
     );
     // every copy was stored, and no service published anything in answer to one
     expect(after).toHaveLength(before.length * 2);

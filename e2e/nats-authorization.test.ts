@@ -50,7 +50,13 @@ beforeAll(async () => {
     configFile: localCopyOfShippedConf(),
     env: { POD_NAME: "nats-0", ...Object.fromEntries(users.map((u) => [natsPasswordVariable(u), passwords[u]])) },
   });
-  await provisionJetStream({ url: nats.url, user: natsAdminUser, password: passwords[natsAdminUser], services: busUsers, log: silentLogger() });
+  await provisionJetStream({
+    url: nats.url,
+    user: natsAdminUser,
+    password: passwords[natsAdminUser],
+    services: busUsers,
+    log: silentLogger(),
+  });
 }, 60_000);
 afterAll(async () => {
   await stopServices(services);
@@ -60,7 +66,13 @@ afterAll(async () => {
 
 /** A connection as `user`, with its own inbox prefix as the service's Bus has (the only inboxes it may read). */
 const as = (user: string) =>
-  connect({ servers: nats.url, user, pass: passwords[user], reconnect: false, ...(user === natsAdminUser ? {} : { inboxPrefix: inboxPrefixOf(user) }) });
+  connect({
+    servers: nats.url,
+    user,
+    pass: passwords[user],
+    reconnect: false,
+    ...(user === natsAdminUser ? {} : { inboxPrefix: inboxPrefixOf(user) }),
+  });
 
 /** Messages of a stream now, read as the admin. */
 async function streamCount(stream: string): Promise<number> {
@@ -103,7 +115,9 @@ describe("NATS with the shipped nats.conf", () => {
 
   test("When someone connects without a user, then the server refuses the connection", async () => {
     await expect(connect({ servers: nats.url, reconnect: false })).rejects.toThrow(/Authorization Violation/i);
-    await expect(connect({ servers: nats.url, user: "tickets", pass: "a guess", reconnect: false })).rejects.toThrow(/Authorization Violation/i);
+    await expect(connect({ servers: nats.url, user: "tickets", pass: "a guess", reconnect: false })).rejects.toThrow(
+      /Authorization Violation/i,
+    );
   });
 
   test("When the tickets user publishes payment.completed, then the server refuses it and the PAYMENTS stream does not grow", async () => {
@@ -111,7 +125,9 @@ describe("NATS with the shipped nats.conf", () => {
     const tickets = await as("tickets");
     try {
       expect(await publishRefused(tickets, "payment.completed", forgedPayment())).toMatch(/PERMISSIONS_VIOLATION/);
-      await expect(tickets.jetstream().publish("payment.completed", StringCodec().encode(forgedPayment()), { timeout: 1_000 })).rejects.toThrow();
+      await expect(
+        tickets.jetstream().publish("payment.completed", StringCodec().encode(forgedPayment()), { timeout: 1_000 }),
+      ).rejects.toThrow();
     } finally {
       await tickets.close().catch(() => undefined);
     }
@@ -142,7 +158,9 @@ describe("NATS with the shipped nats.conf", () => {
         jsm.consumers.add("TICKETS", { durable_name: "evil", deliver_subject: "payment.completed", ack_policy: AckPolicy.None }),
       ).rejects.toThrow();
       await expect(jsm.streams.update("PAYMENTS", { subjects: ["payment.>"], max_msgs: 1 })).rejects.toThrow();
-      await expect(jsm.streams.add({ name: "EVIL", subjects: ["evil.>"], republish: { src: ">", dest: "payment.completed" } })).rejects.toThrow();
+      await expect(
+        jsm.streams.add({ name: "EVIL", subjects: ["evil.>"], republish: { src: ">", dest: "payment.completed" } }),
+      ).rejects.toThrow();
       await expect(jsm.streams.delete("PAYMENTS")).rejects.toThrow();
     } finally {
       await tickets.close().catch(() => undefined);
@@ -220,7 +238,10 @@ describe("NATS with the shipped nats.conf", () => {
     services = await startServices(nats.url, {}, (name) => ({ NATS_USER: name, NATS_PASSWORD: passwords[name] }));
     const seller = await signUp(services, "seller");
     const buyer = await signUp(services, "buyer");
-    const ticket = await request(services.tickets.app).post("/api/tickets").set("Cookie", seller.cookie).send({ title: "Secured gig", price: 12 });
+    const ticket = await request(services.tickets.app)
+      .post("/api/tickets")
+      .set("Cookie", seller.cookie)
+      .send({ title: "Secured gig", price: 12 });
     expect(ticket.status).toBe(201);
     let orderId = "";
     await eventually(async () => {
@@ -229,19 +250,33 @@ describe("NATS with the shipped nats.conf", () => {
       return res.status === 201;
     }, 15_000);
     await eventually(
-      async () => (await request(services!.payments.app).post("/api/payments").set("Cookie", buyer.cookie).send({ orderId, token: "tok_visa" })).status === 201,
+      async () =>
+        (await request(services!.payments.app).post("/api/payments").set("Cookie", buyer.cookie).send({ orderId, token: "tok_visa" }))
+          .status === 201,
       15_000,
     );
-    await eventually(async () => (await request(services!.orders.app).get(`/api/orders/${orderId}`).set("Cookie", buyer.cookie)).body.status === "complete", 15_000);
     await eventually(
-      async () => (await request(services!.tickets.app).get(`/api/tickets/${ticket.body.id}`).set("Cookie", seller.cookie)).body.status === "sold",
+      async () =>
+        (await request(services!.orders.app).get(`/api/orders/${orderId}`).set("Cookie", buyer.cookie)).body.status === "complete",
+      15_000,
+    );
+    await eventually(
+      async () =>
+        (await request(services!.tickets.app).get(`/api/tickets/${ticket.body.id}`).set("Cookie", seller.cookie)).body.status === "sold",
       15_000,
     );
     // expiration heard of the order too (its timer was set and then cleared by order.completed)
     expect((await request(services.expiration.app).get("/readyz")).status).toBe(200);
 
-    await request(services.auth.app).post("/api/users/signout").set("Cookie", buyer.cookie).set("Sec-Fetch-Site", "same-origin").expect(200);
-    await eventually(async () => (await request(services!.orders.app).get("/api/orders").set("Cookie", buyer.cookie)).status === 401, 5_000);
+    await request(services.auth.app)
+      .post("/api/users/signout")
+      .set("Cookie", buyer.cookie)
+      .set("Sec-Fetch-Site", "same-origin")
+      .expect(200);
+    await eventually(
+      async () => (await request(services!.orders.app).get("/api/orders").set("Cookie", buyer.cookie)).status === 401,
+      5_000,
+    );
     expect(await streamCount("DEADLETTER")).toBe(0);
   }, 90_000);
 
@@ -249,7 +284,10 @@ describe("NATS with the shipped nats.conf", () => {
     services ??= await startServices(nats.url, {}, (name) => ({ NATS_USER: name, NATS_PASSWORD: passwords[name] }));
     const seller = await signUp(services, "seller");
     const buyer = await signUp(services, "buyer");
-    const ticket = await request(services.tickets.app).post("/api/tickets").set("Cookie", seller.cookie).send({ title: "Forged letter gig", price: 40 });
+    const ticket = await request(services.tickets.app)
+      .post("/api/tickets")
+      .set("Cookie", seller.cookie)
+      .send({ title: "Forged letter gig", price: 40 });
     let orderId = "";
     await eventually(async () => {
       const res = await request(services!.orders.app).post("/api/orders").set("Cookie", buyer.cookie).send({ ticketId: ticket.body.id });
@@ -287,7 +325,13 @@ describe("NATS with the shipped nats.conf", () => {
       await tickets.close().catch(() => undefined);
     }
 
-    const operator = await Bus.connect({ url: nats.url, name: "operator", log: silentLogger(), user: natsAdminUser, password: passwords[natsAdminUser] });
+    const operator = await Bus.connect({
+      url: nats.url,
+      name: "operator",
+      log: silentLogger(),
+      user: natsAdminUser,
+      password: passwords[natsAdminUser],
+    });
     try {
       const letters = (await listDeadLetters(operator)).filter((l) => l.body.includes(orderId));
       expect(letters.map((l) => [l.service, l.subject])).toEqual([["tickets", "order.created"]]);

@@ -46,7 +46,11 @@ describe("Following one purchase", () => {
     const seller = signInCookie(testJwtKey);
     const buyer = signInCookie(testJwtKey);
     const ticket = (
-      await request(services.tickets.app).post("/api/tickets").set("Cookie", seller.cookie).send({ title: "Concert", price: 20 }).expect(201)
+      await request(services.tickets.app)
+        .post("/api/tickets")
+        .set("Cookie", seller.cookie)
+        .send({ title: "Concert", price: 20 })
+        .expect(201)
     ).body;
     const ordersBefore = await scrape(services.orders);
     const ticketsBefore = await scrape(services.tickets);
@@ -86,12 +90,16 @@ describe("Following one purchase", () => {
       ["tickets", "order.completed process"],
       ["expiration", "order.completed process"],
     ];
-    const trace = await eventually(() => {
-      const found = spansOf(traceId);
-      const missing = expected.filter(([svc, name]) => !found.some((s) => serviceOf(s) === svc && s.name === name));
-      if (missing.length > 0) throw new Error(`spans not recorded yet: ${JSON.stringify(missing)}`);
-      return found;
-    }, 20_000, 100);
+    const trace = await eventually(
+      () => {
+        const found = spansOf(traceId);
+        const missing = expected.filter(([svc, name]) => !found.some((s) => serviceOf(s) === svc && s.name === name));
+        if (missing.length > 0) throw new Error(`spans not recorded yet: ${JSON.stringify(missing)}`);
+        return found;
+      },
+      20_000,
+      100,
+    );
 
     // the event-handling span says what became of the delivery
     const reserve = trace.find((s) => serviceOf(s) === "tickets" && s.name === "order.created process")!;
@@ -113,7 +121,10 @@ describe("Following one purchase", () => {
       const rows = trace
         .map((s) => ({ at: s.startTime[0] * 1e3 + s.startTime[1] / 1e6 - t0, s }))
         .sort((a, b) => a.at - b.at)
-        .map(({ at, s }) => `${at.toFixed(1).padStart(8)} ms  ${serviceOf(s).padEnd(10)} ${s.name.padEnd(28)} ${(s.duration[0] * 1e3 + s.duration[1] / 1e6).toFixed(2)} ms`);
+        .map(
+          ({ at, s }) =>
+            `${at.toFixed(1).padStart(8)} ms  ${serviceOf(s).padEnd(10)} ${s.name.padEnd(28)} ${(s.duration[0] * 1e3 + s.duration[1] / 1e6).toFixed(2)} ms`,
+        );
       process.stdout.write(`trace ${traceId}\n${rows.join("\n")}\n`);
     }
 

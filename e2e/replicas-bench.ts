@@ -29,7 +29,11 @@ async function measure(replicas: number) {
     const { market } = world;
     const seller = await market.signUp("seller");
     const buyers = await market.signUpMany(buyerCount, "buyer");
-    const all = await inBatches(Array.from({ length: warmup + orders }, (_, i) => i), 10, (i) => market.sell(seller, `Seat ${i}`, 10));
+    const all = await inBatches(
+      Array.from({ length: warmup + orders }, (_, i) => i),
+      10,
+      (i) => market.sell(seller, `Seat ${i}`, 10),
+    );
     // each process compiles its hot paths on its own: with three replicas every one of them must
     // see enough orders before the clock starts, or the figure measures V8 warming up
     await inBatches(all.slice(0, warmup), buyerCount, (t, i) => market.placeOrder(buyers[i % buyers.length], t.id));
@@ -82,7 +86,9 @@ async function main() {
     const dir = path.join(__dirname, "..", "bench-results");
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "replicas.json"), `${JSON.stringify(results, null, 2)}\n`);
-    process.stdout.write(`orders/s through the whole system: 1 replica ${one.ordersPerSecond}, 3 replicas ${three.ordersPerSecond} (×${results.ratio})\n`);
+    process.stdout.write(
+      `orders/s through the whole system: 1 replica ${one.ordersPerSecond}, 3 replicas ${three.ordersPerSecond} (×${results.ratio})\n`,
+    );
   } finally {
     await stopTestDatabaseServer();
   }

@@ -37,10 +37,7 @@ describe("POST /api/users/signout", () => {
     expect(me.body.currentUser).toMatchObject({ id: user.id });
     for (const [method, path, body] of probes) expect((await send(method, path, user.cookie, body)).status).not.toBe(401);
 
-    const out = await request(services.auth.app)
-      .post("/api/users/signout")
-      .set("Cookie", user.cookie)
-      .set("Sec-Fetch-Site", "same-origin");
+    const out = await request(services.auth.app).post("/api/users/signout").set("Cookie", user.cookie).set("Sec-Fetch-Site", "same-origin");
     expect(out.status).toBe(200);
 
     const replayed = await request(services.auth.app).get("/api/users/currentuser").set("Cookie", user.cookie);
@@ -54,22 +51,14 @@ describe("POST /api/users/signout", () => {
     const user = await signUp(services, "two-devices");
     const again = await request(services.auth.app).post("/api/users/signin").send({ email: user.email, password: "correct horse battery" });
     const second = (again.headers["set-cookie"] as unknown as string[]).find((c) => c.startsWith("session="))!.split(";")[0];
-    await request(services.auth.app)
-      .post("/api/users/signout")
-      .set("Cookie", user.cookie)
-      .set("Sec-Fetch-Site", "same-origin")
-      .expect(200);
+    await request(services.auth.app).post("/api/users/signout").set("Cookie", user.cookie).set("Sec-Fetch-Site", "same-origin").expect(200);
     await eventually(async () => (await send("GET", "/api/orders", user.cookie)).status === 401, 5_000);
     expect((await send("GET", "/api/orders", second)).status).toBe(200);
   });
 
   test("When a service starts after a sign-out, then it already refuses the signed-out session", async () => {
     const user = await signUp(services, "early-leaver");
-    await request(services.auth.app)
-      .post("/api/users/signout")
-      .set("Cookie", user.cookie)
-      .set("Sec-Fetch-Site", "same-origin")
-      .expect(200);
+    await request(services.auth.app).post("/api/users/signout").set("Cookie", user.cookie).set("Sec-Fetch-Site", "same-origin").expect(200);
     const fresh = await startTestService(orders, nats.url);
     try {
       expect((await request(fresh.app).get("/api/orders").set("Cookie", user.cookie)).status).toBe(401);
@@ -81,7 +70,8 @@ describe("POST /api/users/signout", () => {
   // last: it takes the revoked-sessions bucket away
   test("When the revoked-sessions bucket is lost, then sign-out answers 503 and changes nothing, no service says ready, and once it is back a sign-out reaches every service", async () => {
     const user = await signUp(services, "unlucky-leaver");
-    const signOut = () => request(services.auth.app).post("/api/users/signout").set("Cookie", user.cookie).set("Sec-Fetch-Site", "same-origin");
+    const signOut = () =>
+      request(services.auth.app).post("/api/users/signout").set("Cookie", user.cookie).set("Sec-Fetch-Site", "same-origin");
     const { jsm } = services.auth.ctx.bus;
     await jsm.streams.delete(`KV_${revokedSessionsBucket}`);
 
@@ -90,7 +80,9 @@ describe("POST /api/users/signout", () => {
     expect(refused.headers["retry-after"]).toBe("5");
     expect(refused.headers["set-cookie"]).toBeUndefined();
     // the session is as it was, everywhere: the user can try again
-    expect((await request(services.auth.app).get("/api/users/currentuser").set("Cookie", user.cookie)).body.currentUser).toMatchObject({ id: user.id });
+    expect((await request(services.auth.app).get("/api/users/currentuser").set("Cookie", user.cookie)).body.currentUser).toMatchObject({
+      id: user.id,
+    });
     // the watches ended with their stream: no process that cannot hear of sign-outs says ready
     for (const service of Object.values(services)) {
       await eventually(async () => (await request(service.app).get("/readyz")).status === 503, 10_000);

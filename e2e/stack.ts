@@ -93,7 +93,10 @@ export async function startStack(
   }
   // each service gets a database of its own (`<name>_<service>`) on the test run's server
   const server = new URL(postgres?.url ?? process.env.TEST_DATABASE_URL ?? "postgres://unset");
-  server.pathname = `/tf_e2e_${path.basename(dataDir).replace(/[^a-zA-Z0-9]/g, "_").toLowerCase()}`;
+  server.pathname = `/tf_e2e_${path
+    .basename(dataDir)
+    .replace(/[^a-zA-Z0-9]/g, "_")
+    .toLowerCase()}`;
   env.DATABASE_URL = server.toString();
   const databaseUrls = {} as Record<ServiceName, string>;
   for (const s of services) databaseUrls[s] = (await serviceDatabaseUrl(s, env))!;

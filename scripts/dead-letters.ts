@@ -15,12 +15,17 @@ import { Bus, createLogger, formatDeadLetter, listDeadLetters, printable, replay
 import { dataDirFrom, findRunningStack } from "./launcher/running-stack";
 
 /** The server and login to use, or why there is none. */
-export function deadLetterServer(env: NodeJS.ProcessEnv): { url: string; user?: string; password?: string; from: string } | { missing: string } {
+export function deadLetterServer(
+  env: NodeJS.ProcessEnv,
+): { url: string; user?: string; password?: string; from: string } | { missing: string } {
   if (env.NATS_URL) return { url: env.NATS_URL, user: env.NATS_USER, password: env.NATS_PASSWORD, from: "NATS_URL" };
   const dataDir = dataDirFrom(env);
   const stack = findRunningStack(dataDir);
-  if ("missing" in stack) return { missing: `${stack.missing}
-Or set NATS_URL (and NATS_USER / NATS_PASSWORD) to reach another server.` };
+  if ("missing" in stack)
+    return {
+      missing: `${stack.missing}
+Or set NATS_URL (and NATS_USER / NATS_PASSWORD) to reach another server.`,
+    };
   const login = stack.nats?.admin ?? { user: env.NATS_USER, password: env.NATS_PASSWORD };
   return { url: stack.natsUrl, ...login, from: `the stack running on ${dataDir}` };
 }
@@ -55,7 +60,8 @@ async function main() {
       console.log(`${letters.length} dead letter(s)${service ? ` for ${printable(service)}` : ""}`);
     } else if (command === "replay") {
       const replayed = await replayDeadLetters(bus, service, {
-        onRefused: (l, reason) => console.log(`not replayed: #${l.seq} ${printable(l.service)} ${printable(l.subject)}: ${printable(reason)}`),
+        onRefused: (l, reason) =>
+          console.log(`not replayed: #${l.seq} ${printable(l.service)} ${printable(l.subject)}: ${printable(reason)}`),
       });
       console.log(`replayed ${replayed} dead letter(s)`);
     } else {

@@ -18,7 +18,8 @@ export const tools = {
   kubectl: {
     why: "the manifest tests render infra/k8s with `kubectl kustomize` (no cluster needed)",
     install: {
-      "Debian/Ubuntu/WSL2": "sudo snap install kubectl --classic   (or the apt repository of pkgs.k8s.io: kubernetes.io/docs/tasks/tools/install-kubectl-linux)",
+      "Debian/Ubuntu/WSL2":
+        "sudo snap install kubectl --classic   (or the apt repository of pkgs.k8s.io: kubernetes.io/docs/tasks/tools/install-kubectl-linux)",
       macOS: "brew install kubectl",
     },
   },
@@ -42,7 +43,9 @@ export function which(bin, dirs = searchPath()) {
 
 /** The sentence naming each missing tool and how to install it; "" when nothing is missing. */
 export function missingTools(names, find = which) {
-  const missing = names.filter((name) => !(name === "nats-server" && process.env.NATS_SERVER_BIN && fs.existsSync(process.env.NATS_SERVER_BIN)) && !find(name));
+  const missing = names.filter(
+    (name) => !(name === "nats-server" && process.env.NATS_SERVER_BIN && fs.existsSync(process.env.NATS_SERVER_BIN)) && !find(name),
+  );
   if (missing.length === 0) return "";
   const lines = [`Missing on this machine: ${missing.join(", ")}.`];
   for (const name of missing) {
@@ -90,7 +93,9 @@ export function describeNode(execPath = process.execPath, version = process.vers
     return `Node.js ${version}: the project's pinned Node 24 LTS (npm package ${pinnedPackage()}, the images' runtime${yours}; docs/adr/0007-node-24-from-npm.md)`;
   }
   const major = Number(version.slice(1).split(".")[0]);
-  const why = pinned ? "the pinned Node was installed by this very run" : `npm has no ${pinnedPackage()} for this machine, so your own Node runs`;
+  const why = pinned
+    ? "the pinned Node was installed by this very run"
+    : `npm has no ${pinnedPackage()} for this machine, so your own Node runs`;
   const old = major < 24 ? ` It is older than the project's Node 24 LTS (.nvmrc): with nvm, \`nvm install && nvm use\`.` : "";
   return `Node.js ${version} (${execPath}): ${why}.${old}`;
 }

@@ -59,4 +59,10 @@ export const defaultPorts: Record<string, number> = {
 };
 
 /** Each service's NATS user: what it publishes and the subjects its durable consumers read. */
-export const busUsers: BusUser[] = manifest.services.map((s) => ({ service: s.name, publishes: s.publishes, listens: s.consumes, kvWrites: s.kvWrites, notices: s.notices }));
+export const busUsers: BusUser[] = manifest.services.map((s) => ({
+  service: s.name,
+  publishes: s.publishes,
+  listens: s.consumes,
+  kvWrites: s.kvWrites,
+  notices: s.notices,
+}));

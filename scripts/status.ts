@@ -79,7 +79,8 @@ async function main() {
   const rows = await Promise.all(services.map((s) => serviceStatus(s, `http://127.0.0.1:${ports[s]}`)));
   process.stdout.write(`${formatStatus(rows)}\n`);
   const problems = rows.filter((r) => r.health !== "ready" || (r.deadLetters ?? 0) > 0);
-  if (rows.every((r) => r.health === "down")) process.stdout.write(`\nNothing answers, though the stack's launcher (process ${stack.pid}) runs: is it still starting?\n`);
+  if (rows.every((r) => r.health === "down"))
+    process.stdout.write(`\nNothing answers, though the stack's launcher (process ${stack.pid}) runs: is it still starting?\n`);
   else if (rows.some((r) => (r.deadLetters ?? 0) > 0)) process.stdout.write("\nDead letters waiting: npm run dead-letters lists them.\n");
   process.exitCode = problems.length > 0 ? 1 : 0;
 }

@@ -74,7 +74,9 @@ export function passwordHasher(options: HasherOptions) {
     const expected = Buffer.from(expectedHash, "base64");
     // scrypt needs 128·N·r bytes (Node refuses more than 32 MiB unless told): it takes every slot
     const maxmem = 128 * its.N * its.r + 16 * 1024 * 1024;
-    const actual = await gate.run(options.concurrency, () => scryptAsync(password, Buffer.from(salt, "base64"), expected.length, { ...its, maxmem }));
+    const actual = await gate.run(options.concurrency, () =>
+      scryptAsync(password, Buffer.from(salt, "base64"), expected.length, { ...its, maxmem }),
+    );
     return timingSafeEqual(actual, expected);
   }
 
@@ -97,7 +99,11 @@ const b64 = (b: Buffer) => b.toString("base64").replace(/=+$/, "");
 function parseArgon2(stored: string) {
   const m = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/.exec(stored);
   if (!m) return undefined;
-  return { params: { m: Number(m[1]), t: Number(m[2]), p: Number(m[3]) }, salt: Buffer.from(m[4], "base64"), tag: Buffer.from(m[5], "base64") };
+  return {
+    params: { m: Number(m[1]), t: Number(m[2]), p: Number(m[3]) },
+    salt: Buffer.from(m[4], "base64"),
+    tag: Buffer.from(m[5], "base64"),
+  };
 }
 
 /** A counting semaphore: `run(weight, work)` waits until `weight` of the `size` slots are free. */

@@ -33,7 +33,9 @@ describe("POST /api/users/signup", () => {
 
   test("When the email has capitals and spaces, then it is stored trimmed in lower case", async () => {
     const email = uniqueEmail();
-    const res = await api().post("/api/users/signup").send({ email: `  ${email.toUpperCase()} `, password: "password123" });
+    const res = await api()
+      .post("/api/users/signup")
+      .send({ email: `  ${email.toUpperCase()} `, password: "password123" });
     expect(res.status).toBe(201);
     expect(res.body.email).toBe(email);
   });
@@ -71,7 +73,9 @@ describe("POST /api/users/signup", () => {
     const email = uniqueEmail();
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        api().post("/api/users/signup").send({ email: i % 2 ? email : email.toUpperCase(), password: "password123" }),
+        api()
+          .post("/api/users/signup")
+          .send({ email: i % 2 ? email : email.toUpperCase(), password: "password123" }),
       ),
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
@@ -85,7 +89,9 @@ describe("POST /api/users/signup", () => {
   });
 
   test("When the body is larger than the limit, then 413", async () => {
-    const res = await api().post("/api/users/signup").send({ email: "a@b.co", password: "x".repeat(200_000) });
+    const res = await api()
+      .post("/api/users/signup")
+      .send({ email: "a@b.co", password: "x".repeat(200_000) });
     expect(res.status).toBe(413);
     expect(res.body.errors[0].message).toMatch(/too large/);
   });
@@ -143,7 +149,12 @@ describe("GET /api/users/currentuser and POST /api/users/signout", () => {
     const claims = { id: "x", email: "evil@example.com", sid: "s" };
     // signed by another key pair; and HS256 "signed" with the public key every service holds
     const hs256 = (key: string) => {
-      const input = [{ alg: "HS256", typ: "JWT" }, { ...claims, iat: 1, exp: 4_000_000_000 }].map((p) => Buffer.from(JSON.stringify(p)).toString("base64url")).join(".");
+      const input = [
+        { alg: "HS256", typ: "JWT" },
+        { ...claims, iat: 1, exp: 4_000_000_000 },
+      ]
+        .map((p) => Buffer.from(JSON.stringify(p)).toString("base64url"))
+        .join(".");
       return `${input}.${createHmac("sha256", key).update(input).digest("base64url")}`;
     };
     for (const forged of [signedToken(claims, newSessionKeyPair().privateKey), hs256(testSessionKeys.publicKey)]) {
@@ -177,7 +188,11 @@ describe("GET /api/users/currentuser and POST /api/users/signout", () => {
 
   test("When a page of the site itself signs out (its Origin is the site's host), then 200", async () => {
     const cookie = sessionCookie(await api().post("/api/users/signup").send({ email: uniqueEmail(), password: "password123" }));
-    const res = await api().post("/api/users/signout").set("Cookie", cookie).set("Host", "ticketforge.local").set("Origin", "https://ticketforge.local");
+    const res = await api()
+      .post("/api/users/signout")
+      .set("Cookie", cookie)
+      .set("Host", "ticketforge.local")
+      .set("Origin", "https://ticketforge.local");
     expect(res.status).toBe(200);
   });
 

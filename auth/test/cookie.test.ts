@@ -31,7 +31,10 @@ describe("the session cookie over HTTPS", () => {
   });
 
   test("When a sibling site plants a plain session cookie of the attacker's, then it is ignored: the user stays themselves", async () => {
-    const signedUp = await overHttps(request(service.app).post("/api/users/signup")).send({ email: email(), password: "correct horse battery" });
+    const signedUp = await overHttps(request(service.app).post("/api/users/signup")).send({
+      email: email(),
+      password: "correct horse battery",
+    });
     const own = (signedUp.headers["set-cookie"] as unknown as string[]).find((c) => c.startsWith("__Host-session="))!.split(";")[0];
     const planted = signInCookie(testJwtKey, { email: "attacker@example.com" }).cookie; // "session=…", valid
     const me = await request(service.app).get("/api/users/currentuser").set("Cookie", `${planted}; ${own}`);

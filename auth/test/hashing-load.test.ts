@@ -58,7 +58,9 @@ describe("password hashing under load, production settings", () => {
   test("When 50 sign-ins with unknown emails arrive at once, then auth's peak memory stays under its pod limit and each gets its answer", async () => {
     const before = peakRssMiB(child.pid!);
     const answers = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => post("signin", { email: `nobody-${i}-${Date.now()}@example.com`, password: "correct horse battery" })),
+      Array.from({ length: 50 }, (_, i) =>
+        post("signin", { email: `nobody-${i}-${Date.now()}@example.com`, password: "correct horse battery" }),
+      ),
     );
     const peak = peakRssMiB(child.pid!);
     console.log(`auth peak RSS: ${before} MiB before, ${peak} MiB after 50 parallel sign-ins`);

@@ -23,7 +23,8 @@ afterAll(async () => {
 });
 
 const storedHash = async (email: string) =>
-  (await sql<{ password_hash: string }>`select password_hash from users where email = ${email}`.execute(service.ctx.db)).rows[0].password_hash;
+  (await sql<{ password_hash: string }>`select password_hash from users where email = ${email}`.execute(service.ctx.db)).rows[0]
+    .password_hash;
 
 /** A hash as the scrypt of earlier releases stored it: scrypt$N$r$p$salt$hash. */
 function scryptHash(password: string, log2N = 10): string {
@@ -73,10 +74,16 @@ describe("password hashing", () => {
   });
 
   test("When more sign-ins wait for a hash than the queue holds, then the extra ones answer 503 with Retry-After and the others are answered", async () => {
-    const busy = await startTestService(auth, nats.url, { config: { AUTH_HASH_CONCURRENCY: 1, AUTH_HASH_QUEUE: 2, AUTH_RATE_LIMIT_PER_MINUTE: 1000 } });
+    const busy = await startTestService(auth, nats.url, {
+      config: { AUTH_HASH_CONCURRENCY: 1, AUTH_HASH_QUEUE: 2, AUTH_RATE_LIMIT_PER_MINUTE: 1000 },
+    });
     try {
       const answers = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => request(busy.app).post("/api/users/signin").send({ email: `nobody-${i}@example.com`, password: "correct horse battery" })),
+        Array.from({ length: 30 }, (_, i) =>
+          request(busy.app)
+            .post("/api/users/signin")
+            .send({ email: `nobody-${i}@example.com`, password: "correct horse battery" }),
+        ),
       );
       const statuses = answers.map((r) => r.status);
       expect(statuses.filter((s) => s === 400).length).toBeGreaterThanOrEqual(3);
@@ -100,9 +107,21 @@ describe("session keys at start-up", () => {
     });
 
   test.each([
-    ["the old shared secret", { JWT_KEY: "0123456789abcdef0123456789abcdef" }, /JWT_PUBLIC_KEY is required but not set[\s\S]*JWT_PRIVATE_KEY is required but not set/],
-    ["a private key of another pair", { JWT_PUBLIC_KEY: testSessionKeys.publicKey, JWT_PRIVATE_KEY: newSessionKeyPair().privateKey }, /JWT_PRIVATE_KEY is not the private key of JWT_PUBLIC_KEY/],
-    ["not a key", { JWT_PUBLIC_KEY: testSessionKeys.publicKey, JWT_PRIVATE_KEY: "secret" }, /JWT_PRIVATE_KEY must be an Ed25519 private key in PEM/],
+    [
+      "the old shared secret",
+      { JWT_KEY: "0123456789abcdef0123456789abcdef" },
+      /JWT_PUBLIC_KEY is required but not set[\s\S]*JWT_PRIVATE_KEY is required but not set/,
+    ],
+    [
+      "a private key of another pair",
+      { JWT_PUBLIC_KEY: testSessionKeys.publicKey, JWT_PRIVATE_KEY: newSessionKeyPair().privateKey },
+      /JWT_PRIVATE_KEY is not the private key of JWT_PUBLIC_KEY/,
+    ],
+    [
+      "not a key",
+      { JWT_PUBLIC_KEY: testSessionKeys.publicKey, JWT_PRIVATE_KEY: "secret" },
+      /JWT_PRIVATE_KEY must be an Ed25519 private key in PEM/,
+    ],
   ])("When auth is given %s, then it stops at once with a configuration error that names the key", (_what, keys, message) => {
     const run = start(keys);
     expect(run.status).toBe(78);

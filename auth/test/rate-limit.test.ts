@@ -111,7 +111,9 @@ describe("rate limiting of sign-in and sign-up", () => {
     expect(limited.body.errors[0].message).toMatch(/^Too many attempts, try again in \d+ seconds$/);
     expect((await post(replicas[1], "/api/users/signin", { email: uniqueEmail(), password: "password123" }, address)).status).toBe(429);
     // another address is not limited by this one
-    expect((await post(replicas[1], "/api/users/signin", { email: uniqueEmail(), password: "password123" }, newAddress())).status).toBe(400);
+    expect((await post(replicas[1], "/api/users/signin", { email: uniqueEmail(), password: "password123" }, newAddress())).status).toBe(
+      400,
+    );
   });
 
   test("When a stranger keeps guessing the owner's password from one address, then only that address is held back: the owner signs in from theirs", async () => {
@@ -120,7 +122,8 @@ describe("rate limiting of sign-in and sign-up", () => {
     expect((await post(replicas[0], "/api/users/signup", { email, password: "right password" }, owners)).status).toBe(201);
     const stranger = newAddress();
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await post(replicas[i % 2], "/api/users/signin", { email, password: `guess ${i}` }, stranger)).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await post(replicas[i % 2], "/api/users/signin", { email, password: `guess ${i}` }, stranger)).status);
     expect(statuses).toEqual([400, 400, 400, 429]);
     expect((await post(replicas[1], "/api/users/signin", { email, password: "right password" }, stranger)).status).toBe(429);
     expect((await post(replicas[0], "/api/users/signin", { email, password: "right password" }, owners)).status).toBe(200);
@@ -129,11 +132,23 @@ describe("rate limiting of sign-in and sign-up", () => {
   test("When one client rotates through the addresses of its IPv6 /64, then they count as one address", async () => {
     const statuses = [];
     for (let i = 1; i <= 5; i++) {
-      statuses.push((await post(replicas[i % 2], "/api/users/signin", { email: uniqueEmail(), password: "password123" }, `2001:db8:7:${addressCounter}::${i.toString(16)}`)).status);
+      statuses.push(
+        (
+          await post(
+            replicas[i % 2],
+            "/api/users/signin",
+            { email: uniqueEmail(), password: "password123" },
+            `2001:db8:7:${addressCounter}::${i.toString(16)}`,
+          )
+        ).status,
+      );
     }
     expect(statuses).toEqual([400, 400, 400, 400, 429]);
     // the next /64 is another client
-    expect((await post(replicas[0], "/api/users/signin", { email: uniqueEmail(), password: "password123" }, `2001:db8:7:${++addressCounter}::1`)).status).toBe(400);
+    expect(
+      (await post(replicas[0], "/api/users/signin", { email: uniqueEmail(), password: "password123" }, `2001:db8:7:${++addressCounter}::1`))
+        .status,
+    ).toBe(400);
   });
 
   test("When wrong passwords for one account come from ever new addresses on both replicas, then the account answers 429 after the limit there, even to the right password", async () => {

@@ -12,7 +12,15 @@ export default function GlobalError({ retry }: { error: unknown; retry: () => vo
           <button
             type="button"
             onClick={() => retry()}
-            style={{ font: "inherit", padding: "10px 18px", borderRadius: 8, border: 0, background: "#4338ca", color: "#fff", cursor: "pointer" }}
+            style={{
+              font: "inherit",
+              padding: "10px 18px",
+              borderRadius: 8,
+              border: 0,
+              background: "#4338ca",
+              color: "#fff",
+              cursor: "pointer",
+            }}
           >
             Try again
           </button>

@@ -29,7 +29,16 @@ export default async function HomePage({ searchParams }: { searchParams: Promise
           <label htmlFor="search-q" className="visually-hidden">
             Search tickets by title
           </label>
-          <input id="search-q" className="input" type="search" name="q" defaultValue={q} placeholder="Search by title" autoComplete="off" maxLength={200} />
+          <input
+            id="search-q"
+            className="input"
+            type="search"
+            name="q"
+            defaultValue={q}
+            placeholder="Search by title"
+            autoComplete="off"
+            maxLength={200}
+          />
           <button type="submit" className="button button-primary">
             Search
           </button>
@@ -38,13 +47,23 @@ export default async function HomePage({ searchParams }: { searchParams: Promise
 
       {(q || cursor) && (
         <p className="results-note">
-          {q ? <>Showing tickets matching “{q}”{cursor ? ", later results" : ""}. </> : "Showing later results. "}
+          {q ? (
+            <>
+              Showing tickets matching “{q}”{cursor ? ", later results" : ""}.{" "}
+            </>
+          ) : (
+            "Showing later results. "
+          )}
           <Link href="/">{q ? "Clear search" : "Back to the newest"}</Link>
         </p>
       )}
 
       {!result.ok ? (
-        <ErrorState title="Tickets could not be loaded" message={result.errors[0].message} retryHref={`/${q ? `?q=${encodeURIComponent(q)}` : ""}`} />
+        <ErrorState
+          title="Tickets could not be loaded"
+          message={result.errors[0].message}
+          retryHref={`/${q ? `?q=${encodeURIComponent(q)}` : ""}`}
+        />
       ) : result.data.length === 0 ? (
         <section className="empty-state">
           <h2>{q ? `No tickets match “${q}”` : "No tickets for sale right now"}</h2>

@@ -11,7 +11,9 @@ export async function AuthPage({ mode, next }: { mode: AuthMode; next: string | 
     <section className="auth-card card">
       <h1>{mode === "signup" ? "Create your account" : "Welcome back"}</h1>
       <p className="muted">
-        {mode === "signup" ? "Sell tickets you cannot use and buy the ones you want." : "Sign in to buy tickets, sell yours and follow your orders."}
+        {mode === "signup"
+          ? "Sell tickets you cannot use and buy the ones you want."
+          : "Sign in to buy tickets, sell yours and follow your orders."}
       </p>
       <AuthForm mode={mode} next={target} />
       <p className="fine-print">

@@ -1,7 +1,15 @@
 import Link from "next/link";
 
 /** A page-level message for when the data behind a page could not be loaded. */
-export function ErrorState({ title = "This page could not be loaded", message, retryHref }: { title?: string; message: string; retryHref?: string }) {
+export function ErrorState({
+  title = "This page could not be loaded",
+  message,
+  retryHref,
+}: {
+  title?: string;
+  message: string;
+  retryHref?: string;
+}) {
   return (
     <section className="state-panel" role="alert">
       <h1>{title}</h1>

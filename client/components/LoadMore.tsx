@@ -3,7 +3,19 @@
 import type { MouseEvent } from "react";
 
 /** A real link to the next page (works before the scripts load), enhanced to append in place. */
-export function LoadMore({ href, loading, error, onLoad, label }: { href: string; loading: boolean; error: string | null; onLoad: () => void; label: string }) {
+export function LoadMore({
+  href,
+  loading,
+  error,
+  onLoad,
+  label,
+}: {
+  href: string;
+  loading: boolean;
+  error: string | null;
+  onLoad: () => void;
+  label: string;
+}) {
   function onClick(event: MouseEvent<HTMLAnchorElement>) {
     if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
     event.preventDefault();

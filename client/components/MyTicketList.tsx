@@ -10,7 +10,15 @@ import { usePagedTickets } from "./usePagedTickets";
 
 const lockedReason = { reserved: "Locked while a buyer pays", sold: "Sold — nothing to edit" } as const;
 
-export function MyTicketList({ tickets, nextCursor, query }: { tickets: Ticket[]; nextCursor: string | null; query: Record<string, string> }) {
+export function MyTicketList({
+  tickets,
+  nextCursor,
+  query,
+}: {
+  tickets: Ticket[];
+  nextCursor: string | null;
+  query: Record<string, string>;
+}) {
   const paged = usePagedTickets(tickets, nextCursor, query);
   return (
     <>

@@ -40,7 +40,17 @@ function loadStripeJs() {
   return loading;
 }
 
-export function StripePaymentForm({ publishableKey, orderId, price, onResult }: { publishableKey: string; orderId: string; price: number; onResult: (paid: boolean) => void }) {
+export function StripePaymentForm({
+  publishableKey,
+  orderId,
+  price,
+  onResult,
+}: {
+  publishableKey: string;
+  orderId: string;
+  price: number;
+  onResult: (paid: boolean) => void;
+}) {
   const mountRef = useRef<HTMLDivElement>(null);
   const stripe = useRef<{ js: StripeJs; card: StripeCard } | null>(null);
   const [ready, setReady] = useState(false);

@@ -20,9 +20,7 @@ export function TicketForm({ ticket }: { ticket?: Pick<Ticket, "id" | "title" | 
     const { errors, value } = validateTicket(form.values);
     if (!form.check(errors, id)) return;
     form.setSubmitting(true);
-    const result = ticket
-      ? await api<Ticket>("PUT", `/api/tickets/${ticket.id}`, value)
-      : await api<Ticket>("POST", "/api/tickets", value);
+    const result = ticket ? await api<Ticket>("PUT", `/api/tickets/${ticket.id}`, value) : await api<Ticket>("POST", "/api/tickets", value);
     if (result.ok) return router.push(`/tickets/${result.data.id}`);
     form.setSubmitting(false);
     form.showApiErrors(result.errors, id);

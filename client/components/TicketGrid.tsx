@@ -37,7 +37,9 @@ export function TicketGrid({ tickets, nextCursor, query, currentUserId }: Props)
           </li>
         ))}
       </ul>
-      {paged.cursor && <LoadMore href={moreHref} loading={paged.loading} error={paged.error} onLoad={paged.loadMore} label="Show more tickets" />}
+      {paged.cursor && (
+        <LoadMore href={moreHref} loading={paged.loading} error={paged.error} onLoad={paged.loadMore} label="Show more tickets" />
+      )}
     </>
   );
 }

@@ -1,8 +1,7 @@
 import type { ApiErrorItem } from "@ticketforge/common/api";
 import type { ApiResult } from "./types";
 
-export const UNREACHABLE_MESSAGE =
-  "We could not reach TicketForge. Check your connection and try again.";
+export const UNREACHABLE_MESSAGE = "We could not reach TicketForge. Check your connection and try again.";
 
 /** Turns any HTTP response into an ApiResult whose errors are always readable sentences. */
 export async function toApiResult<T>(res: Response): Promise<ApiResult<T>> {

@@ -16,7 +16,8 @@ const retried = new Set([0, 409, 502, 503, 504]);
 const keyedAttempts = 3;
 
 export async function api<T>(method: string, path: string, body?: unknown, options: ApiOptions = {}): Promise<ApiResult<T>> {
-  const headers: Record<string, string> = body === undefined ? { accept: "application/json" } : { "content-type": "application/json", accept: "application/json" };
+  const headers: Record<string, string> =
+    body === undefined ? { accept: "application/json" } : { "content-type": "application/json", accept: "application/json" };
   if (options.idempotencyKey) headers["idempotency-key"] = options.idempotencyKey;
   for (let attempt = 1; ; attempt++) {
     let res: Response | undefined;

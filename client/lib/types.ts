@@ -2,6 +2,4 @@
 // services validate with; this file holds only the web app's own wrapper around a call.
 import type { ApiErrorItem } from "@ticketforge/common/api";
 
-export type ApiResult<T> =
-  | { ok: true; status: number; data: T; headers: Headers }
-  | { ok: false; status: number; errors: ApiErrorItem[] };
+export type ApiResult<T> = { ok: true; status: number; data: T; headers: Headers } | { ok: false; status: number; errors: ApiErrorItem[] };

@@ -11,7 +11,11 @@ function fill(email: string, password: string) {
   fireEvent.change(screen.getByLabelText("Password"), { target: { value: password } });
 }
 const fieldError = (label: string) => {
-  const id = screen.getByLabelText(label).getAttribute("aria-describedby")?.split(" ").find((i) => i.endsWith("-error"));
+  const id = screen
+    .getByLabelText(label)
+    .getAttribute("aria-describedby")
+    ?.split(" ")
+    .find((i) => i.endsWith("-error"));
   return id ? (document.getElementById(id)?.textContent?.replace("⚠ ", "") ?? null) : null;
 };
 

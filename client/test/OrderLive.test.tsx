@@ -93,12 +93,18 @@ describe("OrderLive", () => {
   it("shows the refund note for a payment that arrived too late", () => {
     render(
       <OrderLive
-        initialOrder={order({ status: "cancelled", expiresAt: new Date(NOW - 1000).toISOString(), refund: { amount: 20.5, refundedAt: new Date(NOW).toISOString() } })}
+        initialOrder={order({
+          status: "cancelled",
+          expiresAt: new Date(NOW - 1000).toISOString(),
+          refund: { amount: 20.5, refundedAt: new Date(NOW).toISOString() },
+        })}
         serverNow={NOW}
         stripeKey={null}
       />,
     );
-    expect(screen.getByTestId("refund-note").textContent).toMatch(/Your payment of \$20\.50 arrived after the reservation had ended, so it was refunded/);
+    expect(screen.getByTestId("refund-note").textContent).toMatch(
+      /Your payment of \$20\.50 arrived after the reservation had ended, so it was refunded/,
+    );
   });
 });
 

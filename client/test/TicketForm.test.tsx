@@ -14,7 +14,10 @@ const submit = () => fireEvent.click(screen.getByRole("button", { name: /list ti
 /** The error message linked to an input through aria-describedby. */
 function errorOf(label: string): string | null {
   const input = screen.getByLabelText(label);
-  const id = input.getAttribute("aria-describedby")?.split(" ").find((i) => i.endsWith("-error"));
+  const id = input
+    .getAttribute("aria-describedby")
+    ?.split(" ")
+    .find((i) => i.endsWith("-error"));
   return id ? (document.getElementById(id)?.textContent?.replace("⚠ ", "") ?? null) : null;
 }
 

@@ -4,7 +4,8 @@ import { GET as docs } from "../app/api/docs/[[...asset]]/route";
 
 // The web app serves the API's documentation: every path outside the services' prefixes reaches
 // it, locally through the gateway and in the cluster through the router.
-const asset = (...parts: string[]) => docs(new Request("http://app/api/docs"), { params: Promise.resolve({ asset: parts.length ? parts : undefined }) });
+const asset = (...parts: string[]) =>
+  docs(new Request("http://app/api/docs"), { params: Promise.resolve({ asset: parts.length ? parts : undefined }) });
 
 describe("GET /api/openapi.json", () => {
   test("When asked for the API document, then it is OpenAPI 3.1 listing every endpoint", async () => {
@@ -12,7 +13,8 @@ describe("GET /api/openapi.json", () => {
     expect(res.headers.get("content-type")).toContain("application/json");
     const document = (await res.json()) as { openapi: string; paths: Record<string, object> };
     expect(document.openapi).toBe("3.1.0");
-    for (const op of apiOperations) expect([op.path, Object.keys(document.paths[op.path] ?? {})]).toEqual([op.path, expect.arrayContaining([op.method])]);
+    for (const op of apiOperations)
+      expect([op.path, Object.keys(document.paths[op.path] ?? {})]).toEqual([op.path, expect.arrayContaining([op.method])]);
   });
 });
 

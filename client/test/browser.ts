@@ -10,7 +10,15 @@ export const SCREENSHOT_DIR = path.resolve(__dirname, "../../artifacts/screensho
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 375, height: 812 };
 
-const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const flags = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 
 /**
  * CHROMIUM_PATH, else the system's Chromium, else the build that the npm package
@@ -24,9 +32,13 @@ export async function launchChromium(): Promise<Browser> {
     return chromium.launch({ executablePath: given, args: flags });
   }
   // an ES module that Jest's CommonJS runtime cannot load: ask a plain Node process for it
-  const script = "import('@sparticuz/chromium').then(async ({ default: c }) => console.log(JSON.stringify({ path: await c.executablePath() })))";
+  const script =
+    "import('@sparticuz/chromium').then(async ({ default: c }) => console.log(JSON.stringify({ path: await c.executablePath() })))";
   const r = spawnSync(process.execPath, ["-e", script], { cwd: __dirname, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`No Chromium: none installed (apt-get install chromium, or set CHROMIUM_PATH) and @sparticuz/chromium failed: ${r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(
+      `No Chromium: none installed (apt-get install chromium, or set CHROMIUM_PATH) and @sparticuz/chromium failed: ${r.stderr}`,
+    );
   const packaged = JSON.parse(r.stdout.trim().split("\n").pop()!) as { path: string };
   // not the package's own flags: they are for a serverless sandbox (--single-process breaks a second
   // browser context's cookies; --disable-web-security would hide what the pages' headers enforce)

@@ -37,7 +37,12 @@ describe("serviceUrl", () => {
   });
 
   it("sends each prefix to its own service when configured", () => {
-    const env = { API_BASE_URL: "http://gw", AUTH_URL: "http://auth-srv:3000", TICKETS_URL: "http://tickets-srv:3000", ORDERS_URL: "http://orders-srv:3000" };
+    const env = {
+      API_BASE_URL: "http://gw",
+      AUTH_URL: "http://auth-srv:3000",
+      TICKETS_URL: "http://tickets-srv:3000",
+      ORDERS_URL: "http://orders-srv:3000",
+    };
     expect(serviceUrl("/api/users/currentuser", env)).toBe("http://auth-srv:3000/api/users/currentuser");
     expect(serviceUrl("/api/tickets?mine=true", env)).toBe("http://tickets-srv:3000/api/tickets?mine=true");
     expect(serviceUrl("/api/tickets/abc", env)).toBe("http://tickets-srv:3000/api/tickets/abc");
@@ -64,7 +69,9 @@ describe("toApiResult", () => {
   });
 
   it("shows a 503's own advice, and a plain sentence for a gateway error", async () => {
-    const busy = await toApiResult(response(503, JSON.stringify({ errors: [{ message: "The payment could not be processed right now; please try again" }] })));
+    const busy = await toApiResult(
+      response(503, JSON.stringify({ errors: [{ message: "The payment could not be processed right now; please try again" }] })),
+    );
     if (!busy.ok) expect(busy.errors[0].message).toBe("The payment could not be processed right now; please try again");
     const gateway = await toApiResult(response(502, "Bad Gateway"));
     if (!gateway.ok) expect(gateway.errors[0].message).toBe("TicketForge is busy or restarting. Please try again in a moment.");
@@ -77,7 +84,9 @@ describe("toApiResult", () => {
   });
 
   it("splits field errors from form errors", () => {
-    expect(splitErrors([{ message: "a", field: "price" }, { message: "b", field: "unknown" }, { message: "c" }], ["title", "price"])).toEqual({
+    expect(
+      splitErrors([{ message: "a", field: "price" }, { message: "b", field: "unknown" }, { message: "c" }], ["title", "price"]),
+    ).toEqual({
       fieldErrors: { price: "a" },
       formErrors: ["b", "c"],
     });
@@ -128,7 +137,15 @@ describe("order and ticket states", () => {
   });
 
   it("gives the reason the Buy button is disabled", () => {
-    const ticket = (status: Ticket["status"]): Ticket => ({ id: "t", title: "T", price: 1, userId: "seller", version: 0, orderId: null, status });
+    const ticket = (status: Ticket["status"]): Ticket => ({
+      id: "t",
+      title: "T",
+      price: 1,
+      userId: "seller",
+      version: 0,
+      orderId: null,
+      status,
+    });
     const buyer = { id: "buyer", email: "b@example.com" };
     expect(buyBlockedReason(ticket("available"), buyer, null)).toBeNull();
     expect(buyBlockedReason(ticket("available"), { id: "seller", email: "s@example.com" }, null)).toMatch(/your own/);
@@ -149,7 +166,11 @@ describe("api with an Idempotency-Key", () => {
   });
 
   it("never sends an unkeyed request twice, and gives up on a keyed one after three tries", async () => {
-    const { calls } = installFakeFetch({ status: 503, body: { errors: [{ message: "briefly unavailable" }] }, headers: { "Retry-After": "0" } });
+    const { calls } = installFakeFetch({
+      status: 503,
+      body: { errors: [{ message: "briefly unavailable" }] },
+      headers: { "Retry-After": "0" },
+    });
     expect((await api("POST", "/api/orders", { ticketId: "t1" })).status).toBe(503);
     expect(calls).toHaveLength(1);
     expect((await api("POST", "/api/orders", { ticketId: "t1" }, { idempotencyKey: "k-2" })).status).toBe(503);

@@ -5,7 +5,8 @@ async function until(what: string, check: () => Promise<boolean>, timeout: numbe
   const deadline = Date.now() + timeout;
   for (;;) {
     if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeout} ms waiting for ${what}; ${await describe().catch(() => "nothing matched")}`);
+    if (Date.now() > deadline)
+      throw new Error(`Timed out after ${timeout} ms waiting for ${what}; ${await describe().catch(() => "nothing matched")}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -21,11 +22,46 @@ export function see(locator: Locator, timeout = 5000) {
     text: (expected: string | RegExp) => until(`text ${expected}`, async () => matches(await textOf(locator), expected), timeout, describe),
     notText: (old: string) => until(`text other than ${old}`, async () => (await textOf(locator)) !== old, timeout, describe),
     contains: (expected: string | RegExp) =>
-      until(`text containing ${expected}`, async () => (typeof expected === "string" ? (await textOf(locator)).includes(expected) : expected.test(await textOf(locator))), timeout, describe),
-    value: (expected: string) => until(`value ${expected}`, async () => (await locator.inputValue()) === expected, timeout, async () => `found "${await locator.inputValue()}"`),
-    enabled: () => until("enabled", () => locator.isEnabled(), timeout, async () => "it is disabled"),
-    disabled: () => until("disabled", () => locator.isDisabled(), timeout, async () => "it is enabled"),
-    count: (n: number) => until(`${n} matches`, async () => (await locator.count()) === n, timeout, async () => `found ${await locator.count()}`),
-    focused: () => until("focus", () => locator.evaluate((el) => el === document.activeElement), timeout, async () => "not focused"),
+      until(
+        `text containing ${expected}`,
+        async () => (typeof expected === "string" ? (await textOf(locator)).includes(expected) : expected.test(await textOf(locator))),
+        timeout,
+        describe,
+      ),
+    value: (expected: string) =>
+      until(
+        `value ${expected}`,
+        async () => (await locator.inputValue()) === expected,
+        timeout,
+        async () => `found "${await locator.inputValue()}"`,
+      ),
+    enabled: () =>
+      until(
+        "enabled",
+        () => locator.isEnabled(),
+        timeout,
+        async () => "it is disabled",
+      ),
+    disabled: () =>
+      until(
+        "disabled",
+        () => locator.isDisabled(),
+        timeout,
+        async () => "it is enabled",
+      ),
+    count: (n: number) =>
+      until(
+        `${n} matches`,
+        async () => (await locator.count()) === n,
+        timeout,
+        async () => `found ${await locator.count()}`,
+      ),
+    focused: () =>
+      until(
+        "focus",
+        () => locator.evaluate((el) => el === document.activeElement),
+        timeout,
+        async () => "not focused",
+      ),
   };
 }

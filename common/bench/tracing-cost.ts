@@ -141,8 +141,7 @@ async function measure(mode: Mode, operations: number): Promise<TracingFigures> 
         .on("error", reject)
         .end(body);
     });
-  const waitHandled = (id: string) =>
-    handled.has(id) ? Promise.resolve() : new Promise<void>((resolve) => waiters.set(id, resolve));
+  const waitHandled = (id: string) => (handled.has(id) ? Promise.resolve() : new Promise<void>((resolve) => waiters.set(id, resolve)));
   for (let i = 0; i < 50; i++) {
     await post(`warm-${i}`);
     await waitHandled(`warm-${i}`);

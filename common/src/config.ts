@@ -29,11 +29,9 @@ const bool = (fallback: boolean) =>
     .default(fallback ? "true" : "false")
     .transform((v) => v === "true" || v === "1" || v === "yes");
 
-const port = (fallback: number) =>
-  z.coerce.number({ message: "must be a port number" }).int().min(1).max(65535).default(fallback);
+const port = (fallback: number) => z.coerce.number({ message: "must be a port number" }).int().min(1).max(65535).default(fallback);
 
-const positiveInt = (fallback: number) =>
-  z.coerce.number({ message: "must be a whole number" }).int().positive().default(fallback);
+const positiveInt = (fallback: number) => z.coerce.number({ message: "must be a whole number" }).int().positive().default(fallback);
 
 const wholeNumber = (fallback: number) =>
   z.coerce.number({ message: "must be a whole number" }).int().min(0, "must be 0 or more").default(fallback);
@@ -80,11 +78,7 @@ export function baseSettings(service: string, defaultPort: number) {
   };
 }
 
-export function loadConfig<S extends Settings>(
-  service: string,
-  settings: S,
-  env: NodeJS.ProcessEnv = process.env,
-): ConfigOf<S> {
+export function loadConfig<S extends Settings>(service: string, settings: S, env: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
   const input: Record<string, unknown> = {};
   for (const key of Object.keys(settings)) {
     const raw = env[key];

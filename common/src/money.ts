@@ -12,9 +12,19 @@ export function fromCents(cents: number): number {
 
 /** A price as users type it: > 0, at most 2 decimals, at most 1,000,000. Accepts 20, 20.5, "20.50". */
 export const priceInput = z
-  .union([z.number(), z.string().trim().regex(/^\d+(\.\d+)?$/, "must be a number").transform(Number)], {
-    message: "must be a number",
-  })
+  .union(
+    [
+      z.number(),
+      z
+        .string()
+        .trim()
+        .regex(/^\d+(\.\d+)?$/, "must be a number")
+        .transform(Number),
+    ],
+    {
+      message: "must be a number",
+    },
+  )
   .pipe(
     z
       .number({ message: "must be a number" })

@@ -140,7 +140,10 @@ export class OutboxRelay {
           this.published += ids.length;
         } catch (err) {
           // unmarked rows are published again by the sweeper, and JetStream drops the copies
-          this.options.log.warn({ err: (err as Error).message, events: ids.length }, "published events not marked; the sweeper republishes them");
+          this.options.log.warn(
+            { err: (err as Error).message, events: ids.length },
+            "published events not marked; the sweeper republishes them",
+          );
         }
       }
     })().finally(() => {

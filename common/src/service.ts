@@ -129,7 +129,9 @@ export async function startService<S extends Settings, DB, X extends object = ob
   const log = overrides.log ?? createLogger(def.name, config.LOG_LEVEL);
   const resources = new Resources(log);
   try {
-    const database = (overrides.database as Database<DB> | undefined) ?? (await openDatabase<DB>({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }));
+    const database =
+      (overrides.database as Database<DB> | undefined) ??
+      (await openDatabase<DB>({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }));
     if (!overrides.database) resources.add("database", () => database.close());
     const applied = await migrate(database.db, [
       { scope: "common", dir: commonMigrationsDir },

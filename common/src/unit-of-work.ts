@@ -51,7 +51,8 @@ export class UnitOfWork<DB = unknown> {
   ) {
     this.db = handleOf<DB>(client, signal);
     const later = (level: keyof WorkLog) =>
-      ((...args: unknown[]) => void this.lines.push(() => (log[level] as (...a: unknown[]) => void).apply(log, args))) as WorkLog[keyof WorkLog];
+      ((...args: unknown[]) =>
+        void this.lines.push(() => (log[level] as (...a: unknown[]) => void).apply(log, args))) as WorkLog[keyof WorkLog];
     this.log = { debug: later("debug"), info: later("info"), warn: later("warn"), error: later("error") };
   }
 
@@ -113,7 +114,8 @@ export class UnitOfWork<DB = unknown> {
     const result = await committed;
     if (this.failure) throw this.failure;
     // a statement whose error the work caught: PostgreSQL turned the commit into a rollback
-    if (result.command === "ROLLBACK") throw new Error("the transaction was rolled back, not committed: a statement in it had failed and its error was caught");
+    if (result.command === "ROLLBACK")
+      throw new Error("the transaction was rolled back, not committed: a statement in it had failed and its error was caught");
   }
 
   /** @internal Rolls back and returns the error to report: a failed sent statement's comes first. */
@@ -210,7 +212,12 @@ export function workPipeline<DB>(deps: WorkDeps, committedWatchers: Array<(event
       return result as Awaited<ReturnType<typeof fn>>;
     };
     if (!traced) return run();
-    return inSpan(deps.tracer ?? trace.getTracer("work"), "db.transaction", { kind: SpanKind.CLIENT, attributes: { "db.system.name": "postgresql" } }, run);
+    return inSpan(
+      deps.tracer ?? trace.getTracer("work"),
+      "db.transaction",
+      { kind: SpanKind.CLIENT, attributes: { "db.system.name": "postgresql" } },
+      run,
+    );
   };
 }
 
@@ -223,4 +230,3 @@ async function cancelRunning(pool: Pool, client: PoolClient): Promise<void> {
   if (pid === undefined) return;
   await pool.query("select pg_cancel_backend($1)", [pid]).catch(() => undefined);
 }
-

@@ -38,7 +38,9 @@ describe("checking responses against the document", () => {
   });
 
   test("When a route answers a field the document does not describe, then the request fails naming it", async () => {
-    const err = await request(answering(200, { ...aTicket, secret: "x" })).get("/api/tickets/t1").catch((e: unknown) => e);
+    const err = await request(answering(200, { ...aTicket, secret: "x" }))
+      .get("/api/tickets/t1")
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiDocumentMismatch);
     expect(String(err)).toContain("GET /api/tickets/t1 → 200: body must NOT have additional properties");
     expect(String(err)).toContain("secret");
@@ -65,7 +67,9 @@ describe("checking responses against the document", () => {
   });
 
   test("When a path is not in the document, then only the services' 404 passes", async () => {
-    await request(answering(404, { errors: [{ message: "Route not found: GET /api/nope" }] })).get("/api/nope").expect(404);
+    await request(answering(404, { errors: [{ message: "Route not found: GET /api/nope" }] }))
+      .get("/api/nope")
+      .expect(404);
     await expect(request(answering(200, { ok: true })).get("/api/tickets-export")).rejects.toThrow("not in the OpenAPI document");
   });
 

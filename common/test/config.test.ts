@@ -5,7 +5,8 @@ const JWT_PUBLIC_KEY = testSessionKeys.publicKey;
 
 describe("configuration", () => {
   test("When variables are missing or invalid, then one error names every one of them", () => {
-    const attempt = () => loadConfig("tickets", baseSettings("tickets", 3002), { PORT: "abc", COOKIE_SECURE: "maybe", DATABASE_URL: "mysql://x" });
+    const attempt = () =>
+      loadConfig("tickets", baseSettings("tickets", 3002), { PORT: "abc", COOKIE_SECURE: "maybe", DATABASE_URL: "mysql://x" });
     expect(attempt).toThrow(ConfigError);
     try {
       attempt();
@@ -21,7 +22,13 @@ describe("configuration", () => {
 
   test("When only the required variables are set, then the defaults apply", () => {
     const config = loadConfig("orders", baseSettings("orders", 3003), { JWT_PUBLIC_KEY, DATABASE_URL: "postgres://db/orders" });
-    expect(config).toMatchObject({ PORT: 3003, NATS_URL: "nats://127.0.0.1:4222", DATABASE_POOL_SIZE: 10, COOKIE_SECURE: false, NATS_MAX_DELIVER: 5 });
+    expect(config).toMatchObject({
+      PORT: 3003,
+      NATS_URL: "nats://127.0.0.1:4222",
+      DATABASE_POOL_SIZE: 10,
+      COOKIE_SECURE: false,
+      NATS_MAX_DELIVER: 5,
+    });
   });
 
   test("When a service starts without its database, then the message names DATABASE_URL", () => {
@@ -43,9 +50,12 @@ describe("money", () => {
     expect(priceInput.safeParse(value).success).toBe(true);
   });
 
-  test.each([0, -1, 20.123, 1_000_000.01, "abc", "", null, true, Infinity, 1e-9, 0.004, -0])("When the price is %p, then it is refused", (value) => {
-    expect(priceInput.safeParse(value).success).toBe(false);
-  });
+  test.each([0, -1, 20.123, 1_000_000.01, "abc", "", null, true, Infinity, 1e-9, 0.004, -0])(
+    "When the price is %p, then it is refused",
+    (value) => {
+      expect(priceInput.safeParse(value).success).toBe(false);
+    },
+  );
 });
 
 describe("session keys", () => {
@@ -67,11 +77,15 @@ describe("session keys", () => {
 
   test("When auth's private key is missing, is a public key, or belongs to another pair, then start-up says which", () => {
     expect(() => loadConfig("auth", auth, { ...env, JWT_PUBLIC_KEY })).toThrow(/JWT_PRIVATE_KEY is required but not set/);
-    expect(() => loadConfig("auth", auth, { ...env, JWT_PUBLIC_KEY, JWT_PRIVATE_KEY: JWT_PUBLIC_KEY })).toThrow(/JWT_PRIVATE_KEY must be an Ed25519 private key/);
+    expect(() => loadConfig("auth", auth, { ...env, JWT_PUBLIC_KEY, JWT_PRIVATE_KEY: JWT_PUBLIC_KEY })).toThrow(
+      /JWT_PRIVATE_KEY must be an Ed25519 private key/,
+    );
     expect(() => loadConfig("auth", auth, { ...env, JWT_PUBLIC_KEY, JWT_PRIVATE_KEY: newSessionKeyPair().privateKey })).toThrow(
       /JWT_PRIVATE_KEY is not the private key of JWT_PUBLIC_KEY/,
     );
-    expect(loadConfig("auth", auth, { ...env, JWT_PUBLIC_KEY, JWT_PRIVATE_KEY: testSessionKeys.privateKey }).JWT_PRIVATE_KEY).toBe(testSessionKeys.privateKey);
+    expect(loadConfig("auth", auth, { ...env, JWT_PUBLIC_KEY, JWT_PRIVATE_KEY: testSessionKeys.privateKey }).JWT_PRIVATE_KEY).toBe(
+      testSessionKeys.privateKey,
+    );
   });
 
   test("When a key is written on one line with \\n for its line breaks (a .env file), then it is accepted", () => {

@@ -44,21 +44,17 @@ let serviceCounter = 0;
  * A consumer for one test: a new durable sees the whole stream (earlier tests' events too), so it
  * only passes on events whose ticket id starts with this test's prefix.
  */
-async function consume(
-  prefix: string,
-  handle: Handle,
-  service = `svc${serviceCounter++}`,
-) {
+async function consume(prefix: string, handle: Handle, service = `svc${serviceCounter++}`) {
   const c = new EventConsumer(
     ticketListener(async (event, uow) => {
       if (event.data.id.startsWith(prefix)) await handle(event, uow);
     }),
     {
-    bus,
-    work: workOn(database),
-    log: silentLogger(),
-    service,
-    maxDeliver: 3,
+      bus,
+      work: workOn(database),
+      log: silentLogger(),
+      service,
+      maxDeliver: 3,
       retryBaseMs: 50,
     },
   );
@@ -155,14 +151,22 @@ describe("consumers", () => {
     };
     const service = `replicated${serviceCounter++}`;
     const byReplica = [0, 0];
-    await consume("r-", async (e) => {
-      byReplica[0]++;
-      await handle(e);
-    }, service);
-    await consume("r-", async (e) => {
-      byReplica[1]++;
-      await handle(e);
-    }, service);
+    await consume(
+      "r-",
+      async (e) => {
+        byReplica[0]++;
+        await handle(e);
+      },
+      service,
+    );
+    await consume(
+      "r-",
+      async (e) => {
+        byReplica[1]++;
+        await handle(e);
+      },
+      service,
+    );
     const ids: string[] = [];
     for (let i = 0; i < 40; i++) {
       const e = envelope("ticket.created", ticket(`r-${i}`));
@@ -196,7 +200,8 @@ describe("consumers", () => {
       // the check travels with this statement: a version that is not the next one never gets here
       await sql`insert into applied_versions (version) values (${event.data.version})`.execute(uow.db);
     });
-    const applied = async () => (await sql<{ version: number }>`select version from applied_versions order by seq`.execute(database.db)).rows.map((r) => r.version);
+    const applied = async () =>
+      (await sql<{ version: number }>`select version from applied_versions order by seq`.execute(database.db)).rows.map((r) => r.version);
     await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("v-1", 2)));
     await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("v-1", 1)));
     await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("v-1", 0)));
@@ -217,7 +222,14 @@ describe("consumers", () => {
         uow.log.info({ attempt: calls }, "effect written");
         if (calls === 1) throw new Error("undone after logging");
       }),
-      { bus, work: workOn(database), log: pino({ level: "info" }, sink), service: `svc${serviceCounter++}`, maxDeliver: 3, retryBaseMs: 50 },
+      {
+        bus,
+        work: workOn(database),
+        log: pino({ level: "info" }, sink),
+        service: `svc${serviceCounter++}`,
+        maxDeliver: 3,
+        retryBaseMs: 50,
+      },
     );
     await c.start();
     consumers.push(c);
@@ -263,7 +275,15 @@ describe("consumers", () => {
         await sql`insert into effects values (${event.id}, 'late')`.execute(uow.db);
         if (calls === 1) await new Promise((r) => setTimeout(r, 1_000));
       }),
-      { bus, work: workOn(database), log: silentLogger(), service: `svc${serviceCounter++}`, maxDeliver: 3, retryBaseMs: 50, handlerTimeoutMs: 300 },
+      {
+        bus,
+        work: workOn(database),
+        log: silentLogger(),
+        service: `svc${serviceCounter++}`,
+        maxDeliver: 3,
+        retryBaseMs: 50,
+        handlerTimeoutMs: 300,
+      },
     );
     await c.start();
     consumers.push(c);
@@ -286,7 +306,15 @@ describe("consumers", () => {
         }
         await sql`insert into effects values (${event.id}, 'stuck')`.execute(uow.db);
       }),
-      { bus, work: workOn(database), log: silentLogger(), service: `svc${serviceCounter++}`, maxDeliver: 3, retryBaseMs: 50, handlerTimeoutMs: 300 },
+      {
+        bus,
+        work: workOn(database),
+        log: silentLogger(),
+        service: `svc${serviceCounter++}`,
+        maxDeliver: 3,
+        retryBaseMs: 50,
+        handlerTimeoutMs: 300,
+      },
     );
     await c.start();
     consumers.push(c);
@@ -297,7 +325,9 @@ describe("consumers", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(calls).toBe(2);
     expect(sentAfterTheLimit).toBe(true); // the handler went on, but its insert was refused, not sent
-    const sleeping = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where query like 'select pg_sleep(30)%'`.execute(database.db);
+    const sleeping = await sql<{
+      n: number;
+    }>`select count(*)::int as n from pg_stat_activity where query like 'select pg_sleep(30)%'`.execute(database.db);
     expect(sleeping.rows[0].n).toBe(0);
   });
 
@@ -316,6 +346,9 @@ describe("consumers", () => {
     });
     expect(letters.map((l) => l.deliveries)).toEqual([1, 1]);
     // two different entities: handled side by side, so their dead letters come in either order
-    expect(letters.map((l) => l.error).sort()).toEqual([expect.stringMatching(/^bad ticket\.created payload: .*price/), expect.stringMatching(/^not JSON/)]);
+    expect(letters.map((l) => l.error).sort()).toEqual([
+      expect.stringMatching(/^bad ticket\.created payload: .*price/),
+      expect.stringMatching(/^not JSON/),
+    ]);
   });
 });

@@ -8,7 +8,11 @@ describe("migrations", () => {
     const empty = await createTestDatabase();
     const database = await openDatabase({ url: empty.url });
     try {
-      const files = fs.readdirSync(commonMigrationsDir).filter((f) => f.endsWith(".sql")).sort().map((f) => `common/${f}`);
+      const files = fs
+        .readdirSync(commonMigrationsDir)
+        .filter((f) => f.endsWith(".sql"))
+        .sort()
+        .map((f) => `common/${f}`);
       expect(await migrate(database.db, [{ scope: "common", dir: commonMigrationsDir }])).toEqual(files);
       expect(await migrate(database.db, [{ scope: "common", dir: commonMigrationsDir }])).toEqual([]);
       const rows = await sql<{ name: string }>`select name from schema_migrations`.execute(database.db);
@@ -24,7 +28,10 @@ describe("migrations", () => {
     const second = await openTestDatabase();
     try {
       const names = await sql<{ name: string }>`select name from schema_migrations`.execute(first.db);
-      const files = fs.readdirSync(commonMigrationsDir).filter((f) => f.endsWith(".sql")).sort();
+      const files = fs
+        .readdirSync(commonMigrationsDir)
+        .filter((f) => f.endsWith(".sql"))
+        .sort();
       expect(names.rows.map((r) => r.name)).toEqual(files.map((f) => `common/${f}`));
       await sql`insert into inbox (consumer, event_id) values ('tickets', gen_random_uuid())`.execute(first.db);
       const seen = await sql<{ n: string }>`select count(*) as n from inbox`.execute(second.db);

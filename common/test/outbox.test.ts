@@ -80,7 +80,12 @@ describe("transactional outbox", () => {
       return [uow.publish("ticket.created", a), uow.publish("ticket.created", b)];
     });
     await recorder.waitFor("ticket.created", (d) => d.id === b.id);
-    expect(recorder.of("ticket.created").filter((e) => e.data.id === a.id).map((e) => e.id)).toEqual([ids[0]]);
+    expect(
+      recorder
+        .of("ticket.created")
+        .filter((e) => e.data.id === a.id)
+        .map((e) => e.id),
+    ).toEqual([ids[0]]);
     await eventually(async () => (await relay.pending()) === 0);
     expect(published.sort()).toEqual([...ids].sort());
     await relay.stop();
@@ -162,7 +167,13 @@ describe("transactional outbox", () => {
       }
       const ids = written.flat().map((r) => r.id);
       const unmarked = async () =>
-        Number((await sql<{ n: string }>`select count(*) as n from outbox where published_at is null and id = any(${ids}::uuid[])`.execute(database.db)).rows[0].n);
+        Number(
+          (
+            await sql<{ n: string }>`select count(*) as n from outbox where published_at is null and id = any(${ids}::uuid[])`.execute(
+              database.db,
+            )
+          ).rows[0].n,
+        );
       await eventually(async () => (await unmarked()) === 0);
       expect(statements).toBe(1);
     } finally {

@@ -108,9 +108,7 @@ describe("GET /metrics", () => {
     poisoned++;
     await eventually(async () => metricValue(await scrape(service), "tf_dead_letters") === poisoned, 10_000, 200);
     // each poisoned message is one dead-lettered delivery, whatever made it poison
-    expect(
-      metricValue(await scrape(service), "tf_event_handling_duration_seconds_count", { outcome: "dead_lettered" }),
-    ).toBe(poisoned);
+    expect(metricValue(await scrape(service), "tf_event_handling_duration_seconds_count", { outcome: "dead_lettered" })).toBe(poisoned);
   });
 
   test("When the consumer is stopped while events arrive, then its pending messages show the lag, and drain when it consumes again", async () => {
@@ -118,11 +116,17 @@ describe("GET /metrics", () => {
     const first = await start(def);
     const durable = `${def.name}-ticket-created`;
     // the stream holds earlier tests' events: let this durable take them all first
-    await eventually(async () => {
-      const samples = await scrape(first);
-      return metricValue(samples, "tf_consumer_pending_messages", { durable }) === 0 &&
-        metricValue(samples, "tf_consumer_ack_pending_messages", { durable }) === 0;
-    }, 10_000, 200);
+    await eventually(
+      async () => {
+        const samples = await scrape(first);
+        return (
+          metricValue(samples, "tf_consumer_pending_messages", { durable }) === 0 &&
+          metricValue(samples, "tf_consumer_ack_pending_messages", { durable }) === 0
+        );
+      },
+      10_000,
+      200,
+    );
     await first.close();
     running.splice(running.indexOf(first), 1);
     const bus = (await start(aService())).ctx.bus; // any connection publishes
@@ -133,13 +137,17 @@ describe("GET /metrics", () => {
     await idle.close();
     running.splice(running.indexOf(idle), 1);
     const consuming = await start(def);
-    await eventually(async () => {
-      const samples = await scrape(consuming);
-      return (
-        metricValue(samples, "tf_consumer_pending_messages", { durable }) === 0 &&
-        metricValue(samples, "tf_event_handling_duration_seconds_count", { outcome: "handled" }) >= 3
-      );
-    }, 10_000, 200);
+    await eventually(
+      async () => {
+        const samples = await scrape(consuming);
+        return (
+          metricValue(samples, "tf_consumer_pending_messages", { durable }) === 0 &&
+          metricValue(samples, "tf_event_handling_duration_seconds_count", { outcome: "handled" }) >= 3
+        );
+      },
+      10_000,
+      200,
+    );
   });
 });
 

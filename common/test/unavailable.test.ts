@@ -8,7 +8,11 @@ import { silentLogger, testSessionKeys } from "../src/testing";
 const serverUrl = process.env.TEST_DATABASE_URL!;
 
 /** The error a promise rejects with. */
-const failure = async (p: Promise<unknown>) => p.then(() => undefined, (err: unknown) => err);
+const failure = async (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
 
 describe("what says the database is unavailable", () => {
   test("When pg connects to a port where no server listens, then its error says unavailable", async () => {
@@ -61,7 +65,9 @@ describe("what says the database is unavailable", () => {
       expect(databaseUnavailable(Object.assign(new Error(`write ${code}`), { code }))).toBe(true);
     }
     // SQLSTATE 57P03 (the database system is starting up), 08006 (connection failure), wrapped by a caller
-    expect(databaseUnavailable(new Error("query failed", { cause: Object.assign(new Error("starting up"), { code: "57P03" }) }))).toBe(true);
+    expect(databaseUnavailable(new Error("query failed", { cause: Object.assign(new Error("starting up"), { code: "57P03" }) }))).toBe(
+      true,
+    );
     expect(databaseUnavailable(Object.assign(new Error("lost"), { code: "08006" }))).toBe(true);
   });
 });
@@ -69,14 +75,17 @@ describe("what says the database is unavailable", () => {
 describe("an API call while the database is down", () => {
   test("When a route's query cannot reach the database, then the answer is 503 with Retry-After, and another failure is still a 500", async () => {
     const pool = new Pool({ host: "127.0.0.1", port: await freePort(), user: "x", database: "x" });
-    const app = createHttpApp({ log: silentLogger(), jwtPublicKey: testSessionKeys.publicKey, trustProxy: "false", ready: async () => false }, (a: express.Express) => {
-      a.get("/api/things", async (_req, res) => {
-        res.json((await pool.query("select 1")).rows);
-      });
-      a.get("/api/bug", () => {
-        throw new Error("a real bug");
-      });
-    });
+    const app = createHttpApp(
+      { log: silentLogger(), jwtPublicKey: testSessionKeys.publicKey, trustProxy: "false", ready: async () => false },
+      (a: express.Express) => {
+        a.get("/api/things", async (_req, res) => {
+          res.json((await pool.query("select 1")).rows);
+        });
+        a.get("/api/bug", () => {
+          throw new Error("a real bug");
+        });
+      },
+    );
     try {
       const down = await request(app).get("/api/things");
       expect(down.status).toBe(503);

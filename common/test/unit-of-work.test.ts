@@ -35,7 +35,9 @@ describe("a unit of work", () => {
     expect(await inboxRows("together")).toBe(1);
     expect(await outboxRows()).toBe(1);
     await afterTurn();
-    expect(published).toEqual([{ subject: "expiration.complete", body: expect.stringContaining('"orderId":"00000000-0000-4000-8000-00000000000a"') }]);
+    expect(published).toEqual([
+      { subject: "expiration.complete", body: expect.stringContaining('"orderId":"00000000-0000-4000-8000-00000000000a"') },
+    ]);
   });
 
   test("When a sent statement fails, then the work fails with that statement's own error, naming where it was sent, and nothing of it stays", async () => {

@@ -19,7 +19,8 @@ async function apply(id: string, version: number, on = database): Promise<"appli
 }
 
 const versionOf = async (id: string) =>
-  (await sql<{ version: number }>`select version from entity_versions where entity = 'order' and id = ${id}`.execute(database.db)).rows[0]?.version;
+  (await sql<{ version: number }>`select version from entity_versions where entity = 'order' and id = ${id}`.execute(database.db)).rows[0]
+    ?.version;
 
 describe("uow.applyNextVersion", () => {
   test("When versions come in order, then each is recorded; an old one is already applied and a newer one came early", async () => {

@@ -81,7 +81,8 @@ export class Buyers {
       seen.push(reply.status === 0 ? String(reply.body) : reply.status);
       if (reply.status >= 500) this.serverErrors.push({ at: Date.now(), status: reply.status, what });
       if (![0, 409, 502, 503].includes(reply.status) || Date.now() > deadline) {
-        if (process.env.TEST_SETTLE_LOG && Date.now() - started > 5_000) console.log(`slow ${what}: ${Date.now() - started} ms, answers ${JSON.stringify(seen)}`);
+        if (process.env.TEST_SETTLE_LOG && Date.now() - started > 5_000)
+          console.log(`slow ${what}: ${Date.now() - started} ms, answers ${JSON.stringify(seen)}`);
         return reply;
       }
       await sleep(200);
@@ -93,7 +94,10 @@ export class Buyers {
     const plan = plans[this.next++ % plans.length];
     const orderKey = randomUUID();
     const ordered = await this.persist("order", () =>
-      onceKnown(() => market.request("POST", "/api/orders", { as: buyer, body: { ticketId: ticket.id }, idempotencyKey: orderKey }), 60_000),
+      onceKnown(
+        () => market.request("POST", "/api/orders", { as: buyer, body: { ticketId: ticket.id }, idempotencyKey: orderKey }),
+        60_000,
+      ),
     );
     if (ordered.status !== 201) {
       this.refused.push(ordered);
@@ -105,7 +109,15 @@ export class Buyers {
       const payKey = randomUUID();
       const askedAt = Date.now();
       const paid = await this.persist("payment", () =>
-        onceKnown(() => market.request("POST", "/api/payments", { as: buyer, body: { orderId: order.orderId, token: "tok_visa" }, idempotencyKey: payKey }), 60_000),
+        onceKnown(
+          () =>
+            market.request("POST", "/api/payments", {
+              as: buyer,
+              body: { orderId: order.orderId, token: "tok_visa" },
+              idempotencyKey: payKey,
+            }),
+          60_000,
+        ),
       );
       order.paid = paid.status === 201;
       if (Date.now() - askedAt > 5_000) this.latePayments.push({ orderId: order.orderId, at: askedAt, waitedMs: Date.now() - askedAt });
@@ -130,7 +142,11 @@ export class Buyers {
 
 /** Tickets for sale, `count` of them, created before the failures start. */
 export async function ticketsOnSale(world: World, seller: User, count: number): Promise<Ticket[]> {
-  return inBatches(Array.from({ length: count }, (_, i) => i), 10, (i) => world.market.sell(seller, `Seat ${i}`, 10 + (i % 50)));
+  return inBatches(
+    Array.from({ length: count }, (_, i) => i),
+    10,
+    (i) => world.market.sell(seller, `Seat ${i}`, 10 + (i % 50)),
+  );
 }
 
 /**
@@ -151,7 +167,10 @@ export async function settled(world: World, db: Databases, since: number, timeou
         const [{ n }] = await db.query<{ n: string }>(s, "select count(*) as n from outbox where published_at is null");
         if (Number(n) > 0) throw new Error(`${n} events still in the ${s} outbox`);
       }
-      const [{ n: due }] = await db.query<{ n: string }>("payments", "select count(*) as n from payments where status = 'succeeded' and refund_due_at is not null");
+      const [{ n: due }] = await db.query<{ n: string }>(
+        "payments",
+        "select count(*) as n from payments where status = 'succeeded' and refund_due_at is not null",
+      );
       if (Number(due) > 0) throw new Error(`${due} refunds still due`);
       await world.broker.settle(5_000, 2_500);
       // the last 2.5 s of quiet were the proof, not part of the settling
@@ -181,7 +200,9 @@ export async function brokenInvariants(world: World, db: Databases, buyers: Buye
   const byId = new Map(ours.map((o) => [o.id, o]));
   const live = ours.filter((o) => o.status !== "cancelled");
   const liveTickets = new Map(live.map((o) => [o.ticket_id, o]));
-  const payments = (await db.query<{ order_id: string; status: string }>("payments", "select order_id, status from payments")).filter((p) => byId.has(p.order_id));
+  const payments = (await db.query<{ order_id: string; status: string }>("payments", "select order_id, status from payments")).filter((p) =>
+    byId.has(p.order_id),
+  );
   const standing = payments.filter((p) => p.status === "succeeded");
   const paymentOf = new Map(payments.map((p) => [p.order_id, p]));
   const ticketRows = await db.query<{ id: string; status: string; order_id: string | null }>(
@@ -257,7 +278,8 @@ export async function underLoad(
   const back = Date.now();
   killing = false;
   await working;
-  if (process.env.TEST_SETTLE_LOG) console.log(`${kind}: the buyers finished ${((Date.now() - back) / 1000).toFixed(1)} s after the last kill`);
+  if (process.env.TEST_SETTLE_LOG)
+    console.log(`${kind}: the buyers finished ${((Date.now() - back) / 1000).toFixed(1)} s after the last kill`);
   const settleSeconds = await settled(world, db, back);
   return { kind, orders: buyers.placed.length - before, settleSeconds, serverErrors: serverErrorsBetween(buyers, from, Date.now()) };
 }
@@ -290,5 +312,10 @@ export async function lateOrderTimeline(db: Databases, late: { orderId: string; 
     ? await db.query<{ handled_at: Date }>("payments", "select handled_at from inbox where event_id = $1", [out.id])
     : [];
   const ms = (d?: Date | null) => (d ? d.getTime() - late.at : null);
-  return { orderId: late.orderId, committed: ms(out?.created_at), published: ms(out?.published_at), handledByPayments: ms(handled?.handled_at) };
+  return {
+    orderId: late.orderId,
+    committed: ms(out?.created_at),
+    published: ms(out?.published_at),
+    handledByPayments: ms(handled?.handled_at),
+  };
 }

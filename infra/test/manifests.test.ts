@@ -225,7 +225,8 @@ describe.each(overlays)("overlays/%s workloads", (overlay) => {
         for (const [name, source] of env) {
           if (!secretish.test(name) || publicByDesign.test(name)) continue;
           // A secret, or a value composed with one ($(DATABASE_PASSWORD) in DATABASE_URL).
-          const fromSecret = source.from === "secret" || (source.from === "value" && source.refs.some((r) => env.get(r)?.from === "secret"));
+          const fromSecret =
+            source.from === "secret" || (source.from === "value" && source.refs.some((r) => env.get(r)?.from === "secret"));
           expect([label(w), name, fromSecret]).toEqual([label(w), name, true]);
         }
       }
@@ -325,31 +326,34 @@ describe.each(overlays)("overlays/%s workloads", (overlay) => {
     expect(cluster.spec.imageName).toMatch(/^ghcr\.io\/cloudnative-pg\/postgresql:\d+[\w.-]*$/);
   });
 
-  test.each([...services])("%s: its database settings are the Cluster's: its own role, its password Secret, its own database, the read-write Service", (service) => {
-    const cluster = find(objects, "Cluster", "postgres");
-    const env = environment(podSpec(find(objects, "Deployment", service)).containers[0], objects);
-    const url = env.get("DATABASE_URL");
-    expect(url?.from).toBe("value");
-    if (url?.from !== "value") return;
-    expect(url.refs).toEqual(["DATABASE_PASSWORD"]);
-    const parsed = new URL(url.value.replace("$(DATABASE_PASSWORD)", "PASSWORD"));
-    expect(parsed.protocol).toBe("postgresql:");
-    // The operator's Service for the primary: writes never land on a replica.
-    expect(parsed.hostname).toBe(`${cluster.metadata.name}-rw`);
-    expect(parsed.port).toBe("5432");
-    expect(parsed.password).toBe("PASSWORD");
+  test.each([...services])(
+    "%s: its database settings are the Cluster's: its own role, its password Secret, its own database, the read-write Service",
+    (service) => {
+      const cluster = find(objects, "Cluster", "postgres");
+      const env = environment(podSpec(find(objects, "Deployment", service)).containers[0], objects);
+      const url = env.get("DATABASE_URL");
+      expect(url?.from).toBe("value");
+      if (url?.from !== "value") return;
+      expect(url.refs).toEqual(["DATABASE_PASSWORD"]);
+      const parsed = new URL(url.value.replace("$(DATABASE_PASSWORD)", "PASSWORD"));
+      expect(parsed.protocol).toBe("postgresql:");
+      // The operator's Service for the primary: writes never land on a replica.
+      expect(parsed.hostname).toBe(`${cluster.metadata.name}-rw`);
+      expect(parsed.port).toBe("5432");
+      expect(parsed.password).toBe("PASSWORD");
 
-    const role = cluster.spec.managed.roles.find((r: { name: string }) => r.name === decodeURIComponent(parsed.username));
-    expect(role).toMatchObject({ login: true, ensure: "present" });
-    expect(role.superuser ?? false).toBe(false);
-    // The password the service sends is the one the operator gives its role.
-    expect(env.get("DATABASE_PASSWORD")).toEqual({ from: "secret", name: role.passwordSecret.name, key: "password", optional: false });
-    expect(role.passwordSecret.name).toBe(ownSecrets(service).database);
+      const role = cluster.spec.managed.roles.find((r: { name: string }) => r.name === decodeURIComponent(parsed.username));
+      expect(role).toMatchObject({ login: true, ensure: "present" });
+      expect(role.superuser ?? false).toBe(false);
+      // The password the service sends is the one the operator gives its role.
+      expect(env.get("DATABASE_PASSWORD")).toEqual({ from: "secret", name: role.passwordSecret.name, key: "password", optional: false });
+      expect(role.passwordSecret.name).toBe(ownSecrets(service).database);
 
-    const database = ofKind(objects, "Database").filter((d) => d.spec.name === parsed.pathname.slice(1));
-    expect(database).toHaveLength(1);
-    expect(database[0].spec).toMatchObject({ cluster: { name: cluster.metadata.name }, owner: role.name });
-  });
+      const database = ofKind(objects, "Database").filter((d) => d.spec.name === parsed.pathname.slice(1));
+      expect(database).toHaveLength(1);
+      expect(database[0].spec).toMatchObject({ cluster: { name: cluster.metadata.name }, owner: role.name });
+    },
+  );
 
   test("one role and one database per service, each role reaching its own database only", () => {
     const cluster = find(objects, "Cluster", "postgres");
@@ -396,7 +400,9 @@ function routesOf(route: K8sObject) {
 describe.each(overlays)("overlays/%s: routing through the Gateway API", (overlay) => {
   const objects = rendered[overlay];
   const gateway = find(objects, "Gateway", "ticketforge");
-  const withBackends = ofKind(objects, "HTTPRoute").filter((r) => r.spec.rules.some((rule: { backendRefs?: unknown[] }) => rule.backendRefs));
+  const withBackends = ofKind(objects, "HTTPRoute").filter((r) =>
+    r.spec.rules.some((rule: { backendRefs?: unknown[] }) => rule.backendRefs),
+  );
 
   test("the HTTPRoute's routes are exactly infra/routes.json, for ticketforge.local", () => {
     expect(withBackends.map((r) => r.metadata.name)).toEqual(["ticketforge"]);
@@ -427,7 +433,9 @@ describe.each(overlays)("overlays/%s: routing through the Gateway API", (overlay
 
   test("the Gateway's class is the GatewayClass the README creates, and that one is valid", () => {
     const readme = fs.readFileSync(path.join(repoRoot, "infra/README.md"), "utf8");
-    const classes = [...readme.matchAll(/<<'EOF'\n([\s\S]*?)\nEOF/g)].map((m) => YAML.parse(m[1])).filter((o) => o?.kind === "GatewayClass");
+    const classes = [...readme.matchAll(/<<'EOF'\n([\s\S]*?)\nEOF/g)]
+      .map((m) => YAML.parse(m[1]))
+      .filter((o) => o?.kind === "GatewayClass");
     expect(classes.map((c) => c.metadata.name)).toEqual([gateway.spec.gatewayClassName]);
     expect(validateObjects(classes)).toEqual([[]]);
   });
@@ -464,7 +472,17 @@ describe.each(ingressNginxOverlays)("overlays/%s: the opt-in ingress-nginx routi
     const base = rendered[overlay.replace("-ingress-nginx", "") as AnyOverlay];
     const key = (o: K8sObject) => `${o.kind}/${o.metadata.name}`;
     const routing = new Set(["Gateway", "HTTPRoute", "Ingress"]);
-    expect(objects.filter((o) => !routing.has(o.kind)).map(key).sort()).toEqual(base.filter((o) => !routing.has(o.kind)).map(key).sort());
+    expect(
+      objects
+        .filter((o) => !routing.has(o.kind))
+        .map(key)
+        .sort(),
+    ).toEqual(
+      base
+        .filter((o) => !routing.has(o.kind))
+        .map(key)
+        .sort(),
+    );
   });
 
   test("only the ingress-nginx controller reaches the apps", () => {
@@ -499,7 +517,10 @@ describe.each(allOverlays)("overlays/%s: network policies", (overlay) => {
   const postgres = pod("postgres");
   const elsewhere = outsider("a pod of another namespace", "other");
   const gatewayProxy = overlay.includes("ingress-nginx")
-    ? outsider("ingress-nginx controller", "ingress-nginx", { "app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller" })
+    ? outsider("ingress-nginx controller", "ingress-nginx", {
+        "app.kubernetes.io/name": "ingress-nginx",
+        "app.kubernetes.io/component": "controller",
+      })
     : outsider("Envoy proxy", "envoy-gateway-system", {
         "gateway.envoyproxy.io/owning-gateway-namespace": "ticketforge",
         "gateway.envoyproxy.io/owning-gateway-name": "ticketforge",
@@ -566,7 +587,9 @@ describe("overlays/dev", () => {
 
   test("one replica of everything, a single NATS node and a single small PostgreSQL instance", () => {
     for (const w of workloads(objects)) expect([label(w), w.spec.replicas]).toEqual([label(w), 1]);
-    const conf: string = Object.values<string>(ofKind(objects, "ConfigMap").find((c) => c.metadata.name.startsWith("nats-config"))!.data)[0];
+    const conf: string = Object.values<string>(
+      ofKind(objects, "ConfigMap").find((c) => c.metadata.name.startsWith("nats-config"))!.data,
+    )[0];
     expect(conf).not.toMatch(/cluster\s*\{/);
     const cluster = find(objects, "Cluster", "postgres");
     expect(cluster.spec.instances).toBe(1);
@@ -580,7 +603,10 @@ describe("overlays/dev", () => {
   });
 
   test("the streams' volume is deleted with NATS, as the database's is with its Cluster: no stream outlives its database", () => {
-    expect(find(objects, "StatefulSet", "nats").spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Delete", whenScaled: "Retain" });
+    expect(find(objects, "StatefulSet", "nats").spec.persistentVolumeClaimRetentionPolicy).toEqual({
+      whenDeleted: "Delete",
+      whenScaled: "Retain",
+    });
     expect(find(rendered.prod, "StatefulSet", "nats").spec.persistentVolumeClaimRetentionPolicy).toBeUndefined();
   });
 
@@ -593,7 +619,9 @@ describe("overlays/dev", () => {
 
   test("plain HTTP on port 80", () => {
     const gateway = find(objects, "Gateway", "ticketforge");
-    expect(gateway.spec.listeners.map((l: { name: string; protocol: string; port: number }) => [l.name, l.protocol, l.port])).toEqual([["http", "HTTP", 80]]);
+    expect(gateway.spec.listeners.map((l: { name: string; protocol: string; port: number }) => [l.name, l.protocol, l.port])).toEqual([
+      ["http", "HTTP", 80],
+    ]);
   });
 });
 
@@ -622,8 +650,16 @@ describe("overlays/prod", () => {
     const scaled = find(objects, "ScaledObject", service);
     expect(scaled.spec.scaleTargetRef).toEqual({ name: service });
     const jetstream = scaled.spec.triggers.filter((t: { type: string }) => t.type === "nats-jetstream");
-    const expected = listenedTo(service).map((subject) => ({ stream: streamOf(subject), consumer: durableName(service, subject as Subject) }));
-    expect(jetstream.map((t: { metadata: { stream: string; consumer: string } }) => ({ stream: t.metadata.stream, consumer: t.metadata.consumer }))).toEqual(expected);
+    const expected = listenedTo(service).map((subject) => ({
+      stream: streamOf(subject),
+      consumer: durableName(service, subject as Subject),
+    }));
+    expect(
+      jetstream.map((t: { metadata: { stream: string; consumer: string } }) => ({
+        stream: t.metadata.stream,
+        consumer: t.metadata.consumer,
+      })),
+    ).toEqual(expected);
     for (const t of jetstream) {
       // Every node of the JetStream cluster, through the headless Service of the NATS StatefulSet.
       const nats = find(objects, "StatefulSet", "nats");
@@ -654,7 +690,9 @@ describe("overlays/prod", () => {
       const name = d.metadata.name;
       const scaled = ofKind(objects, "ScaledObject").find((s) => s.metadata.name === name);
       const hpa = ofKind(objects, "HorizontalPodAutoscaler").find((h) => h.metadata.name === name);
-      const [min, max] = scaled ? [scaled.spec.minReplicaCount, scaled.spec.maxReplicaCount] : [hpa!.spec.minReplicas, hpa!.spec.maxReplicas];
+      const [min, max] = scaled
+        ? [scaled.spec.minReplicaCount, scaled.spec.maxReplicaCount]
+        : [hpa!.spec.minReplicas, hpa!.spec.maxReplicas];
       expect([name, min >= 2, max > min, max <= 20, min <= d.spec.replicas]).toEqual([name, true, true, true, true]);
       const pdb = find(objects, "PodDisruptionBudget", name);
       expect(pdb.spec.selector.matchLabels).toEqual(d.spec.selector.matchLabels);
@@ -696,7 +734,11 @@ describe("overlays/prod", () => {
     expect(credentials.accessKeyId.name).toBe(credentials.secretAccessKey.name);
     const backups = ofKind(objects, "ScheduledBackup");
     expect(backups.map((b) => b.spec)).toEqual([
-      expect.objectContaining({ cluster: { name: "postgres" }, method: "plugin", pluginConfiguration: { name: "barman-cloud.cloudnative-pg.io" } }),
+      expect.objectContaining({
+        cluster: { name: "postgres" },
+        method: "plugin",
+        pluginConfiguration: { name: "barman-cloud.cloudnative-pg.io" },
+      }),
     ]);
     // Six fields, seconds first (the operator's cron format): once a day.
     expect(backups[0].spec.schedule.split(" ")).toHaveLength(6);
@@ -710,11 +752,17 @@ describe("overlays/prod", () => {
     expect(cm.data.COOKIE_SECURE).toBe("true");
     const gateway = find(objects, "Gateway", "ticketforge");
     const https = gateway.spec.listeners.find((l: { protocol: string }) => l.protocol === "HTTPS");
-    expect(https).toMatchObject({ port: 443, hostname: "ticketforge.local", tls: { mode: "Terminate", certificateRefs: [{ kind: "Secret", name: "ticketforge-tls" }] } });
+    expect(https).toMatchObject({
+      port: 443,
+      hostname: "ticketforge.local",
+      tls: { mode: "Terminate", certificateRefs: [{ kind: "Secret", name: "ticketforge-tls" }] },
+    });
     // The application routes are served over HTTPS only; plain HTTP answers with a redirect.
     expect(find(objects, "HTTPRoute", "ticketforge").spec.parentRefs).toEqual([{ name: "ticketforge", sectionName: https.name }]);
     const redirect = find(objects, "HTTPRoute", "ticketforge-https-redirect");
     expect(redirect.spec.parentRefs).toEqual([{ name: "ticketforge", sectionName: "http" }]);
-    expect(redirect.spec.rules).toEqual([{ filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] }]);
+    expect(redirect.spec.rules).toEqual([
+      { filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] },
+    ]);
   });
 });

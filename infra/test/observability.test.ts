@@ -165,10 +165,10 @@ describe("OpenTelemetry Collector (optional, dev)", () => {
     const port = collector.spec.ports.find((p: { name: string }) => p.name === "otlp-http").port;
     for (const service of services) {
       const container = podSpec(find(objects, "Deployment", service)).containers[0];
-      expect([service, (environment(container, objects).get("OTEL_EXPORTER_OTLP_ENDPOINT") as { value?: string } | undefined)?.value]).toEqual([
+      expect([
         service,
-        `http://otel-collector:${port}`,
-      ]);
+        (environment(container, objects).get("OTEL_EXPORTER_OTLP_ENDPOINT") as { value?: string } | undefined)?.value,
+      ]).toEqual([service, `http://otel-collector:${port}`]);
     }
     // the collector reads the config it is given and receives OTLP over HTTP on that port
     const configMap = ofKind(objects, "ConfigMap").find((c) => c.metadata.name.startsWith("otel-collector-config"));

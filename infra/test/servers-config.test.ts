@@ -42,7 +42,8 @@ describe.each(overlays)("overlays/%s: NATS accounts", (overlay) => {
   const objects = renderOverlay(overlay);
   const nats = find(objects, "StatefulSet", "nats");
   const container = podSpec(nats).containers[0];
-  const conf: string = find(objects, "ConfigMap", podSpec(nats).volumes.find((v: { name: string }) => v.name === "config").configMap.name).data["nats.conf"];
+  const conf: string = find(objects, "ConfigMap", podSpec(nats).volumes.find((v: { name: string }) => v.name === "config").configMap.name)
+    .data["nats.conf"];
 
   test("When nats.conf reads a password from the environment, then the NATS pod gets it from a Secret", () => {
     const read = [...conf.matchAll(/\$(NATS_PASSWORD_\w+)/g)].map(([, v]) => v).sort();

@@ -28,7 +28,6 @@ const defaultPorts: Record<Service, number> = { auth: 3001, tickets: 3002, order
 function settingsOf(service: Service): Record<string, ZodType> {
   const file = path.join(repoRoot, service, "src/config.ts");
   if (fs.existsSync(file)) {
-     
     const mod = require(file) as { settings?: Record<string, ZodType> };
     if (!mod.settings) throw new Error(`${service}/src/config.ts does not export settings`);
     return mod.settings;
@@ -82,7 +81,8 @@ describe.each(overlays)("overlays/%s: service environment", (overlay) => {
 
     test("the configuration loads: every value set passes the service's own schema", () => {
       const values: Record<string, string> = {};
-      for (const name of env.keys()) values[name] = resolve(env, name, (n, s) => (s.from === "secret" ? placeholderFor(n) : undefined)) ?? "";
+      for (const name of env.keys())
+        values[name] = resolve(env, name, (n, s) => (s.from === "secret" ? placeholderFor(n) : undefined)) ?? "";
       expect(() => loadConfig(service, settings[service], values)).not.toThrow();
     });
 
@@ -172,7 +172,9 @@ describe("secrets", () => {
     const holders = [...ofKind(objects, "Deployment"), ...ofKind(objects, "StatefulSet"), ...ofKind(objects, "Job")]
       .filter((w) =>
         podSpec(w).containers.some((c: Parameters<typeof environment>[0]) =>
-          [...environment(c, objects).entries()].some(([name, s]) => name === "JWT_PRIVATE_KEY" || (s.from === "secret" && s.name === "auth-session-key")),
+          [...environment(c, objects).entries()].some(
+            ([name, s]) => name === "JWT_PRIVATE_KEY" || (s.from === "secret" && s.name === "auth-session-key"),
+          ),
         ),
       )
       .map((w) => w.metadata.name);

@@ -28,14 +28,19 @@ describe.each(apps.map((a) => [a.name, a] as const))("services.json lists %s", (
     const file = `.github/workflows/${name}.yml`;
     if (!exists(file)) throw new Error(`services.json lists ${name} but ${file} is missing`);
     const jobs = Object.values(readWorkflow(path.join(repoRoot, file)).jobs);
-    expect({ file, calls: jobs.some((j) => j.uses === "./.github/workflows/service-tests.yml" && j.with?.service === name) }).toEqual({ file, calls: true });
+    expect({ file, calls: jobs.some((j) => j.uses === "./.github/workflows/service-tests.yml" && j.with?.service === name) }).toEqual({
+      file,
+      calls: true,
+    });
   });
 
   test("When it is deployed, then infra/k8s/base has its manifest, listed in the kustomization, and its ConfigMap sets its port", () => {
     const missing: string[] = [];
     if (!exists(`infra/k8s/base/${name}.yaml`)) missing.push(`infra/k8s/base/${name}.yaml is missing`);
-    if (!kustomization.resources.includes(`${name}.yaml`)) missing.push(`infra/k8s/base/kustomization.yaml does not list ${name}.yaml in resources`);
-    if (!literalsOf(`${name}-config`).includes(`PORT=${app.port}`)) missing.push(`infra/k8s/base/kustomization.yaml: ${name}-config does not set PORT=${app.port}`);
+    if (!kustomization.resources.includes(`${name}.yaml`))
+      missing.push(`infra/k8s/base/kustomization.yaml does not list ${name}.yaml in resources`);
+    if (!literalsOf(`${name}-config`).includes(`PORT=${app.port}`))
+      missing.push(`infra/k8s/base/kustomization.yaml: ${name}-config does not set PORT=${app.port}`);
     expect(missing).toEqual([]);
   });
 
@@ -48,7 +53,8 @@ describe.each(apps.map((a) => [a.name, a] as const))("services.json lists %s", (
     const missing: string[] = [];
     if (!rootPackage.workspaces.includes(app.folder)) missing.push(`package.json's workspaces do not list ${app.folder}`);
     if (app !== manifest.client) {
-      for (const dir of ["src", "test"]) if (!tsconfigInclude.includes(`${app.folder}/${dir}`)) missing.push(`tsconfig.json does not include ${app.folder}/${dir}`);
+      for (const dir of ["src", "test"])
+        if (!tsconfigInclude.includes(`${app.folder}/${dir}`)) missing.push(`tsconfig.json does not include ${app.folder}/${dir}`);
     }
     expect(missing).toEqual([]);
   });

@@ -72,7 +72,11 @@ export function renderClusterConfig(shipped: string, node: LoopbackNode, peers: 
           for (const ch of code(lines[j])) depth += ch === "[" ? 1 : ch === "]" ? -1 : 0;
           if (depth <= 0) break;
         }
-        const inner = lines.slice(i + 1, j).find((l) => code(l).trim())?.match(/^\s*/)?.[0] ?? `${indent}  `;
+        const inner =
+          lines
+            .slice(i + 1, j)
+            .find((l) => code(l).trim())
+            ?.match(/^\s*/)?.[0] ?? `${indent}  `;
         out.push(`${indent}${key}${sep}[`, ...value.map((v) => `${inner}${v}`), `${indent}]`);
         i = j;
       } else {

@@ -108,7 +108,10 @@ export async function planNatsCluster(options: ClusterOptions = {}): Promise<Nat
 }
 
 /** Waits until the nodes that run (`running` is read at each try) agree on a JetStream meta leader; returns its name. */
-export async function waitForMetaLeader(nodes: Array<{ httpPort: number; readonly running: boolean }>, timeoutMs = 30_000): Promise<string> {
+export async function waitForMetaLeader(
+  nodes: Array<{ httpPort: number; readonly running: boolean }>,
+  timeoutMs = 30_000,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const leaders = await Promise.all(

@@ -88,7 +88,9 @@ export async function launchNatsServer(bin: string, args: string[], port: number
   const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"], env: env ?? process.env });
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr = (stderr + d).slice(-2_000)));
-  const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`nats-server exited (${code}): ${stderr}`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once("exit", (code) => reject(new Error(`nats-server exited (${code}): ${stderr}`))),
+  );
   exited.catch(() => undefined);
   await Promise.race([waitForPort(port), exited]);
   return child;
@@ -106,7 +108,9 @@ export async function startNatsServer(
 ): Promise<NatsServer> {
   const bin = natsServerBinary();
   if (!bin) {
-    throw new Error("nats-server not found on PATH: install it (apt-get install nats-server, brew install nats-server, or docker run nats -js)");
+    throw new Error(
+      "nats-server not found on PATH: install it (apt-get install nats-server, brew install nats-server, or docker run nats -js)",
+    );
   }
   const port = options.port ?? (await freePort());
   const storeDir = options.storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "tf-nats-"));
@@ -114,7 +118,12 @@ export async function startNatsServer(
 
   const start = async () => {
     const config = options.configFile ? ["-c", options.configFile] : ["-sd", storeDir];
-    child = await launchNatsServer(bin, [...config, "-js", "-a", "127.0.0.1", "-p", String(port)], port, options.env ? { ...process.env, ...options.env } : undefined);
+    child = await launchNatsServer(
+      bin,
+      [...config, "-js", "-a", "127.0.0.1", "-p", String(port)],
+      port,
+      options.env ? { ...process.env, ...options.env } : undefined,
+    );
   };
 
   const stop = async ({ graceful = false } = {}) => {

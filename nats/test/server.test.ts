@@ -15,7 +15,9 @@ describe("throw-away nats-server", () => {
 
       await server.stop();
       expect(server.running).toBe(false);
-      await expect(new Promise((resolve, reject) => net.connect(server.port, "127.0.0.1").on("connect", resolve).on("error", reject))).rejects.toThrow();
+      await expect(
+        new Promise((resolve, reject) => net.connect(server.port, "127.0.0.1").on("connect", resolve).on("error", reject)),
+      ).rejects.toThrow();
 
       await server.start();
       nc = await connect({ servers: server.url });

@@ -47,7 +47,9 @@ describe("POST /api/orders: how much one buyer may hold", () => {
       insert into orders (user_id, ticket_id, status, expires_at, version, price_cents)
       select ${veteran.id}, id, 'cancelled', now(), 1, 1000 from t`.execute(db);
     await sql`analyze orders`.execute(db);
-    const plan = (await sql<{ "QUERY PLAN": string }>`explain select (${liveOrdersOf(veteran.id)})`.execute(db)).rows.map((r) => r["QUERY PLAN"]).join("\n");
+    const plan = (await sql<{ "QUERY PLAN": string }>`explain select (${liveOrdersOf(veteran.id)})`.execute(db)).rows
+      .map((r) => r["QUERY PLAN"])
+      .join("\n");
     expect(plan).toMatch(/orders_user_live/);
     expect(plan).not.toMatch(/orders_user_newest|Seq Scan/);
     // and the cap still holds for them
@@ -64,7 +66,9 @@ describe("POST /api/orders: how much one buyer may hold", () => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers["retry-after"])).toBeGreaterThanOrEqual(1);
     expect(Number(limited.headers["retry-after"])).toBeLessThanOrEqual(60);
-    expect(limited.body).toEqual({ errors: [{ message: expect.stringMatching(/^You are placing orders too quickly, try again in \d+ seconds$/) }] });
+    expect(limited.body).toEqual({
+      errors: [{ message: expect.stringMatching(/^You are placing orders too quickly, try again in \d+ seconds$/) }],
+    });
     expect((await order(aUser().cookie, unknownTicket)).status).toBe(404);
   });
 
@@ -76,9 +80,13 @@ describe("POST /api/orders: how much one buyer may hold", () => {
     for (let i = 0; i < 13; i++) replies.push(await order(persistent.cookie, ticket.id));
     expect(replies.map((r) => r.status)).toEqual([...Array(12).fill(400), 429]);
     expect(replies[0].body).toEqual({ errors: [{ message: "Ticket is already reserved" }] });
-    const theirs = await sql<{ n: number }>`select count(*)::int as n from orders where user_id = ${persistent.id}`.execute(under.service.ctx.db);
+    const theirs = await sql<{ n: number }>`select count(*)::int as n from orders where user_id = ${persistent.id}`.execute(
+      under.service.ctx.db,
+    );
     expect(theirs.rows[0].n).toBe(0);
-    const events = await sql<{ n: number }>`select count(*)::int as n from outbox where payload->'data'->>'userId' = ${persistent.id}`.execute(under.service.ctx.db);
+    const events = await sql<{
+      n: number;
+    }>`select count(*)::int as n from outbox where payload->'data'->>'userId' = ${persistent.id}`.execute(under.service.ctx.db);
     expect(events.rows[0].n).toBe(0);
   });
 

@@ -17,7 +17,7 @@ describe("POST /api/orders while the ticket is arriving", () => {
         const statuses: number[] = [];
         // the buyer's orders race the ticket's arrival (and each other, for the buyer's lock)
         const arrived = publish(under.service, "ticket.created", ticket);
-        for (let status = 0; status !== 201 && statuses.length < 200; ) {
+        for (let status = 0; status !== 201 && statuses.length < 200;) {
           status = (await order(eager.cookie, ticket.id)).status;
           statuses.push(status);
         }

@@ -153,7 +153,9 @@ describe("POST /api/orders with an Idempotency-Key", () => {
     expect(retry.status).toBe(201);
     expect(retry.body).toEqual(first.body);
     expect(retry.headers["idempotent-replayed"]).toBe("true");
-    const mine = (await api().get("/api/orders").set("Cookie", buyer.cookie)).body.filter((o: { ticket: { id: string } }) => o.ticket.id === ticket.id);
+    const mine = (await api().get("/api/orders").set("Cookie", buyer.cookie)).body.filter(
+      (o: { ticket: { id: string } }) => o.ticket.id === ticket.id,
+    );
     expect(mine).toHaveLength(1);
     await settled(under.service, under.recorder);
     expect(under.recorder.of("order.created").filter((e) => e.data.ticket.id === ticket.id)).toHaveLength(1);
@@ -167,7 +169,11 @@ describe("POST /api/orders with an Idempotency-Key", () => {
     expect(replies.filter((r) => r.status !== 201 && r.status !== 409)).toEqual([]);
     expect(new Set(replies.filter((r) => r.status === 201).map((r) => r.body.id)).size).toBe(1);
     for (const r of replies.filter((r) => r.status === 409)) expect(r.headers["retry-after"]).toBe("1");
-    expect((await api().get("/api/orders").set("Cookie", buyer.cookie)).body.filter((o: { ticket: { id: string } }) => o.ticket.id === ticket.id)).toHaveLength(1);
+    expect(
+      (await api().get("/api/orders").set("Cookie", buyer.cookie)).body.filter(
+        (o: { ticket: { id: string } }) => o.ticket.id === ticket.id,
+      ),
+    ).toHaveLength(1);
   });
 
   test("When the same key comes with another ticket, then 422 and no order for that ticket", async () => {
@@ -178,7 +184,9 @@ describe("POST /api/orders with an Idempotency-Key", () => {
     const other = await order(buyer.cookie, b.id, key);
     expect(other.status).toBe(422);
     expect(other.body.errors[0].message).toMatch(/Idempotency-Key was used with another request/);
-    expect((await api().get("/api/orders").set("Cookie", buyer.cookie)).body.filter((o: { ticket: { id: string } }) => o.ticket.id === b.id)).toEqual([]);
+    expect(
+      (await api().get("/api/orders").set("Cookie", buyer.cookie)).body.filter((o: { ticket: { id: string } }) => o.ticket.id === b.id),
+    ).toEqual([]);
   });
 
   test("When another buyer sends the same key, then it is their own request: the first buyer's order is never shown to them", async () => {

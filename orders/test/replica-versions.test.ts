@@ -11,7 +11,15 @@ beforeEach(async () => {
 });
 afterEach(() => database.close());
 
-const update = (id: string, version: number) => ({ id, title: `Title ${version}`, price: 1000 + version, userId: "seller", orderId: null, status: "available" as const, version });
+const update = (id: string, version: number) => ({
+  id,
+  title: `Title ${version}`,
+  price: 1000 + version,
+  userId: "seller",
+  orderId: null,
+  status: "available" as const,
+  version,
+});
 
 /** Applies `version` in a transaction of its own; the outcome as the consumer sees it. */
 async function apply(id: string, version: number, on = database): Promise<unknown> {
@@ -30,7 +38,9 @@ describe("the tickets replica's version check (apply_ticket_update)", () => {
   test("When updates come in order, early, late or before their ticket, then only the next version applies, and the others are told apart", async () => {
     const id = randomUUID();
     expect(await apply(id, 1)).toMatchObject({ name: "RetryLater", message: `ticket ${id} not known yet` });
-    await sql`insert into tickets (id, title, price_cents, user_id, version) values (${id}, 'Title 0', 1000, 'seller', 0)`.execute(database.db);
+    await sql`insert into tickets (id, title, price_cents, user_id, version) values (${id}, 'Title 0', 1000, 'seller', 0)`.execute(
+      database.db,
+    );
     expect(await apply(id, 2)).toMatchObject({ name: "RetryLater", message: `ticket ${id} version 2 came early (have 0)` });
     expect(await apply(id, 1)).toBe("applied");
     expect(await apply(id, 1)).toMatchObject({ name: "AlreadyApplied", message: `ticket ${id} version 1 already applied (have 1)` });
@@ -40,7 +50,9 @@ describe("the tickets replica's version check (apply_ticket_update)", () => {
 
   test("When the version before lands while an update waits for the ticket's lock, then the update applies right after it", async () => {
     const id = randomUUID();
-    await sql`insert into tickets (id, title, price_cents, user_id, version) values (${id}, 'Title 0', 1000, 'seller', 0)`.execute(database.db);
+    await sql`insert into tickets (id, title, price_cents, user_id, version) values (${id}, 'Title 0', 1000, 'seller', 0)`.execute(
+      database.db,
+    );
     const other = await openDatabase<OrdersTables>({ url: database.url });
     try {
       // version 1 is applied and holds the row, uncommitted

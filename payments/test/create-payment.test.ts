@@ -73,7 +73,11 @@ describe("POST /api/payments", () => {
   test("When the body is not an object or not JSON, then 400 and never a 500", async () => {
     const { cookie } = aUser();
     expect((await pay(under.service, cookie, [1, 2])).status).toBe(400);
-    const res = await request(under.service.app).post("/api/payments").set("Cookie", cookie).set("Content-Type", "application/json").send("{");
+    const res = await request(under.service.app)
+      .post("/api/payments")
+      .set("Cookie", cookie)
+      .set("Content-Type", "application/json")
+      .send("{");
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ errors: [{ message: "Malformed JSON in request body" }] });
   });
@@ -142,7 +146,8 @@ describe("POST /api/payments", () => {
   test("When a payment is retried with the same Idempotency-Key, then it gets the first answer and the card is charged once; the key on another order is a 422", async () => {
     const order = await givenOrder(under.service);
     const key = `pay-${order.id}`;
-    const keyed = (body: object) => request(under.service.app).post("/api/payments").set("Cookie", order.buyer.cookie).set("Idempotency-Key", key).send(body);
+    const keyed = (body: object) =>
+      request(under.service.app).post("/api/payments").set("Cookie", order.buyer.cookie).set("Idempotency-Key", key).send(body);
     const first = await keyed({ orderId: order.id, token: "tok_visa" });
     expect(first.status).toBe(201);
     const retry = await keyed({ orderId: order.id, token: "tok_visa" });
@@ -156,7 +161,12 @@ describe("POST /api/payments", () => {
   test("When the provider cannot be reached on a keyed payment, then the 503 is not kept: the retry with the same key pays", async () => {
     const order = await givenOrder(under.service);
     provider.failingCharges = 1;
-    const keyed = () => request(under.service.app).post("/api/payments").set("Cookie", order.buyer.cookie).set("Idempotency-Key", `retry-${order.id}`).send({ orderId: order.id, token: "tok_visa" });
+    const keyed = () =>
+      request(under.service.app)
+        .post("/api/payments")
+        .set("Cookie", order.buyer.cookie)
+        .set("Idempotency-Key", `retry-${order.id}`)
+        .send({ orderId: order.id, token: "tok_visa" });
     const down = await keyed();
     expect(down.status).toBe(503);
     expect(down.headers["retry-after"]).toEqual(expect.any(String));
@@ -166,7 +176,12 @@ describe("POST /api/payments", () => {
   test("When a keyed payment comes before payments knows the order, then the 404 is not kept: the retry with the same key pays once the order is known", async () => {
     const buyer = aUser();
     const order = anOrder({ buyerId: buyer.id, priceCents: 2050 });
-    const keyed = () => request(under.service.app).post("/api/payments").set("Cookie", buyer.cookie).set("Idempotency-Key", `early-${order.id}`).send({ orderId: order.id, token: "tok_visa" });
+    const keyed = () =>
+      request(under.service.app)
+        .post("/api/payments")
+        .set("Cookie", buyer.cookie)
+        .set("Idempotency-Key", `early-${order.id}`)
+        .send({ orderId: order.id, token: "tok_visa" });
     expect((await keyed()).status).toBe(404);
     const { seq } = await publish(under.service, "order.created", order.created());
     await waitAcked(under.service, "order.created", seq);

@@ -32,7 +32,9 @@ export async function startFakeStripe() {
         const data = charges
           .filter((c) => c.key === key)
           .map((c) => ({ id: c.id, object: "charge", amount: c.amount, status: "succeeded", metadata: { idempotency_key: c.key } }));
-        res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ object: "search_result", data, has_more: false, url: "/v1/charges/search" }));
+        res
+          .writeHead(200, { "Content-Type": "application/json" })
+          .end(JSON.stringify({ object: "search_result", data, has_more: false, url: "/v1/charges/search" }));
         return;
       }
       const [status, answer] = respond(req.method, req.url, form, ++next);
@@ -62,13 +64,40 @@ export async function startFakeStripe() {
 function respond(method: string | undefined, path: string | undefined, form: Record<string, string>, n: number): [number, object] {
   if (method === "POST" && path === "/v1/charges") {
     if (form.source === "tok_chargeDeclined") {
-      return [402, { error: { type: "card_error", code: "card_declined", decline_code: "generic_decline", message: "Your card was declined.", charge: `ch_declined_${n}` } }];
+      return [
+        402,
+        {
+          error: {
+            type: "card_error",
+            code: "card_declined",
+            decline_code: "generic_decline",
+            message: "Your card was declined.",
+            charge: `ch_declined_${n}`,
+          },
+        },
+      ];
     }
     if (form.source !== "tok_visa") {
-      return [400, { error: { type: "invalid_request_error", code: "resource_missing", param: "source", message: `No such token: '${form.source}'` } }];
+      return [
+        400,
+        { error: { type: "invalid_request_error", code: "resource_missing", param: "source", message: `No such token: '${form.source}'` } },
+      ];
     }
     const amount = Number(form.amount);
-    return [200, { id: `ch_fake_${n}`, object: "charge", amount, amount_captured: amount, currency: form.currency, description: form.description, paid: true, refunded: false, status: "succeeded" }];
+    return [
+      200,
+      {
+        id: `ch_fake_${n}`,
+        object: "charge",
+        amount,
+        amount_captured: amount,
+        currency: form.currency,
+        description: form.description,
+        paid: true,
+        refunded: false,
+        status: "succeeded",
+      },
+    ];
   }
   if (method === "POST" && path === "/v1/refunds") {
     return [200, { id: `re_fake_${n}`, object: "refund", charge: form.charge, amount: 2010, currency: "usd", status: "succeeded" }];

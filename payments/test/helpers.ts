@@ -90,7 +90,7 @@ export async function paymentState(service: TestService, cookie: string, orderId
 }
 
 /** The first recorded event of `subject` that matches, waiting for it (typed as found: it throws otherwise). */
- 
+
 export async function eventFor(recorder: EventRecorder, subject: Subject, match: (data: any) => boolean) {
   const event = await recorder.waitFor(subject, match);
   if (!event) throw new Error(`no ${subject} event`);

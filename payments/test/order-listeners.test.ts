@@ -32,7 +32,11 @@ describe("order.created listener", () => {
     const again = await publish(under.service, "order.created", order.created(), { id: first.id, msgId: `${first.id}-replay` });
     const impostor = aUser();
     // the same order (and so the same ticket, as every event of one order names) with other data
-    const other = await publish(under.service, "order.created", anOrder({ buyerId: impostor.id, priceCents: 1, id: order.id, ticketId: order.ticket.id }).created());
+    const other = await publish(
+      under.service,
+      "order.created",
+      anOrder({ buyerId: impostor.id, priceCents: 1, id: order.id, ticketId: order.ticket.id }).created(),
+    );
     await waitAcked(under.service, "order.created", Math.max(again.seq, other.seq));
     expect((await pay(under.service, impostor.cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(404);
     expect((await pay(under.service, buyer.cookie, { orderId: order.id, token: "tok_visa" })).status).toBe(201);

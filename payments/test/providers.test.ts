@@ -1,4 +1,11 @@
-import { createProvider, DatabaseLedger, InvalidPaymentTokenError, PaymentDeclinedError, SandboxProvider, StripeProvider } from "../src/providers";
+import {
+  createProvider,
+  DatabaseLedger,
+  InvalidPaymentTokenError,
+  PaymentDeclinedError,
+  SandboxProvider,
+  StripeProvider,
+} from "../src/providers";
 import { startFakeStripe } from "./fake-stripe";
 
 /** What a declined card raises, with the provider's own words for the buyer. */
@@ -74,7 +81,9 @@ describe("sandbox provider across restarts", () => {
       ]);
       const before = new SandboxProvider(new DatabaseLedger(database.db));
       const charge = await before.charge(aCharge({ idempotencyKey: "order-r1" }));
-      await expect(before.charge(aCharge({ token: "tok_chargeDeclined", idempotencyKey: "order-r2" }))).rejects.toBeInstanceOf(PaymentDeclinedError);
+      await expect(before.charge(aCharge({ token: "tok_chargeDeclined", idempotencyKey: "order-r2" }))).rejects.toBeInstanceOf(
+        PaymentDeclinedError,
+      );
 
       const after = new SandboxProvider(new DatabaseLedger(database.db)); // the process restarted
       expect(await after.charge(aCharge({ idempotencyKey: "order-r1" }))).toEqual(charge);

@@ -7,19 +7,21 @@ import { eventFor, givenOrder, pay, RecordingProvider } from "./helpers";
 const provider = new RecordingProvider();
 
 const under = serviceUnderTest(paymentsService({ provider }), {
-    config: {
-      PAYMENT_REFUND_SWEEP_MS: 100,
-      PAYMENT_REFUND_RETRY_MS: 50,
-      PAYMENT_REFUND_ALERT_AFTER: 3,
-      PAYMENT_RECONCILE_SWEEP_MS: 100,
-      PAYMENT_RECONCILE_AFTER_MS: 300,
-      PAYMENT_DECLINES_PER_ORDER: 3,
-      PAYMENT_DECLINES_PER_BUYER: 5,
-    },
-  });
+  config: {
+    PAYMENT_REFUND_SWEEP_MS: 100,
+    PAYMENT_REFUND_RETRY_MS: 50,
+    PAYMENT_REFUND_ALERT_AFTER: 3,
+    PAYMENT_RECONCILE_SWEEP_MS: 100,
+    PAYMENT_RECONCILE_AFTER_MS: 300,
+    PAYMENT_DECLINES_PER_ORDER: 3,
+    PAYMENT_DECLINES_PER_BUYER: 5,
+  },
+});
 
 const attemptsOf = async (orderId: string) =>
-  (await sql<{ status: string }>`select status from payment_attempts where order_id = ${orderId}`.execute(under.service.ctx.db)).rows.map((r) => r.status);
+  (await sql<{ status: string }>`select status from payment_attempts where order_id = ${orderId}`.execute(under.service.ctx.db)).rows.map(
+    (r) => r.status,
+  );
 
 /** The process dies right after the provider took the money, before anything is recorded. */
 const dieAfterCharging = () => {

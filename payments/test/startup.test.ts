@@ -15,9 +15,9 @@ describe("starting payments in production", () => {
   test("When NODE_ENV=production and neither STRIPE_KEY nor PAYMENTS_PROVIDER is set, then it refuses to start and says what to set", async () => {
     const database = await openTestDatabase();
     try {
-      await expect(
-        startTestService(paymentsService(), nats.url, { database, config: { NODE_ENV: "production" } }),
-      ).rejects.toThrow(/no payment provider in production: set STRIPE_KEY .* or PAYMENTS_PROVIDER=sandbox/);
+      await expect(startTestService(paymentsService(), nats.url, { database, config: { NODE_ENV: "production" } })).rejects.toThrow(
+        /no payment provider in production: set STRIPE_KEY .* or PAYMENTS_PROVIDER=sandbox/,
+      );
     } finally {
       await database.close();
     }
@@ -26,9 +26,9 @@ describe("starting payments in production", () => {
   test("When PAYMENTS_PROVIDER=stripe is set without a STRIPE_KEY, then it refuses to start", async () => {
     const database = await openTestDatabase();
     try {
-      await expect(
-        startTestService(paymentsService(), nats.url, { database, config: { PAYMENTS_PROVIDER: "stripe" } }),
-      ).rejects.toThrow(/PAYMENTS_PROVIDER=stripe needs STRIPE_KEY/);
+      await expect(startTestService(paymentsService(), nats.url, { database, config: { PAYMENTS_PROVIDER: "stripe" } })).rejects.toThrow(
+        /PAYMENTS_PROVIDER=stripe needs STRIPE_KEY/,
+      );
     } finally {
       await database.close();
     }

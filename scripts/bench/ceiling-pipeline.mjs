@@ -59,7 +59,12 @@ export async function startPipeline({ pool, nats, prefix, roles }) {
   const consume = async (role, name, handle) => {
     if (!roles.includes(role)) return;
     const durable = `${prefix}-${role}`;
-    await jsm.consumers.add("BENCHPIPE", { durable_name: durable, ack_policy: AckPolicy.Explicit, filter_subject: subject(name), max_ack_pending: 1_000 });
+    await jsm.consumers.add("BENCHPIPE", {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: subject(name),
+      max_ack_pending: 1_000,
+    });
     const messages = await (await js.consumers.get("BENCHPIPE", durable)).consume({ max_messages: 100 });
     consumers.push(messages);
     void (async () => {
@@ -75,7 +80,9 @@ export async function startPipeline({ pool, nats, prefix, roles }) {
     await inTransaction("update pipe_tickets set order_id = $2 where id = $1 and order_id is null", [order.ticketId, order.id]);
     await publish("ticket.updated", { id: order.ticketId, orderId: order.id });
   });
-  await consume("payments", "order.created", (order) => inTransaction("insert into pipe_payments (order_id, price) values ($1, 100)", [order.id]));
+  await consume("payments", "order.created", (order) =>
+    inTransaction("insert into pipe_payments (order_id, price) values ($1, 100)", [order.id]),
+  );
   await consume("expiration", "order.created", (order) =>
     inTransaction("insert into pipe_timers (order_id, expires_at) values ($1, now() + interval '15 minutes')", [order.id]),
   );

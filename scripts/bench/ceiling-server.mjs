@@ -27,7 +27,9 @@ const listing = {
       to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as position_at
     from tickets where status = 'available' order by created_at desc, id desc limit $1`,
 };
-const page = JSON.stringify([{ id: "5b7c0b7e-0000-4000-8000-000000000000", title: "Ticket", price: 10, userId: "u", version: 0, orderId: null, status: "available" }]);
+const page = JSON.stringify([
+  { id: "5b7c0b7e-0000-4000-8000-000000000000", title: "Ticket", price: 10, userId: "u", version: 0, orderId: null, status: "available" },
+]);
 
 /** The first listing page: its JSON body and, when there is a next page, its cursor. */
 async function listingPage() {
@@ -35,7 +37,15 @@ async function listingPage() {
   const shown = rows.slice(0, 20);
   const last = shown[shown.length - 1];
   const cursor = rows.length > 20 ? Buffer.from(JSON.stringify([last.position_at, last.id])).toString("base64url") : undefined;
-  const body = shown.map((r) => ({ id: r.id, title: r.title, price: r.price_cents / 100, userId: r.user_id, version: r.version, orderId: r.order_id, status: r.status }));
+  const body = shown.map((r) => ({
+    id: r.id,
+    title: r.title,
+    price: r.price_cents / 100,
+    userId: r.user_id,
+    version: r.version,
+    orderId: r.order_id,
+    status: r.status,
+  }));
   return { body, cursor };
 }
 
@@ -77,7 +87,9 @@ const server = http.createServer(async (req, res) => {
 });
 server.keepAliveTimeout = 60_000;
 // the pipeline's ceiling with every role in this one process
-const pipeline = natsUrl ? await startPipeline({ pool: commits, nats: { url: natsUrl, user: natsUser, pass: natsPass }, prefix: "one", roles: allRoles }) : undefined;
+const pipeline = natsUrl
+  ? await startPipeline({ pool: commits, nats: { url: natsUrl, user: natsUser, pass: natsPass }, prefix: "one", roles: allRoles })
+  : undefined;
 server.listen(Number(port), "127.0.0.1", () => process.stdout.write("listening\n"));
 process.on("SIGTERM", () => {
   server.close();

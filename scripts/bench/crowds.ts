@@ -10,7 +10,15 @@
 type Http = (method: string, url: string, body?: unknown, cookie?: string) => Promise<{ status: number; json: unknown; ms: number }>;
 
 export interface CrowdResults {
-  oneTicket: { buyers: number; created: number; refused: number; other: Record<string, number>; p50Ms: number; p99Ms: number; maxMs: number };
+  oneTicket: {
+    buyers: number;
+    created: number;
+    refused: number;
+    other: Record<string, number>;
+    p50Ms: number;
+    p99Ms: number;
+    maxMs: number;
+  };
   block: {
     tickets: number;
     buyers: number;
@@ -97,7 +105,9 @@ export async function crowds(options: {
     p99Ms: pct(times, 99),
     maxMs: pct(times, 100),
   };
-  say(`  one ticket, ${buyerCount} buyers at once: ${oneTicket.created} order(s), ${oneTicket.refused} refused, p50 ${oneTicket.p50Ms} ms, p99 ${oneTicket.p99Ms} ms`);
+  say(
+    `  one ticket, ${buyerCount} buyers at once: ${oneTicket.created} order(s), ${oneTicket.refused} refused, p50 ${oneTicket.p50Ms} ms, p99 ${oneTicket.p99Ms} ms`,
+  );
   await options.quiet();
 
   // 2. a block of tickets, every buyer reads the listing and orders what it shows

@@ -43,7 +43,6 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
-
 interface Launched {
   child: ChildProcess;
   readyMs: number;
@@ -53,12 +52,18 @@ interface Launched {
 }
 
 /** The Node flags of package.json's start script: the launcher runs with them, as under npm start. */
-const startFlags = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).scripts.start as string).split(/\s+/).filter((a) => a.startsWith("--"));
+const startFlags = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).scripts.start as string)
+  .split(/\s+/)
+  .filter((a) => a.startsWith("--"));
 
 /** `npm start` as a user runs it, minus npm itself: node [its flags] scripts/start.mjs. */
 async function launch(env: NodeJS.ProcessEnv, logFile: string, timeoutMs = 120_000): Promise<Launched> {
   const started = performance.now();
-  const child = spawn(process.execPath, [...startFlags, path.join(root, "scripts", "start.mjs")], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...startFlags, path.join(root, "scripts", "start.mjs")], {
+    cwd: root,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let text = "";
   return new Promise<Launched>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the stack was not ready in ${timeoutMs} ms (log: ${logFile})`)), timeoutMs);
@@ -248,7 +253,12 @@ async function oneCommit(url: string) {
   return { p50Ms: round(pct(lat, 50), 2), p99Ms: round(pct(lat, 99), 2) };
 }
 
-async function startCeilingServer(port: number, ticketsUrl: string, commitUrl: string, nats: { url: string; user: string; pass: string }): Promise<ChildProcess> {
+async function startCeilingServer(
+  port: number,
+  ticketsUrl: string,
+  commitUrl: string,
+  nats: { url: string; user: string; pass: string },
+): Promise<ChildProcess> {
   const args = [path.join(__dirname, "ceiling-server.mjs"), String(port), ticketsUrl, commitUrl, nats.url, nats.user, nats.pass];
   // the ceilings run on the services' Node, so that a ratio compares code, not runtimes
   const child = spawn(serviceRuntime().path, args, {
@@ -283,7 +293,9 @@ async function main() {
   fs.chmodSync(dataDir, 0o755);
   const logFile = path.join(dataDir, "stack.log");
   const ports = Object.fromEntries(
-    await Promise.all(["gateway", ...services, "client", "postgres", "nats", "ceiling", "ceilingPipeline"].map(async (k) => [k, await freePort()] as const)),
+    await Promise.all(
+      ["gateway", ...services, "client", "postgres", "nats", "ceiling", "ceilingPipeline"].map(async (k) => [k, await freePort()] as const),
+    ),
   ) as Record<string, number>;
   say(`bench: data in ${dataDir}, stack log ${logFile}`);
 
@@ -335,7 +347,9 @@ async function main() {
     const idle = memoryOf(idleTree);
     const idleCpu = cpuMsBetween(idleBefore, idleTree);
     const idleCpuMsPerSecond = round(idleCpu.totalMs / 10, 1);
-    say(`idle memory: RSS ${idle.rssMb} MB, PSS ${idle.pssMb} MB (${idleTree.length} processes); idle CPU ${idleCpuMsPerSecond} ms a second`);
+    say(
+      `idle memory: RSS ${idle.rssMb} MB, PSS ${idle.pssMb} MB (${idleTree.length} processes); idle CPU ${idleCpuMsPerSecond} ms a second`,
+    );
 
     // the bench reads events as the NATS administrator, whose password the launcher keeps in DATA_DIR
     const natsPasswords = JSON.parse(fs.readFileSync(path.join(dataDir, "nats", "passwords.json"), "utf8")) as Record<string, string>;
@@ -356,11 +370,17 @@ async function main() {
     const bareCommit = summary(await autocannon({ url: `${ceilingBase}/commit`, method: "POST", connections: 1, amount: 300 }));
     // the CPU yardstick of the run: what one request of the bare route with its transaction costs
     // the route's process and PostgreSQL, under load like the pipeline's
-    const named = (name: string) => processTree(treeRoots()).filter((p) => p.name === name).map((p) => p.pid);
+    const named = (name: string) =>
+      processTree(treeRoots())
+        .filter((p) => p.name === name)
+        .map((p) => p.pid);
     const yardstickTree = () => processTree([ceiling.pid!, ...named("postgres")]);
     const yardstickBefore = yardstickTree();
     const yardstick = await autocannon({ url: `${ceilingBase}/commit`, method: "POST", connections: 20, amount: 3_000 });
-    const bareCommitCpuMs = round(cpuMsBetween(yardstickBefore, dedupe(yardstickTree())).totalMs / Math.max(1, yardstick.requests.total), 2);
+    const bareCommitCpuMs = round(
+      cpuMsBetween(yardstickBefore, dedupe(yardstickTree())).totalMs / Math.max(1, yardstick.requests.total),
+      2,
+    );
 
     say(`setting up: a seller, 20 buyers, ${(1_100 + warmUpOrders).toLocaleString("en")} tickets over HTTP…`);
     const seller = await signUp(base, `seller-${Date.now()}@bench.test`);
@@ -383,7 +403,8 @@ async function main() {
         },
       ],
     });
-    if (ticketIds.length !== 1_100 + warmUpOrders) throw new Error(`created ${ticketIds.length} of ${1_100 + warmUpOrders} tickets (${created.non2xx} non-2xx)`);
+    if (ticketIds.length !== 1_100 + warmUpOrders)
+      throw new Error(`created ${ticketIds.length} of ${1_100 + warmUpOrders} tickets (${created.non2xx} non-2xx)`);
     if (!(await quiet(nc))) throw new Error("the services did not take in the new tickets within a minute");
     const reservations = new Reservations(nc);
 
@@ -479,10 +500,16 @@ async function main() {
     if (profiled) profileFiles.push(await collectProfile(profiled));
 
     say("the same pipeline with plain parts (the ceiling: one process, no framework)…");
-    const ceilingPipe = await pipelineCeiling(ceilingBase, pipeTickets.length, () => dedupe(processTree([ceiling.pid!, ...named("postgres"), ...named("nats-server")])));
+    const ceilingPipe = await pipelineCeiling(ceilingBase, pipeTickets.length, () =>
+      dedupe(processTree([ceiling.pid!, ...named("postgres"), ...named("nats-server")])),
+    );
     say(`  ${ceilingPipe.reservedPerSecond} orders/s reserved, CPU ${ceilingPipe.cpuMsPerOrder} ms per order`);
     say("…and with each role in a process of its own, laid out like the services…");
-    const roles = await startPipelineRoles(ports.ceilingPipeline, dbUrl("postgres"), { url: natsUrl, user: "ticketforge-admin", pass: natsPasswords["ticketforge-admin"] });
+    const roles = await startPipelineRoles(ports.ceilingPipeline, dbUrl("postgres"), {
+      url: natsUrl,
+      user: "ticketforge-admin",
+      pass: natsPasswords["ticketforge-admin"],
+    });
     cleanup.unshift(async () => roles.forEach((r) => r.kill("SIGTERM")));
     const ceilingPipeByRole = await pipelineCeiling(`http://127.0.0.1:${ports.ceilingPipeline}`, pipeTickets.length, () =>
       dedupe(processTree([...roles.map((r) => r.pid!), ...named("postgres"), ...named("nats-server")])),
@@ -503,7 +530,8 @@ async function main() {
     ).rows.map((r: Record<string, string>) => r["QUERY PLAN"]);
     const count = Number((await ticketsDb.query("select count(*) from tickets")).rows[0].count);
     await ticketsDb.end();
-    const listing = async (url: string, headers?: Record<string, string>) => summary(await autocannon({ url, connections: 10, duration: 5, headers }));
+    const listing = async (url: string, headers?: Record<string, string>) =>
+      summary(await autocannon({ url, connections: 10, duration: 5, headers }));
     const viaGateway = await listing(`${base}/api/tickets`);
     const listingProfiled = profile ? await startProfile(stack, profile, "listing") : undefined;
     const direct = await listing(`http://127.0.0.1:${ports.tickets}/api/tickets`);
@@ -529,11 +557,24 @@ async function main() {
       startedAt,
       label,
       // other work on the machine moves every figure: the load average says how busy it was
-      machine: { cpus: os.cpus().length, node: serviceRuntime().version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: round(os.loadavg()[0]) },
+      machine: {
+        cpus: os.cpus().length,
+        node: serviceRuntime().version,
+        loadAverageAtStart: loadAtStart,
+        loadAverageAtEnd: round(os.loadavg()[0]),
+      },
       database: "embedded PostgreSQL (npm start's default)",
-      startup: { firstMs: Math.round(first.readyMs), laterMs: Math.round(stack.readyMs), launcherSaysFirstS: first.saysReadyS, launcherSaysLaterS: stack.saysReadyS },
+      startup: {
+        firstMs: Math.round(first.readyMs),
+        laterMs: Math.round(stack.readyMs),
+        launcherSaysFirstS: first.saysReadyS,
+        launcherSaysLaterS: stack.saysReadyS,
+      },
       idleMemory: { ...idle, processes: idleTree.length },
-      idleCpu: { msPerSecond: idleCpuMsPerSecond, byName: Object.fromEntries(Object.entries(idleCpu.byName).map(([k, v]) => [k, round(v / 10, 1)])) },
+      idleCpu: {
+        msPerSecond: idleCpuMsPerSecond,
+        byName: Object.fromEntries(Object.entries(idleCpu.byName).map(([k, v]) => [k, round(v / 10, 1)])),
+      },
       ceilings: {
         rawJetStream: raw,
         oneCommit: commit,
@@ -584,7 +625,10 @@ async function main() {
     const json = `${JSON.stringify(results, null, 2)}\n`;
     fs.writeFileSync(path.join(resultsDir, "latest.json"), json);
     const historyFile = path.join(resultsDir, "history.csv");
-    fs.writeFileSync(historyFile, withRun(fs.existsSync(historyFile) ? fs.readFileSync(historyFile, "utf8") : undefined, results, measuredCommit()));
+    fs.writeFileSync(
+      historyFile,
+      withRun(fs.existsSync(historyFile) ? fs.readFileSync(historyFile, "utf8") : undefined, results, measuredCommit()),
+    );
     say(writeDocs(results));
   } finally {
     for (const c of cleanup) await c().catch((err) => say(`cleanup: ${(err as Error).message}`));
@@ -593,7 +637,11 @@ async function main() {
 }
 
 /** The pipeline's ceiling with each role in a process of its own (ceiling-pipeline.mjs). */
-async function startPipelineRoles(port: number, databaseUrl: string, nats: { url: string; user: string; pass: string }): Promise<ChildProcess[]> {
+async function startPipelineRoles(
+  port: number,
+  databaseUrl: string,
+  nats: { url: string; user: string; pass: string },
+): Promise<ChildProcess[]> {
   const roles = ["orders", "tickets", "payments", "expiration"];
   return Promise.all(
     roles.map(async (role) => {
@@ -714,7 +762,10 @@ function writeDocs(results: BenchResults): string {
   const table = renderTable(results);
   const doc = path.join(root, "docs", "benchmarks.md");
   const text = fs.readFileSync(doc, "utf8");
-  fs.writeFileSync(doc, text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${table}\n<!-- bench:end -->`));
+  fs.writeFileSync(
+    doc,
+    text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${table}\n<!-- bench:end -->`),
+  );
   return table;
 }
 

@@ -111,7 +111,11 @@ export function writesBetween(before: ProcInfo[], after: ProcInfo[]): { total: n
 }
 
 /** How much `value` grew between two snapshots, summed and by process label (new processes count from zero). */
-function growthBetween(before: ProcInfo[], after: ProcInfo[], value: (p: ProcInfo) => number): { total: number; byName: Record<string, number> } {
+function growthBetween(
+  before: ProcInfo[],
+  after: ProcInfo[],
+  value: (p: ProcInfo) => number,
+): { total: number; byName: Record<string, number> } {
   const was = new Map(before.map((p) => [p.pid, value(p)]));
   const byName: Record<string, number> = {};
   let total = 0;
@@ -137,7 +141,11 @@ function kbField(file: string, field: string): number {
  * Resident memory of a set of processes, twice: RSS counts PostgreSQL's shared memory once per
  * backend, PSS shares it out between them, so the PSS sum is what the stack really holds.
  */
-export function memoryOf(procs: ProcInfo[]): { rssMb: number; pssMb: number; byName: Record<string, { count: number; rssMb: number; pssMb: number }> } {
+export function memoryOf(procs: ProcInfo[]): {
+  rssMb: number;
+  pssMb: number;
+  byName: Record<string, { count: number; rssMb: number; pssMb: number }>;
+} {
   const byName: Record<string, { count: number; rssMb: number; pssMb: number }> = {};
   let rss = 0;
   let pss = 0;

@@ -19,7 +19,9 @@ if (service && new RegExp(`[/\\\\]${service}[/\\\\](src|dist)[/\\\\]main`).test(
   process.on("SIGUSR2", () => {
     if (!running) {
       running = true;
-      session.post("Profiler.enable", () => session.post("Profiler.setSamplingInterval", { interval: 500 }, () => session.post("Profiler.start")));
+      session.post("Profiler.enable", () =>
+        session.post("Profiler.setSamplingInterval", { interval: 500 }, () => session.post("Profiler.start")),
+      );
       return;
     }
     running = false;

@@ -2,7 +2,16 @@ import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import { z } from "zod";
-import { deadLetterHeaders, envelopeShape, eventSchemas, natsAuthorizationBlock, natsPasswordVariable, streamOf, subjects, type Subject } from "@ticketforge/common";
+import {
+  deadLetterHeaders,
+  envelopeShape,
+  eventSchemas,
+  natsAuthorizationBlock,
+  natsPasswordVariable,
+  streamOf,
+  subjects,
+  type Subject,
+} from "@ticketforge/common";
 import { openApiDocument } from "@ticketforge/common/api";
 import { busUsers, manifest } from "../services";
 
@@ -162,7 +171,9 @@ function typeOf(s: Json): string {
   if (s.enum) return (s.enum as unknown[]).map((v) => JSON.stringify(v)).join(" \\| ");
   if (s.anyOf) return (s.anyOf as Json[]).map(typeOf).join(" \\| ");
   const type = Array.isArray(s.type) ? s.type.join(" \\| ") : String(s.type ?? "any");
-  const notes = [s.format, s.minimum !== undefined && `≥ ${s.minimum}`, s.minLength !== undefined && `min length ${s.minLength}`].filter(Boolean);
+  const notes = [s.format, s.minimum !== undefined && `≥ ${s.minimum}`, s.minLength !== undefined && `min length ${s.minLength}`].filter(
+    Boolean,
+  );
   return notes.length > 0 ? `${type} (${notes.join(", ")})` : type;
 }
 

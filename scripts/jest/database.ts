@@ -16,7 +16,6 @@ interface RunState {
 }
 const state = ((globalThis as { __tfTestDatabase?: RunState }).__tfTestDatabase ??= {});
 
-
 export async function setup(): Promise<void> {
   process.env.TF_TEST_RUN ??= randomBytes(4).toString("hex");
   if (process.env.TEST_DATABASE_URL) return; // a server of the user's, or started by an earlier project

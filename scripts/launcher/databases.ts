@@ -43,7 +43,8 @@ export async function prepareDatabases(
   if (embeddedFor.length === 0) return { urls, describe };
 
   const port = Number(env.POSTGRES_PORT || defaultPostgresPort);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`POSTGRES_PORT must be a port number (got "${env.POSTGRES_PORT}")`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`POSTGRES_PORT must be a port number (got "${env.POSTGRES_PORT}")`);
   const started = Date.now();
   const embedded = await startEmbeddedPostgres({
     dataDir: path.join(dataDir, "postgres"),

@@ -165,7 +165,9 @@ function proxy(
 ) {
   if (req.headers["x-ticketforge-gateway"]) {
     // a target that is this gateway (a port taken by the wrong process) would loop forever
-    res.writeHead(508, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: "Request loop through the gateway" }] }));
+    res
+      .writeHead(508, { "content-type": "application/json" })
+      .end(JSON.stringify({ errors: [{ message: "Request loop through the gateway" }] }));
     return;
   }
   const path = requestPath(req.url);
@@ -181,7 +183,9 @@ function proxy(
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(fallbackPage(routes));
       return;
     }
-    res.writeHead(502, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: `No service for ${url.pathname}` }] }));
+    res
+      .writeHead(502, { "content-type": "application/json" })
+      .end(JSON.stringify({ errors: [{ message: `No service for ${url.pathname}` }] }));
     return;
   }
   // this is the edge: whatever X-Forwarded-For the client sent is its own word, not a proxy's

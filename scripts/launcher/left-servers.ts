@@ -56,6 +56,7 @@ export async function stopLeftServer(pidFile: ServerPidFile): Promise<number | u
 export async function stopLeftServers(dataDir: string, log: (line: string) => void): Promise<void> {
   for (const pidFile of serverPidFiles(dataDir)) {
     const pid = await stopLeftServer(pidFile);
-    if (pid) log(`stopped ${pidFile.command} (process ${pid}), left running on ${path.dirname(pidFile.file)} by a launcher that was killed`);
+    if (pid)
+      log(`stopped ${pidFile.command} (process ${pid}), left running on ${path.dirname(pidFile.file)} by a launcher that was killed`);
   }
 }

@@ -52,10 +52,14 @@ async function main() {
     release();
     process.exit(1);
   }
-  const extraPorts = Object.entries(replicaPorts(ports, replicas)).flatMap(([name, list]) => list.slice(1).map((p, i) => [`${name} replica ${i + 2}`, p] as const));
+  const extraPorts = Object.entries(replicaPorts(ports, replicas)).flatMap(([name, list]) =>
+    list.slice(1).map((p, i) => [`${name} replica ${i + 2}`, p] as const),
+  );
   for (const [name, port] of [...Object.entries(ports), ...extraPorts]) {
     if (!(await isPortFree(port))) {
-      const setting = name.includes(" replica ") ? `${name.split(" ")[0].toUpperCase()}_PORT (replica i uses that port + 100·i) or fewer REPLICAS` : `${name.toUpperCase()}_PORT to a free port`;
+      const setting = name.includes(" replica ")
+        ? `${name.split(" ")[0].toUpperCase()}_PORT (replica i uses that port + 100·i) or fewer REPLICAS`
+        : `${name.toUpperCase()}_PORT to a free port`;
       out(`Port ${port} (${name}) is already in use. Set ${setting} (see .env.example).`);
       release();
       process.exit(1);
@@ -64,8 +68,21 @@ async function main() {
 
   const nats =
     clusterSize > 1 && !env.NATS_URL
-      ? await resolveNatsCluster({ size: clusterSize, dataDir, users: busUsers, out, port: env.NATS_PORT ? Number(env.NATS_PORT) : undefined })
-      : await resolveNats({ natsUrl: env.NATS_URL, dataDir, port: env.NATS_PORT ? Number(env.NATS_PORT) : undefined, log: say, users: busUsers, out });
+      ? await resolveNatsCluster({
+          size: clusterSize,
+          dataDir,
+          users: busUsers,
+          out,
+          port: env.NATS_PORT ? Number(env.NATS_PORT) : undefined,
+        })
+      : await resolveNats({
+          natsUrl: env.NATS_URL,
+          dataDir,
+          port: env.NATS_PORT ? Number(env.NATS_PORT) : undefined,
+          log: say,
+          users: busUsers,
+          out,
+        });
   // streams replicated on every node of the cluster (at most 3, as in production), unless set
   if (clusterSize > 1) env.NATS_STREAM_REPLICAS ??= String(Math.min(3, clusterSize));
   if (nats.kind === "missing") {
@@ -74,10 +91,11 @@ async function main() {
     process.exit(1);
   }
   say(
-    ("describe" in nats && typeof nats.describe === "string" && nats.describe) || {
-      given: `NATS: using NATS_URL ${nats.url}`,
-      started: `NATS: started nats-server -js at ${nats.url} with one user per service (store and passwords in ${path.join(dataDir, "nats")})`,
-    }[nats.kind],
+    ("describe" in nats && typeof nats.describe === "string" && nats.describe) ||
+      {
+        given: `NATS: using NATS_URL ${nats.url}`,
+        started: `NATS: started nats-server -js at ${nats.url} with one user per service (store and passwords in ${path.join(dataDir, "nats")})`,
+      }[nats.kind],
   );
   if (nats.kind === "given") {
     let interrupted = false;
@@ -129,7 +147,10 @@ async function main() {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
   const withClient = env.START_CLIENT !== "false";
-  const skip = (env.SKIP_SERVICES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const skip = (env.SKIP_SERVICES ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = skip.filter((s) => !(services as readonly string[]).includes(s));
   if (unknown.length > 0) out(`SKIP_SERVICES names no service: ${unknown.join(", ")} (services: ${services.join(", ")})`);
   const sessionKeys = sessionKeysFor(dataDir, env);
@@ -176,7 +197,8 @@ async function main() {
   line("");
   line(`Open  http://localhost:${ports.gateway}`);
   line("");
-  for (const [name, ms] of Object.entries(stack.readyMs)) line(`  ${name.padEnd(11)} :${ports[name as keyof Ports]}  ready after ${(ms / 1000).toFixed(1)} s`);
+  for (const [name, ms] of Object.entries(stack.readyMs))
+    line(`  ${name.padEnd(11)} :${ports[name as keyof Ports]}  ready after ${(ms / 1000).toFixed(1)} s`);
   line("");
   if (dev) line("dev: services restart when their code changes");
   // on each service's own port: the gateway routes /api/* only
@@ -188,7 +210,8 @@ async function main() {
   line(`  ${dataDir.startsWith(`${root}${path.sep}`) ? path.relative(root, dataDir) : dataDir}/`);
   box.push(`└${"─".repeat(width + 2)}┘`);
   out(box.join("\n"));
-  for (const s of skip) say(`${s} is not started (SKIP_SERVICES): run it with \`cd ${s} && npm run dev\`; the gateway routes to :${ports[s as keyof Ports]}`);
+  for (const s of skip)
+    say(`${s} is not started (SKIP_SERVICES): run it with \`cd ${s} && npm run dev\`; the gateway routes to :${ports[s as keyof Ports]}`);
 }
 
 void main();

@@ -66,10 +66,23 @@ export async function resolveNatsCluster(options: {
   };
   try {
     for (const n of nodes) n.start();
-    const up = await waitFor(async () => nodes.some((n) => n.crashes > 0) || (await Promise.all(plan.nodes.map((n) => portAcceptsConnections(n.port)))).every(Boolean), 15_000, 100);
+    const up = await waitFor(
+      async () =>
+        nodes.some((n) => n.crashes > 0) || (await Promise.all(plan.nodes.map((n) => portAcceptsConnections(n.port)))).every(Boolean),
+      15_000,
+      100,
+    );
     const crashed = nodes.filter((n) => n.crashes > 0).map((n) => n.name);
-    if (!up || crashed.length > 0) throw new Error(`the NATS cluster did not start (${crashed.join(", ") || "not listening in 15 s"}; logs: ${dataDir}/nats-N.log)`);
-    await waitForMetaLeader(plan.nodes.map((n, i) => ({ httpPort: n.httpPort, get running() { return nodes[i].running; } })));
+    if (!up || crashed.length > 0)
+      throw new Error(`the NATS cluster did not start (${crashed.join(", ") || "not listening in 15 s"}; logs: ${dataDir}/nats-N.log)`);
+    await waitForMetaLeader(
+      plan.nodes.map((n, i) => ({
+        httpPort: n.httpPort,
+        get running() {
+          return nodes[i].running;
+        },
+      })),
+    );
     await provisionJetStream({
       url: plan.url,
       user: natsAdminUser,

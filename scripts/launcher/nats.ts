@@ -147,8 +147,10 @@ export async function waitForNats(url: string, say: (line: string) => void, stop
   while (!stopped()) {
     if (await hasJetStream(url, 2_000)) return true;
     if (tries++ % 3 === 0) {
-      say(`NATS at ${url} does not answer with JetStream${tries > 1 ? " (still waiting)" : ""}: is it running, with -js? ` +
-        "Fix NATS_URL, or unset it so that npm start runs its own nats-server. Waiting… (Ctrl-C stops)");
+      say(
+        `NATS at ${url} does not answer with JetStream${tries > 1 ? " (still waiting)" : ""}: is it running, with -js? ` +
+          "Fix NATS_URL, or unset it so that npm start runs its own nats-server. Waiting… (Ctrl-C stops)",
+      );
     }
     await new Promise((r) => setTimeout(r, 1_000));
   }

@@ -210,7 +210,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     try {
       const r = spawnSync(
         initdb,
-        [`--pgdata=${dataDir}`, "--username=postgres", `--pwfile=${pwfile}`, "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C", "--no-sync"],
+        [
+          `--pgdata=${dataDir}`,
+          "--username=postgres",
+          `--pwfile=${pwfile}`,
+          "--auth=scram-sha-256",
+          "--encoding=UTF8",
+          "--locale=C",
+          "--no-sync",
+        ],
         { ...who, encoding: "utf8", env: { ...process.env, LC_ALL: "C" } },
       );
       if (r.status !== 0) {
@@ -227,7 +235,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
 
   if (await portAcceptsConnections(options.port)) {
-    throw new Error(`Port ${options.port} is already in use, so the embedded PostgreSQL cannot listen on it. Set POSTGRES_PORT to a free port (see .env.example).`);
+    throw new Error(
+      `Port ${options.port} is already in use, so the embedded PostgreSQL cannot listen on it. Set POSTGRES_PORT to a free port (see .env.example).`,
+    );
   }
 
   // The services connect over a Unix socket beside the data directory: a statement over loopback
@@ -245,7 +255,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const url = useSocket ? `${tcpUrl}?host=${encodeURIComponent(socketDir)}` : tcpUrl;
 
   const settings = { ...localSettings, ...options.settings };
-  const args = ["-D", dataDir, "-p", String(options.port), "-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${useSocket ? socketDir : ""}`];
+  const args = [
+    "-D",
+    dataDir,
+    "-p",
+    String(options.port),
+    "-c",
+    "listen_addresses=127.0.0.1",
+    "-c",
+    `unix_socket_directories=${useSocket ? socketDir : ""}`,
+  ];
   for (const [k, v] of Object.entries(settings)) args.push("-c", `${k}=${v}`);
   const logFile = `${dataDir}.log`;
   // 0600: the log shows rows' values in constraint violations (emails)

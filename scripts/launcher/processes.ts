@@ -122,7 +122,10 @@ export class Supervised {
         const lines = buffer.split("\n");
         buffer = lines.pop() ?? "";
         // one write for all the lines a read brought: under load a service sends them in batches
-        const text = lines.filter((line) => line.trim()).map((line) => this.prefix() + line).join("\n");
+        const text = lines
+          .filter((line) => line.trim())
+          .map((line) => this.prefix() + line)
+          .join("\n");
         if (text) this.out(text);
       });
     };

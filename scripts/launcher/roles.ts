@@ -18,7 +18,9 @@ export async function ensureServiceRoles(adminUrl: string, roles: Record<string,
       await admin.query(
         `${exists ? "alter" : "create"} role ${id(name)} with login nosuperuser nocreatedb nocreaterole noreplication nobypassrls password ${literal(password)}`,
       );
-      const db = await admin.query<{ owner: string }>("select pg_get_userbyid(datdba) as owner from pg_database where datname = $1", [name]);
+      const db = await admin.query<{ owner: string }>("select pg_get_userbyid(datdba) as owner from pg_database where datname = $1", [
+        name,
+      ]);
       if (db.rowCount === 0) await admin.query(`create database ${id(name)} owner ${id(name)}`);
       else if (db.rows[0].owner !== name) await admin.query(`alter database ${id(name)} owner to ${id(name)}`);
       await admin.query(`revoke connect, temporary on database ${id(name)} from public`);

@@ -48,6 +48,7 @@ export function findRunningStack(dataDir: string): RunningStack | { missing: str
   const pid = fs.existsSync(lock) ? Number(fs.readFileSync(lock, "utf8")) : 0;
   if (!pid || !isAlive(pid)) return { missing: `No TicketForge stack is running on ${dataDir}. ${start}` };
   const file = stackFileIn(dataDir);
-  if (!fs.existsSync(file)) return { missing: `The TicketForge stack on ${dataDir} (process ${pid}) is still starting: try again when it says it is ready.` };
+  if (!fs.existsSync(file))
+    return { missing: `The TicketForge stack on ${dataDir} (process ${pid}) is still starting: try again when it says it is ready.` };
   return { ...(JSON.parse(fs.readFileSync(file, "utf8")) as StackFile), dataDir, pid };
 }

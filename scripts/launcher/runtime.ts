@@ -35,12 +35,17 @@ function resolveRuntime(): Runtime {
   } catch {
     dir = undefined;
   }
-  const fallback = (why: string) => ({ path: process.execPath, version: process.version, source: `the Node that runs the launcher (${why})` });
+  const fallback = (why: string) => ({
+    path: process.execPath,
+    version: process.version,
+    source: `the Node that runs the launcher (${why})`,
+  });
   if (!dir) return fallback(`npm installed no ${pkg}`);
   const bin = path.join(dir, "bin", process.platform === "win32" ? "node.exe" : "node");
   // asked once, at start: a binary that cannot run here must not leave every service restarting
   const r = spawnSync(bin, ["--version"], { encoding: "utf8", timeout: 10_000 });
   const version = r.status === 0 ? r.stdout.trim() : "";
-  if (!version.startsWith("v")) return fallback(`${pkg} does not run here: ${r.error?.message || r.stderr?.trim().split("\n")[0] || `exit ${r.status}`}`);
+  if (!version.startsWith("v"))
+    return fallback(`${pkg} does not run here: ${r.error?.message || r.stderr?.trim().split("\n")[0] || `exit ${r.status}`}`);
   return { path: bin, version, source: `npm package ${pkg}` };
 }

@@ -15,7 +15,8 @@ export interface SessionKeys {
  */
 export function sessionKeysFor(dataDir: string, env: NodeJS.ProcessEnv): SessionKeys {
   if (env.JWT_PUBLIC_KEY || env.JWT_PRIVATE_KEY) {
-    if (!env.JWT_PUBLIC_KEY || !env.JWT_PRIVATE_KEY) throw new Error("JWT_PUBLIC_KEY and JWT_PRIVATE_KEY go together: set both, or neither to use the pair kept in .data/");
+    if (!env.JWT_PUBLIC_KEY || !env.JWT_PRIVATE_KEY)
+      throw new Error("JWT_PUBLIC_KEY and JWT_PRIVATE_KEY go together: set both, or neither to use the pair kept in .data/");
     return { publicKey: env.JWT_PUBLIC_KEY, privateKey: env.JWT_PRIVATE_KEY };
   }
   const privateFile = path.join(dataDir, "jwt-private.pem");

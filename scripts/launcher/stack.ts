@@ -196,7 +196,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       {
         name: "client",
         command: serviceRuntime().path,
-        args: [path.join(root, "node_modules", "next", "dist", "bin", "next"), options.dev ? "dev" : "start", path.join(root, "client"), "-p", String(ports.client), "-H", options.host],
+        args: [
+          path.join(root, "node_modules", "next", "dist", "bin", "next"),
+          options.dev ? "dev" : "start",
+          path.join(root, "client"),
+          "-p",
+          String(ports.client),
+          "-H",
+          options.host,
+        ],
         readyUrl: `http://127.0.0.1:${ports.client}/healthz`,
         // Next.js does not watch its stdin as the services do: a watchdog stops it if the launcher dies
         watchdog: true,
@@ -239,7 +247,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   // never wait in silence: say every few seconds what is not ready yet
   const progress = setInterval(() => {
     const waiting = Object.keys(processes).filter((name) => !ready.has(name));
-    if (waiting.length > 0) out(`waiting for ${waiting.join(", ")} to be ready (${Math.round((Date.now() - startedAt) / 1000)} s; their log lines above say why)`);
+    if (waiting.length > 0)
+      out(
+        `waiting for ${waiting.join(", ")} to be ready (${Math.round((Date.now() - startedAt) / 1000)} s; their log lines above say why)`,
+      );
   }, 5_000);
   const results = await Promise.all(
     Object.entries(processes).map(async ([name, p]) => {
@@ -284,7 +295,9 @@ export function watchAndRestart(name: string, child: Supervised, out: (line: str
       child.restart();
     }, 200);
   };
-  const watchers = [path.join(root, folderOf(name), "src"), path.join(root, "common", "src")].map((dir) => fs.watch(dir, { recursive: true }, onChange(dir)));
+  const watchers = [path.join(root, folderOf(name), "src"), path.join(root, "common", "src")].map((dir) =>
+    fs.watch(dir, { recursive: true }, onChange(dir)),
+  );
   return {
     close: () => {
       clearTimeout(timer);

@@ -20,10 +20,14 @@ afterAll(async () => {
 
 /** `npm run dead-letters -- <args>` against this test's server: what the operator's terminal receives. */
 async function deadLetters(...args: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)(path.join(root, "node_modules", ".bin", "tsx"), [path.join(root, "scripts", "dead-letters.ts"), ...args], {
-    cwd: root,
-    env: { ...process.env, NATS_URL: nats.url },
-  });
+  const { stdout } = await promisify(execFile)(
+    path.join(root, "node_modules", ".bin", "tsx"),
+    [path.join(root, "scripts", "dead-letters.ts"), ...args],
+    {
+      cwd: root,
+      env: { ...process.env, NATS_URL: nats.url },
+    },
+  );
   return stdout;
 }
 

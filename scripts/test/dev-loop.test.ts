@@ -16,7 +16,8 @@ const running: ChildProcess[] = [];
 beforeAll(async () => {
   dir = copyProject();
   env = { ...process.env, START_CLIENT: "false", LOG_LEVEL: "warn", NODE_ENV: "development" };
-  for (const name of ["NATS_URL", "NATS_USER", "NATS_PASSWORD", "NATS_PORT", "DATA_DIR", "DATABASE_URL", "JWT_KEY", "TEST_DATABASE_URL"]) delete env[name];
+  for (const name of ["NATS_URL", "NATS_USER", "NATS_PASSWORD", "NATS_PORT", "DATA_DIR", "DATABASE_URL", "JWT_KEY", "TEST_DATABASE_URL"])
+    delete env[name];
   const names = ["GATEWAY", "AUTH", "TICKETS", "ORDERS", "PAYMENTS", "EXPIRATION", "CLIENT", "POSTGRES"];
   const ports = await freePorts(names.length);
   names.forEach((name, i) => (env[`${name}_PORT`] = String(ports[i])));

@@ -98,7 +98,12 @@ describe("the OpenAPI document and the routes the services mount", () => {
       found.push(`${method} ${route.replace(/:(\w+)/g, "{$1}")}`);
     };
     const app = { get: record("get"), post: record("post"), put: record("put"), patch: record("patch"), delete: record("delete") };
-    const config = loadConfig(definition.name, definition.settings, { JWT_PUBLIC_KEY: testSessionKeys.publicKey, JWT_PRIVATE_KEY: testSessionKeys.privateKey, NATS_URL: "nats://127.0.0.1:4222", DATABASE_URL: "postgres://unused/db" });
+    const config = loadConfig(definition.name, definition.settings, {
+      JWT_PUBLIC_KEY: testSessionKeys.publicKey,
+      JWT_PRIVATE_KEY: testSessionKeys.privateKey,
+      NATS_URL: "nats://127.0.0.1:4222",
+      DATABASE_URL: "postgres://unused/db",
+    });
     // mounting only builds the handlers (and registers what they watch); none runs, so no
     // database or NATS is needed
     const ctx = {
@@ -152,7 +157,16 @@ describe("references to the design", () => {
       if (e.isDirectory()) return ["node_modules", ".next", "dist"].includes(e.name) ? [] : walk(`${dir}/${e.name}`);
       return /\.(ts|tsx|mjs|sql|md|yaml)$/.test(e.name) ? [`${dir}/${e.name}`] : [];
     });
-  const sources = [...manifest.services.map((s) => s.folder), manifest.client.folder, "common", "nats", "e2e", "scripts", "infra", "diagrams"]
+  const sources = [
+    ...manifest.services.map((s) => s.folder),
+    manifest.client.folder,
+    "common",
+    "nats",
+    "e2e",
+    "scripts",
+    "infra",
+    "diagrams",
+  ]
     .flatMap(walk)
     .concat(["README.md", "CONTRIBUTING.md"]);
 
@@ -202,6 +216,7 @@ describe("the README, for a newcomer", () => {
 
   test("When something goes wrong, then the troubleshooting table covers the ports, a data directory in use and npm run reset", () => {
     const table = readme.slice(readme.indexOf("## Troubleshooting"));
-    for (const text of ["3000", "3001–3006", "54320", "4222", "already running on this data directory", "npm run reset"]) expect(table).toContain(text);
+    for (const text of ["3000", "3001–3006", "54320", "4222", "already running on this data directory", "npm run reset"])
+      expect(table).toContain(text);
   });
 });

@@ -150,10 +150,13 @@ describe("the local gateway over replicas", () => {
     const port = await listen(front);
     const post = (headers: http.OutgoingHttpHeaders) =>
       new Promise<number>((resolve, reject) => {
-        const req = http.request({ host: "127.0.0.1", port, path: "/api/orders", method: "POST", headers: { "content-type": "application/json", ...headers } }, (res) => {
-          res.resume();
-          res.on("end", () => resolve(res.statusCode ?? 0));
-        });
+        const req = http.request(
+          { host: "127.0.0.1", port, path: "/api/orders", method: "POST", headers: { "content-type": "application/json", ...headers } },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          },
+        );
         req.on("error", reject);
         req.end(JSON.stringify({ ticketId: "t1" }));
       });

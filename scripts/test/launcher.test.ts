@@ -74,7 +74,11 @@ describe("where npm start finds NATS", () => {
     const lines: string[] = [];
     const url = `nats://127.0.0.1:${await freePort()}`;
     let stop = false;
-    const waited = waitForNats(url, (l) => lines.push(l), () => stop);
+    const waited = waitForNats(
+      url,
+      (l) => lines.push(l),
+      () => stop,
+    );
     await eventually(() => lines.length >= 2, 15_000);
     stop = true;
     expect(await waited).toBe(false);
@@ -86,7 +90,8 @@ describe("where npm start finds NATS", () => {
   test("When nats-server is not installed, then a message says how to get it", async () => {
     const decision = await resolveNats({ dataDir, port: await freePort(), binary: null });
     expect(decision.kind).toBe("missing");
-    if (decision.kind === "missing") expect(decision.message).toMatch(/apt-get install nats-server[\s\S]*brew install nats-server[\s\S]*docker/);
+    if (decision.kind === "missing")
+      expect(decision.message).toMatch(/apt-get install nats-server[\s\S]*brew install nats-server[\s\S]*docker/);
   });
 });
 
@@ -96,7 +101,9 @@ describe("which database a service gets", () => {
   });
 
   test("When <SERVICE>_DATABASE_URL is set, then it wins over DATABASE_URL", async () => {
-    expect(await serviceDatabaseUrl("orders", { ORDERS_DATABASE_URL: "postgres://h/o", DATABASE_URL: "postgres://h/x" })).toBe("postgres://h/o");
+    expect(await serviceDatabaseUrl("orders", { ORDERS_DATABASE_URL: "postgres://h/o", DATABASE_URL: "postgres://h/x" })).toBe(
+      "postgres://h/o",
+    );
   });
 
   const pg = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -144,7 +151,9 @@ describe("which database a service gets", () => {
       try {
         const me = await orders.query("select rolsuper, rolcreatedb, rolcreaterole from pg_roles where rolname = current_user");
         expect(me.rows).toEqual([{ rolsuper: false, rolcreatedb: false, rolcreaterole: false }]);
-        await expect(orders.query("copy (select 1) to program 'touch /tmp/tf-pwned'")).rejects.toThrow(/permission denied|superuser|pg_execute_server_program/);
+        await expect(orders.query("copy (select 1) to program 'touch /tmp/tf-pwned'")).rejects.toThrow(
+          /permission denied|superuser|pg_execute_server_program/,
+        );
         await expect(orders.query("select * from pg_authid")).rejects.toThrow(/permission denied/);
         // its own database is its own: migrations can make tables
         await orders.query("create table orders (id int)");
@@ -158,7 +167,12 @@ describe("which database a service gets", () => {
       await superuser.end();
       // a second start hands them over and keeps the roles working (passwords kept under the data dir)
       await databases.embedded!.stop();
-      const again = await prepareDatabases(["auth", "orders"], { POSTGRES_PORT: new URL(databases.urls.orders).port }, dataDir, () => undefined);
+      const again = await prepareDatabases(
+        ["auth", "orders"],
+        { POSTGRES_PORT: new URL(databases.urls.orders).port },
+        dataDir,
+        () => undefined,
+      );
       expect(again.urls).toEqual(databases.urls);
       const auth2 = await as(again.urls.auth);
       expect((await auth2.query("select email from users")).rows).toEqual([{ email: "a@example.com" }]);
@@ -209,7 +223,9 @@ describe("launcher settings", () => {
       fs.writeFileSync(path.join(dir, "postgres.log"), "Key (email)=(a@example.com) already exists", { mode: 0o644 });
       protectDataDir(dir);
       const mode = (p: string) => fs.statSync(path.join(dir, p)).mode & 0o777;
-      expect([mode("."), mode("nats"), mode("nats/jetstream"), mode("nats/jetstream/msgs.blk"), mode("postgres.log")]).toEqual([0o700, 0o700, 0o700, 0o600, 0o600]);
+      expect([mode("."), mode("nats"), mode("nats/jetstream"), mode("nats/jetstream/msgs.blk"), mode("postgres.log")]).toEqual([
+        0o700, 0o700, 0o700, 0o600, 0o600,
+      ]);
       // and what the launcher's children create from now on
       fs.writeFileSync(path.join(dir, "later"), "x");
       expect(mode("later")).toBe(0o600);
@@ -271,7 +287,11 @@ describe("which Node runs the services", () => {
       expect(runtime.version).toBe(`v${JSON.parse(fs.readFileSync(path.join(installed, "package.json"), "utf8")).version}`);
       expect(runtime.source).toBe(`npm package ${pkg}`);
     } else {
-      expect(runtime).toEqual({ path: process.execPath, version: process.version, source: `the Node that runs the launcher (npm installed no ${pkg})` });
+      expect(runtime).toEqual({
+        path: process.execPath,
+        version: process.version,
+        source: `the Node that runs the launcher (npm installed no ${pkg})`,
+      });
     }
   });
 });

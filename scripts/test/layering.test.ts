@@ -11,20 +11,40 @@ async function layeringErrors(file: string, code: string): Promise<string[]> {
 
 describe("layering the lint enforces", () => {
   test("When a service reaches into another workspace's src/, then the lint fails and says to use the package", async () => {
-    const errors = await layeringErrors("orders/src/routes/x.ts", 'import { outbox } from "../../../common/src/outbox";\nexport const y = outbox;\n');
+    const errors = await layeringErrors(
+      "orders/src/routes/x.ts",
+      'import { outbox } from "../../../common/src/outbox";\nexport const y = outbox;\n',
+    );
     expect(errors).toEqual([expect.stringMatching(/through its package/)]);
-    expect(await layeringErrors("orders/src/routes/x.ts", 'import { listener } from "@ticketforge/common";\nexport const y = listener;\n')).toEqual([]);
+    expect(
+      await layeringErrors("orders/src/routes/x.ts", 'import { listener } from "@ticketforge/common";\nexport const y = listener;\n'),
+    ).toEqual([]);
   });
 
   test("When the benchmark or the launcher imports test support or a service's internals, then the lint fails", async () => {
-    expect(await layeringErrors("scripts/bench/x.ts", 'import { startTestService } from "@ticketforge/common/testing";\nexport const y = startTestService;\n')).toHaveLength(1);
-    expect(await layeringErrors("scripts/bench/x.ts", 'import { startStack } from "../../e2e/stack";\nexport const y = startStack;\n')).toHaveLength(1);
-    expect(await layeringErrors("scripts/launcher/x.ts", 'import { tickets } from "../../tickets/src/service";\nexport const y = tickets;\n')).toHaveLength(1);
-    expect(await layeringErrors("scripts/bench/x.ts", 'import { startStack } from "../launcher/stack";\nexport const y = startStack;\n')).toEqual([]);
+    expect(
+      await layeringErrors(
+        "scripts/bench/x.ts",
+        'import { startTestService } from "@ticketforge/common/testing";\nexport const y = startTestService;\n',
+      ),
+    ).toHaveLength(1);
+    expect(
+      await layeringErrors("scripts/bench/x.ts", 'import { startStack } from "../../e2e/stack";\nexport const y = startStack;\n'),
+    ).toHaveLength(1);
+    expect(
+      await layeringErrors("scripts/launcher/x.ts", 'import { tickets } from "../../tickets/src/service";\nexport const y = tickets;\n'),
+    ).toHaveLength(1);
+    expect(
+      await layeringErrors("scripts/bench/x.ts", 'import { startStack } from "../launcher/stack";\nexport const y = startStack;\n'),
+    ).toEqual([]);
   });
 
   test("When end-to-end tests import a service's internals, then the lint fails; the launcher's stack API is theirs to use", async () => {
-    expect(await layeringErrors("e2e/x.test.ts", 'import { orders } from "../orders/src/service";\nexport const y = orders;\n')).toHaveLength(1);
-    expect(await layeringErrors("e2e/x.test.ts", 'import { startStack } from "../scripts/launcher/stack";\nexport const y = startStack;\n')).toEqual([]);
+    expect(
+      await layeringErrors("e2e/x.test.ts", 'import { orders } from "../orders/src/service";\nexport const y = orders;\n'),
+    ).toHaveLength(1);
+    expect(
+      await layeringErrors("e2e/x.test.ts", 'import { startStack } from "../scripts/launcher/stack";\nexport const y = startStack;\n'),
+    ).toEqual([]);
   });
 });

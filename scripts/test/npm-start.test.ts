@@ -57,7 +57,11 @@ describe("npm start", () => {
     const first = npmStart();
     await first.ready;
     expect(first.output()).toContain(`Open  http://localhost:${env.GATEWAY_PORT}`);
-    expect(first.output()).toMatch(new RegExp(`embedded PostgreSQL on 127\\.0\\.0\\.1:${env.POSTGRES_PORT} \\(the services use its Unix socket\\), data in \\S+/\\.data/postgres \\(created in`));
+    expect(first.output()).toMatch(
+      new RegExp(
+        `embedded PostgreSQL on 127\\.0\\.0\\.1:${env.POSTGRES_PORT} \\(the services use its Unix socket\\), data in \\S+/\\.data/postgres \\(created in`,
+      ),
+    );
     const server = postmasterPid(dir);
     expect(server).toBeDefined();
     if (process.getuid?.() === 0) {
@@ -72,7 +76,9 @@ describe("npm start", () => {
     const orders = pidRunning(path.join(dir, "orders", "dist", "main.js"));
     expect(execFileSync(fs.readlinkSync(`/proc/${orders}/exe`), ["--version"], { encoding: "utf8" }).trim()).toBe(named?.[1]);
     expect(first.output()).toContain(`orders      http://localhost:${env.ORDERS_PORT}/metrics`);
-    expect(await (await fetch(`http://127.0.0.1:${env.ORDERS_PORT}/metrics`)).text()).toMatch(/^tf_outbox_pending_rows\{service="orders"\} 0$/m);
+    expect(await (await fetch(`http://127.0.0.1:${env.ORDERS_PORT}/metrics`)).text()).toMatch(
+      /^tf_outbox_pending_rows\{service="orders"\} 0$/m,
+    );
 
     const signup = await fetch(`${gateway()}/api/users/signup`, {
       method: "POST",

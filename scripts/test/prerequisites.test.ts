@@ -6,9 +6,13 @@ import path from "node:path";
 const root = path.join(__dirname, "..", "..");
 // an ES module of plain JavaScript: loaded by a Node process, as npm start and npm test load it
 const load = (code: string) =>
-  spawnSync(process.execPath, ["--input-type=module", "-e", `import * as p from ${JSON.stringify(path.join(root, "scripts", "prerequisites.mjs"))};\n${code}`], {
-    encoding: "utf8",
-  });
+  spawnSync(
+    process.execPath,
+    ["--input-type=module", "-e", `import * as p from ${JSON.stringify(path.join(root, "scripts", "prerequisites.mjs"))};\n${code}`],
+    {
+      encoding: "utf8",
+    },
+  );
 
 describe("prerequisites of npm start and npm test", () => {
   test("When nats-server and kubectl are missing, then the message names both, says what each is for and how to install it on Debian/Ubuntu/WSL2 and macOS", () => {
@@ -31,7 +35,11 @@ describe("prerequisites of npm start and npm test", () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), "tf-path-"));
     try {
       const started = Date.now();
-      const r = spawnSync(process.execPath, [path.join(root, "scripts", "test.mjs")], { cwd: root, encoding: "utf8", env: { ...process.env, PATH: empty } });
+      const r = spawnSync(process.execPath, [path.join(root, "scripts", "test.mjs")], {
+        cwd: root,
+        encoding: "utf8",
+        env: { ...process.env, PATH: empty },
+      });
       expect(r.status).toBe(1);
       expect(r.stderr).toContain("Missing on this machine: kubectl");
       expect(r.stdout).not.toContain("Node.js"); // nothing ran
@@ -50,7 +58,10 @@ describe("prerequisites of npm start and npm test", () => {
   });
 
   test("When npm test runs, then its first line says which Node runs the suites and why", () => {
-    const r = spawnSync(process.execPath, [path.join(root, "scripts", "test.mjs"), "--selectProjects", "scripts", "--listTests"], { cwd: root, encoding: "utf8" });
+    const r = spawnSync(process.execPath, [path.join(root, "scripts", "test.mjs"), "--selectProjects", "scripts", "--listTests"], {
+      cwd: root,
+      encoding: "utf8",
+    });
     expect(r.status).toBe(0);
     const first = r.stdout.split("\n")[0];
     const pinned = fs.existsSync(path.join(root, "node_modules", `node-${process.platform}-${process.arch}`, "bin", "node"));

@@ -104,7 +104,13 @@ describe("npm start supervises its servers", () => {
 
     // quorum lost: two of three nodes, and the database, at once
     for (const pid of [postgres, ...nodes]) process.kill(pid, "SIGKILL");
-    await eventually(() => ["postgres", "nats-1", "nats-2"].every((name) => new RegExp(`${name}\\s+\\| exited \\(SIGKILL\\); restarting in \\d+ ms`).test(launcher.output())), 10_000);
+    await eventually(
+      () =>
+        ["postgres", "nats-1", "nats-2"].every((name) =>
+          new RegExp(`${name}\\s+\\| exited \\(SIGKILL\\); restarting in \\d+ ms`).test(launcher.output()),
+        ),
+      10_000,
+    );
     const back = await eventually(async () => {
       const now = pidIn(path.join(dataDir, "postgres", "postmaster.pid"));
       const open = await portAcceptsConnections(Number(env.POSTGRES_PORT));

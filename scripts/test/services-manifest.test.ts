@@ -25,13 +25,22 @@ function publishedIn(srcDir: string): string[] {
     const source = ts.createSourceFile(file, fs.readFileSync(path.join(srcDir, file), "utf8"), ts.ScriptTarget.Latest, true);
     const visit = (node: ts.Node) => {
       if (ts.isCallExpression(node)) {
-        const callee = ts.isPropertyAccessExpression(node.expression) ? node.expression.name.text : ts.isIdentifier(node.expression) ? node.expression.text : "";
+        const callee = ts.isPropertyAccessExpression(node.expression)
+          ? node.expression.name.text
+          : ts.isIdentifier(node.expression)
+            ? node.expression.text
+            : "";
         if (/^publish/i.test(callee)) {
           for (const arg of node.arguments) {
             if (ts.isStringLiteralLike(arg) && known.has(arg.text)) found.add(arg.text);
             if (ts.isObjectLiteralExpression(arg)) {
               for (const p of arg.properties) {
-                if (ts.isPropertyAssignment(p) && ["type", "subject"].includes(p.name.getText(source)) && ts.isStringLiteralLike(p.initializer) && known.has(p.initializer.text)) {
+                if (
+                  ts.isPropertyAssignment(p) &&
+                  ["type", "subject"].includes(p.name.getText(source)) &&
+                  ts.isStringLiteralLike(p.initializer) &&
+                  known.has(p.initializer.text)
+                ) {
                   found.add(p.initializer.text);
                 }
               }
@@ -52,14 +61,14 @@ describe("services.json", () => {
   test("When it is read, then each service has a name, a folder, a port, a database and subject lists", () => {
     for (const s of manifest.services) {
       expect([s.name, /^[a-z][a-z0-9-]*$/.test(s.name)]).toEqual([s.name, true]);
-      expect([s.name, typeof s.folder, Number.isInteger(s.port), typeof s.database, Array.isArray(s.publishes), Array.isArray(s.consumes)]).toEqual([
+      expect([
         s.name,
-        "string",
-        true,
-        "string",
-        true,
-        true,
-      ]);
+        typeof s.folder,
+        Number.isInteger(s.port),
+        typeof s.database,
+        Array.isArray(s.publishes),
+        Array.isArray(s.consumes),
+      ]).toEqual([s.name, "string", true, "string", true, true]);
     }
   });
 
@@ -79,7 +88,9 @@ describe("services.json", () => {
     const wrong = subjects
       .map((subject) => [subject, manifest.services.filter((s) => s.publishes.includes(subject)).map((s) => s.name)] as const)
       .filter(([, publishers]) => publishers.length !== 1)
-      .map(([subject, publishers]) => `services.json names ${publishers.length} publishers of ${subject}: ${publishers.join(", ") || "none"}`);
+      .map(
+        ([subject, publishers]) => `services.json names ${publishers.length} publishers of ${subject}: ${publishers.join(", ") || "none"}`,
+      );
     expect(wrong).toEqual([]);
   });
 
@@ -90,7 +101,10 @@ describe("services.json", () => {
       const revokes = fs
         .readdirSync(src, { recursive: true, encoding: "utf8" })
         .some((f) => f.endsWith(".ts") && /\bsessions\.revoke\(/.test(fs.readFileSync(path.join(src, f), "utf8")));
-      expect({ service: s.name, "its code revokes sessions": revokes }).toEqual({ service: s.name, "its code revokes sessions": (s.kvWrites ?? []).includes(revokedSessionsBucket) });
+      expect({ service: s.name, "its code revokes sessions": revokes }).toEqual({
+        service: s.name,
+        "its code revokes sessions": (s.kvWrites ?? []).includes(revokedSessionsBucket),
+      });
     }
   });
 

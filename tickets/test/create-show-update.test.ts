@@ -54,7 +54,10 @@ describe("POST /api/tickets", () => {
 
   test("When the title has spaces around it, then it is kept trimmed, and 200 characters are allowed", async () => {
     const long = "x".repeat(200);
-    const res = await api().post("/api/tickets").set("Cookie", seller.cookie).send({ title: `   ${long}  `, price: 5 });
+    const res = await api()
+      .post("/api/tickets")
+      .set("Cookie", seller.cookie)
+      .send({ title: `   ${long}  `, price: 5 });
     expect(res.status).toBe(201);
     expect(res.body.title).toBe(long);
   });

@@ -54,7 +54,10 @@ describe("GET /api/tickets with 100k tickets", () => {
 
   test("When a seller lists their own tickets, first page or deep, then the query walks the seller's index", async () => {
     const deep = await positionOf(95_000, sql`user_id = ${seller}`);
-    for (const page of [{ limit: 21, userId: seller }, { limit: 21, userId: seller, after: deep }]) {
+    for (const page of [
+      { limit: 21, userId: seller },
+      { limit: 21, userId: seller, after: deep },
+    ]) {
       const text = await plan(page);
       expect(text).toMatch(/Index Scan using tickets_by_user on tickets/);
       expect(text).not.toMatch(/Seq Scan/);

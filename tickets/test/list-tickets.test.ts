@@ -30,7 +30,10 @@ async function allPages(query: Record<string, string>, cookie = "") {
   const pages: string[][] = [];
   let cursor: string | undefined;
   do {
-    const res = await api().get("/api/tickets").set("Cookie", cookie).query(cursor ? { ...query, cursor } : query);
+    const res = await api()
+      .get("/api/tickets")
+      .set("Cookie", cookie)
+      .query(cursor ? { ...query, cursor } : query);
     expect(res.status).toBe(200);
     pages.push(res.body.map((t: { id: string }) => t.id));
     cursor = res.headers["x-next-cursor"];
@@ -64,18 +67,20 @@ describe("GET /api/tickets", () => {
 
   test("When paging with limit and the cursor, then every ticket comes once, in order, and the last page has no cursor", async () => {
     const word = uniqueWord();
-    const made = await offer(seller.cookie, [1, 2, 3, 4, 5].map((n) => `${word} ${n}`));
+    const made = await offer(
+      seller.cookie,
+      [1, 2, 3, 4, 5].map((n) => `${word} ${n}`),
+    );
     const pages = await allPages({ q: word, limit: "2" });
-    expect(pages).toEqual([
-      [made[0].id, made[1].id],
-      [made[2].id, made[3].id],
-      [made[4].id],
-    ]);
+    expect(pages).toEqual([[made[0].id, made[1].id], [made[2].id, made[3].id], [made[4].id]]);
   });
 
   test("When no limit is given, then a page holds 20 tickets, and 100 is the most one can ask for", async () => {
     const word = uniqueWord();
-    await offer(seller.cookie, Array.from({ length: 21 }, (_, i) => `${word} ${i}`));
+    await offer(
+      seller.cookie,
+      Array.from({ length: 21 }, (_, i) => `${word} ${i}`),
+    );
     const first = await api().get("/api/tickets").query({ q: word });
     expect(first.body).toHaveLength(20);
     expect(first.headers["x-next-cursor"]).toEqual(expect.any(String));
@@ -99,11 +104,14 @@ describe("GET /api/tickets", () => {
     expect(await titles(`${word} 100`)).toEqual([thousand.id, percent.id]);
   });
 
-  test.each([["0"], ["101"], ["abc"], ["-1"], ["1.5"], ["1000"], [["1", "2"]]])("When the limit is %j, then 400 naming limit", async (limit) => {
-    const res = await api().get("/api/tickets").query({ limit });
-    expect(res.status).toBe(400);
-    expect(res.body.errors).toEqual([{ field: "limit", message: expect.any(String) }]);
-  });
+  test.each([["0"], ["101"], ["abc"], ["-1"], ["1.5"], ["1000"], [["1", "2"]]])(
+    "When the limit is %j, then 400 naming limit",
+    async (limit) => {
+      const res = await api().get("/api/tickets").query({ limit });
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([{ field: "limit", message: expect.any(String) }]);
+    },
+  );
 
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
   test.each([

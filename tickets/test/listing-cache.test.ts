@@ -66,7 +66,9 @@ describe("The public listing's cache", () => {
   test("When a ticket changes in the database behind the service's back, then the listing shows it at once, not an hour later", async () => {
     const made = await createTicket(under.service, seller.cookie, { title: "By hand", price: 10 });
     expect(await firstPage()).toContain(made.id);
-    await sql`update tickets set status = 'sold', order_id = 'by-hand', version = version + 1 where id = ${made.id}`.execute(under.service.database.db);
+    await sql`update tickets set status = 'sold', order_id = 'by-hand', version = version + 1 where id = ${made.id}`.execute(
+      under.service.database.db,
+    );
     await eventually(async () => !(await firstPage()).includes(made.id), 2_000);
   });
 
@@ -95,7 +97,15 @@ describe("The public listing's cache", () => {
     });
     const before = await lookups();
     expect(await read("")).toEqual({ id: made.id, title: "Whose", price: 10, version: 0, status: "available" });
-    expect(await read(seller.cookie)).toEqual({ id: made.id, title: "Whose", price: 10, userId: seller.id, version: 0, orderId: null, status: "available" });
+    expect(await read(seller.cookie)).toEqual({
+      id: made.id,
+      title: "Whose",
+      price: 10,
+      userId: seller.id,
+      version: 0,
+      orderId: null,
+      status: "available",
+    });
     expect(await read(aUser().cookie)).toEqual({ id: made.id, title: "Whose", price: 10, version: 0, status: "available" });
     expect(await read("")).toEqual({ id: made.id, title: "Whose", price: 10, version: 0, status: "available" });
     expect((await lookups())("hit")).toBe(before("hit") + 4);
@@ -127,7 +137,10 @@ describe("The public listing's cache", () => {
       where application_name = 'tickets-notifications' and datname = current_database()`.execute(db);
     expect(cut.rows.map((r) => r.cut)).toContain(true);
     await eventually(async () => {
-      const r = await sql`select 1 from pg_stat_activity where application_name = 'tickets-notifications' and datname = current_database()`.execute(db);
+      const r =
+        await sql`select 1 from pg_stat_activity where application_name = 'tickets-notifications' and datname = current_database()`.execute(
+          db,
+        );
       return r.rows.length > 0;
     });
     await listening();

@@ -52,7 +52,10 @@ export default async function MyOrdersPage() {
                   </div>
                   <StatusBadge tone={status.tone} label={status.label} testId="order-status" />
                   <div className="row-action">
-                    <Link href={`/orders/${order.id}`} className={`button button-small ${isPending(order.status) ? "button-primary" : "button-secondary"}`}>
+                    <Link
+                      href={`/orders/${order.id}`}
+                      className={`button button-small ${isPending(order.status) ? "button-primary" : "button-secondary"}`}
+                    >
                       {isPending(order.status) ? "Pay now" : "View"}
                       <span className="visually-hidden"> order for {order.ticket.title}</span>
                     </Link>

@@ -1,16 +1,6 @@
 import { z } from "zod";
 import { apiOperations, retryLater, type ApiOperation, type ApiResponse } from "./operations";
-import {
-  apiErrors,
-  currentUserReply,
-  order,
-  orderList,
-  payment,
-  signoutReply,
-  ticket,
-  ticketList,
-  user,
-} from "./schemas";
+import { apiErrors, currentUserReply, order, orderList, payment, signoutReply, ticket, ticketList, user } from "./schemas";
 
 type Json = Record<string, unknown>;
 
@@ -44,7 +34,10 @@ function response(r: ApiResponse): Json {
     description: r.description,
     ...(r.headers && {
       headers: Object.fromEntries(
-        Object.entries(r.headers).map(([h, v]) => [h, { description: v.description, required: v.required ?? false, schema: { type: "string" } }]),
+        Object.entries(r.headers).map(([h, v]) => [
+          h,
+          { description: v.description, required: v.required ?? false, schema: { type: "string" } },
+        ]),
       ),
     }),
     ...(r.schema && { content: { "application/json": { schema: responseSchema(r.schema) } } }),
@@ -95,7 +88,10 @@ function operation(op: ApiOperation): Json {
   }
   const responses = { ...sharedResponses(op), ...op.responses };
   return {
-    operationId: `${op.method}${op.path.replace(/\/api/, "").replace(/\{(\w+)\}/g, "By-$1").replace(/[/-](\w)/g, (_, c: string) => c.toUpperCase())}`,
+    operationId: `${op.method}${op.path
+      .replace(/\/api/, "")
+      .replace(/\{(\w+)\}/g, "By-$1")
+      .replace(/[/-](\w)/g, (_, c: string) => c.toUpperCase())}`,
     tags: [op.service],
     summary: op.summary,
     ...(op.description && { description: op.description }),

@@ -223,7 +223,9 @@ export const apiOperations: ApiOperation[] = [
     body: paymentBody,
     responses: {
       201: { schema: payment, description: "Paid; the order completes shortly after" },
-      400: errors("Invalid input or token, a declined card (the provider's reason), an order cancelled or already paid, a price below the provider's minimum"),
+      400: errors(
+        "Invalid input or token, a declined card (the provider's reason), an order cancelled or already paid, a price below the provider's minimum",
+      ),
       401: signedOut,
       404: errors("No such order (also another buyer's)"),
       429: { ...errors("Too many declined cards for this order or this buyer"), headers: retryAfter },

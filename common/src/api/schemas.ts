@@ -69,8 +69,7 @@ export const ticketInput = z.object(
 export const maxTicketPage = 100;
 
 // An empty parameter (`?q=`) means "not given"; a repeated one arrives as an array and is a 400.
-const optionalParam = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+const optionalParam = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
 
 const limitMessage = `Limit must be a whole number between 1 and ${maxTicketPage}`;
 
@@ -82,11 +81,13 @@ export const listTicketsQuery = z.object({
       .transform(Number)
       .refine((n) => n >= 1 && n <= maxTicketPage, limitMessage),
   ).describe(`Tickets per page, 1 to ${maxTicketPage} (default 20)`),
-  cursor: optionalParam(
-    z.string({ message: "Cursor is not valid" }).regex(/^[A-Za-z0-9_-]{1,200}$/, "Cursor is not valid"),
-  ).describe("The X-Next-Cursor header of the previous page (opaque)"),
+  cursor: optionalParam(z.string({ message: "Cursor is not valid" }).regex(/^[A-Za-z0-9_-]{1,200}$/, "Cursor is not valid")).describe(
+    "The X-Next-Cursor header of the previous page (opaque)",
+  ),
   q: optionalParam(
-    plainText("Search must be a string", "Search must not contain control characters").trim().max(200, "Search must be at most 200 characters"),
+    plainText("Search must be a string", "Search must not contain control characters")
+      .trim()
+      .max(200, "Search must be at most 200 characters"),
   ).describe("Text the title contains (case-insensitive)"),
   mine: optionalParam(z.enum(["true", "false"], { message: "Mine must be true or false" })).describe(
     "true: the signed-in seller's own tickets, whatever their status",

@@ -191,10 +191,7 @@ export class Bus {
   /** True when a round trip to the server succeeds now. */
   async ping(timeoutMs = 2_000): Promise<boolean> {
     try {
-      await Promise.race([
-        this.nc.flush(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), timeoutMs).unref()),
-      ]);
+      await Promise.race([this.nc.flush(), new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), timeoutMs).unref())]);
       this.reachable = true;
     } catch {
       this.reachable = false;

@@ -22,10 +22,7 @@ export const deadLetterHeaders = {
 const prefix = deadLetterStream.subjects[0].replace(">", "");
 
 /** Parks a message with its error and delivery count; the original body is kept byte for byte. */
-export async function deadLetter(
-  bus: Bus,
-  entry: { service: string; consumer: string; msg: JsMsg; error: string },
-): Promise<void> {
+export async function deadLetter(bus: Bus, entry: { service: string; consumer: string; msg: JsMsg; error: string }): Promise<void> {
   const { msg } = entry;
   await bus.publish(`${prefix}${entry.service}.${msg.subject}`, msg.data, `${entry.consumer}:${msg.seq}`, {
     [deadLetterHeaders.subject]: msg.subject,
@@ -141,7 +138,10 @@ async function storedOriginal(bus: Bus, letter: DeadLetter): Promise<{ subject: 
  * reorder what is shown, are written as \u escapes.
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** One letter as `npm run dead-letters` shows it: two lines, every field made printable. */

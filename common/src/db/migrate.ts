@@ -24,7 +24,10 @@ export async function migrate<DB>(db: Kysely<DB>, sets: MigrationSet[]): Promise
   )`.execute(db);
   const applied: string[] = [];
   for (const { scope, dir } of sets) {
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith(".sql")).sort();
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith(".sql"))
+      .sort();
     for (const file of files) {
       const name = `${scope}/${file}`;
       const text = fs.readFileSync(path.join(dir, file), "utf8");

@@ -15,7 +15,8 @@ export function errorHandler(log: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof HttpError) {
       if (err.statusCode === 429 && !res.getHeader("Retry-After")) res.setHeader("Retry-After", "60");
-      if (err instanceof ServiceUnavailableError && !res.getHeader("Retry-After")) res.setHeader("Retry-After", String(err.retryAfterSeconds));
+      if (err instanceof ServiceUnavailableError && !res.getHeader("Retry-After"))
+        res.setHeader("Retry-After", String(err.retryAfterSeconds));
       if (err.statusCode === 503 && !res.getHeader("Retry-After")) res.setHeader("Retry-After", String(unavailableRetrySeconds));
       res.status(err.statusCode).json({ errors: err.serialize() });
       return;
@@ -37,7 +38,9 @@ export function errorHandler(log: Logger) {
       // a dependency that is down is no bug: the client may try again once it is back
       log.warn({ err: (err as Error).message, method: req.method, url: req.originalUrl }, "database unavailable; answered 503");
       res.setHeader("Retry-After", String(unavailableRetrySeconds));
-      res.status(503).json({ errors: [{ message: "The service is briefly unavailable (its database cannot be reached); try again shortly" }] });
+      res
+        .status(503)
+        .json({ errors: [{ message: "The service is briefly unavailable (its database cannot be reached); try again shortly" }] });
       return;
     }
     log.error({ err, method: req.method, url: req.originalUrl }, "unhandled error");

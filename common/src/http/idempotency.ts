@@ -51,7 +51,9 @@ export function idempotent(db: Queryable, scope: string): RequestHandler {
       throw new RequestValidationError([{ field: "Idempotency-Key", message: "must be 1 to 255 visible ASCII characters" }]);
     }
     const userId = userOf(req).id;
-    const hash = createHash("sha256").update(`${req.method} ${req.path}\n${canonicalJson(req.body ?? null)}`).digest("hex");
+    const hash = createHash("sha256")
+      .update(`${req.method} ${req.path}\n${canonicalJson(req.body ?? null)}`)
+      .digest("hex");
     const claimed = await sql<{ key: string }>`
       insert into idempotency_keys (scope, user_id, key, request_hash) values (${scope}, ${userId}, ${key}, ${hash})
       on conflict (scope, user_id, key) do update set request_hash = excluded.request_hash, created_at = now()
@@ -61,7 +63,9 @@ export function idempotent(db: Queryable, scope: string): RequestHandler {
     sometimesForgetOld(db);
     if (claimed.rows.length === 0) {
       const { rows } = await sql<{ request_hash: string; status: number | null; body: unknown }>`
-        select request_hash, status, body from idempotency_keys where scope = ${scope} and user_id = ${userId} and key = ${key}`.execute(db);
+        select request_hash, status, body from idempotency_keys where scope = ${scope} and user_id = ${userId} and key = ${key}`.execute(
+        db,
+      );
       const first = rows[0];
       if (!first || first.request_hash !== hash) throw new IdempotencyKeyReusedError();
       if (first.status === null) {

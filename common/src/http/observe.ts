@@ -27,20 +27,23 @@ export function observeHttp(options: { log: Logger; tracer: Tracer; metrics?: Se
     const ctx = trace.setSpan(parent, span);
     // 'finish' is emitted from the socket's callbacks: the handler is bound to this request's
     // trace so that its log line carries the trace id
-    res.once("finish", context.bind(ctx, () => {
-      // the template (/api/orders/:id), never the path: one series per route, not per order id
-      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : "unmatched";
-      const status = res.statusCode;
-      const seconds = (performance.now() - started) / 1000;
-      metrics?.httpDuration.observe({ method: req.method, route, status: String(status) }, seconds);
-      span.updateName(`${req.method} ${route}`);
-      span.setAttributes({ "http.route": route, "http.response.status_code": status });
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-      const line = { method: req.method, route, path: req.originalUrl, status, durationMs: Math.round(seconds * 10_000) / 10, requestId };
-      if (quiet) log.debug(line, "request");
-      else log.info(line, "request");
-    }));
+    res.once(
+      "finish",
+      context.bind(ctx, () => {
+        // the template (/api/orders/:id), never the path: one series per route, not per order id
+        const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : "unmatched";
+        const status = res.statusCode;
+        const seconds = (performance.now() - started) / 1000;
+        metrics?.httpDuration.observe({ method: req.method, route, status: String(status) }, seconds);
+        span.updateName(`${req.method} ${route}`);
+        span.setAttributes({ "http.route": route, "http.response.status_code": status });
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+        const line = { method: req.method, route, path: req.originalUrl, status, durationMs: Math.round(seconds * 10_000) / 10, requestId };
+        if (quiet) log.debug(line, "request");
+        else log.info(line, "request");
+      }),
+    );
     // The body parser keeps the request's trace by itself (raw-body binds its callback to the
     // caller's async context): binding the request and response emitters as well wrapped every
     // listener of every request, about 4 % of the service's CPU in a profile of GET /api/tickets.

@@ -30,8 +30,10 @@ export const sessionPrivateKey = (pem: string) => cached(pemFrom(pem), (p) => cr
 function problemOf(pem: string, kind: "public" | "private"): string | undefined {
   // node derives a public key from a private PEM too: a private key given as the public one
   // would put the signing key into every service
-  if (kind === "public" && /PRIVATE KEY-----/.test(pem)) return "holds a private key: only the public key goes here (the private one is auth's alone)";
-  if (kind === "private" && !/PRIVATE KEY-----/.test(pem)) return `must be an Ed25519 private key in PEM (-----BEGIN PRIVATE KEY-----); ${howToMake}`;
+  if (kind === "public" && /PRIVATE KEY-----/.test(pem))
+    return "holds a private key: only the public key goes here (the private one is auth's alone)";
+  if (kind === "private" && !/PRIVATE KEY-----/.test(pem))
+    return `must be an Ed25519 private key in PEM (-----BEGIN PRIVATE KEY-----); ${howToMake}`;
   let key: KeyObject;
   try {
     key = kind === "public" ? sessionPublicKey(pem) : sessionPrivateKey(pem);
@@ -53,7 +55,9 @@ export const sessionKeySetting = (kind: "public" | "private") =>
 export function sessionKeyMismatch(privatePem: string, publicPem: string): string | undefined {
   const derived = createPublicKey(sessionPrivateKey(privatePem)).export({ type: "spki", format: "der" });
   const given = sessionPublicKey(publicPem).export({ type: "spki", format: "der" });
-  return derived.equals(given) ? undefined : "JWT_PRIVATE_KEY is not the private key of JWT_PUBLIC_KEY: the services would refuse every session auth signs";
+  return derived.equals(given)
+    ? undefined
+    : "JWT_PRIVATE_KEY is not the private key of JWT_PUBLIC_KEY: the services would refuse every session auth signs";
 }
 
 /** A new key pair, as PEM. */

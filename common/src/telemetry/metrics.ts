@@ -94,11 +94,17 @@ export class ServiceMetrics {
         ).filter((c) => c !== undefined),
       scrapeCacheMs,
     );
-    this.gauge("tf_consumer_pending_messages", "Messages of the stream not yet delivered to the durable consumer", ["durable", "subject"], async () =>
-      (await read()).map((c) => [c.labels, c.info.num_pending]),
+    this.gauge(
+      "tf_consumer_pending_messages",
+      "Messages of the stream not yet delivered to the durable consumer",
+      ["durable", "subject"],
+      async () => (await read()).map((c) => [c.labels, c.info.num_pending]),
     );
-    this.gauge("tf_consumer_ack_pending_messages", "Messages delivered to the durable consumer and not yet acknowledged", ["durable", "subject"], async () =>
-      (await read()).map((c) => [c.labels, c.info.num_ack_pending]),
+    this.gauge(
+      "tf_consumer_ack_pending_messages",
+      "Messages delivered to the durable consumer and not yet acknowledged",
+      ["durable", "subject"],
+      async () => (await read()).map((c) => [c.labels, c.info.num_ack_pending]),
     );
   }
 
@@ -110,7 +116,9 @@ export class ServiceMetrics {
         from outbox where published_at is null`.execute(db);
       return { rows: Number(r.rows[0].n), age: Number(r.rows[0].age ?? 0) };
     }, scrapeCacheMs);
-    this.gauge("tf_outbox_pending_rows", "Outbox rows written and not yet published to JetStream", [], async () => [[{}, (await read()).rows]]);
+    this.gauge("tf_outbox_pending_rows", "Outbox rows written and not yet published to JetStream", [], async () => [
+      [{}, (await read()).rows],
+    ]);
     this.gauge("tf_outbox_oldest_pending_age_seconds", "Age of the oldest unpublished outbox row (0 when none)", [], async () => [
       [{}, (await read()).age],
     ]);
@@ -135,7 +143,13 @@ export class ServiceMetrics {
   watchPool(stats: () => { total: number; idle: number; waiting: number } | undefined): void {
     this.gauge("tf_db_pool_connections", "Connections of the database pool by state (total, idle, waiting clients)", ["state"], () => {
       const s = stats();
-      return s ? [[{ state: "total" }, s.total], [{ state: "idle" }, s.idle], [{ state: "waiting" }, s.waiting]] : [];
+      return s
+        ? [
+            [{ state: "total" }, s.total],
+            [{ state: "idle" }, s.idle],
+            [{ state: "waiting" }, s.waiting],
+          ]
+        : [];
     });
   }
 }

@@ -17,9 +17,7 @@ export function aTicket(overrides: Partial<EventData<"ticket.created">> = {}): E
 }
 
 /** The events the orders service publishes about one order, version by version. */
-export function anOrder(
-  options: { id?: string; ticketId?: string; buyerId?: string; priceCents?: number; expiresInMs?: number } = {},
-) {
+export function anOrder(options: { id?: string; ticketId?: string; buyerId?: string; priceCents?: number; expiresInMs?: number } = {}) {
   const id = options.id ?? randomUUID();
   const ticket = { id: options.ticketId ?? randomUUID() };
   return {

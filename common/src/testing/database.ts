@@ -116,7 +116,10 @@ export async function createTestDatabase(prefix = "tf_test"): Promise<{ url: str
  * The unit-of-work pipeline on a test database without a service: events written by its units of
  * work are handed to `publish` after the commit (dropped by default).
  */
-export function workOn<DB>(database: Database<DB>, publish: (subject: string, body: Uint8Array) => Promise<unknown> = async () => undefined): Work<DB> {
+export function workOn<DB>(
+  database: Database<DB>,
+  publish: (subject: string, body: Uint8Array) => Promise<unknown> = async () => undefined,
+): Work<DB> {
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const relay = new OutboxRelay({ db: database.db, publish, log });
   return workPipeline<DB>({ pool: database.pool, relay, log }, []);

@@ -5,11 +5,7 @@ import type { EventData } from "../events/schemas";
 import { streamOf, type Subject } from "../events/subjects";
 
 /** Polls `check` until it returns a truthy value (or its assertion stops throwing). */
-export async function eventually<T>(
-  check: () => Promise<T> | T,
-  timeoutMs = 10_000,
-  intervalMs = 50,
-): Promise<NonNullable<T>> {
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000, intervalMs = 50): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

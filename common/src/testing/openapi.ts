@@ -66,7 +66,12 @@ export function checkApiResponse(method: string, url: string, res: ObservedRespo
     if (res.status === 404 && apiErrors.safeParse(body).success) return [];
     return [`${where}: this endpoint is not in the OpenAPI document (common/src/api/operations.ts)`];
   }
-  const responses = (document.paths as Record<string, Record<string, { responses: Record<string, { content?: unknown; headers?: Record<string, { required: boolean }> }> }>>)[op.path][op.method].responses;
+  const responses = (
+    document.paths as Record<
+      string,
+      Record<string, { responses: Record<string, { content?: unknown; headers?: Record<string, { required: boolean }> }> }>
+    >
+  )[op.path][op.method].responses;
   const documented = responses[String(res.status)];
   if (!documented) return [`${where}: status ${res.status} is not documented (documented: ${Object.keys(responses).join(", ")})`];
 
@@ -80,9 +85,12 @@ export function checkApiResponse(method: string, url: string, res: ObservedRespo
   }
   const type = String(res.headers["content-type"] ?? "");
   if (!type.startsWith("application/json")) return [...problems, `${where}: content type ${type || "(none)"}, documented application/json`];
-  const validate = validatorAt(pointer("paths", op.path, op.method, "responses", String(res.status), "content", "application/json", "schema"));
+  const validate = validatorAt(
+    pointer("paths", op.path, op.method, "responses", String(res.status), "content", "application/json", "schema"),
+  );
   if (!validate(parseJson(res.text))) {
-    for (const e of validate.errors ?? []) problems.push(`${where}: body${e.instancePath} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ""}`);
+    for (const e of validate.errors ?? [])
+      problems.push(`${where}: body${e.instancePath} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ""}`);
   }
   return problems;
 }
@@ -109,7 +117,12 @@ export function installApiResponseCheck(): void {
   if (installed) return;
   installed = true;
   const { Test } = require("supertest") as { Test: { prototype: Record<string, unknown> } };
-  type Assert = (this: { method: string; url: string }, resError: unknown, res: ObservedResponse | undefined, fn?: (err: unknown, res: unknown) => void) => void;
+  type Assert = (
+    this: { method: string; url: string },
+    resError: unknown,
+    res: ObservedResponse | undefined,
+    fn?: (err: unknown, res: unknown) => void,
+  ) => void;
   const original = Test.prototype.assert as Assert;
   const checked: Assert = function (resError, res, fn) {
     if (res && fn) {

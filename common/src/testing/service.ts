@@ -25,7 +25,9 @@ export async function startTestService<S extends Settings, DB, X extends object 
     NODE_ENV: "test",
     JWT_PUBLIC_KEY: testSessionKeys.publicKey,
     JWT_PRIVATE_KEY: testSessionKeys.privateKey,
-    NATS_URL: natsUrl, DATABASE_URL: database.url });
+    NATS_URL: natsUrl,
+    DATABASE_URL: database.url,
+  });
   const config = { ...defaults, ...testConfig(natsUrl, extra ?? {}) } as unknown as ConfigOf<S> & BaseConfig;
   const running = await startService(def, config, { retryBaseMs: 100, sweepIntervalMs: 250, sweepAfterMs: 250, ...overrides, database });
   return {

@@ -19,7 +19,11 @@ export async function fireDueTimers(ctx: ExpirationContext): Promise<{ fired: nu
       const eventId = uow.publish("expiration.complete", { orderId });
       uow.log.info({ orderId, eventId }, "reservation window ran out; expiration.complete sent");
     }
-    if (due.length > 0) await deleteTimers(uow.db, due.map((t) => t.orderId));
+    if (due.length > 0)
+      await deleteTimers(
+        uow.db,
+        due.map((t) => t.orderId),
+      );
     const lateSeconds = due.length > 0 ? Math.max(...due.map((t) => t.lateSeconds)) : undefined;
     return { fired: due.length, nextInMs: await msUntilNextTimer(uow.db), lateSeconds };
   });
@@ -35,10 +39,15 @@ export function startTimerWorker(ctx: ExpirationContext): Worker {
   let stopped = false;
   let wake = () => undefined as void;
   let lastLateness = 0;
-  ctx.metrics.gauge("tf_expiration_timers_due", "Timers past their expiresAt and not yet fired", [], async () => [[{}, await countDueTimers(ctx.db)]]);
-  ctx.metrics.gauge("tf_expiration_last_fire_lateness_seconds", "How late after expiresAt the last fired timers fired (the latest of the batch)", [], () => [
-    [{}, lastLateness],
+  ctx.metrics.gauge("tf_expiration_timers_due", "Timers past their expiresAt and not yet fired", [], async () => [
+    [{}, await countDueTimers(ctx.db)],
   ]);
+  ctx.metrics.gauge(
+    "tf_expiration_last_fire_lateness_seconds",
+    "How late after expiresAt the last fired timers fired (the latest of the batch)",
+    [],
+    () => [[{}, lastLateness]],
+  );
 
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {

@@ -30,7 +30,7 @@ export const ownSecrets = (service: string) => ({
 });
 
 // Loose shapes: the schema check (validate-k8s.mjs) is what proves the objects well-formed.
- 
+
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; [k: string]: any }; [k: string]: any };
 export type Container = { name: string; image: string; env?: any[]; envFrom?: any[]; [k: string]: any };
 
@@ -112,8 +112,7 @@ export function environment(container: Container, objects: K8sObject[]): Map<str
       // Kubernetes expands $(NAME) only for variables defined before this one.
       const refs = [...value.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)].map((m) => m[1]).filter((name) => env.has(name));
       env.set(entry.name, { from: "value", value, refs });
-    }
-    else if (entry.valueFrom?.secretKeyRef) {
+    } else if (entry.valueFrom?.secretKeyRef) {
       const ref = entry.valueFrom.secretKeyRef;
       env.set(entry.name, { from: "secret", name: ref.name, key: ref.key, optional: ref.optional === true });
     } else if (entry.valueFrom?.configMapKeyRef) {
@@ -149,7 +148,11 @@ export function validateObjects(objects: unknown[]): Problems {
  * The value a container sees, with `$(NAME)` references replaced by the given stand-ins for
  * what the cluster provides (Secrets, fields); undefined when a part has no stand-in.
  */
-export function resolve(env: Map<string, EnvSource>, name: string, standIn: (name: string, source: EnvSource) => string | undefined): string | undefined {
+export function resolve(
+  env: Map<string, EnvSource>,
+  name: string,
+  standIn: (name: string, source: EnvSource) => string | undefined,
+): string | undefined {
   const source = env.get(name);
   if (!source) return undefined;
   if (source.from === "value") {

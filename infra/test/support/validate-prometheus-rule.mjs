@@ -3,11 +3,13 @@
 // array of problems, empty when valid.
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 
-const input = JSON.parse(await new Promise((resolve) => {
-  let text = "";
-  process.stdin.on("data", (c) => (text += c));
-  process.stdin.on("end", () => resolve(text));
-}));
+const input = JSON.parse(
+  await new Promise((resolve) => {
+    let text = "";
+    process.stdin.on("data", (c) => (text += c));
+    process.stdin.on("end", () => resolve(text));
+  }),
+);
 try {
   new PrometheusRule(input).validate();
   process.stdout.write("[]");

@@ -174,7 +174,14 @@ export function unwatched(paths: string[], files: Iterable<string>): string[] {
 }
 
 // Loose shapes: the schema and actionlint checks are what prove the files well-formed.
-export type Workflow = { name?: string; on: Record<string, any>; permissions?: any; concurrency?: any; jobs: Record<string, any>; [k: string]: any };
+export type Workflow = {
+  name?: string;
+  on: Record<string, any>;
+  permissions?: any;
+  concurrency?: any;
+  jobs: Record<string, any>;
+  [k: string]: any;
+};
 
 export function readWorkflow(file: string): Workflow {
   return YAML.parse(fs.readFileSync(file, "utf8"));

@@ -4,7 +4,18 @@
  *   NATS_URL=nats://127.0.0.1:4222 DATABASE_URL=postgres://… npm run listen-example -w @ticketforge/nats
  * Start two of them: they share the durable consumer, so each event is handled by one.
  */
-import { Bus, EventConsumer, OutboxRelay, commonMigrationsDir, createLogger, fromCents, listener, migrate, openDatabase, workPipeline } from "@ticketforge/common";
+import {
+  Bus,
+  EventConsumer,
+  OutboxRelay,
+  commonMigrationsDir,
+  createLogger,
+  fromCents,
+  listener,
+  migrate,
+  openDatabase,
+  workPipeline,
+} from "@ticketforge/common";
 
 async function main() {
   const log = createLogger("example-listener");

@@ -10,7 +10,13 @@ async function main() {
   const [title = "Example concert", price = "20"] = process.argv.slice(2);
   const log = createLogger("example-publisher");
   const bus = await Bus.connect({ url: process.env.NATS_URL ?? "nats://127.0.0.1:4222", name: "example-publisher", log });
-  const data = checkEventData("ticket.created", { id: randomUUID(), title, price: toCents(Number(price)), userId: randomUUID(), version: 0 });
+  const data = checkEventData("ticket.created", {
+    id: randomUUID(),
+    title,
+    price: toCents(Number(price)),
+    userId: randomUUID(),
+    version: 0,
+  });
   const envelope = { id: randomUUID(), type: "ticket.created", occurredAt: new Date().toISOString(), data };
   const ack = await bus.publish("ticket.created", new TextEncoder().encode(JSON.stringify(envelope)), envelope.id);
   log.info({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate, event: envelope }, "published");

@@ -53,7 +53,8 @@ export async function placeOrder(
  * insert looked (the ticket's ticket.created applied to the replica, the order holding the ticket
  * ended), so the insert may simply be tried again.
  */
-export type Refusal = "rate limited" | "no ticket" | "own ticket" | "too many live orders" | "cooling down" | "ticket taken" | "unexplained";
+export type Refusal =
+  "rate limited" | "no ticket" | "own ticket" | "too many live orders" | "cooling down" | "ticket taken" | "unexplained";
 
 /**
  * Seconds until this buyer may hold this ticket again after a hold of theirs ended unpaid, or
@@ -71,7 +72,13 @@ export async function refusal(
   order: { userId: string; ticketId: string },
   limits: { maxLive: number; allowed: RawBuilder<boolean>; reholdAfterSeconds: number },
 ): Promise<{ reason: Refusal; live: number; waitSeconds?: number }> {
-  const r = await sql<{ allowed: boolean; seller: string | null; live: number; taken: boolean; wait: number | null }>`select ${limits.allowed} as allowed,
+  const r = await sql<{
+    allowed: boolean;
+    seller: string | null;
+    live: number;
+    taken: boolean;
+    wait: number | null;
+  }>`select ${limits.allowed} as allowed,
       (select user_id from tickets where id = ${order.ticketId}) as seller,
       (${liveOrdersOf(order.userId)}) as live,
       (${recentHold(order, limits.reholdAfterSeconds)}) as wait,
@@ -88,8 +95,8 @@ export async function refusal(
           : wait !== null
             ? "cooling down"
             : taken
-            ? "ticket taken"
-            : "unexplained";
+              ? "ticket taken"
+              : "unexplained";
   return { reason, live, waitSeconds: wait ?? undefined };
 }
 

@@ -29,7 +29,8 @@ export const createOrder = (ctx: OrdersContext) => {
     const limits = {
       maxLive: ctx.config.ORDERS_MAX_LIVE_PER_BUYER,
       allowed: limiter.withinLimit(user.id),
-      reholdAfterSeconds: ctx.config.ORDERS_REHOLD_COOLDOWN_SECONDS && ctx.config.EXPIRATION_WINDOW_SECONDS + ctx.config.ORDERS_REHOLD_COOLDOWN_SECONDS,
+      reholdAfterSeconds:
+        ctx.config.ORDERS_REHOLD_COOLDOWN_SECONDS && ctx.config.EXPIRATION_WINDOW_SECONDS + ctx.config.ORDERS_REHOLD_COOLDOWN_SECONDS,
     };
     const outcome = await ctx.work(async (uow) => {
       lockBuyer(uow, user.id);
@@ -57,11 +58,20 @@ export const createOrder = (ctx: OrdersContext) => {
   };
 };
 
-async function refused({ reason, live, waitSeconds }: { reason: Refusal; live: number; waitSeconds?: number }, limiter: RateLimiter, userId: string, res: Response): Promise<Error> {
+async function refused(
+  { reason, live, waitSeconds }: { reason: Refusal; live: number; waitSeconds?: number },
+  limiter: RateLimiter,
+  userId: string,
+  res: Response,
+): Promise<Error> {
   switch (reason) {
     case "rate limited":
       // at least a second, should the window have ended since the insert counted
-      return tooMany(res, Math.max(1, (await limiter.peek(userId)).retryAfterSeconds), (s) => `You are placing orders too quickly, try again in ${s} seconds`);
+      return tooMany(
+        res,
+        Math.max(1, (await limiter.peek(userId)).retryAfterSeconds),
+        (s) => `You are placing orders too quickly, try again in ${s} seconds`,
+      );
     case "no ticket":
       return new NotFoundError("Ticket not found");
     case "own ticket":

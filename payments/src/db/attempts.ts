@@ -14,17 +14,19 @@ export interface Attempt {
  * Records that a charge is about to be asked for, and commits that before the provider is
  * called. A key tried again after an invalid token (which charged nothing) is pending again.
  */
-export async function beginAttempt(
-  db: Queryable,
-  a: { key: string; orderId: string; userId: string; amountCents: number },
-): Promise<void> {
+export async function beginAttempt(db: Queryable, a: { key: string; orderId: string; userId: string; amountCents: number }): Promise<void> {
   await sql`insert into payment_attempts (idempotency_key, order_id, user_id, amount_cents, status)
     values (${a.key}, ${a.orderId}, ${a.userId}, ${a.amountCents}, 'pending')
     on conflict (idempotency_key) do update set status = 'pending', updated_at = now()
     where payment_attempts.status in ('invalid', 'abandoned')`.execute(db);
 }
 
-export async function settleAttempt(db: Queryable, key: string, status: Exclude<AttemptStatus, "pending">, chargeRef: string | null = null) {
+export async function settleAttempt(
+  db: Queryable,
+  key: string,
+  status: Exclude<AttemptStatus, "pending">,
+  chargeRef: string | null = null,
+) {
   await sql`update payment_attempts set status = ${status}, charge_ref = coalesce(${chargeRef}, charge_ref), updated_at = now()
     where idempotency_key = ${key}`.execute(db);
 }

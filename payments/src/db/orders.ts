@@ -12,7 +12,6 @@ export interface Order {
   charge_attempt: number;
 }
 
-
 /** Undefined for an unknown order, and for a malformed id (a 404, not a database error). */
 export async function findOrder(db: Queryable, id: string): Promise<Order | undefined> {
   if (!isUuid(id)) return undefined;
@@ -38,7 +37,9 @@ export function recordOrder(
   uow: PaymentsWork,
   order: { id: string; userId: string; priceCents: number; status: OrderStatus; version: number },
 ): void {
-  uow.send(sql`select record_order(${order.id}::uuid, ${order.userId}, ${order.priceCents}::integer, ${order.status}, ${order.version}::integer)`);
+  uow.send(
+    sql`select record_order(${order.id}::uuid, ${order.userId}, ${order.priceCents}::integer, ${order.status}, ${order.version}::integer)`,
+  );
 }
 
 export async function setOrderStatus(db: Queryable, id: string, status: OrderStatus, version: number): Promise<void> {

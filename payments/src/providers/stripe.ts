@@ -13,8 +13,25 @@ import {
  * unit of each currency; a smaller charge is refused by Stripe itself.
  */
 const stripeMinimums: Record<string, number> = {
-  usd: 50, eur: 50, gbp: 30, chf: 50, cad: 50, aud: 50, nzd: 50, sgd: 50, hkd: 400, jpy: 50,
-  dkk: 250, nok: 300, sek: 300, pln: 200, czk: 1500, huf: 17500, mxn: 1000, brl: 50, inr: 50,
+  usd: 50,
+  eur: 50,
+  gbp: 30,
+  chf: 50,
+  cad: 50,
+  aud: 50,
+  nzd: 50,
+  sgd: 50,
+  hkd: 400,
+  jpy: 50,
+  dkk: 250,
+  nok: 300,
+  sek: 300,
+  pln: 200,
+  czk: 1500,
+  huf: 17500,
+  mxn: 1000,
+  brl: 50,
+  inr: 50,
 };
 
 /**

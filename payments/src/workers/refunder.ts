@@ -116,7 +116,14 @@ export class Refunder implements Worker {
       { paymentId: payment.id, orderId: payment.order_id, chargeRef: payment.provider_ref, failures, error },
       "refund keeps failing; an operator must look at it",
     );
-    const body = { paymentId: payment.id, orderId: payment.order_id, chargeRef: payment.provider_ref, amount: payment.amount_cents, failures, error };
+    const body = {
+      paymentId: payment.id,
+      orderId: payment.order_id,
+      chargeRef: payment.provider_ref,
+      amount: payment.amount_cents,
+      failures,
+      error,
+    };
     await bus
       .publish("deadletter.payments.refund", new TextEncoder().encode(JSON.stringify(body)), `refund-stuck:${payment.id}`, {
         [deadLetterHeaders.subject]: "refund",

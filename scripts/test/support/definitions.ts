@@ -12,7 +12,9 @@ export const repoRoot = path.join(__dirname, "..", "..", "..");
 export function definitionOf(folder: string): ServiceDefinition {
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, folder, "package.json"), "utf8")) as { name: string };
   const mod = require(`${pkg.name}/service`) as Record<string, unknown>;
-  const definition = Object.values(mod).find((v): v is ServiceDefinition => !!v && typeof v === "object" && Array.isArray((v as ServiceDefinition).listeners));
+  const definition = Object.values(mod).find(
+    (v): v is ServiceDefinition => !!v && typeof v === "object" && Array.isArray((v as ServiceDefinition).listeners),
+  );
   if (!definition) throw new Error(`${pkg.name}/service (${folder}/src/service.ts) exports no service definition with listeners`);
   return definition;
 }

@@ -5,7 +5,17 @@ import os from "node:os";
 import path from "node:path";
 
 const repo = path.join(__dirname, "..", "..", "..");
-const copied = ["package.json", "package-lock.json", "services.json", "common", "nats", ...manifest.services.map((s) => s.folder), manifest.client.folder, "infra", "scripts"];
+const copied = [
+  "package.json",
+  "package-lock.json",
+  "services.json",
+  "common",
+  "nats",
+  ...manifest.services.map((s) => s.folder),
+  manifest.client.folder,
+  "infra",
+  "scripts",
+];
 
 /** A copy of the project as a user would have it (node_modules linked, no .data). */
 export function copyProject(): string {

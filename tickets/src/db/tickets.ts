@@ -20,10 +20,7 @@ export interface ListedTicketRow extends TicketRow {
 
 const columns = sql`id, title, price_cents, user_id, status, order_id, version`;
 
-export async function insertTicket(
-  db: Queryable,
-  ticket: { title: string; priceCents: number; userId: string },
-): Promise<TicketRow> {
+export async function insertTicket(db: Queryable, ticket: { title: string; priceCents: number; userId: string }): Promise<TicketRow> {
   const r = await sql<TicketRow>`insert into tickets (title, price_cents, user_id)
     values (${ticket.title}, ${ticket.priceCents}, ${ticket.userId}) returning ${columns}`.execute(db);
   return r.rows[0];

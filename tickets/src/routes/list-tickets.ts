@@ -34,7 +34,9 @@ export const listTickets = (ctx: TicketsContext) => {
     }
     const limit = query.limit ?? defaultLimit;
     // one row more than asked tells whether another page exists
-    const load = async (): Promise<Page> => ({ rows: await ticketPage(ctx.db, { userId, search: query.q || undefined, after, limit: limit + 1 }) });
+    const load = async (): Promise<Page> => ({
+      rows: await ticketPage(ctx.db, { userId, search: query.q || undefined, after, limit: limit + 1 }),
+    });
     let page: Page;
     if (userId === undefined && !query.q) {
       const noCache = /\bno-cache\b/i.test(req.get("cache-control") ?? "");

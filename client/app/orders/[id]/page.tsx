@@ -14,9 +14,15 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
   const result = await serverGet<Order>(`/api/orders/${encodeURIComponent(id)}`);
   if (!result.ok && result.status === 404) notFound();
   if (!result.ok && result.status === 401) {
-    return <ErrorState title="This order is not yours" message="You can only see the orders you placed. Are you signed in with the right account?" />;
+    return (
+      <ErrorState
+        title="This order is not yours"
+        message="You can only see the orders you placed. Are you signed in with the right account?"
+      />
+    );
   }
-  if (!result.ok) return <ErrorState title="This order could not be loaded" message={result.errors[0].message} retryHref={`/orders/${id}`} />;
+  if (!result.ok)
+    return <ErrorState title="This order could not be loaded" message={result.errors[0].message} retryHref={`/orders/${id}`} />;
 
   // Read at request time (not inlined at build) so one image can run in sandbox or Stripe mode.
   const stripeKey = process.env["NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY"] || null;

@@ -21,7 +21,8 @@ export default async function TicketPage({ params }: Props) {
   const { id } = await params;
   const [result, user] = await Promise.all([serverGet<Ticket>(`/api/tickets/${encodeURIComponent(id)}`), getCurrentUser()]);
   if (!result.ok && result.status === 404) notFound();
-  if (!result.ok) return <ErrorState title="This ticket could not be loaded" message={result.errors[0].message} retryHref={`/tickets/${id}`} />;
+  if (!result.ok)
+    return <ErrorState title="This ticket could not be loaded" message={result.errors[0].message} retryHref={`/tickets/${id}`} />;
 
   const ticket = result.data;
   const mine = user?.id === ticket.userId;

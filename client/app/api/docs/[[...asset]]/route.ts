@@ -34,7 +34,10 @@ async function readAsset(name: string): Promise<Buffer> {
   // standalone server runs beside its own node_modules
   // (traced by next.config's outputFileTracingIncludes, so the bundler need not follow these paths)
   const cwd = process.cwd();
-  for (const dir of [path.join(/*turbopackIgnore: true*/ cwd, "node_modules"), path.join(/*turbopackIgnore: true*/ cwd, "..", "node_modules")]) {
+  for (const dir of [
+    path.join(/*turbopackIgnore: true*/ cwd, "node_modules"),
+    path.join(/*turbopackIgnore: true*/ cwd, "..", "node_modules"),
+  ]) {
     try {
       return await fs.readFile(path.join(/*turbopackIgnore: true*/ dir, "swagger-ui-dist", name));
     } catch {

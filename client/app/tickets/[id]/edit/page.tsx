@@ -14,7 +14,8 @@ export default async function EditTicketPage({ params }: { params: Promise<{ id:
   const user = await requireUser(`/tickets/${id}/edit`);
   const result = await serverGet<Ticket>(`/api/tickets/${encodeURIComponent(id)}`);
   if (!result.ok && result.status === 404) notFound();
-  if (!result.ok) return <ErrorState title="This ticket could not be loaded" message={result.errors[0].message} retryHref={`/tickets/${id}/edit`} />;
+  if (!result.ok)
+    return <ErrorState title="This ticket could not be loaded" message={result.errors[0].message} retryHref={`/tickets/${id}/edit`} />;
   const ticket = result.data;
   if (ticket.userId !== user.id) {
     return <ErrorState title="You cannot edit this ticket" message="Only the person who listed a ticket can change it." />;
@@ -32,8 +33,7 @@ export default async function EditTicketPage({ params }: { params: Promise<{ id:
         </div>
       ) : (
         <div className="alert alert-info" role="status">
-          This ticket is {ticket.status}, so it can no longer be edited.{" "}
-          <Link href={`/tickets/${ticket.id}`}>View the ticket</Link>
+          This ticket is {ticket.status}, so it can no longer be edited. <Link href={`/tickets/${ticket.id}`}>View the ticket</Link>
         </div>
       )}
     </section>
