@@ -8,7 +8,7 @@ import { busUsers } from "./bus-users";
 import { root } from "./processes";
 import { serviceRuntime } from "./runtime";
 import { isPortFree, replicaPorts, services, startStack, type Ports } from "./stack";
-import { jwtKeyFor, natsClusterFrom, portsFrom, replicasFrom } from "./settings";
+import { jwtKeyFor, mailCatcherFrom, natsClusterFrom, passesSigningKeyFor, portsFrom, replicasFrom } from "./settings";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const say = (line: string) => out(process.stdout.isTTY ? `\x1b[1m▸ ${line}\x1b[0m` : `> ${line}`);
@@ -126,6 +126,14 @@ async function main() {
   const unknown = skip.filter((s) => !(services as readonly string[]).includes(s));
   if (unknown.length > 0) out(`SKIP_SERVICES names no service: ${unknown.join(", ")} (services: ${services.join(", ")})`);
   const jwtKey = jwtKeyFor(dataDir, env);
+  env.PASSES_SIGNING_KEY = passesSigningKeyFor(dataDir, env);
+  let mail;
+  try {
+    mail = mailCatcherFrom(env, dataDir);
+  } catch (err) {
+    out((err as Error).message);
+    process.exit(1);
+  }
   // what `npm run dev` in a service's folder needs to join this stack
   fs.writeFileSync(path.join(dataDir, "stack.json"), JSON.stringify({ natsUrl: nats.url, databaseUrls: databases.urls, ports }, null, 2), { mode: 0o600 });
   try {
@@ -141,6 +149,7 @@ async function main() {
       skip,
       replicas,
       natsCredentials: nats.kind === "started" ? nats.credentials : undefined,
+      mail,
     });
   } catch (err) {
     out(`TicketForge did not start: ${(err as Error).message}`);
@@ -160,7 +169,10 @@ async function main() {
   line("");
   line(`Open  http://localhost:${ports.gateway}`);
   line("");
-  for (const [name, ms] of Object.entries(stack.readyMs)) line(`  ${name.padEnd(11)} :${ports[name as keyof Ports]}  ready after ${(ms / 1000).toFixed(1)} s`);
+  for (const [name, ms] of Object.entries(stack.readyMs)) {
+    if (name in ports) line(`  ${name.padEnd(11)} :${ports[name as keyof Ports]}  ready after ${(ms / 1000).toFixed(1)} s`);
+  }
+  if (mail) line(`Mail (maildev)  http://localhost:${mail.webPort}`);
   line("");
   if (dev) line("dev: services restart when their code changes");
   // on each service's own port: the gateway routes /api/* only
