@@ -3,7 +3,6 @@ import {
   apiErrors,
   checkin,
   checkinBody,
-  pass,
   passCode,
   passList,
   scannerKeys,
