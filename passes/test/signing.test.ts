@@ -1,4 +1,5 @@
 import { createPublicKey, randomUUID } from "node:crypto";
+import { checkCodeOffline, importScannerKeys } from "@ticketforge/common/api";
 import { checkCode, newSigningKeyText, parseSigningKey, publicJwk, signCode, windowSeconds } from "../src/signing";
 
 const key = parseSigningKey(newSigningKeyText());
@@ -46,5 +47,18 @@ describe("door codes", () => {
 
   test("When PASSES_SIGNING_KEY is not an Ed25519 PKCS#8 key, then the message says what it must be", () => {
     expect(() => parseSigningKey("hello")).toThrow("must be an Ed25519 private key in PKCS#8");
+  });
+
+  test("When the Door page checks codes offline (WebCrypto, public JWK only), then it admits a genuine one and names why it refuses the others", async () => {
+    const keys = await importScannerKeys([publicJwk(key)]);
+    const lists = { revoked: new Set<string>(), admitted: new Set<string>(), windowSeconds };
+    const { code } = signCode(key, passId, t0);
+    expect(await checkCodeOffline(keys, code, lists, t0 + window)).toEqual({ ok: true, passId });
+    expect(await checkCodeOffline(keys, code, lists, t0 + 2 * window)).toEqual({ ok: false, passId, reason: "expired" });
+    const altered = Buffer.from(code, "base64url");
+    altered[30] ^= 1;
+    expect(await checkCodeOffline(keys, altered.toString("base64url"), lists, t0)).toEqual({ ok: false, passId: null, reason: "forged" });
+    expect(await checkCodeOffline(keys, code, { ...lists, revoked: new Set([passId]) }, t0)).toEqual({ ok: false, passId, reason: "revoked" });
+    expect(await checkCodeOffline(keys, code, { ...lists, admitted: new Set([passId]) }, t0)).toEqual({ ok: false, passId, reason: "already admitted" });
   });
 });
