@@ -18,7 +18,7 @@ export function passMail(uow: PassesWork, m: { kind: "bought" | "received"; toUs
   const body = [
     opening,
     "",
-    `Your pass is in My tickets: ${link}`,
+    `Your pass is in My passes: ${link}`,
     "Open it at the door: its code changes every 30 seconds, so a screenshot will not get you in.",
   ].join("\n");
   queueMail(uow, { toUserId: m.toUserId, subject, body });
