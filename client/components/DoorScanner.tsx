@@ -111,7 +111,10 @@ export function DoorScanner() {
       setBusy(true);
       const result = await api<Checkin>("POST", "/api/checkins", { code: scanned.trim(), scanner });
       let next: Outcome;
-      if (result.ok) next = { admitted: true, title: "Admitted", detail: result.data.ticket.title };
+      if (result.ok) {
+        remember(result.data.passId);
+        next = { admitted: true, title: "Admitted", detail: result.data.ticket.title };
+      }
       else if (result.status === 0 || result.status >= 502) next = await offline(scanned.trim());
       else next = { admitted: false, title: refusedTitle[result.status] ?? "Refused", detail: result.errors[0].message };
       setOutcome(next);
@@ -180,7 +183,7 @@ export function DoorScanner() {
     <div className="door">
       <section className="card" aria-label="Scan">
         <form onSubmit={submit} noValidate>
-          <TextField id="door-code" label="Code" hint="Scan the QR code, or type the code under it" value={code} onChange={(e) => setCode(e.target.value)} autoComplete="off" />
+          <TextField id="door-code" label="Code" hint="Scan the QR code with the camera, or paste its code" value={code} onChange={(e) => setCode(e.target.value)} autoComplete="off" />
           <div className="door-actions">
             <button type="submit" className="button button-primary" disabled={busy}>
               Check in
@@ -230,6 +233,12 @@ export function DoorScanner() {
       </section>
     </div>
   );
+}
+
+/** A pass admitted online: refused offline from now on, before the next download of the lists. */
+function remember(passId: string) {
+  const stored = load<ScannerKeys | null>(keysStore, null);
+  if (stored && !stored.admitted.includes(passId)) localStorage.setItem(keysStore, JSON.stringify({ ...stored, admitted: [...stored.admitted, passId] }));
 }
 
 const refusedTitle: Record<number, string> = { 409: "Already admitted", 410: "Revoked", 403: "Not your ticket", 400: "Refused" };
