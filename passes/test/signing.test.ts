@@ -1,5 +1,7 @@
 import { createPublicKey, randomUUID } from "node:crypto";
 import { checkCodeOffline, importScannerKeys } from "@ticketforge/common/api";
+import { loadConfig } from "@ticketforge/common";
+import { passes } from "../src/service";
 import { checkCode, newSigningKeyText, parseSigningKey, publicJwk, signCode, windowSeconds } from "../src/signing";
 
 const key = parseSigningKey(newSigningKeyText());
@@ -60,5 +62,15 @@ describe("door codes", () => {
     expect(await checkCodeOffline(keys, altered.toString("base64url"), lists, t0)).toEqual({ ok: false, passId: null, reason: "forged" });
     expect(await checkCodeOffline(keys, code, { ...lists, revoked: new Set([passId]) }, t0)).toEqual({ ok: false, passId, reason: "revoked" });
     expect(await checkCodeOffline(keys, code, { ...lists, admitted: new Set([passId]) }, t0)).toEqual({ ok: false, passId, reason: "already admitted" });
+  });
+
+  test("When passes starts outside tests without PASSES_SIGNING_KEY, or with a bad one, then start-up stops naming the variable", () => {
+    const env = { NODE_ENV: "production", JWT_KEY: "k".repeat(32), NATS_URL: "nats://nats:4222", DATABASE_URL: "postgres://db/passes" };
+    const config = loadConfig("passes", passes.settings, env);
+    const ctx = { config, log: { info: () => {} }, onCommitted: () => {} } as unknown as Parameters<typeof passes.extend>[0];
+    expect(() => passes.extend(ctx)).toThrow("passes: PASSES_SIGNING_KEY is not set");
+    expect(() => loadConfig("passes", passes.settings, { ...env, PASSES_SIGNING_KEY: "not a key" })).toThrow(
+      /PASSES_SIGNING_KEY must be an Ed25519 private key in PKCS#8/,
+    );
   });
 });
