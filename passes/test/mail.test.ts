@@ -1,6 +1,7 @@
 import request from "supertest";
 import type { AddressInfo } from "node:net";
 import { SMTPServer } from "smtp-server";
+import { sql } from "@ticketforge/common";
 import { aUser, publish, startTestService, type TestService } from "@ticketforge/common/testing";
 import { eventually, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { passes } from "../src/service";
@@ -17,8 +18,8 @@ let smtp: SMTPServer;
 let service: TestService;
 const inbox: Received[] = [];
 
-beforeAll(async () => {
-  smtp = new SMTPServer({
+function catcher(received: Received[]): SMTPServer {
+  return new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS"],
     logger: false,
@@ -28,11 +29,15 @@ beforeAll(async () => {
       stream.on("end", () => {
         // quoted-printable soft line breaks undone, so that the text reads as written
         const raw = Buffer.concat(chunks).toString("utf8").replace(/=\r?\n/g, "");
-        inbox.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
+        received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
         done();
       });
     },
   });
+}
+
+beforeAll(async () => {
+  smtp = catcher(inbox);
   await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
   const { port } = smtp.server.address() as AddressInfo;
   nats = await startNatsServer();
@@ -50,7 +55,7 @@ afterAll(async () => {
 const mailTo = (email: string) => eventually(() => inbox.find((m) => m.to.includes(email)), 15_000);
 
 describe("mails", () => {
-  test("When a buyer's order completes, then a receipt reaches their mailbox, linking to My tickets and holding no door code", async () => {
+  test("When a buyer's order completes, then a receipt reaches their mailbox, linking to My passes and holding no door code", async () => {
     const buyer = await givenUser(service);
     const { pass, order } = await givenPass(service, aUser(), buyer, "Cello recital");
     const mail = await mailTo(buyer.email);
@@ -82,5 +87,32 @@ describe("mails", () => {
     await publish(service, "user.registered", { id: buyer.id, email });
     const mail = await mailTo(email);
     expect(mail!.raw).toContain(order.id);
+  });
+
+  test("When the mail server is down, then the mail waits in the database and leaves once it is back", async () => {
+    // a port nobody listens on yet: the mail server of this second instance is down
+    const probe = catcher([]);
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const { port } = probe.server.address() as AddressInfo;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const down = await startTestService(passes, nats.url, { config: { SMTP_URL: `smtp://127.0.0.1:${port}`, PASSES_MAIL_SWEEP_MS: 200 }, listen: false });
+    const late: Received[] = [];
+    const back = catcher(late);
+    try {
+      const uow = down.ctx.work;
+      await uow(async (w) => {
+        await sql`insert into users (id, email) values ('u-down', 'down@example.com')`.execute(w.db);
+        await sql`insert into mails (to_user_id, subject, body) values ('u-down', 'Waiting mail', 'hello')`.execute(w.db);
+      });
+      down.ctx.mailer.kick();
+      await eventually(async () => (await sql<{ attempts: number }>`select attempts from mails`.execute(down.ctx.db)).rows[0]?.attempts === 1);
+      expect(late).toHaveLength(0);
+      await new Promise<void>((resolve) => back.listen(port, "127.0.0.1", resolve));
+      const mail = await eventually(() => late.find((m) => m.to.includes("down@example.com")), 15_000);
+      expect(mail!.raw).toContain("Subject: Waiting mail");
+    } finally {
+      await down.close();
+      await new Promise<void>((resolve) => back.close(() => resolve()));
+    }
   });
 });

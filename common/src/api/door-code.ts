@@ -3,6 +3,9 @@
 // signing are the passes service's (passes/src/signing.ts; docs/design.md §3).
 import type { ScannerKeys } from "./schemas";
 
+/** A public key imported for verifying (WebCrypto's CryptoKey, named so without the DOM types). */
+export type VerifyKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+
 const signedLength = 21;
 const codeLength = signedLength + 64;
 
@@ -11,7 +14,7 @@ export type OfflineCheck =
   | { ok: false; passId: string | null; reason: "forged" | "expired" | "revoked" | "already admitted" };
 
 /** The public keys of GET /api/checkins/keys, ready to verify with. */
-export async function importScannerKeys(keys: ScannerKeys["keys"]): Promise<CryptoKey[]> {
+export async function importScannerKeys(keys: ScannerKeys["keys"]): Promise<VerifyKey[]> {
   return Promise.all(
     keys.map((k) => crypto.subtle.importKey("jwk", { kty: k.kty, crv: k.crv, x: k.x }, { name: "Ed25519" }, false, ["verify"])),
   );
@@ -23,7 +26,7 @@ export async function importScannerKeys(keys: ScannerKeys["keys"]): Promise<Cryp
  * admitted since).
  */
 export async function checkCodeOffline(
-  keys: CryptoKey[],
+  keys: VerifyKey[],
   code: string,
   lists: { revoked: ReadonlySet<string>; admitted: ReadonlySet<string>; windowSeconds: number },
   atMs = Date.now(),
