@@ -229,6 +229,15 @@ describe("Three replicas of every service on a three-node JetStream cluster", ()
     expect(paidButNot).toEqual([]);
     expect(ours.filter((o) => o.status === "complete" && paymentOf.get(o.id)?.status !== "succeeded")).toEqual([]);
 
+    // a pass for every complete order and for no other, exactly one each, whatever was killed
+    const issued = await query<{ order_id: string; n: string }>(
+      "passes",
+      "select order_id, count(*) as n from passes where transferred_from is null and order_id = any($1::uuid[]) group by order_id",
+      [ours.map((o) => o.id)],
+    );
+    expect(issued.map((r) => r.order_id).sort()).toEqual(ours.filter((o) => o.status === "complete").map((o) => o.id).sort());
+    expect(issued.filter((r) => Number(r.n) !== 1)).toEqual([]);
+
     // every outbox empty, nothing dead-lettered
     for (const s of services) {
       expect(await query(s, "select id from outbox where published_at is null")).toEqual([]);
@@ -254,6 +263,7 @@ describe("Three replicas of every service on a three-node JetStream cluster", ()
       lost: lost.length,
       doubleReserved,
       doubleSold,
+      passes: issued.length,
       kills: chaos.kills.map((k) => ({ ...k, at: Math.round((k.at - loadStarted) / 100) / 10 })),
     };
     const dir = path.join(__dirname, "..", "artifacts");
