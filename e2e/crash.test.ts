@@ -6,7 +6,7 @@
  * and the convergence timeouts below leave room for it.
  */
 import { eventually } from "@ticketforge/nats";
-import type { Order, Ticket } from "@ticketforge/common/api";
+import type { Order, Pass, Ticket } from "@ticketforge/common/api";
 import { inBatches, onceKnown, untilPasses, type Reply } from "./support/marketplace";
 import { testSize } from "./support/size";
 import { worldUnderTest } from "./support/world";
@@ -136,6 +136,44 @@ describe("The broker crashes", () => {
       finalTickets.filter((t) => t.orderId !== orderOf.get(t.id) || t.status !== (soldTickets.has(t.id) ? "sold" : "reserved")),
     ).toEqual([]);
 
+    expect(await broker.deadLetters()).toEqual([]);
+  });
+});
+
+describe("The passes service crashes", () => {
+  test("When passes is killed mid-way through issuing passes and orders keep completing while it is down, then after its restart each of the twenty sold tickets has exactly one pass", async () => {
+    const { market, broker, stack } = world;
+    const seller = await market.signUp("seller");
+    const buyer = await market.signUp("fan");
+    const tickets = await inBatches(
+      Array.from({ length: 20 }, (_, i) => i),
+      5,
+      (i) => market.sell(seller, `Gig ${i}`, 15),
+    );
+    const ticketIds = new Set(tickets.map((t) => t.id));
+    await eventually(async () => (await broker.of("ticket.created", (d) => ticketIds.has(d.id))).length === 20, 30_000);
+    await world.caughtUp(60_000);
+    const orders = await inBatches(tickets, 5, (t: Ticket) => onceKnown(() => market.placeOrder(buyer, t.id), 30_000));
+    const orderIds = orders.map((o) => (o.body as Order).id);
+
+    // half the payments land; passes dies (SIGKILL) as soon as its first pass is out, whatever it
+    // was doing; the other half is paid while it is dead
+    const pay = (ids: string[]) => inBatches(ids, 5, (id: string) => onceKnown(() => market.pay(buyer, id, "tok_visa"), 30_000));
+    await pay(orderIds.slice(0, 10));
+    await eventually(async () => (await broker.of("pass.issued", (d) => orderIds.includes(d.orderId))).length > 0, 30_000);
+    await stack.processes.passes.kill();
+    await pay(orderIds.slice(10));
+    stack.processes.passes.restart();
+    expect(await stack.processes.passes.waitReady(120_000)).toBe(true);
+
+    await untilPasses(async () => {
+      const listed = (await market.request("GET", "/api/passes", { as: buyer })).body as Pass[];
+      expect(listed.map((p) => p.orderId).sort()).toEqual([...orderIds].sort());
+    }, 60_000);
+    await world.caughtUp(90_000);
+    const issued = await broker.of("pass.issued", (d) => orderIds.includes(d.orderId));
+    expect(issued).toHaveLength(20);
+    expect(new Set(issued.map((e) => e.data.orderId)).size).toBe(20);
     expect(await broker.deadLetters()).toEqual([]);
   });
 });

@@ -124,11 +124,23 @@ describe(`${long ? "Three" : "Two"} replicas of every service on a three-node Je
     await allFinal(world, db);
     for (const late of buyers.latePayments) console.log(`late payment: ${JSON.stringify(await lateOrderTimeline(db, late))}`);
     const broken = await brokenInvariants(world, db, buyers, sold);
+    // a pass for every complete order and for no other, exactly one each, whatever was killed
+    const ours = await db.query<{ id: string; status: string }>(
+      "orders",
+      "select id, status from orders where ticket_id = any($1::uuid[])",
+      [sold.map((t) => t.id)],
+    );
+    const issued = await db.query<{ order_id: string; n: string }>(
+      "passes",
+      "select order_id, count(*) as n from passes where transferred_from is null and order_id = any($1::uuid[]) group by order_id",
+      [ours.map((o) => o.id)],
+    );
     const report = {
       tickets: sold.length,
       orders: buyers.placed.length,
       refusedAfterRetry: buyers.refused.length,
       paid: buyers.placed.filter((p) => p.paid).length,
+      passes: issued.length,
       kinds: figures,
       broken: Object.fromEntries(Object.entries(broken).map(([k, v]) => [k, Array.isArray(v) ? v.length : v])),
     };
@@ -155,5 +167,12 @@ describe(`${long ? "Three" : "Two"} replicas of every service on a three-node Je
     // the database's absence is a 503, never a 500
     expect(buyers.serverErrors.filter((e) => e.status === 500)).toEqual([]);
     expect(figures.every((f) => f.orders > 0)).toBe(true);
+    expect(issued.map((r) => r.order_id).sort()).toEqual(
+      ours
+        .filter((o) => o.status === "complete")
+        .map((o) => o.id)
+        .sort(),
+    );
+    expect(issued.filter((r) => Number(r.n) !== 1)).toEqual([]);
   });
 });

@@ -170,11 +170,13 @@ describe("Duplicate events", () => {
     await broker.settle();
     const seen = await observableState(world);
     expect(seen.tickets.length).toBeGreaterThanOrEqual(3);
+    expect(seen.passes.length).toBeGreaterThanOrEqual(1);
 
     const { before, after } = await publishEverythingAgain(world);
 
     expect(new Set(before.map((e) => e.subject))).toEqual(
       new Set([
+        "user.registered",
         "ticket.created",
         "ticket.updated",
         "order.created",
@@ -182,12 +184,13 @@ describe("Duplicate events", () => {
         "order.completed",
         "payment.completed",
         "payment.refunded",
+        "pass.issued",
       ]),
     );
     // every copy was stored, and no service published anything in answer to one
     expect(after).toHaveLength(before.length * 2);
     expect(new Set(copiesById(after).values())).toEqual(new Set([2]));
-    // tickets, orders, statuses, versions and refunds are exactly as they were
+    // tickets, orders, statuses, versions, refunds and passes are exactly as they were
     expect(await observableState(world)).toEqual(seen);
     expect(await broker.deadLetters()).toEqual([]);
   });

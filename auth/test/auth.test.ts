@@ -31,6 +31,18 @@ describe("POST /api/users/signup", () => {
     expect(cookie.toLowerCase()).not.toContain("secure;");
   });
 
+  test("When someone signs up, then user.registered announces their id and lower-case email, once", async () => {
+    const email = uniqueEmail();
+    const res = await api().post("/api/users/signup").send({ email: email.toUpperCase(), password: "password123" });
+    expect(res.status).toBe(201);
+    const event = await under.recorder.waitFor("user.registered", (d) => d.id === res.body.id);
+    expect(event!.data).toEqual({ id: res.body.id, email });
+    // the same email again is refused, and announces nobody
+    expect((await api().post("/api/users/signup").send({ email, password: "password123" })).status).toBe(400);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(under.recorder.of("user.registered").filter((e) => e.data.email === email)).toHaveLength(1);
+  });
+
   test("When the email has capitals and spaces, then it is stored trimmed in lower case", async () => {
     const email = uniqueEmail();
     const res = await api()

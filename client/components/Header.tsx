@@ -18,6 +18,8 @@ export async function Header() {
           <NavLink href="/tickets/new">Sell</NavLink>
           {user && <NavLink href="/tickets/mine">My tickets</NavLink>}
           {user && <NavLink href="/orders">My orders</NavLink>}
+          {user && <NavLink href="/passes">My passes</NavLink>}
+          {user && <NavLink href="/door">Door</NavLink>}
         </nav>
         <div className="account">
           {user ? (

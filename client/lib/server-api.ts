@@ -11,6 +11,8 @@ const PREFIX_OVERRIDES: ReadonlyArray<[prefix: string, envName: string]> = [
   ["/api/tickets", "TICKETS_URL"],
   ["/api/orders", "ORDERS_URL"],
   ["/api/payments", "PAYMENTS_URL"],
+  ["/api/passes", "PASSES_URL"],
+  ["/api/checkins", "PASSES_URL"],
 ];
 
 export function serviceUrl(path: string, env: Record<string, string | undefined> = process.env): string {

@@ -63,3 +63,18 @@ export class ServiceUnavailableError extends HttpError {
     super(message);
   }
 }
+
+/** Signed in, but not the one allowed to do this (passes: only a ticket's seller checks it in). */
+export class ForbiddenError extends HttpError {
+  readonly statusCode = 403;
+}
+
+/** The request lost to something already done (passes: a pass admitted once already). */
+export class ConflictError extends HttpError {
+  readonly statusCode = 409;
+}
+
+/** What the request names existed but is gone for good (passes: a transferred, revoked pass). */
+export class GoneError extends HttpError {
+  readonly statusCode = 410;
+}

@@ -5,7 +5,12 @@ import type { World } from "./world";
 export async function observableState(world: World) {
   const ids = [...new Set((await world.broker.of("ticket.created")).map((e) => e.data.id as string))];
   const orders = [...(await world.market.allOrders()).values()].sort((a, b) => a.id.localeCompare(b.id));
-  return { tickets: await world.market.tickets(ids.sort()), orders };
+  // every user's passes for the door (one per sold ticket)
+  const passes = [];
+  for (const user of world.market.users)
+    passes.push(...((await world.market.request("GET", "/api/passes", { as: user })).body as Array<{ id: string }>));
+  passes.sort((a, b) => a.id.localeCompare(b.id));
+  return { tickets: await world.market.tickets(ids.sort()), orders, passes };
 }
 
 /**

@@ -3,6 +3,7 @@
 // proves that every package it leaves external resolves and that the files it reads beside its
 // code (the SQL migrations) are where it looks for them.
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -140,6 +141,8 @@ describe(`the bundled services start on Node ${runtimeVersion}, report ready and
         SHUTDOWN_TIMEOUT_MS: "5000",
         // production refuses the sandbox unless it is chosen by name; no Stripe key here
         PAYMENTS_PROVIDER: "sandbox",
+        // passes signs door codes with it and refuses to start without one
+        PASSES_SIGNING_KEY: generateKeyPairSync("ed25519").privateKey.export({ format: "der", type: "pkcs8" }).toString("base64"),
       },
       stdio: ["ignore", "ignore", "pipe"],
     });

@@ -376,6 +376,8 @@ describe.each(overlays)("overlays/%s workloads", (overlay) => {
       "/api/tickets": "TICKETS_URL",
       "/api/orders": "ORDERS_URL",
       "/api/payments": "PAYMENTS_URL",
+      "/api/passes": "PASSES_URL",
+      "/api/checkins": "PASSES_URL",
     };
     for (const route of routes.filter((r) => r.prefix.startsWith("/api/"))) {
       const variable = overrides[route.prefix];
@@ -635,7 +637,7 @@ describe("overlays/prod", () => {
   const httpOnly = apps.filter((a) => !(consuming as string[]).includes(a));
 
   test("the services that consume events and those that only answer HTTP are the expected ones", () => {
-    expect([...consuming].sort()).toEqual(["expiration", "orders", "payments", "tickets"]);
+    expect([...consuming].sort()).toEqual(["expiration", "orders", "passes", "payments", "tickets"]);
     expect([...httpOnly].sort()).toEqual(["auth", "client"]);
   });
 

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { generateKeyPairSync } from "node:crypto";
 import path from "node:path";
 import type { ZodType } from "zod";
 import { baseSettings, loadConfig } from "../../common/src/config";
@@ -47,6 +48,8 @@ const placeholderSecrets: Record<string, string> = {
   JWT_PRIVATE_KEY: testSessionKeys.privateKey,
   STRIPE_KEY: "sk_test_placeholder",
   NATS_PASSWORD: "placeholderNatsPassword0123",
+  PASSES_SIGNING_KEY: generateKeyPairSync("ed25519").privateKey.export({ format: "der", type: "pkcs8" }).toString("base64"),
+  SMTP_URL: "smtp://placeholder:587",
 };
 const placeholderFor = (name: string) => placeholderSecrets[name] ?? "placeholder";
 

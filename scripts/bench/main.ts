@@ -17,6 +17,7 @@
  *                                      (bench-results/profiles/<service>-<phase>-<date>.cpuprofile)
  *   npm run bench -- --docs            only redoes the table of docs/benchmarks.md from latest.json
  */
+import { door } from "./door";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -553,6 +554,9 @@ async function main() {
     });
     if (crowdProfiled) profileFiles.push(await collectProfile(crowdProfiled));
 
+    // the door: payment to pass, check-ins, offline verification (issue 29)
+    const doorResults = await door({ http: httpOf(base), signUp: (n) => signUp(base, `${n}-${Date.now()}@bench.test`), say });
+
     const results: BenchResults = {
       startedAt,
       label,
@@ -618,6 +622,7 @@ async function main() {
         ratioFromDatabase: round(directFromDatabase.perSecond / barePg.perSecond, 2),
       },
       crowds: crowd,
+      door: doorResults,
       profiles: profileFiles.length > 0 ? profileFiles.map((f) => path.relative(root, f)) : undefined,
     };
     await nc.close();

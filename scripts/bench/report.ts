@@ -1,4 +1,5 @@
 import type { CrowdResults } from "./crowds";
+import type { DoorResults } from "./door";
 /** The shape of bench-results/latest.json and the table of docs/benchmarks.md made from it. */
 interface Load {
   requests: number;
@@ -86,6 +87,8 @@ export interface BenchResults {
   };
   /** Many buyers at one instant, through the gateway (scripts/bench/crowds.ts). */
   crowds?: CrowdResults;
+  /** Passes at the door, through the gateway (scripts/bench/door.ts). */
+  door?: DoorResults;
   profiles?: string[];
 }
 
@@ -169,6 +172,13 @@ export function renderTable(r: BenchResults): string {
     ...(r.idleCpu
       ? [
           `| CPU of the idle stack (timers, sweepers, heartbeats) | ${r.idleCpu.msPerSecond} ms a second (${Math.round(r.idleCpu.msPerSecond / 10) / 100} of a core) | — | — |`,
+        ]
+      : []),
+    ...(r.door
+      ? [
+          `| paid → pass listed (GET /api/passes), p50 / p99, ${r.door.passes} passes | ${r.door.paymentToPass.p50Ms} / ${r.door.paymentToPass.p99Ms} ms | — | p50 ≤ 100 ms |`,
+          `| check-ins (POST /api/checkins) per second: one scanner / ten | ${r.door.checkinsPerSecond.oneScanner}/s / ${r.door.checkinsPerSecond.tenScanners}/s | — | — |`,
+          `| door codes verified offline (WebCrypto Ed25519, one core) | ${r.door.offlineVerificationsPerSecond}/s | — | — |`,
         ]
       : []),
     `| \`npm start\` ready: first start (cluster created) / later start | ${s(r.startup.firstMs)} / ${s(r.startup.laterMs)} | — | ≤ 20 s / 8 s |`,

@@ -12,7 +12,7 @@ import { serviceRuntime } from "./runtime";
 import { isPortFree, replicaPorts, services, startStack, type Ports } from "./stack";
 import { sessionKeysFor } from "./session-keys";
 import { protectDataDir, runsAsRoot } from "./data-dir";
-import { listenHost, natsClusterFrom, portsFrom, replicasFrom } from "./settings";
+import { listenHost, mailCatcherFrom, natsClusterFrom, passesSigningKeyFor, portsFrom, replicasFrom } from "./settings";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const say = (line: string) => out(process.stdout.isTTY ? `\x1b[1m▸ ${line}\x1b[0m` : `> ${line}`);
@@ -154,6 +154,14 @@ async function main() {
   const unknown = skip.filter((s) => !(services as readonly string[]).includes(s));
   if (unknown.length > 0) out(`SKIP_SERVICES names no service: ${unknown.join(", ")} (services: ${services.join(", ")})`);
   const sessionKeys = sessionKeysFor(dataDir, env);
+  env.PASSES_SIGNING_KEY = passesSigningKeyFor(dataDir, env);
+  let mail;
+  try {
+    mail = mailCatcherFrom(env, dataDir);
+  } catch (err) {
+    out((err as Error).message);
+    process.exit(1);
+  }
   // what `npm run dev` in a service's folder, `npm run status` and `npm run dead-letters` need
   // to join this stack (scripts/launcher/running-stack.ts): passwords, so this user's eyes only
   const stackFile: StackFile = {
@@ -178,6 +186,7 @@ async function main() {
       skip,
       replicas,
       natsCredentials: nats.kind === "started" ? nats.credentials : undefined,
+      mail,
     });
   } catch (err) {
     out(`TicketForge did not start: ${(err as Error).message}`);
@@ -197,8 +206,10 @@ async function main() {
   line("");
   line(`Open  http://localhost:${ports.gateway}`);
   line("");
-  for (const [name, ms] of Object.entries(stack.readyMs))
-    line(`  ${name.padEnd(11)} :${ports[name as keyof Ports]}  ready after ${(ms / 1000).toFixed(1)} s`);
+  for (const [name, ms] of Object.entries(stack.readyMs)) {
+    if (name in ports) line(`  ${name.padEnd(11)} :${ports[name as keyof Ports]}  ready after ${(ms / 1000).toFixed(1)} s`);
+  }
+  if (mail) line(`Mail (maildev)  http://localhost:${mail.webPort}`);
   line("");
   if (dev) line("dev: services restart when their code changes");
   // on each service's own port: the gateway routes /api/* only

@@ -34,6 +34,12 @@ export function sessionKeysFor(dataDir: string, env: NodeJS.ProcessEnv): Session
  * JWT_PRIVATE_KEY in the launcher's environment must not reach the other services.
  */
 export function withSessionKeys(service: string, env: NodeJS.ProcessEnv, keys: SessionKeys): NodeJS.ProcessEnv {
-  const { JWT_PRIVATE_KEY: _private, JWT_KEY: _old, ...rest } = env;
-  return { ...rest, JWT_PUBLIC_KEY: keys.publicKey, ...(service === "auth" ? { JWT_PRIVATE_KEY: keys.privateKey } : {}) };
+  const { JWT_PRIVATE_KEY: _private, JWT_KEY: _old, PASSES_SIGNING_KEY: doorKey, ...rest } = env;
+  return {
+    ...rest,
+    JWT_PUBLIC_KEY: keys.publicKey,
+    ...(service === "auth" ? { JWT_PRIVATE_KEY: keys.privateKey } : {}),
+    // the key that signs door codes, likewise, goes to passes alone
+    ...(service === "passes" && doorKey ? { PASSES_SIGNING_KEY: doorKey } : {}),
+  };
 }

@@ -19,6 +19,37 @@ export function listenHost(env: NodeJS.ProcessEnv): string {
   return env.HOST || "127.0.0.1";
 }
 
+/**
+ * PASSES_SIGNING_KEY from the environment, or an Ed25519 key generated on the first run and kept
+ * in .data/passes-signing-key (PKCS#8, base64 of the DER): door codes stay valid across restarts.
+ */
+export function passesSigningKeyFor(dataDir: string, env: NodeJS.ProcessEnv): string {
+  if (env.PASSES_SIGNING_KEY) return env.PASSES_SIGNING_KEY;
+  const file = path.join(dataDir, "passes-signing-key");
+  if (!fs.existsSync(file)) {
+    const { privateKey } = crypto.generateKeyPairSync("ed25519");
+    fs.writeFileSync(file, privateKey.export({ format: "der", type: "pkcs8" }).toString("base64"), { mode: 0o600 });
+  }
+  return fs.readFileSync(file, "utf8").trim();
+}
+
+/**
+ * The local mail catcher (maildev) `npm start` runs unless SMTP_URL names a mail server, or
+ * MAILDEV=false: its SMTP and web ports (MAILDEV_SMTP_PORT, MAILDEV_WEB_PORT) and its own
+ * directory under the data directory.
+ */
+export function mailCatcherFrom(env: NodeJS.ProcessEnv, dataDir: string): { smtpPort: number; webPort: number; dir: string } | undefined {
+  if (env.SMTP_URL || env.MAILDEV === "false") return undefined;
+  const port = (key: string, fallback: number) => {
+    const raw = env[key];
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${key} must be a port number (got "${raw}")`);
+    return n;
+  };
+  return { smtpPort: port("MAILDEV_SMTP_PORT", 1025), webPort: port("MAILDEV_WEB_PORT", 1080), dir: path.join(dataDir, "maildev") };
+}
+
 export function portsFrom(env: NodeJS.ProcessEnv): Ports {
   const ports = { ...defaultPorts };
   for (const key of Object.keys(ports) as Array<keyof Ports>) {

@@ -41,6 +41,8 @@ export interface StackOptions {
   replicas?: number;
   /** Each replica's port; `replicaPorts(ports, replicas)` by default. */
   servicePorts?: Record<ServiceName, number[]>;
+  /** Run the local mail catcher (maildev) on these ports; the services send to it (SMTP_URL). */
+  mail?: { smtpPort: number; webPort: number; dir: string };
 }
 
 /** Replica i (from 0) of a service listens on its port + 100·i: orders on 3003, 3103, 3203. */
@@ -176,6 +178,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             HOST: options.host,
             NATS_URL: options.natsUrl,
             DATABASE_URL: options.databaseUrls[name],
+            ...(options.mail && { SMTP_URL: `smtp://127.0.0.1:${options.mail.smtpPort}` }),
             ...(options.natsCredentials?.[name] && {
               NATS_USER: options.natsCredentials[name].user,
               NATS_PASSWORD: options.natsCredentials[name].password,
@@ -189,6 +192,32 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return p;
     });
     index++;
+  }
+  if (options.mail) {
+    fs.mkdirSync(options.mail.dir, { recursive: true });
+    processes.maildev = new Supervised(
+      {
+        name: "maildev",
+        command: serviceRuntime().path,
+        args: [
+          path.join(root, "node_modules", "maildev", "dist", "bin", "maildev.js"),
+          "--smtp",
+          String(options.mail.smtpPort),
+          "--web",
+          String(options.mail.webPort),
+          "--ip",
+          "127.0.0.1",
+          "--web-ip",
+          "127.0.0.1",
+          "--mail-directory",
+          options.mail.dir,
+        ],
+        readyUrl: `http://127.0.0.1:${options.mail.webPort}/api/healthz`,
+        env: { ...options.env },
+      },
+      out,
+      index++,
+    );
   }
   if (options.client) {
     if (!options.dev && !clientBuildIsFresh()) buildClient(out);

@@ -76,11 +76,17 @@ describe("docs/asyncapi.yaml", () => {
     },
   );
 
-  test.each([...subjects])("%s: one publisher, the service of its stream's domain, and at least one consumer", (subject) => {
+  // the domains whose service is not named after them: users are auth's
+  const ownerOfDomain: Record<string, string> = { user: "auth" };
+  // announced for whoever comes next (a live door view, analytics); nobody consumes them yet
+  const withoutConsumers = ["pass.issued", "pass.transferred", "pass.checked_in"];
+
+  test.each([...subjects])("%s: one publisher, the service of its stream's domain, and a consumer unless announced only", (subject) => {
     const domain = subject.split(".")[0];
-    expect(publishersOf(subject)).toEqual([manifest.services.find((s) => s.name === domain || s.name === `${domain}s`)!.name]);
+    const owner = ownerOfDomain[domain] ?? manifest.services.find((s) => [domain, `${domain}s`, `${domain}es`].includes(s.name))!.name;
+    expect(publishersOf(subject)).toEqual([owner]);
     const consumers = definitions.filter((d) => operationsOf(d.name, "receive").includes(subject));
-    expect([subject, consumers.length > 0]).toEqual([subject, true]);
+    expect([subject, consumers.length > 0]).toEqual([subject, !withoutConsumers.includes(subject)]);
   });
 
   test("When services.json says a service publishes a subject, then the document says so", () => {

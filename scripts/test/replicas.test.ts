@@ -33,9 +33,9 @@ describe("npm start with replicas", () => {
   });
 
   test("When a service runs three replicas, then each has its own port and name", () => {
-    const ports = { gateway: 3000, auth: 3001, tickets: 3002, orders: 3003, payments: 3004, expiration: 3005, client: 3006 };
+    const ports = { gateway: 3000, auth: 3001, tickets: 3002, orders: 3003, payments: 3004, expiration: 3005, client: 3006, passes: 3007 };
     expect(replicaPorts(ports, 3).orders).toEqual([3003, 3103, 3203]);
-    expect(new Set(Object.values(replicaPorts(ports, 3)).flat()).size).toBe(15);
+    expect(new Set(Object.values(replicaPorts(ports, 3)).flat()).size).toBe(18);
     expect([0, 1, 2].map((i) => replicaName("orders", i))).toEqual(["orders", "orders-2", "orders-3"]);
   });
 });

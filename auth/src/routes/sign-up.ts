@@ -12,7 +12,13 @@ export const signup = (ctx: AuthContext, passwords: PasswordHasher) => async (re
   const { email, password } = validate(signupBody, req.body);
   let user;
   try {
-    user = await insertUser(ctx.db, email, await passwords.hash(password));
+    const hash = await passwords.hash(password);
+    user = await ctx.work(async (uow) => {
+      const inserted = await insertUser(uow.db, email, hash);
+      // other services (passes: a transfer names its recipient by email) keep who is who from this
+      uow.publish("user.registered", { id: inserted.id, email: inserted.email.toLowerCase() });
+      return inserted;
+    });
   } catch (err) {
     if (isUniqueViolation(err, "users_email_unique")) throw new BadRequestError("Email in use");
     throw err;

@@ -3,3 +3,4 @@
 export * from "./schemas";
 export * from "./operations";
 export * from "./openapi";
+export * from "./door-code";

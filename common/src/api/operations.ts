@@ -1,6 +1,15 @@
 import type { z } from "zod";
 import {
   apiErrors,
+  checkin,
+  checkinBody,
+  passCode,
+  passList,
+  scannerKeys,
+  syncCheckinsBody,
+  syncCheckinsReply,
+  transferPassBody,
+  transferredPass,
   createOrderBody,
   currentUserReply,
   listTicketsQuery,
@@ -31,7 +40,7 @@ export interface ApiOperation {
   method: Method;
   /** OpenAPI path template, e.g. `/api/tickets/{id}`. */
   path: string;
-  service: "auth" | "tickets" | "orders" | "payments";
+  service: "auth" | "tickets" | "orders" | "payments" | "passes";
   summary: string;
   description?: string;
   /** true: 401 without a session; "optional": a session changes the answer. */
@@ -230,6 +239,86 @@ export const apiOperations: ApiOperation[] = [
       404: errors("No such order (also another buyer's)"),
       429: { ...errors("Too many declined cards for this order or this buyer"), headers: retryAfter },
       503: { ...errors("The payment provider or the database cannot be reached; nothing was charged"), headers: retryLater },
+    },
+  },
+  {
+    method: "get",
+    path: "/api/passes",
+    service: "passes",
+    summary: "The signed-in user's passes",
+    description: "One pass per ticket bought (issued when the order completes) or received by transfer, newest first.",
+    session: true,
+    responses: { 200: { schema: passList, description: "The passes, newest first" }, 401: signedOut },
+  },
+  {
+    method: "get",
+    path: "/api/passes/{id}/code",
+    service: "passes",
+    summary: "The pass's current door code",
+    description: "Signed over the pass id and the current 30-second window: a screenshot is worthless a minute later.",
+    session: true,
+    responses: {
+      200: { schema: passCode, description: "The code and when it rotates" },
+      401: signedOut,
+      404: errors("No such pass (also another user's)"),
+      410: errors("The pass was transferred: it has no code any more"),
+    },
+  },
+  {
+    method: "post",
+    path: "/api/passes/{id}/transfer",
+    service: "passes",
+    summary: "Give a pass to another user",
+    description: "The recipient gets a new pass; this one is revoked at once, online and at every scanner once it syncs.",
+    session: true,
+    body: transferPassBody,
+    responses: {
+      201: { schema: transferredPass, description: "The recipient's new pass" },
+      400: errors("Invalid email, no user with that email, yourself, or a pass already used or transferred"),
+      401: signedOut,
+      404: errors("No such pass (also another user's)"),
+    },
+  },
+  {
+    method: "post",
+    path: "/api/checkins",
+    service: "passes",
+    summary: "Check a pass in at the door",
+    description: "By the ticket's seller. Each pass enters once.",
+    session: true,
+    body: checkinBody,
+    responses: {
+      201: { schema: checkin, description: "Admitted" },
+      400: errors("Invalid input, a forged code or an expired one"),
+      401: signedOut,
+      403: errors("Not the seller of this pass's ticket"),
+      409: errors("Already admitted: the message says when and by which scanner"),
+      410: errors("The pass was transferred: its codes are revoked"),
+    },
+  },
+  {
+    method: "get",
+    path: "/api/checkins/keys",
+    service: "passes",
+    summary: "What an offline scanner needs",
+    description: "The public keys that sign codes, and the seller's revoked and admitted passes.",
+    session: true,
+    responses: { 200: { schema: scannerKeys, description: "Keys and lists" }, 401: signedOut },
+  },
+  {
+    method: "post",
+    path: "/api/checkins/sync",
+    service: "passes",
+    summary: "Upload a scanner's offline check-ins",
+    description:
+      "Each is answered `admitted`, `conflicting` (the pass was admitted elsewhere first, or was revoked: reported to the seller, never merged) " +
+      "or `refused` (a forged code, one not valid at scannedAt, or not the seller's ticket).",
+    session: true,
+    body: syncCheckinsBody,
+    responses: {
+      200: { schema: syncCheckinsReply, description: "One outcome per check-in, in order" },
+      400: invalid,
+      401: signedOut,
     },
   },
 ];

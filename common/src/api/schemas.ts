@@ -142,6 +142,92 @@ export const paymentBody = z.object({
 
 export const payment = z.object({ id: z.string(), orderId: z.string() });
 
+// ---- passes (the door) ----------------------------------------------------------------------
+
+export const passStatus = z.enum(["valid", "used", "transferred"]);
+
+/** A pass as its owner sees it: never a code that works at the door (that is /code, rotating). */
+export const pass = z.object({
+  id: z.string(),
+  orderId: z.string(),
+  ticket: z.object({ id: z.string(), title: z.string() }),
+  status: passStatus.describe("valid: not used yet; used: admitted at the door; transferred: given away, revoked"),
+});
+
+export const passList = z.array(pass);
+
+export const passCode = z.object({
+  code: z.string().describe("Signed (Ed25519) over the pass id and the current 30-second window; show it as a QR code"),
+  expiresAt: z.iso.datetime().describe("When the next window starts: fetch the code again then"),
+});
+
+export const transferPassBody = z.object({
+  email: z
+    .string({ message: "Email must be a string" })
+    .trim()
+    .max(254, "Email must be at most 254 characters")
+    .pipe(z.email({ message: "Email must be valid" }))
+    .transform((e) => e.toLowerCase()),
+});
+
+export const transferredPass = z.object({ id: z.string().describe("The recipient's new pass") });
+
+const passCodeInput = z
+  .string({ message: "Code must be a string" })
+  .trim()
+  .min(1, "Code must be provided")
+  .max(512, "Code must be at most 512 characters");
+
+const scannerInput = plainText("Scanner must be a string", "Scanner must not contain control characters")
+  .trim()
+  .min(1, "Scanner must not be empty")
+  .max(100, "Scanner must be at most 100 characters");
+
+export const checkinBody = z.object({
+  code: passCodeInput,
+  scanner: scannerInput.optional().describe("Which door or device scanned it (default `online`)"),
+});
+
+export const checkin = z.object({
+  passId: z.string(),
+  ticket: z.object({ id: z.string(), title: z.string() }),
+  scanner: z.string(),
+  admittedAt: z.iso.datetime(),
+});
+
+export const scannerKeys = z.object({
+  keys: z
+    .array(z.object({ kid: z.string(), kty: z.literal("OKP"), crv: z.literal("Ed25519"), alg: z.literal("EdDSA"), x: z.string() }))
+    .describe("Public keys (JWK) that sign pass codes"),
+  windowSeconds: z.number().int().describe("A code covers one window; accept the current one and one either side"),
+  revoked: z.array(z.string()).describe("Passes of the seller's tickets that were transferred: refuse their codes"),
+  admitted: z.array(z.string()).describe("Passes of the seller's tickets already admitted"),
+  asOf: z.iso.datetime(),
+});
+
+export const syncCheckinsBody = z.object({
+  scanner: scannerInput,
+  checkins: z
+    .array(
+      z.object({
+        code: passCodeInput.describe("The code the scanner accepted"),
+        scannedAt: z.iso.datetime({ offset: true, message: "scannedAt must be an ISO 8601 time" }),
+      }),
+      { message: "Checkins must be a list" },
+    )
+    .max(1000, "At most 1000 check-ins per sync"),
+});
+
+export const syncOutcome = z.object({
+  passId: z.string().nullable().describe("null when the code could not be read"),
+  outcome: z.enum(["admitted", "conflicting", "refused"]),
+  reason: z.string().optional().describe("Why it conflicts or was refused"),
+  admittedAt: z.iso.datetime().optional().describe("conflicting: when the pass was admitted first"),
+  admittedBy: z.string().optional().describe("conflicting: the scanner that admitted it first"),
+});
+
+export const syncCheckinsReply = z.object({ results: z.array(syncOutcome) });
+
 /** Ticket and order states are the same words in the API and in events. */
 export { orderStatus, ticketStatus };
 
@@ -156,3 +242,8 @@ export type Ticket = z.infer<typeof ticket>;
 export type OrderStatus = z.infer<typeof orderStatus>;
 export type Order = z.infer<typeof order>;
 export type Payment = z.infer<typeof payment>;
+export type Pass = z.infer<typeof pass>;
+export type PassCode = z.infer<typeof passCode>;
+export type Checkin = z.infer<typeof checkin>;
+export type ScannerKeys = z.infer<typeof scannerKeys>;
+export type SyncOutcome = z.infer<typeof syncOutcome>;

@@ -50,6 +50,20 @@ export const eventSchemas = {
   "payment.refunded": z
     .object({ id, orderId: id, amount: cents, providerRef: z.string() })
     .describe("A charge that raced its order's cancellation was given back (compensation)."),
+  "user.registered": z
+    .object({ id, email: z.string().min(3) })
+    .describe("Someone signed up; the email is lower-cased and trimmed, as auth compares it."),
+  "pass.issued": z
+    .object({ id, ticketId: id, orderId: id, ownerId: id, transferredFrom: id.nullable() })
+    .describe(
+      "A pass for the door: for the buyer of a completed order, or for the recipient of a transfer (transferredFrom: the revoked pass).",
+    ),
+  "pass.transferred": z
+    .object({ id, ticketId: id, fromUserId: id, toUserId: id, newPassId: id })
+    .describe("A pass was given to another user: this pass is revoked from now on, newPassId replaces it."),
+  "pass.checked_in": z
+    .object({ id, ticketId: id, scanner: z.string(), admittedAt: z.iso.datetime({ offset: true }), offline: z.boolean() })
+    .describe("A pass was admitted at the door (once); offline when a scanner uploaded it later."),
 } satisfies Record<Subject, z.ZodType>;
 
 export type EventData<S extends Subject> = z.infer<(typeof eventSchemas)[S]>;

@@ -8,6 +8,10 @@ export const subjects = [
   "expiration.complete",
   "payment.completed",
   "payment.refunded",
+  "user.registered",
+  "pass.issued",
+  "pass.transferred",
+  "pass.checked_in",
 ] as const;
 
 export type Subject = (typeof subjects)[number];
@@ -18,6 +22,8 @@ export const streams = [
   { name: "ORDERS", subjects: ["order.>"] },
   { name: "PAYMENTS", subjects: ["payment.>"] },
   { name: "EXPIRATION", subjects: ["expiration.>"] },
+  { name: "USERS", subjects: ["user.>"] },
+  { name: "PASSES", subjects: ["pass.>"] },
 ] as const;
 
 export const deadLetterStream = { name: "DEADLETTER", subjects: ["deadletter.>"] } as const;

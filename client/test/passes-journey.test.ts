@@ -1,0 +1,121 @@
+// The journey after the purchase, in real Chromium against the whole stack: buy, see the pass,
+// transfer it, scan it at the door, scan again and be refused, offline too.
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { startStack } from "../../e2e/stack";
+import { launchChromium, open, shoot, signUp } from "./browser";
+import { see } from "./see";
+
+const run = Date.now().toString(36);
+const title = `Opera ${run}`;
+
+let stack: Awaited<ReturnType<typeof startStack>>;
+let browser: Browser;
+let base: string;
+const contexts: BrowserContext[] = [];
+const pageErrors: string[] = [];
+
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on("pageerror", (err) => pageErrors.push(err.message));
+  return page;
+}
+
+/** Reloads `url` until `check` passes: passes learns of the sale through events. */
+async function eventually(page: Page, url: string, check: () => Promise<void>, timeout = 15_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    await open(page, url);
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await page.waitForTimeout(300);
+    }
+  }
+}
+
+/** The code the pass's QR code holds right now (the QR's own data). */
+async function codeOn(page: Page): Promise<string> {
+  const qr = page.getByTestId("pass").filter({ hasText: title }).getByTestId("pass-qr");
+  await see(qr).visible();
+  return (await qr.getAttribute("data-code"))!;
+}
+
+async function scan(door: Page, code: string) {
+  await door.getByLabel("Code", { exact: true }).fill(code);
+  await door.getByRole("button", { name: "Check in" }).click();
+}
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startStack({ client: true }), launchChromium()]);
+  base = stack.baseUrl;
+}, 240_000);
+
+afterAll(async () => {
+  await Promise.all(contexts.map((c) => c.close().catch(() => {})));
+  await browser?.close();
+  await stack?.stop();
+}, 60_000);
+
+afterEach(() => expect(pageErrors).toEqual([]));
+
+test("a buyer gets a pass, gives it to a friend, and the door admits the friend's once and refuses the rest", async () => {
+  const [seller, buyer, friend] = [await newPage(), await newPage(), await newPage()];
+  await signUp(seller, base, `door-seller-${run}@example.com`);
+  await signUp(buyer, base, `pass-buyer-${run}@example.com`);
+  await signUp(friend, base, `pass-friend-${run}@example.com`);
+
+  await open(seller, `${base}/tickets/new`);
+  await seller.getByLabel("Title", { exact: true }).fill(title);
+  await seller.getByLabel("Price", { exact: true }).fill("30");
+  await seller.getByRole("button", { name: "List ticket for sale" }).click();
+  await see(seller.getByRole("heading", { name: title })).visible();
+  const ticketUrl = seller.url();
+
+  await eventually(buyer, ticketUrl, async () => {
+    await buyer.getByRole("button", { name: "Buy" }).click();
+    await buyer.waitForURL(/\/orders\/[^/]+$/, { timeout: 3000 });
+  });
+  await buyer.waitForSelector("html[data-hydrated]");
+  await buyer.getByLabel(/4242/).check();
+  await buyer.getByRole("button", { name: "Pay $30.00" }).click();
+  await see(buyer.getByTestId("order-status"), 15_000).text("Complete");
+
+  const card = buyer.getByTestId("pass").filter({ hasText: title });
+  await eventually(buyer, `${base}/passes`, () => see(card.getByTestId("pass-status"), 500).text("Valid"));
+  const oldCode = await codeOn(buyer);
+  expect(oldCode).toMatch(/^[A-Za-z0-9_-]{114}$/);
+  await shoot(buyer, "my-passes");
+
+  await card.getByText("Give this pass to someone").click();
+  await card.getByLabel("Their email").fill(`pass-friend-${run}@example.com`);
+  await card.getByRole("button", { name: "Transfer" }).click();
+  await see(card.getByRole("status")).contains("no longer works at the door");
+  await see(card.getByTestId("pass-status")).text("Transferred");
+
+  await open(seller, `${base}/door`);
+  await scan(seller, oldCode);
+  await see(seller.getByTestId("door-outcome")).contains("Revoked");
+  await shoot(seller, "door-revoked");
+
+  await open(friend, `${base}/passes`);
+  const friendsCode = await codeOn(friend);
+  await scan(seller, friendsCode);
+  await see(seller.getByTestId("door-outcome")).contains("Admitted");
+  await see(seller.getByTestId("door-outcome")).contains(title);
+  await shoot(seller, "door-admitted");
+  await scan(seller, friendsCode);
+  await see(seller.getByTestId("door-outcome")).contains("Already admitted");
+
+  // offline, the door checks with the public key and what it knows: still once only
+  await seller.context().setOffline(true);
+  await scan(seller, friendsCode);
+  await see(seller.getByTestId("door-outcome")).contains("This pass was admitted already");
+  await scan(seller, `${friendsCode.slice(0, -2)}AA`);
+  await see(seller.getByTestId("door-outcome")).contains("This code is not genuine");
+  await see(seller.getByTestId("door-queue")).text("0 offline check-ins to sync");
+  await seller.context().setOffline(false);
+}, 120_000);

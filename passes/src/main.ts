@@ -1,0 +1,4 @@
+import { runService } from "@ticketforge/common";
+import { passes } from "./service";
+
+void runService(passes);
