@@ -59,7 +59,7 @@ async function servedMetricNames(): Promise<Set<string>> {
     if (String(m.type) === "histogram") for (const suffix of ["_bucket", "_sum", "_count"]) names.add(`${m.name}${suffix}`);
   }
   // the expiration service adds its own gauges, the tickets listing its counter
-  for (const m of readRepoFile("expiration/src/workers/timers.ts").matchAll(/gauge\("(tf_\w+)"/g)) names.add(m[1]);
+  for (const m of readRepoFile("expiration/src/workers/timers.ts").matchAll(/gauge\(\s*"(tf_\w+)"/g)) names.add(m[1]);
   for (const m of readRepoFile("tickets/src/routes/list-tickets.ts").matchAll(/counter\(\s*"(tf_\w+)"/g)) names.add(m[1]);
   return names;
 }

@@ -1,6 +1,7 @@
 import { createPublicKey, randomUUID } from "node:crypto";
 import { checkCodeOffline, importScannerKeys } from "@ticketforge/common/api";
 import { loadConfig } from "@ticketforge/common";
+import { testSessionKeys } from "@ticketforge/common/testing";
 import { passes } from "../src/service";
 import { checkCode, newSigningKeyText, parseSigningKey, publicJwk, signCode, windowSeconds } from "../src/signing";
 
@@ -73,7 +74,12 @@ describe("door codes", () => {
   });
 
   test("When passes starts outside tests without PASSES_SIGNING_KEY, or with a bad one, then start-up stops naming the variable", () => {
-    const env = { NODE_ENV: "production", JWT_KEY: "k".repeat(32), NATS_URL: "nats://nats:4222", DATABASE_URL: "postgres://db/passes" };
+    const env = {
+      NODE_ENV: "production",
+      JWT_PUBLIC_KEY: testSessionKeys.publicKey,
+      NATS_URL: "nats://nats:4222",
+      DATABASE_URL: "postgres://db/passes",
+    };
     const config = loadConfig("passes", passes.settings, env);
     const ctx = { config, log: { info: () => {} }, onCommitted: () => {} } as unknown as Parameters<typeof passes.extend>[0];
     expect(() => passes.extend(ctx)).toThrow("passes: PASSES_SIGNING_KEY is not set");

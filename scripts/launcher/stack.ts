@@ -213,6 +213,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           options.mail.dir,
         ],
         readyUrl: `http://127.0.0.1:${options.mail.webPort}/api/healthz`,
+        // maildev does not watch its stdin: a watchdog stops it when the launcher dies
+        watchdog: true,
         env: { ...options.env },
       },
       out,

@@ -125,8 +125,8 @@ describe("npm start supervises its servers", () => {
     expect(launcher.child.exitCode).toBeNull();
 
     const before = processesOf(dataDir);
-    // the database and three nodes, each with its watchdog
-    expect(before.filter((p) => / watchdog \d+$/.test(p.args))).toHaveLength(4);
+    // the database, three nodes and the mail catcher, each with its watchdog
+    expect(before.filter((p) => / watchdog \d+$/.test(p.args))).toHaveLength(5);
     launcher.child.kill("SIGKILL");
     await launcher.exited;
     await eventually(() => processesOf(dataDir).length === 0, 20_000, 250).catch(() => undefined);
@@ -137,7 +137,9 @@ describe("npm start supervises its servers", () => {
   }, 180_000);
 
   test("When the launcher and its watchdogs were killed, then the next start and `npm run reset` stop the servers left running, and a start after the reset works", async () => {
-    const env = await stackEnv();
+    // the servers that hold data (PostgreSQL, NATS) are what a start and a reset must find and
+    // stop; the mail catcher holds none, and its watchdog is the first test's
+    const env = { ...(await stackEnv()), MAILDEV: "false" };
     const dataDir = env.DATA_DIR!;
     const killAll = async (launcher: ReturnType<typeof start>) => {
       for (const p of processesOf(dataDir)) if (/ watchdog \d+$/.test(p.args)) process.kill(p.pid, "SIGKILL");

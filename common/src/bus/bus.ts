@@ -26,7 +26,7 @@ const day = 24 * 3600 * 1000;
  * max_file_store (1536 MiB, infra/k8s/base/nats.conf).
  */
 export const streamLimits = {
-  events: { maxAgeMs: 45 * day, maxBytes: 256 * MiB },
+  events: { maxAgeMs: 45 * day, maxBytes: 192 * MiB },
   deadLetters: { maxAgeMs: 30 * day, maxBytes: 128 * MiB },
   revokedSessions: { maxBytes: 64 * MiB },
 } as const;
