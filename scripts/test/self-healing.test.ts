@@ -139,7 +139,7 @@ describe("npm start supervises its servers", () => {
   test("When the launcher and its watchdogs were killed, then the next start and `npm run reset` stop the servers left running, and a start after the reset works", async () => {
     // the servers that hold data (PostgreSQL, NATS) are what a start and a reset must find and
     // stop; the mail catcher holds none, and its watchdog is the first test's
-    const env = { ...(await stackEnv()), MAILDEV: "false" };
+    const env: NodeJS.ProcessEnv = { ...(await stackEnv()), MAILDEV: "false" };
     const dataDir = env.DATA_DIR!;
     const killAll = async (launcher: ReturnType<typeof start>) => {
       for (const p of processesOf(dataDir)) if (/ watchdog \d+$/.test(p.args)) process.kill(p.pid, "SIGKILL");
