@@ -6,5 +6,7 @@ const projects = ["common", "nats", "scripts", ...manifest.services.map((s) => s
 module.exports = {
   // integration tests start real servers; a slow shared machine needs room
   testTimeout: 60_000,
+  // the long suites first, also on a fresh clone
+  testSequencer: "<rootDir>/scripts/jest/sequencer.js",
   projects: projects.filter((p) => fs.existsSync(`${__dirname}/${p}/jest.config.js`)).map((p) => `<rootDir>/${p}`),
 };

@@ -14,8 +14,8 @@ import { worldUnderTest } from "./support/world";
 jest.setTimeout(180_000);
 
 const world = worldUnderTest();
-/** Orders placed around the broker's outage: CRASH_ORDERS, 40 in `npm test`, 100 in `npm run test:long`; ten buyers share them. */
-const orderCount = testSize("CRASH_ORDERS", 40, 100);
+/** Orders placed around the broker's outage: CRASH_ORDERS, 20 in `npm test`, 100 in `npm run test:long`; ten buyers share them. */
+const orderCount = testSize("CRASH_ORDERS", 20, 100);
 if (orderCount % 10 !== 0) throw new Error(`CRASH_ORDERS must be a multiple of 10, one share per buyer (got ${orderCount})`);
 const at = (share: number) => Math.round(orderCount * share);
 

@@ -20,7 +20,11 @@ const version = node === process.execPath ? process.version : spawnSync(node, ["
 process.stdout.write(`${describeNode(node, version)}\n`);
 
 const jest = path.join(root, "node_modules", "jest", "bin", "jest.js");
-const r = spawnSync(node, ["--experimental-vm-modules", "--no-warnings", jest, "--maxWorkers=2", ...args], {
+// The workers: given on the command line (`npm test -- --maxWorkers=1`), else TEST_WORKERS, else 3.
+// Three on two cores: the long suites mostly wait (for windows, settling, restarts), and with two
+// workers a third of the CPU stayed idle (docs/testing.md).
+const workers = args.some((a) => /^(--maxWorkers|-w)(=|$)/.test(a)) ? [] : [`--maxWorkers=${process.env.TEST_WORKERS ?? 3}`];
+const r = spawnSync(node, ["--experimental-vm-modules", "--no-warnings", jest, ...workers, ...args], {
   cwd: root,
   stdio: "inherit",
   env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
