@@ -2,6 +2,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import axe from "axe-core";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { longRun } from "../../e2e/support/size";
 import { see } from "./see";
@@ -25,11 +26,11 @@ const flags = [
  * @sparticuz/chromium ships (unpacked to /tmp on first use, ~4 s), so that `npm test` needs no
  * browser installed on the machine.
  */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraFlags: string[] = []): Promise<Browser> {
   const given = process.env.CHROMIUM_PATH ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => fs.existsSync(p));
   if (given) {
     if (!fs.existsSync(given)) throw new Error(`Chromium not found at CHROMIUM_PATH=${given}`);
-    return chromium.launch({ executablePath: given, args: flags });
+    return chromium.launch({ executablePath: given, args: [...flags, ...extraFlags] });
   }
   // an ES module that Jest's CommonJS runtime cannot load: ask a plain Node process for it
   const script =
@@ -42,7 +43,10 @@ export async function launchChromium(): Promise<Browser> {
   const packaged = JSON.parse(r.stdout.trim().split("\n").pop()!) as { path: string };
   // not the package's own flags: they are for a serverless sandbox (--single-process breaks a second
   // browser context's cookies; --disable-web-security would hide what the pages' headers enforce)
-  return chromium.launch({ executablePath: packaged.path, args: [...flags, "--no-zygote", "--use-gl=angle", "--use-angle=swiftshader"] });
+  return chromium.launch({
+    executablePath: packaged.path,
+    args: [...flags, "--no-zygote", "--use-gl=angle", "--use-angle=swiftshader", ...extraFlags],
+  });
 }
 
 export function resetScreenshots() {
@@ -52,7 +56,24 @@ export function resetScreenshots() {
 
 let counter = 0;
 
+/** The rules the pages keep: WCAG 2.1, levels A and AA, as axe-core checks them. */
+const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
 /**
+ * Runs axe-core in the page as it is now (injected through the DevTools protocol, which the
+ * pages' Content-Security-Policy does not govern); fails naming each rule broken and where.
+ */
+export async function expectAccessible(page: Page, name: string) {
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(axe.source);
+  const violations = await page.evaluate(async (tags) => {
+    const result = await (window as unknown as { axe: typeof axe }).axe.run(document, { runOnly: { type: "tag", values: tags } });
+    return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  }, WCAG);
+  if (violations.length > 0) throw new Error(`${name}: axe found ${violations.length} accessibility problem(s):\n${violations.join("\n")}`);
+}
+
+/**
+ * Every page state the journeys photograph is also checked with axe (expectAccessible).
  * Full-page screenshots at desktop and phone width; fails if the phone layout scrolls sideways.
  * `npm test` checks the phone layout without keeping its picture (a full-page screenshot is the
  * journey's slowest step); `npm run test:long` and the e2e workflow keep both.
@@ -60,6 +81,7 @@ let counter = 0;
 export async function shoot(page: Page, name: string) {
   const file = `${String(++counter).padStart(2, "0")}-${name}`;
   await page.setViewportSize(DESKTOP);
+  await expectAccessible(page, name);
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${file}-desktop.png`), fullPage: true });
   await page.setViewportSize(PHONE);
   if (longRun) await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${file}-phone.png`), fullPage: true });

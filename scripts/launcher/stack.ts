@@ -135,15 +135,27 @@ export async function buildServices(names: readonly string[], out: (line: string
   );
 }
 
-export function buildClient(out: (line: string) => void): void {
+/**
+ * Builds the web app. Two stacks starting at once (two test files, a test and `npm start`) both
+ * find it stale; Next refuses the second build while the first runs, so the second waits for the
+ * first's result instead (up to five minutes) and builds only if that left it stale.
+ */
+export async function buildClient(out: (line: string) => void): Promise<void> {
   out("building the web app (next build)…");
-  const r = spawnSync(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], {
-    cwd: path.join(root, "client"),
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-    encoding: "utf8",
-  });
-  if (r.status !== 0) throw new Error(`next build failed:\n${r.stdout}\n${r.stderr}`);
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const r = spawnSync(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], {
+      cwd: path.join(root, "client"),
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+      encoding: "utf8",
+    });
+    if (r.status === 0) return;
+    if (!/Another next build process is already running/.test(`${r.stdout}${r.stderr}`) || Date.now() > deadline)
+      throw new Error(`next build failed:\n${r.stdout}\n${r.stderr}`);
+    await new Promise((done) => setTimeout(done, 2_000));
+    if (clientBuildIsFresh()) return;
+  }
 }
 
 /** Starts the services (each as `replicas` processes), the client and the gateway, as in production. */
@@ -222,7 +234,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
   }
   if (options.client) {
-    if (!options.dev && !clientBuildIsFresh()) buildClient(out);
+    if (!options.dev && !clientBuildIsFresh()) await buildClient(out);
     processes.client = new Supervised(
       {
         name: "client",
