@@ -125,6 +125,13 @@ export function DoorScanner() {
     [busy, offline, scanner],
   );
 
+  // The camera loop calls the latest `check` without restarting: a restart would forget the code
+  // it just read and admit, then refuse, the same pass again and again while it stays in view.
+  const checkRef = useRef(check);
+  useEffect(() => {
+    checkRef.current = check;
+  }, [check]);
+
   useEffect(() => {
     if (!camera) return;
     let stream: MediaStream | undefined;
@@ -157,7 +164,7 @@ export function DoorScanner() {
       }
       if (found && found !== last) {
         last = found;
-        await check(found);
+        await checkRef.current(found);
       }
       frame = requestAnimationFrame(() => void look());
     };
@@ -167,7 +174,8 @@ export function DoorScanner() {
         stream = s;
         if (videoRef.current) {
           videoRef.current.srcObject = s;
-          void videoRef.current.play();
+          // a stop of the camera while the video is starting interrupts play(): nothing to report
+          videoRef.current.play().catch(() => undefined);
         }
         void look();
       })
@@ -177,7 +185,7 @@ export function DoorScanner() {
       cancelAnimationFrame(frame);
       stream?.getTracks().forEach((t) => t.stop());
     };
-  }, [camera, check]);
+  }, [camera]);
 
   function submit(e: FormEvent) {
     e.preventDefault();

@@ -1,8 +1,9 @@
 // The journey after the purchase, in real Chromium against the whole stack: buy, see the pass,
-// transfer it, scan it at the door, scan again and be refused, offline too.
+// transfer it, scan it at the door with the camera, scan again and be refused, offline too.
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { startStack } from "../../e2e/stack";
 import { launchChromium, open, shoot, signUp } from "./browser";
+import { fakeCameraFile, fakeCameraFlags, showPicture } from "./fake-camera";
 import { see } from "./see";
 
 const run = Date.now().toString(36);
@@ -11,6 +12,8 @@ const title = `Opera ${run}`;
 let stack: Awaited<ReturnType<typeof startStack>>;
 let browser: Browser;
 let base: string;
+/** What the door's camera sees (Chromium's fake capture device plays this file). */
+const camera = fakeCameraFile();
 const contexts: BrowserContext[] = [];
 const pageErrors: string[] = [];
 
@@ -50,7 +53,7 @@ async function scan(door: Page, code: string) {
 }
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack({ client: true }), launchChromium()]);
+  [stack, browser] = await Promise.all([startStack({ client: true }), launchChromium(fakeCameraFlags(camera))]);
   base = stack.baseUrl;
 }, 240_000);
 
@@ -103,10 +106,17 @@ test("a buyer gets a pass, gives it to a friend, and the door admits the friend'
 
   await open(friend, `${base}/passes`);
   const friendsCode = await codeOn(friend);
-  await scan(seller, friendsCode);
-  await see(seller.getByTestId("door-outcome")).contains("Admitted");
+  // the friend holds the phone up to the door's camera: the QR code on their screen, decoded in the page
+  const friendsQr = friend.getByTestId("pass").filter({ hasText: title }).getByTestId("pass-qr");
+  showPicture(camera, await friendsQr.screenshot());
+  await seller.getByRole("button", { name: "Use camera" }).click();
+  await see(seller.getByTestId("door-outcome")).text(/^✓\s*Admitted/);
   await see(seller.getByTestId("door-outcome")).contains(title);
+  // the code stays in view: the door has read it once and does not turn it away a moment later
+  await seller.waitForTimeout(1_500);
+  await see(seller.getByTestId("door-outcome")).text(/^✓\s*Admitted/);
   await shoot(seller, "door-admitted");
+  await seller.getByRole("button", { name: "Stop camera" }).click();
   await scan(seller, friendsCode);
   await see(seller.getByTestId("door-outcome")).contains("Already admitted");
 
