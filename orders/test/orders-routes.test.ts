@@ -43,7 +43,8 @@ describe("POST /api/orders", () => {
       userId: buyer.id,
       expiresAt: res.body.expiresAt,
       version: 0,
-      ticket: { id: ticket.id, price: 2050 },
+      // priced at the ticket as ticket.created described it
+      ticket: { id: ticket.id, price: 2050, version: 0 },
     });
   });
 

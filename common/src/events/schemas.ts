@@ -34,7 +34,17 @@ export const eventSchemas = {
       userId: id,
       expiresAt: z.iso.datetime({ offset: true }),
       version,
-      ticket: z.object({ id, price: cents }),
+      ticket: z.object({
+        id,
+        price: cents,
+        // added later: the messages published before lack it, and every consumer still reads them
+        version: version
+          .optional()
+          .describe(
+            "The ticket's version the order was priced at: tickets reserves the ticket only if its seller has not edited it since. " +
+              "Absent from messages published before it was added; tickets then compares the price.",
+          ),
+      }),
     })
     .describe("A buyer reserved a ticket until expiresAt; the price is what payments will charge."),
   "order.cancelled": z

@@ -20,6 +20,11 @@ export interface OrderRow {
 const orderColumns = sql`o.id, o.user_id, o.status, o.expires_at, o.version, o.price_cents,
   o.refund_amount_cents, o.refunded_at, o.ticket_id, t.title as ticket_title`;
 
+/** A newly placed order, with the replica's version of its ticket that priced it (sent in order.created). */
+export interface PlacedOrderRow extends OrderRow {
+  ticket_version: number;
+}
+
 /**
  * Places a new live order for a ticket of the replica, at its price, in one statement; undefined
  * when it places none: the ticket is not known or is the buyer's own, the buyer already holds
@@ -33,9 +38,9 @@ export async function placeOrder(
   db: Queryable,
   order: { userId: string; ticketId: string; expiresAt: Date },
   limits: { maxLive: number; allowed: RawBuilder<boolean>; reholdAfterSeconds: number },
-): Promise<OrderRow | undefined> {
-  const r = await sql<OrderRow>`with ticket as (
-      select id, title, price_cents from tickets where id = ${order.ticketId} and user_id <> ${order.userId}
+): Promise<PlacedOrderRow | undefined> {
+  const r = await sql<PlacedOrderRow>`with ticket as (
+      select id, title, price_cents, version from tickets where id = ${order.ticketId} and user_id <> ${order.userId}
     )
     insert into orders (user_id, ticket_id, status, expires_at, version, price_cents)
     select ${order.userId}, ticket.id, 'created', ${order.expiresAt.toISOString()}, 0, ticket.price_cents from ticket
@@ -43,7 +48,7 @@ export async function placeOrder(
       and (${recentHold(order, limits.reholdAfterSeconds)}) is null
     on conflict (ticket_id) where status in ('created', 'awaiting:payment') do nothing
     returning id, user_id, status, expires_at, version, price_cents, refund_amount_cents, refunded_at, ticket_id,
-      (select title from ticket) as ticket_title`.execute(db);
+      (select title from ticket) as ticket_title, (select version from ticket) as ticket_version`.execute(db);
   return r.rows[0];
 }
 
