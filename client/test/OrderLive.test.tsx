@@ -15,6 +15,7 @@ const order = (over: Partial<Order> = {}): Order => ({
   version: 0,
   ticket: { id: "t1", title: "Jazz night", price: 20.5 },
   refund: null,
+  cancellation: null,
   ...over,
 });
 const status = () => screen.getByTestId("order-status").textContent;

@@ -53,6 +53,15 @@ export const eventSchemas = {
   "order.completed": z
     .object({ id, version, ticket: z.object({ id }) })
     .describe("An order was paid; its ticket is sold. Only orders decides a race between payment and expiry."),
+  "ticket.reservation_refused": z
+    .object({
+      orderId: id,
+      ticketId: id,
+      reason: z.enum(["ticket changed"]).describe("ticket changed: its seller edited it after the version the order was priced at"),
+      price: cents.describe("The ticket's price now"),
+      version: version.describe("The ticket's version now"),
+    })
+    .describe("Tickets would not reserve the ticket for an order, and never will: orders cancels the order, saying why."),
   "expiration.complete": z.object({ orderId: id }).describe("An order's reservation window ran out (fired once per order)."),
   "payment.completed": z
     .object({ id, orderId: id, amount: cents, providerRef: z.string() })
