@@ -67,11 +67,14 @@ export type Refusal =
 /**
  * Seconds until this buyer may hold this ticket again after a hold of theirs ended unpaid, or
  * null: a hold's start plus the expiration window and the cool-down (created_at: no column says
- * when an order was cancelled, and a hold never lasts longer than the window).
+ * when an order was cancelled, and a hold never lasts longer than the window). An order cancelled
+ * because tickets refused its reservation (the seller changed the ticket) held nothing, and its
+ * buyer is told to order again at the new price: it does not count.
  */
 function recentHold(order: { userId: string; ticketId: string }, reholdAfterSeconds: number) {
   return sql<number | null>`select ceil(extract(epoch from max(created_at) + make_interval(secs => ${reholdAfterSeconds}) - now()))::int
     from orders where user_id = ${order.userId} and ticket_id = ${order.ticketId} and status = 'cancelled'
+      and cancel_reason is distinct from 'ticket changed'
     having max(created_at) + make_interval(secs => ${reholdAfterSeconds}) > now()`;
 }
 
