@@ -49,7 +49,11 @@ let services: Services;
 
 beforeAll(async () => {
   nats = await startNatsServer();
-  services = await startServices(nats.url, { AUTH_RATE_LIMIT_PER_MINUTE: 10_000, ORDERS_RATE_LIMIT_PER_MINUTE: 10_000 });
+  services = await startServices(nats.url, {
+    AUTH_RATE_LIMIT_PER_MINUTE: 10_000,
+    ORDERS_RATE_LIMIT_PER_MINUTE: 10_000,
+    PAYMENT_ATTEMPTS_PER_NETWORK_PER_MINUTE: 10_000,
+  });
 }, 90_000);
 afterAll(async () => {
   await stopServices(services);

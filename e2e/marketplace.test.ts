@@ -164,6 +164,63 @@ describe("A payment that crosses a cancellation", () => {
   });
 });
 
+describe("A price change that crosses an order (issue 27, finding 11)", () => {
+  test("When the seller raises the price while the buyer's order is on its way and the buyer pays the old price, then the order ends cancelled saying why, the payment is refunded, and the ticket stays on sale at the new price", async () => {
+    const { market, broker, stack } = world;
+    const seller = await market.signUp("seller");
+    const buyer = await market.signUp("buyer");
+    const ticket = await market.sell(seller, "Cup final", 1);
+    await eventually(async () => (await broker.of("ticket.created", (d) => d.id === ticket.id)).length === 1, 20_000);
+    await world.caughtUp(); // orders prices the ticket at $1, version 0
+
+    // The race, made deterministic: with the broker away the order cannot reach tickets before the
+    // seller's edit lands, and with tickets away afterwards the buyer pays before tickets can say no
+    // (in production: a slow or partitioned consumer).
+    await stack.nats.stop({ graceful: true });
+    let order: Order;
+    try {
+      order = await market.order(buyer, ticket.id);
+      expect(order.ticket.price).toBe(1);
+      const edited = await market.request("PUT", `/api/tickets/${ticket.id}`, { as: seller, body: { title: "Cup final", price: 1000 } });
+      expect(edited.status).toBe(200);
+      await stack.processes.tickets.kill();
+    } finally {
+      await stack.nats.start();
+    }
+    try {
+      // payments learns of the order and charges what it was priced at: $1
+      const paid = await onceKnown(() => market.pay(buyer, order.id, "tok_visa"));
+      expect(paid.status).toBe(201);
+      await untilPasses(async () => expect(await broker.of("payment.completed", (d) => d.orderId === order.id)).toHaveLength(1), 20_000);
+      // paid, but tickets has not reserved the ticket for it: orders does not complete it
+      expect((await market.orderOf(buyer, order.id)).status).toBe("created");
+    } finally {
+      stack.processes.tickets.restart();
+    }
+    expect(await stack.processes.tickets.waitReady(60_000)).toBe(true);
+
+    // tickets refuses the stale reservation, orders cancels saying why, payments gives the $1 back
+    const settled = await eventually(async () => {
+      const o = await market.orderOf(buyer, order.id);
+      return o.refund ? o : undefined;
+    }, 45_000);
+    expect(settled).toMatchObject({
+      status: "cancelled",
+      ticket: { price: 1 },
+      cancellation: { reason: "ticket changed", ticketPrice: 1000 },
+      refund: { amount: 1 },
+    });
+    expect(await market.ticket(ticket.id)).toMatchObject({ status: "available", orderId: null, price: 1000 });
+    expect((await broker.of("ticket.reservation_refused", (d) => d.orderId === order.id)).map((e) => e.data)).toEqual([
+      { orderId: order.id, ticketId: ticket.id, reason: "ticket changed", price: 100_000, version: 1 },
+    ]);
+    expect(await broker.of("order.completed", (d) => d.id === order.id)).toHaveLength(0);
+    expect(await broker.of("payment.refunded", (d) => d.orderId === order.id)).toHaveLength(1);
+    // the buyer orders again, at the new price
+    expect((await market.order(buyer, ticket.id)).ticket.price).toBe(1000);
+  });
+});
+
 describe("Duplicate events", () => {
   test("When every event of the run is published a second time, then nothing anyone can see changes", async () => {
     const { broker } = world;
@@ -179,6 +236,7 @@ describe("Duplicate events", () => {
         "user.registered",
         "ticket.created",
         "ticket.updated",
+        "ticket.reservation_refused",
         "order.created",
         "order.cancelled",
         "order.completed",

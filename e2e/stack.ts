@@ -76,6 +76,8 @@ export async function startStack(
     // the journeys have one buyer hold many orders at once, faster than any person would
     ORDERS_MAX_LIVE_PER_BUYER: "10000",
     ORDERS_RATE_LIMIT_PER_MINUTE: "10000",
+    // every buyer of a test pays from this one machine's address
+    PAYMENT_ATTEMPTS_PER_NETWORK_PER_MINUTE: "10000",
     ...(cluster ? { NATS_STREAM_REPLICAS: String(Math.min(3, cluster.nodes.length)) } : {}),
     ...options.env,
   };

@@ -1,35 +1,15 @@
-import { isIP } from "node:net";
-import { rateLimit, RateLimiter, type Queryable } from "@ticketforge/common";
+import { clientNetwork, rateLimit, RateLimiter, type Queryable } from "@ticketforge/common";
 
 /**
- * The network an address belongs to, as limits count it: an IPv4 address itself, an IPv6
- * address's /64 (one subscriber's allocation: rotating addresses within it changes nothing).
- */
-export function networkOf(address: string): string {
-  const v4 = /^(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (v4) return v4[1];
-  if (!isIP(address)) return address;
-  const [head, tail = ""] = address.toLowerCase().split("::");
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  const groups = address.includes("::") ? [...left, ...Array(8 - left.length - right.length).fill("0"), ...right] : left;
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.replace(/^0+(?=.)/, ""))
-    .join(":")}::/64`;
-}
-
-/**
- * Sign-up and sign-in attempts per client network (networkOf) per minute. The address is req.ip, which
- * honours X-Forwarded-For only from the trusted proxy (TRUST_PROXY), so users behind the gateway
- * are not limited as one. The counters are in the database, so every replica counts the same hits.
+ * Sign-up and sign-in attempts per client network (clientNetwork: an IPv4 address, an IPv6 /64) per
+ * minute. The counters are in the database, so every replica counts the same hits.
  */
 export function addressLimit(db: Queryable, perMinute: number) {
   return rateLimit(db, {
     name: "auth-address",
     limit: perMinute,
     windowSeconds: 60,
-    key: (req) => networkOf(req.ip ?? req.socket.remoteAddress ?? "unknown"),
+    key: clientNetwork,
     message: (s) => `Too many attempts, try again in ${s} seconds`,
   });
 }

@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../lib/api";
 import { formatPrice } from "../lib/money";
-import { isPending, orderStatusLabel } from "../lib/status";
+import { isPending, orderStatusLabel, ticketChangedSentence } from "../lib/status";
 import type { Order } from "@ticketforge/common/api";
 import { Countdown } from "./Countdown";
 import { SandboxPaymentForm } from "./SandboxPaymentForm";
@@ -65,14 +65,18 @@ export function OrderLive({ initialOrder, serverNow, stripeKey }: Props) {
     }
   }
 
-  // Seen turning cancelled without the buyer cancelling: only the expiry does that, whatever
-  // the browser's clock says.
+  // A cancelled order says why. One cancelled before reasons were kept, seen turning cancelled
+  // without the buyer cancelling here, expired, whatever the browser's clock says.
   const expiredHere = order.status === "cancelled" && initialOrder.status !== "cancelled" && !cancelledHere;
-  const status = expiredHere
-    ? { label: "Expired", tone: "neutral" as const }
-    : cancelledHere && order.status === "cancelled"
-      ? { label: "Cancelled", tone: "neutral" as const }
-      : orderStatusLabel(order);
+  const status = order.cancellation
+    ? orderStatusLabel(order)
+    : expiredHere
+      ? { label: "Expired", tone: "neutral" as const }
+      : cancelledHere && order.status === "cancelled"
+        ? { label: "Cancelled", tone: "neutral" as const }
+        : orderStatusLabel(order);
+  // the seller changed the ticket after the order was priced: tickets refused the reservation
+  const ticketChanged = order.cancellation?.reason === "ticket changed";
   return (
     <div className="order-layout">
       <section className="card order-summary" aria-labelledby="order-title">
@@ -148,22 +152,31 @@ export function OrderLive({ initialOrder, serverNow, stripeKey }: Props) {
         ) : (
           <div className="outcome">
             <h2 ref={outcomeRef} tabIndex={-1}>
-              {status.label === "Expired" ? "Reservation expired" : "Order cancelled"}
+              {ticketChanged ? "The ticket changed" : status.label === "Expired" ? "Reservation expired" : "Order cancelled"}
             </h2>
-            <p>
-              {status.label === "Expired"
-                ? "The time to pay ran out, so the ticket went back on sale."
-                : "This order was cancelled and the ticket went back on sale."}
+            <p data-testid="cancel-reason">
+              {ticketChanged
+                ? ticketChangedSentence(order.cancellation?.ticketPrice ?? null, order.refund !== null || triedAt !== null)
+                : status.label === "Expired"
+                  ? "The time to pay ran out, so the ticket went back on sale."
+                  : "This order was cancelled and the ticket went back on sale."}
             </p>
             {order.refund && (
               <p className="alert alert-info" data-testid="refund-note">
-                Your payment of {formatPrice(order.refund.amount)} arrived after the reservation had ended, so it was refunded on{" "}
+                Your payment of {formatPrice(order.refund.amount)}{" "}
+                {ticketChanged ? "was refunded on" : "arrived after the reservation had ended, so it was refunded on"}{" "}
                 {new Date(order.refund.refundedAt).toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short" })}.
               </p>
             )}
-            {watchingRefund && <p className="fine-print">Your payment arrived as the reservation ended — checking for the refund…</p>}
+            {watchingRefund && (
+              <p className="fine-print">
+                {ticketChanged
+                  ? "Checking for the refund of your payment…"
+                  : "Your payment arrived as the reservation ended — checking for the refund…"}
+              </p>
+            )}
             <Link href={`/tickets/${order.ticket.id}`} className="button button-secondary">
-              See if the ticket is still available
+              {ticketChanged ? "See the ticket at its new price" : "See if the ticket is still available"}
             </Link>
           </div>
         )}
@@ -175,5 +188,6 @@ export function OrderLive({ initialOrder, serverNow, stripeKey }: Props) {
 function announcement(status: Order["status"], label: string, paid: boolean): string {
   if (isPending(status)) return paid ? "Payment received. Confirming your order." : "";
   if (status === "complete") return "Payment complete. The ticket is yours.";
+  if (label === "Ticket changed") return "The order was cancelled: the seller changed the ticket after you ordered.";
   return label === "Expired" ? "The reservation expired." : "The order was cancelled.";
 }

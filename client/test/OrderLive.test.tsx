@@ -15,6 +15,7 @@ const order = (over: Partial<Order> = {}): Order => ({
   version: 0,
   ticket: { id: "t1", title: "Jazz night", price: 20.5 },
   refund: null,
+  cancellation: null,
   ...over,
 });
 const status = () => screen.getByTestId("order-status").textContent;
@@ -105,6 +106,38 @@ describe("OrderLive", () => {
     expect(screen.getByTestId("refund-note").textContent).toMatch(
       /Your payment of \$20\.50 arrived after the reservation had ended, so it was refunded/,
     );
+  });
+});
+
+describe("OrderLive, when the seller changed the ticket after the order (issue 27, finding 11)", () => {
+  const changed = (over: Partial<Order> = {}) =>
+    order({ status: "cancelled", version: 1, cancellation: { reason: "ticket changed", ticketPrice: 10 }, ...over });
+
+  it("tells the buyer in a plain sentence, with the price now, that nothing was charged, and offers no payment", async () => {
+    installFakeFetch({ status: 200, body: changed() });
+    render(<OrderLive initialOrder={order({ ticket: { id: "t1", title: "Jazz night", price: 0.01 } })} serverNow={NOW} stripeKey={null} />);
+    await flush();
+    expect(status()).toBe("Ticket changed");
+    expect(screen.getByText("The ticket changed")).toBeTruthy();
+    expect(screen.getByTestId("cancel-reason").textContent).toBe(
+      "The seller changed this ticket after you ordered (now $10.00). Nothing was charged; order again at the new price.",
+    );
+    expect(screen.queryByRole("button", { name: /Pay/ })).toBeNull();
+    expect(screen.getByRole("link", { name: "See the ticket at its new price" }).getAttribute("href")).toBe("/tickets/t1");
+  });
+
+  it("says a payment taken at the old price was given back", () => {
+    render(
+      <OrderLive
+        initialOrder={changed({ refund: { amount: 0.01, refundedAt: new Date(NOW).toISOString() } })}
+        serverNow={NOW}
+        stripeKey={null}
+      />,
+    );
+    expect(screen.getByTestId("cancel-reason").textContent).toBe(
+      "The seller changed this ticket after you ordered (now $10.00). Your payment is given back; order again at the new price.",
+    );
+    expect(screen.getByTestId("refund-note").textContent).toMatch(/^Your payment of \$0\.01 was refunded on /);
   });
 });
 

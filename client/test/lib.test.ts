@@ -136,6 +136,16 @@ describe("order and ticket states", () => {
     expect(orderStatusLabel(order("complete", "2030-01-01T11:00:00Z"), now).label).toBe("Complete");
   });
 
+  it("names a cancelled order by the reason it was cancelled for, when the order says it", () => {
+    const cancelled = (reason: "buyer" | "expired" | "ticket changed", expiresAt: string) => ({
+      ...order("cancelled", expiresAt),
+      cancellation: { reason, ticketPrice: reason === "ticket changed" ? 10 : null },
+    });
+    expect(orderStatusLabel(cancelled("buyer", "2030-01-01T11:59:00Z"), now).label).toBe("Cancelled");
+    expect(orderStatusLabel(cancelled("expired", "2030-01-01T12:10:00Z"), now).label).toBe("Expired");
+    expect(orderStatusLabel(cancelled("ticket changed", "2030-01-01T12:10:00Z"), now).label).toBe("Ticket changed");
+  });
+
   it("gives the reason the Buy button is disabled", () => {
     const ticket = (status: Ticket["status"]): Ticket => ({
       id: "t",

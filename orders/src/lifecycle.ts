@@ -1,21 +1,29 @@
 import { RetryLater } from "@ticketforge/common";
-import { closeLiveOrder } from "./db/orders";
-import type { OrdersWork } from "./db/tables";
+import { cancelLive, completeLive } from "./db/orders";
+import type { CancelReason, OrdersWork } from "./db/tables";
 
 /**
  * The two ways a live order ends. Each bumps the order's version and publishes exactly one event
  * in the caller's unit of work; an order that is no longer live is left alone (returns false),
  * which is what makes a second cancel, or a payment after an expiry, have no effect.
  */
-export async function cancelLiveOrder(uow: OrdersWork, orderId: string): Promise<boolean> {
-  const closed = await closeLiveOrder(uow.db, orderId, "cancelled");
+export async function cancelLiveOrder(
+  uow: OrdersWork,
+  orderId: string,
+  why: { reason: CancelReason; ticketPriceCents?: number },
+): Promise<boolean> {
+  const closed = await cancelLive(uow.db, orderId, why);
   if (!closed) return false;
   uow.publish("order.cancelled", { id: orderId, version: closed.version, ticket: { id: closed.ticket_id } });
   return true;
 }
 
+/**
+ * Only once tickets has reserved the ticket for the order (docs/design.md §4 rule 6): false too
+ * for a live order whose reservation is not confirmed, which the caller tells apart.
+ */
 export async function completeLiveOrder(uow: OrdersWork, orderId: string, paymentId: string): Promise<boolean> {
-  const closed = await closeLiveOrder(uow.db, orderId, "complete", paymentId);
+  const closed = await completeLive(uow.db, orderId, paymentId);
   if (!closed) return false;
   uow.publish("order.completed", { id: orderId, version: closed.version, ticket: { id: closed.ticket_id } });
   return true;

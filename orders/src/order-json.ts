@@ -23,5 +23,12 @@ export function toOrderJson(o: OrderRow): Order {
       o.refund_amount_cents === null || o.refunded_at === null
         ? null
         : { amount: fromCents(o.refund_amount_cents), refundedAt: iso(o.refunded_at) },
+    cancellation:
+      o.status !== "cancelled" || o.cancel_reason === null
+        ? null
+        : {
+            reason: o.cancel_reason,
+            ticketPrice: o.changed_ticket_price_cents === null ? null : fromCents(o.changed_ticket_price_cents),
+          },
   };
 }

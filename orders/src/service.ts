@@ -8,6 +8,7 @@ import { ticketUpdatedListener } from "./events/ticket-updated-listener";
 import { expirationCompleteListener } from "./events/expiration-complete-listener";
 import { paymentCompletedListener } from "./events/payment-completed-listener";
 import { paymentRefundedListener } from "./events/payment-refunded-listener";
+import { ticketReservationRefusedListener } from "./events/ticket-reservation-refused-listener";
 import { overdueOrders } from "./workers/overdue-orders";
 
 export const orders = {
@@ -15,6 +16,13 @@ export const orders = {
   settings,
   migrationsDir: path.join(__dirname, "db", "migrations"),
   routes,
-  listeners: [ticketCreatedListener, ticketUpdatedListener, expirationCompleteListener, paymentCompletedListener, paymentRefundedListener],
+  listeners: [
+    ticketCreatedListener,
+    ticketUpdatedListener,
+    ticketReservationRefusedListener,
+    expirationCompleteListener,
+    paymentCompletedListener,
+    paymentRefundedListener,
+  ],
   workers: (ctx) => [overdueOrders(ctx)],
 } satisfies ServiceDefinition<typeof settings, OrdersTables>;

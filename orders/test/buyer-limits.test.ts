@@ -1,10 +1,10 @@
 import request from "supertest";
-import { serviceUnderTest } from "@ticketforge/nats";
+import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { sql } from "@ticketforge/common";
-import { aUser } from "@ticketforge/common/testing";
+import { aUser, publish } from "@ticketforge/common/testing";
 import { liveOrdersOf } from "../src/db/orders";
 import { orders } from "../src/service";
-import { givenTicket } from "./helpers";
+import { acked, givenTicket } from "./helpers";
 
 // the default cap (5 live orders); a rate limit above what the cap test needs
 const under = serviceUnderTest(orders, { config: { ORDERS_RATE_LIMIT_PER_MINUTE: 12 } });
@@ -106,5 +106,33 @@ describe("POST /api/orders: how much one buyer may hold", () => {
     // the buyer may hold other tickets; someone else may hold this one now
     expect((await order(buyer.cookie, (await givenTicket(under.service)).id)).status).toBe(201);
     expect((await order(aUser().cookie, ticket.id)).status).toBe(201);
+  });
+
+  test("When the buyer's order was cancelled because the seller changed the ticket, then they may order it again at once, at the new price", async () => {
+    const buyer = aUser();
+    const ticket = await givenTicket(under.service, { price: 100 });
+    const refused = await order(buyer.cookie, ticket.id);
+    expect(refused.status).toBe(201);
+    const edit = await publish(under.service, "ticket.updated", {
+      ...ticket,
+      price: 100_000,
+      orderId: null,
+      status: "available",
+      version: 1,
+    });
+    await acked(under.service, "ticket.updated", edit.seq);
+    await publish(under.service, "ticket.reservation_refused", {
+      orderId: refused.body.id,
+      ticketId: ticket.id,
+      reason: "ticket changed",
+      price: 100_000,
+      version: 1,
+    });
+    await eventually(
+      async () => (await api().get(`/api/orders/${refused.body.id}`).set("Cookie", buyer.cookie)).body.status === "cancelled",
+    );
+
+    const again = await order(buyer.cookie, ticket.id);
+    expect([again.status, again.body.ticket?.price]).toEqual([201, 1000]);
   });
 });

@@ -38,10 +38,31 @@ export async function givenTicket(service: TestService, overrides: Partial<Event
   return ticket;
 }
 
-/** An order placed through the API by a new buyer (or the given one). */
-export async function givenOrder(service: TestService, buyer = aUser(), ticketOverrides = {}) {
-  const ticket = await givenTicket(service, ticketOverrides);
+/** An order placed through the API by `buyer` for a ticket this service knows; not reserved yet. */
+export async function placedOrder(service: TestService, ticket: EventData<"ticket.created">, buyer = aUser()) {
   const res = await request(service.app).post("/api/orders").set("Cookie", buyer.cookie).send({ ticketId: ticket.id });
   if (res.status !== 201) throw new Error(`order not created: ${res.status} ${JSON.stringify(res.body)}`);
-  return { ticket, buyer, order: res.body as { id: string; version: number; status: string } };
+  return res.body as { id: string; version: number; status: string };
+}
+
+/** Tickets reserving the ticket for the order, as its ticket.updated says, applied to the replica. */
+export async function reservedFor(
+  service: TestService,
+  ticket: EventData<"ticket.created">,
+  orderId: string,
+  version = ticket.version + 1,
+) {
+  const { seq } = await publish(service, "ticket.updated", { ...ticket, orderId, status: "reserved", version });
+  await acked(service, "ticket.updated", seq);
+}
+
+/**
+ * An order placed through the API by a new buyer (or the given one), whose ticket tickets has
+ * reserved for it (ticket.updated applied): a payment completes it.
+ */
+export async function givenOrder(service: TestService, buyer = aUser(), ticketOverrides = {}) {
+  const ticket = await givenTicket(service, ticketOverrides);
+  const order = await placedOrder(service, ticket, buyer);
+  await reservedFor(service, ticket, order.id);
+  return { ticket, buyer, order };
 }

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import request from "supertest";
 import { serviceUnderTest } from "@ticketforge/nats";
 import { orders } from "../src/service";
-import { acked, givenOrder, redelivered, settled } from "./helpers";
+import { acked, givenOrder, givenTicket, placedOrder, redelivered, reservedFor, settled } from "./helpers";
 
 const api = () => request(under.service.app);
 
@@ -26,7 +26,11 @@ describe("expiration.complete listener", () => {
     await expire(order.id);
     const event = await under.recorder.waitFor("order.cancelled", (d) => d.id === order.id);
     expect(event!.data).toEqual({ id: order.id, version: 1, ticket: { id: ticket.id } });
-    expect(await show(order.id, buyer.cookie)).toMatchObject({ status: "cancelled", version: 1 });
+    expect(await show(order.id, buyer.cookie)).toMatchObject({
+      status: "cancelled",
+      version: 1,
+      cancellation: { reason: "expired", ticketPrice: null },
+    });
     await api().post("/api/orders").set("Cookie", aUser().cookie).send({ ticketId: ticket.id }).expect(201);
   });
 
@@ -84,6 +88,104 @@ describe("payment.completed listener", () => {
   });
 });
 
+describe("ticket.reservation_refused listener (issue 27, finding 11)", () => {
+  /** Tickets refusing the order's reservation: the seller raised the price to 1000.00 after the order was priced. */
+  const refuse = (orderId: string, ticketId: string, options: { id?: string; msgId?: string } = {}) =>
+    publish(
+      under.service,
+      "ticket.reservation_refused",
+      { orderId, ticketId, reason: "ticket changed", price: 100_000, version: 1 },
+      options,
+    );
+
+  test("When tickets refuses the reservation because the seller changed the ticket, then the order is cancelled saying why and at what price, order.cancelled leaves, and the refusal again or replayed changes nothing", async () => {
+    const ticket = await givenTicket(under.service, { price: 100 });
+    const buyer = aUser();
+    const order = await placedOrder(under.service, ticket, buyer);
+    const first = await refuse(order.id, ticket.id);
+    const event = await under.recorder.waitFor("order.cancelled", (d) => d.id === order.id);
+    expect(event!.data).toEqual({ id: order.id, version: 1, ticket: { id: ticket.id } });
+    expect(await show(order.id, buyer.cookie)).toMatchObject({
+      status: "cancelled",
+      version: 1,
+      ticket: { id: ticket.id, price: 1 },
+      refund: null,
+      cancellation: { reason: "ticket changed", ticketPrice: 1000 },
+    });
+
+    const again = await refuse(order.id, ticket.id, { id: first.id, msgId: randomUUID() });
+    const replayed = await refuse(order.id, ticket.id);
+    await acked(under.service, "ticket.reservation_refused", Math.max(again.seq, replayed.seq));
+    await settled(under.service, under.recorder);
+    expect(eventsAbout("order.cancelled", order.id)).toHaveLength(1);
+    expect(await show(order.id, buyer.cookie)).toMatchObject({
+      status: "cancelled",
+      version: 1,
+      cancellation: { reason: "ticket changed" },
+    });
+  });
+
+  test("When the buyer cancelled first, then the refusal changes nothing and the order keeps the buyer's reason", async () => {
+    const ticket = await givenTicket(under.service);
+    const buyer = aUser();
+    const order = await placedOrder(under.service, ticket, buyer);
+    await api().delete(`/api/orders/${order.id}`).set("Cookie", buyer.cookie).expect(204);
+    const { seq } = await refuse(order.id, ticket.id);
+    await acked(under.service, "ticket.reservation_refused", seq);
+    await settled(under.service, under.recorder);
+    expect(eventsAbout("order.cancelled", order.id)).toHaveLength(1);
+    expect((await show(order.id, buyer.cookie)).cancellation).toEqual({ reason: "buyer", ticketPrice: null });
+  });
+});
+
+describe("payment.completed listener, before tickets has reserved the ticket for the order", () => {
+  test("When the payment comes before the reservation, then it waits, and the order completes once tickets has reserved the ticket for it", async () => {
+    const ticket = await givenTicket(under.service);
+    const buyer = aUser();
+    const order = await placedOrder(under.service, ticket, buyer);
+    const { seq } = await pay(order.id);
+    await redelivered(under.service, "payment.completed", seq);
+    expect(eventsAbout("order.completed", order.id)).toHaveLength(0);
+    expect(await show(order.id, buyer.cookie)).toMatchObject({ status: "created" });
+
+    await reservedFor(under.service, ticket, order.id);
+    await under.recorder.waitFor("order.completed", (d) => d.id === order.id);
+    await acked(under.service, "payment.completed", seq);
+    expect(await show(order.id, buyer.cookie)).toMatchObject({ status: "complete", version: 1 });
+  });
+
+  test("When the buyer paid the old price and tickets then refuses the reservation, then the order ends cancelled, never complete, and the payment is left to payments to refund", async () => {
+    const ticket = await givenTicket(under.service, { price: 100 });
+    const buyer = aUser();
+    const order = await placedOrder(under.service, ticket, buyer);
+    const { seq } = await publish(under.service, "payment.completed", {
+      id: randomUUID(),
+      orderId: order.id,
+      amount: 100,
+      providerRef: "ch_test",
+    });
+    await redelivered(under.service, "payment.completed", seq);
+
+    await publish(under.service, "ticket.reservation_refused", {
+      orderId: order.id,
+      ticketId: ticket.id,
+      reason: "ticket changed",
+      price: 100_000,
+      version: 1,
+    });
+    await under.recorder.waitFor("order.cancelled", (d) => d.id === order.id);
+    // the waiting payment comes back to a cancelled order: ignored, as any payment that crossed a cancellation
+    await acked(under.service, "payment.completed", seq);
+    await settled(under.service, under.recorder);
+    expect(eventsAbout("order.completed", order.id)).toHaveLength(0);
+    expect(await show(order.id, buyer.cookie)).toMatchObject({
+      status: "cancelled",
+      version: 1,
+      cancellation: { reason: "ticket changed" },
+    });
+  });
+});
+
 describe("payment.refunded listener", () => {
   test("When the late payment of a cancelled order is refunded, then the buyer sees the refund and nothing else changes", async () => {
     const { order, buyer } = await givenOrder(under.service);
@@ -117,6 +219,17 @@ describe("events about an order this service does not know", () => {
     ["expiration.complete", () => expire(randomUUID())],
     ["payment.completed", () => pay(randomUUID())],
     ["payment.refunded", () => refund(randomUUID())],
+    [
+      "ticket.reservation_refused",
+      () =>
+        publish(under.service, "ticket.reservation_refused", {
+          orderId: randomUUID(),
+          ticketId: randomUUID(),
+          reason: "ticket changed",
+          price: 100,
+          version: 1,
+        }),
+    ],
   ] as const)("When %s names an unknown order, then it waits for it (redelivered) and nothing is published", async (subject, send) => {
     const orderEvents = () => under.recorder.events.filter((e) => e.subject.startsWith("order.")).length;
     await settled(under.service, under.recorder);

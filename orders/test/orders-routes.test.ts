@@ -32,6 +32,7 @@ describe("POST /api/orders", () => {
       version: 0,
       ticket: { id: ticket.id, title: "Opera", price: 20.5 },
       refund: null,
+      cancellation: null,
     });
     const expiresIn = Date.parse(res.body.expiresAt) - before;
     expect(expiresIn).toBeGreaterThanOrEqual(900_000);
@@ -43,7 +44,8 @@ describe("POST /api/orders", () => {
       userId: buyer.id,
       expiresAt: res.body.expiresAt,
       version: 0,
-      ticket: { id: ticket.id, price: 2050 },
+      // priced at the ticket as ticket.created described it
+      ticket: { id: ticket.id, price: 2050, version: 0 },
     });
   });
 
@@ -270,7 +272,7 @@ describe("DELETE /api/orders/:id", () => {
     const res = await api().delete(`/api/orders/${order.id}`).set("Cookie", buyer.cookie);
     expect(res.status).toBe(204);
     const shown = await api().get(`/api/orders/${order.id}`).set("Cookie", buyer.cookie);
-    expect(shown.body).toMatchObject({ status: "cancelled", version: 1 });
+    expect(shown.body).toMatchObject({ status: "cancelled", version: 1, cancellation: { reason: "buyer", ticketPrice: null } });
     const event = await under.recorder.waitFor("order.cancelled", (d) => d.id === order.id);
     expect(event!.data).toEqual({ id: order.id, version: 1, ticket: { id: ticket.id } });
   });

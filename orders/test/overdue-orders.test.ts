@@ -16,7 +16,7 @@ describe("the overdue-orders worker", () => {
     const cancelled = await under.recorder.waitFor("order.cancelled", (d) => d.id === order.id, 10_000);
     expect(cancelled!.data).toEqual({ id: order.id, version: 1, ticket: { id: ticket.id } });
     const shown = (await request(under.service.app).get(`/api/orders/${order.id}`).set("Cookie", buyer.cookie)).body;
-    expect(shown).toMatchObject({ status: "cancelled", version: 1 });
+    expect(shown).toMatchObject({ status: "cancelled", version: 1, cancellation: { reason: "expired" } });
     // later passes find nothing more to do
     await new Promise((r) => setTimeout(r, 500));
     await settled(under.service, under.recorder);

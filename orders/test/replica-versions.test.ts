@@ -11,20 +11,20 @@ beforeEach(async () => {
 });
 afterEach(() => database.close());
 
-const update = (id: string, version: number) => ({
+const update = (id: string, version: number, orderId: string | null = null) => ({
   id,
   title: `Title ${version}`,
   price: 1000 + version,
   userId: "seller",
-  orderId: null,
-  status: "available" as const,
+  orderId,
+  status: orderId === null ? ("available" as const) : ("reserved" as const),
   version,
 });
 
 /** Applies `version` in a transaction of its own; the outcome as the consumer sees it. */
-async function apply(id: string, version: number, on = database): Promise<unknown> {
+async function apply(id: string, version: number, on = database, orderId: string | null = null): Promise<unknown> {
   try {
-    await workOn(on)(async (uow) => applyTicketUpdate(uow, update(id, version)));
+    await workOn(on)(async (uow) => applyTicketUpdate(uow, update(id, version, orderId)));
     return "applied";
   } catch (err) {
     return versionOutcome(err);
@@ -33,6 +33,39 @@ async function apply(id: string, version: number, on = database): Promise<unknow
 
 const replica = async (id: string) =>
   (await sql<{ title: string; version: number }>`select title, version from tickets where id = ${id}`.execute(database.db)).rows[0];
+
+const holderOf = async (id: string) =>
+  (await sql<{ order_id: string | null }>`select order_id from tickets where id = ${id}`.execute(database.db)).rows[0].order_id;
+
+const newTicket = async () => {
+  const id = randomUUID();
+  await sql`insert into tickets (id, title, price_cents, user_id, version) values (${id}, 'Title 0', 1000, 'seller', 0)`.execute(
+    database.db,
+  );
+  return id;
+};
+
+describe("the order holding a ticket, as tickets says (docs/design.md §4 rule 6)", () => {
+  test("When updates reserve, release and sell the ticket, then the replica names the order tickets holds it for, and none while it is available", async () => {
+    const id = await newTicket();
+    const [first, second] = [randomUUID(), randomUUID()];
+    expect(await apply(id, 1, database, first)).toBe("applied");
+    expect(await holderOf(id)).toBe(first);
+    expect(await apply(id, 2, database, null)).toBe("applied");
+    expect(await holderOf(id)).toBeNull();
+    expect(await apply(id, 3, database, second)).toBe("applied");
+    expect(await holderOf(id)).toBe(second);
+  });
+
+  test("When a replica of the previous release applies an update without the holder (during a rollout), then the holder is the ticket's live order here, as before", async () => {
+    const id = await newTicket();
+    const order = await sql<{ id: string }>`insert into orders (user_id, ticket_id, status, expires_at, price_cents)
+      values ('buyer', ${id}, 'created', now() + interval '15 minutes', 1000) returning id`.execute(database.db);
+    await sql`select apply_ticket_update(${id}::uuid, 'Title 1', 1001, 'seller', 1)`.execute(database.db);
+    expect(await replica(id)).toEqual({ title: "Title 1", version: 1 });
+    expect(await holderOf(id)).toBe(order.rows[0].id);
+  });
+});
 
 describe("the tickets replica's version check (apply_ticket_update)", () => {
   test("When updates come in order, early, late or before their ticket, then only the next version applies, and the others are told apart", async () => {

@@ -53,11 +53,14 @@ describe("ticket.created listener", () => {
 });
 
 describe("ticket.updated listener", () => {
-  test("When the next version arrives, then the new title and price apply", async () => {
+  test("When the next version arrives, then the new title and price apply, and an order placed now says it was priced at that version", async () => {
     const ticket = await givenTicket(under.service, { title: "Before", price: 1000 });
     const { seq } = await publish(under.service, "ticket.updated", updated(ticket, 1, "After", 1550));
     await acked(under.service, "ticket.updated", seq);
-    expect(await orderedTicket(ticket.id)).toEqual({ status: 201, ticket: { id: ticket.id, title: "After", price: 15.5 } });
+    const res = await api().post("/api/orders").set("Cookie", aUser().cookie).send({ ticketId: ticket.id });
+    expect([res.status, res.body.ticket]).toEqual([201, { id: ticket.id, title: "After", price: 15.5 }]);
+    const created = await under.recorder.waitFor("order.created", (d) => d.id === res.body.id);
+    expect(created!.data.ticket).toEqual({ id: ticket.id, price: 1550, version: 1 });
   });
 
   test("When the same version comes again, then it is acked with no effect", async () => {

@@ -1,5 +1,5 @@
 import type { Express } from "express";
-import { RateLimiter, idempotent, requireAuth, type ConfigOf, type ServiceContext } from "@ticketforge/common";
+import { RateLimiter, clientNetwork, idempotent, rateLimit, requireAuth, type ConfigOf, type ServiceContext } from "@ticketforge/common";
 import type { settings } from "./config";
 import type { PaymentsTables } from "./db/tables";
 import type { PaymentProvider } from "./providers";
@@ -22,5 +22,13 @@ export function routes(app: Express, ctx: PaymentsContext) {
     perOrder: new RateLimiter(ctx.db, { name: "declines-order", limit: ctx.config.PAYMENT_DECLINES_PER_ORDER, windowSeconds: window }),
     perBuyer: new RateLimiter(ctx.db, { name: "declines-buyer", limit: ctx.config.PAYMENT_DECLINES_PER_BUYER, windowSeconds: window }),
   };
-  app.post("/api/payments", requireAuth, idempotent(ctx.db, "create-payment"), createPayment(ctx, declines));
+  // every attempt from one network counts, signed in or not, before anything else is read
+  const perNetwork = rateLimit(ctx.db, {
+    name: "payments-network",
+    limit: ctx.config.PAYMENT_ATTEMPTS_PER_NETWORK_PER_MINUTE,
+    windowSeconds: 60,
+    key: clientNetwork,
+    message: (s) => `Too many payment attempts from your network, try again in ${s} seconds`,
+  });
+  app.post("/api/payments", perNetwork, requireAuth, idempotent(ctx.db, "create-payment"), createPayment(ctx, declines));
 }

@@ -34,4 +34,11 @@ export const settings = {
   PAYMENT_DECLINES_PER_ORDER: setting.positiveInt(3),
   PAYMENT_DECLINES_PER_BUYER: setting.positiveInt(10),
   PAYMENT_DECLINE_WINDOW_SECONDS: setting.positiveInt(3_600),
+  /**
+   * Payment attempts per client network (an IPv4 address, an IPv6 /64) per minute, whatever the
+   * buyer and the outcome, before payments answers 429: many accounts behind one address cannot
+   * multiply the per-buyer limits. A buyer pays once or twice; raise it for many buyers behind one
+   * address (a venue's box office, a carrier's NAT).
+   */
+  PAYMENT_ATTEMPTS_PER_NETWORK_PER_MINUTE: setting.positiveInt(30),
 };

@@ -2,12 +2,12 @@ import { aUser, anOrder, publish, waitAcked } from "@ticketforge/common/testing"
 import request from "supertest";
 import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { paymentsService } from "../src/service";
-import { eventFor, givenOrder, pay, paymentState, RecordingProvider } from "./helpers";
+import { eventFor, givenOrder, pay, paymentState, RecordingProvider, fromOneAddress } from "./helpers";
 
 const provider = new RecordingProvider();
 
 const under = serviceUnderTest(paymentsService({ provider }), {
-  config: { PAYMENT_REFUND_SWEEP_MS: 100, PAYMENT_REFUND_RETRY_MS: 200 },
+  config: { ...fromOneAddress, PAYMENT_REFUND_SWEEP_MS: 100, PAYMENT_REFUND_RETRY_MS: 200 },
 });
 
 const eventsOf = (subject: string, orderId: string) => under.recorder.of(subject).filter((e) => e.data.orderId === orderId);

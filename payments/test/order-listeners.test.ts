@@ -1,13 +1,13 @@
 import { aUser, anOrder, deliveriesSoFar, publish, waitAcked, waitRedelivered } from "@ticketforge/common/testing";
 import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { paymentsService } from "../src/service";
-import { eventFor, givenOrder, pay, paymentState, RecordingProvider } from "./helpers";
+import { eventFor, givenOrder, pay, paymentState, RecordingProvider, fromOneAddress } from "./helpers";
 
 const provider = new RecordingProvider();
 const payments = paymentsService({ provider });
 
 const under = serviceUnderTest(payments, {
-  config: { PAYMENT_REFUND_SWEEP_MS: 100, PAYMENT_REFUND_RETRY_MS: 200 },
+  config: { ...fromOneAddress, PAYMENT_REFUND_SWEEP_MS: 100, PAYMENT_REFUND_RETRY_MS: 200 },
 });
 
 const refundsOf = (orderId: string) => under.recorder.of("payment.refunded").filter((e) => e.data.orderId === orderId);

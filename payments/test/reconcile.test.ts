@@ -2,12 +2,13 @@ import { aUser, publish, waitAcked } from "@ticketforge/common/testing";
 import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { listDeadLetters, replayDeadLetters, sql } from "@ticketforge/common";
 import { paymentsService } from "../src/service";
-import { eventFor, givenOrder, pay, RecordingProvider } from "./helpers";
+import { eventFor, givenOrder, pay, RecordingProvider, fromOneAddress } from "./helpers";
 
 const provider = new RecordingProvider();
 
 const under = serviceUnderTest(paymentsService({ provider }), {
   config: {
+    ...fromOneAddress,
     PAYMENT_REFUND_SWEEP_MS: 100,
     PAYMENT_REFUND_RETRY_MS: 50,
     PAYMENT_REFUND_ALERT_AFTER: 3,

@@ -1,5 +1,6 @@
 import { aUser, anOrder, deliveriesSoFar, publish, waitAcked, waitRedelivered, type TestService } from "@ticketforge/common/testing";
 import { randomUUID } from "node:crypto";
+import request from "supertest";
 import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { listDeadLetters } from "@ticketforge/common";
 import { tickets } from "../src/service";
@@ -98,6 +99,93 @@ describe("order.created listener", () => {
     }, 20_000);
     expect(parked).toEqual(expect.arrayContaining([unknown.id, malformed.id, late.id]));
     expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "sold", orderId: buyer.id, version: 2 });
+  });
+});
+
+describe("order.created listener, when the seller changed the ticket after the order was priced (issue 27, finding 11)", () => {
+  /** The seller edits the ticket through the API, as they would in the web app. */
+  const edit = async (ticketId: string, body: { title: string; price: number }) => {
+    const res = await request(under.service.app).put(`/api/tickets/${ticketId}`).set("Cookie", seller.cookie).send(body);
+    if (res.status !== 200) throw new Error(`editing answered ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body as { version: number };
+  };
+  const refusalsOf = (orderId: string) =>
+    under.recorder
+      .of("ticket.reservation_refused")
+      .filter((e) => e.data.orderId === orderId)
+      .map((e) => e.data);
+  const parked = async (orderId: string) =>
+    (await listDeadLetters(under.service.ctx.bus, "tickets")).filter((l) => JSON.parse(l.body).data.id === orderId);
+
+  test("When the seller raised the price between the buyer's order and its reservation, then the ticket is not reserved, ticket.reservation_refused says why and at what price, at once, and nothing is dead-lettered", async () => {
+    const ticket = await createTicket(under.service, seller.cookie, { title: "Festival", price: 0.01 });
+    // the buyer's order was priced at version 0, one cent; the seller's edit landed first
+    const order = anOrder({ ticketId: ticket.id, priceCents: 1, ticketVersion: 0 });
+    expect(await edit(ticket.id, { title: "Festival", price: 10 })).toMatchObject({ version: 1 });
+    const since = await deliveriesSoFar(under.service, "order.created");
+    const created = await publish(under.service, "order.created", order.created());
+
+    const refusal = await under.recorder.waitFor("ticket.reservation_refused", (d) => d.orderId === order.id);
+    expect(refusal!.data).toEqual({ orderId: order.id, ticketId: ticket.id, reason: "ticket changed", price: 1000, version: 1 });
+    await waitAcked(under.service, "order.created", created.seq);
+    // handled once, on its first delivery: no wait, no retry
+    expect(await deliveriesSoFar(under.service, "order.created")).toBe(since + 1);
+    expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "available", orderId: null, version: 1, price: 10 });
+    expect(updatesOf(ticket.id).map((u) => [u.version, u.status, u.price])).toEqual([[1, "available", 1000]]);
+    expect(await parked(order.id)).toEqual([]);
+
+    // the same order.created again (a replay under a new id): acked, no second refusal
+    const replayed = await publish(under.service, "order.created", order.created());
+    await waitAcked(under.service, "order.created", replayed.seq);
+    await under.service.ctx.relay.flushOnce();
+    expect(refusalsOf(order.id)).toHaveLength(1);
+    expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "available", version: 1 });
+  });
+
+  test("When the order was priced while orders had not yet heard of the previous hold's release, then the ticket is reserved: only the seller's edits make a price stale", async () => {
+    const ticket = await newTicket();
+    const first = anOrder({ ticketId: ticket.id, priceCents: 2000 });
+    await publish(under.service, "order.created", first.created());
+    await publish(under.service, "order.cancelled", first.cancelled());
+    expect(await updateOf(ticket.id, 2)).toMatchObject({ status: "available" });
+    // priced at version 1 (reserved by the first order): the release (version 2) changed no price
+    const second = anOrder({ ticketId: ticket.id, priceCents: 2000, ticketVersion: 1 });
+    await publish(under.service, "order.created", second.created());
+    expect(await updateOf(ticket.id, 3)).toMatchObject({ status: "reserved", orderId: second.id, price: 2000 });
+    expect(refusalsOf(second.id)).toEqual([]);
+  });
+
+  test("When the seller edited the ticket and then another order holds it, then an order priced before the edit is refused at once, not kept waiting for that hold", async () => {
+    const ticket = await newTicket();
+    await edit(ticket.id, { title: "Festival, front row", price: 20 });
+    const current = anOrder({ ticketId: ticket.id, priceCents: 2000, ticketVersion: 1 });
+    await publish(under.service, "order.created", current.created());
+    expect(await updateOf(ticket.id, 2)).toMatchObject({ status: "reserved", orderId: current.id });
+    const stale = anOrder({ ticketId: ticket.id, priceCents: 2000, ticketVersion: 0 });
+    await publish(under.service, "order.created", stale.created());
+    expect((await under.recorder.waitFor("ticket.reservation_refused", (d) => d.orderId === stale.id))!.data).toEqual({
+      orderId: stale.id,
+      ticketId: ticket.id,
+      reason: "ticket changed",
+      price: 2000,
+      version: 2,
+    });
+    expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "reserved", orderId: current.id, version: 2 });
+  });
+
+  test("When an order.created of an earlier release carries no version, then its price decides: an old price is refused, the current one reserved", async () => {
+    const ticket = await newTicket();
+    await edit(ticket.id, { title: "Festival", price: 35 });
+    const old = anOrder({ ticketId: ticket.id, priceCents: 2000, ticketVersion: null });
+    expect("version" in old.created().ticket).toBe(false);
+    await publish(under.service, "order.created", old.created());
+    expect((await under.recorder.waitFor("ticket.reservation_refused", (d) => d.orderId === old.id))!.data).toMatchObject({
+      reason: "ticket changed",
+      price: 3500,
+    });
+    const current = anOrder({ ticketId: ticket.id, priceCents: 3500, ticketVersion: null });
+    await publish(under.service, "order.created", current.created());
+    expect(await updateOf(ticket.id, 2)).toMatchObject({ status: "reserved", orderId: current.id, price: 3500 });
   });
 });
 

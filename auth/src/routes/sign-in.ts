@@ -1,16 +1,16 @@
 import type { Request, Response } from "express";
-import { BadRequestError, validate } from "@ticketforge/common";
+import { BadRequestError, clientNetwork, validate } from "@ticketforge/common";
 import { signinBody, type User } from "@ticketforge/common/api";
 import type { AuthContext } from "../app";
 import { findUserByEmail, updatePasswordHash } from "../db/users";
 import type { PasswordHasher } from "../password";
 import { startSession } from "../session";
 import { isKnownNetwork, rememberNetwork } from "../db/networks";
-import { networkOf, type AccountLimiters } from "../rate-limit";
+import type { AccountLimiters } from "../rate-limit";
 
 export const signin = (ctx: AuthContext, perAccount: AccountLimiters, passwords: PasswordHasher) => async (req: Request, res: Response) => {
   const { email, password } = validate(signinBody, req.body);
-  const network = networkOf(req.ip ?? req.socket.remoteAddress ?? "unknown");
+  const network = clientNetwork(req);
   const tooMany = (s: number) => `Too many sign-in attempts for this account, try again in ${s} seconds`;
   // counted before the password is checked, so that parallel guesses cannot all slip under the limit
   await perAccount.perNetwork.consume(`${email}|${network}`, res, tooMany);

@@ -1,12 +1,11 @@
 import type { Request, Response } from "express";
-import { BadRequestError, isUniqueViolation, validate } from "@ticketforge/common";
+import { BadRequestError, clientNetwork, isUniqueViolation, validate } from "@ticketforge/common";
 import { signupBody, type User } from "@ticketforge/common/api";
 import type { AuthContext } from "../app";
 import { insertUser } from "../db/users";
 import type { PasswordHasher } from "../password";
 import { startSession } from "../session";
 import { rememberNetwork } from "../db/networks";
-import { networkOf } from "../rate-limit";
 
 export const signup = (ctx: AuthContext, passwords: PasswordHasher) => async (req: Request, res: Response) => {
   const { email, password } = validate(signupBody, req.body);
@@ -24,7 +23,7 @@ export const signup = (ctx: AuthContext, passwords: PasswordHasher) => async (re
     throw err;
   }
   // where the owner signed up from is theirs: strangers' guesses elsewhere do not lock them out here
-  await rememberNetwork(ctx.db, user.id, networkOf(req.ip ?? req.socket.remoteAddress ?? "unknown"));
+  await rememberNetwork(ctx.db, user.id, clientNetwork(req));
   await startSession(req, ctx, user);
   ctx.log.info({ userId: user.id }, "user signed up");
   res.status(201).json({ id: user.id, email: user.email } satisfies User);

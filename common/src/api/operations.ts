@@ -237,7 +237,10 @@ export const apiOperations: ApiOperation[] = [
       ),
       401: signedOut,
       404: errors("No such order (also another buyer's)"),
-      429: { ...errors("Too many declined cards for this order or this buyer"), headers: retryAfter },
+      429: {
+        ...errors("Too many declined cards for this order or this buyer, or too many payment attempts from this network"),
+        headers: retryAfter,
+      },
       503: { ...errors("The payment provider or the database cannot be reached; nothing was charged"), headers: retryLater },
     },
   },

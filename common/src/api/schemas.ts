@@ -113,6 +113,12 @@ export const createOrderBody = z.object({
   ticketId: z.string({ message: "Ticket id must be a string" }).trim().min(1, "Ticket id must be provided"),
 });
 
+export const cancelReason = z
+  .enum(["buyer", "expired", "ticket changed"])
+  .describe(
+    "buyer: its buyer cancelled it; expired: its window ran out unpaid; ticket changed: the seller edited the ticket after the order was priced, so it was never reserved (nothing is charged, a payment already taken is refunded)",
+  );
+
 export const order = z.object({
   id: z.string(),
   userId: z.string(),
@@ -124,6 +130,16 @@ export const order = z.object({
     .object({ amount: z.number(), refundedAt: z.iso.datetime() })
     .nullable()
     .describe("Set when a payment landed after the order was cancelled and was given back"),
+  cancellation: z
+    .object({
+      reason: cancelReason,
+      ticketPrice: z
+        .number()
+        .nullable()
+        .describe("`ticket changed`: the ticket's price when its reservation was refused, in currency units; otherwise null"),
+    })
+    .nullable()
+    .describe("Why a cancelled order ended; null for an order that is not cancelled, and for one cancelled before reasons were kept"),
 });
 
 export const orderList = z.array(order);
@@ -241,6 +257,7 @@ export type TicketStatus = z.infer<typeof ticketStatus>;
 export type Ticket = z.infer<typeof ticket>;
 export type OrderStatus = z.infer<typeof orderStatus>;
 export type Order = z.infer<typeof order>;
+export type CancelReason = z.infer<typeof cancelReason>;
 export type Payment = z.infer<typeof payment>;
 export type Pass = z.infer<typeof pass>;
 export type PassCode = z.infer<typeof passCode>;

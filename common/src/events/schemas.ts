@@ -34,7 +34,17 @@ export const eventSchemas = {
       userId: id,
       expiresAt: z.iso.datetime({ offset: true }),
       version,
-      ticket: z.object({ id, price: cents }),
+      ticket: z.object({
+        id,
+        price: cents,
+        // added later: the messages published before lack it, and every consumer still reads them
+        version: version
+          .optional()
+          .describe(
+            "The ticket's version the order was priced at: tickets reserves the ticket only if its seller has not edited it since. " +
+              "Absent from messages published before it was added; tickets then compares the price.",
+          ),
+      }),
     })
     .describe("A buyer reserved a ticket until expiresAt; the price is what payments will charge."),
   "order.cancelled": z
@@ -43,6 +53,15 @@ export const eventSchemas = {
   "order.completed": z
     .object({ id, version, ticket: z.object({ id }) })
     .describe("An order was paid; its ticket is sold. Only orders decides a race between payment and expiry."),
+  "ticket.reservation_refused": z
+    .object({
+      orderId: id,
+      ticketId: id,
+      reason: z.enum(["ticket changed"]).describe("ticket changed: its seller edited it after the version the order was priced at"),
+      price: cents.describe("The ticket's price now"),
+      version: version.describe("The ticket's version now"),
+    })
+    .describe("Tickets would not reserve the ticket for an order, and never will: orders cancels the order, saying why."),
   "expiration.complete": z.object({ orderId: id }).describe("An order's reservation window ran out (fired once per order)."),
   "payment.completed": z
     .object({ id, orderId: id, amount: cents, providerRef: z.string() })

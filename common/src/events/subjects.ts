@@ -2,6 +2,7 @@
 export const subjects = [
   "ticket.created",
   "ticket.updated",
+  "ticket.reservation_refused",
   "order.created",
   "order.cancelled",
   "order.completed",

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import type { NextFunction, Request, Response } from "express";
 import { sql, type RawBuilder } from "kysely";
 import type { Queryable } from "../db/database";
@@ -105,6 +106,33 @@ export class RateLimiter {
     await sql`delete from rate_limits where window_start < now() - make_interval(secs => ${this.options.windowSeconds})
       and key like ${`${this.options.name}:%`}`.execute(this.db);
   }
+}
+
+/**
+ * The network an address belongs to, as limits count it: an IPv4 address itself, an IPv6
+ * address's /64 (one subscriber's allocation: rotating addresses within it changes nothing).
+ */
+export function networkOf(address: string): string {
+  const v4 = /^(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (v4) return v4[1];
+  if (!isIP(address)) return address;
+  const [head, tail = ""] = address.toLowerCase().split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = address.includes("::") ? [...left, ...Array(8 - left.length - right.length).fill("0"), ...right] : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
+}
+
+/**
+ * The client's network (networkOf) of a request. The address is req.ip, which honours
+ * X-Forwarded-For only from the trusted proxy (TRUST_PROXY), so that clients behind the gateway
+ * are not counted as one.
+ */
+export function clientNetwork(req: Request): string {
+  return networkOf(req.ip ?? req.socket.remoteAddress ?? "unknown");
 }
 
 export function tooMany(res: Response, seconds: number, message: (seconds: number) => string): TooManyRequestsError {

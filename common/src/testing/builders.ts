@@ -17,7 +17,17 @@ export function aTicket(overrides: Partial<EventData<"ticket.created">> = {}): E
 }
 
 /** The events the orders service publishes about one order, version by version. */
-export function anOrder(options: { id?: string; ticketId?: string; buyerId?: string; priceCents?: number; expiresInMs?: number } = {}) {
+export function anOrder(
+  options: {
+    id?: string;
+    ticketId?: string;
+    buyerId?: string;
+    priceCents?: number;
+    /** The ticket's version the order was priced at (default 0, a ticket never changed); null: an order.created of before it was sent. */
+    ticketVersion?: number | null;
+    expiresInMs?: number;
+  } = {},
+) {
   const id = options.id ?? randomUUID();
   const ticket = { id: options.ticketId ?? randomUUID() };
   return {
@@ -29,7 +39,11 @@ export function anOrder(options: { id?: string; ticketId?: string; buyerId?: str
       userId: options.buyerId ?? randomUUID(),
       expiresAt: new Date(Date.now() + (options.expiresInMs ?? 900_000)).toISOString(),
       version,
-      ticket: { ...ticket, price: options.priceCents ?? 2050 },
+      ticket: {
+        ...ticket,
+        price: options.priceCents ?? 2050,
+        ...(options.ticketVersion === null ? {} : { version: options.ticketVersion ?? 0 }),
+      },
     }),
     cancelled: (version = 1): EventData<"order.cancelled"> => ({ id, version, ticket }),
     completed: (version = 1): EventData<"order.completed"> => ({ id, version, ticket }),

@@ -1,5 +1,5 @@
 import { sql, type Queryable, type RawBuilder } from "@ticketforge/common";
-import type { OrdersWork } from "./tables";
+import type { CancelReason, OrdersWork } from "./tables";
 
 export type OrderStatus = "created" | "awaiting:payment" | "complete" | "cancelled";
 
@@ -13,12 +13,19 @@ export interface OrderRow {
   price_cents: number;
   refund_amount_cents: number | null;
   refunded_at: Date | string | null;
+  cancel_reason: CancelReason | null;
+  changed_ticket_price_cents: number | null;
   ticket_id: string;
   ticket_title: string;
 }
 
 const orderColumns = sql`o.id, o.user_id, o.status, o.expires_at, o.version, o.price_cents,
-  o.refund_amount_cents, o.refunded_at, o.ticket_id, t.title as ticket_title`;
+  o.refund_amount_cents, o.refunded_at, o.cancel_reason, o.changed_ticket_price_cents, o.ticket_id, t.title as ticket_title`;
+
+/** A newly placed order, with the replica's version of its ticket that priced it (sent in order.created). */
+export interface PlacedOrderRow extends OrderRow {
+  ticket_version: number;
+}
 
 /**
  * Places a new live order for a ticket of the replica, at its price, in one statement; undefined
@@ -33,17 +40,18 @@ export async function placeOrder(
   db: Queryable,
   order: { userId: string; ticketId: string; expiresAt: Date },
   limits: { maxLive: number; allowed: RawBuilder<boolean>; reholdAfterSeconds: number },
-): Promise<OrderRow | undefined> {
-  const r = await sql<OrderRow>`with ticket as (
-      select id, title, price_cents from tickets where id = ${order.ticketId} and user_id <> ${order.userId}
+): Promise<PlacedOrderRow | undefined> {
+  const r = await sql<PlacedOrderRow>`with ticket as (
+      select id, title, price_cents, version from tickets where id = ${order.ticketId} and user_id <> ${order.userId}
     )
     insert into orders (user_id, ticket_id, status, expires_at, version, price_cents)
     select ${order.userId}, ticket.id, 'created', ${order.expiresAt.toISOString()}, 0, ticket.price_cents from ticket
     where ${limits.allowed} and (${liveOrdersOf(order.userId)}) < ${limits.maxLive}
       and (${recentHold(order, limits.reholdAfterSeconds)}) is null
     on conflict (ticket_id) where status in ('created', 'awaiting:payment') do nothing
-    returning id, user_id, status, expires_at, version, price_cents, refund_amount_cents, refunded_at, ticket_id,
-      (select title from ticket) as ticket_title`.execute(db);
+    returning id, user_id, status, expires_at, version, price_cents, refund_amount_cents, refunded_at, cancel_reason,
+      changed_ticket_price_cents, ticket_id,
+      (select title from ticket) as ticket_title, (select version from ticket) as ticket_version`.execute(db);
   return r.rows[0];
 }
 
@@ -59,11 +67,14 @@ export type Refusal =
 /**
  * Seconds until this buyer may hold this ticket again after a hold of theirs ended unpaid, or
  * null: a hold's start plus the expiration window and the cool-down (created_at: no column says
- * when an order was cancelled, and a hold never lasts longer than the window).
+ * when an order was cancelled, and a hold never lasts longer than the window). An order cancelled
+ * because tickets refused its reservation (the seller changed the ticket) held nothing, and its
+ * buyer is told to order again at the new price: it does not count.
  */
 function recentHold(order: { userId: string; ticketId: string }, reholdAfterSeconds: number) {
   return sql<number | null>`select ceil(extract(epoch from max(created_at) + make_interval(secs => ${reholdAfterSeconds}) - now()))::int
     from orders where user_id = ${order.userId} and ticket_id = ${order.ticketId} and status = 'cancelled'
+      and cancel_reason is distinct from 'ticket changed'
     having max(created_at) + make_interval(secs => ${reholdAfterSeconds}) > now()`;
 }
 
@@ -134,21 +145,43 @@ export async function findOrdersOf(db: Queryable, userId: string): Promise<Order
 }
 
 /**
- * Moves a live order (created / awaiting:payment) to `status` in one statement, so that of two
+ * Cancels a live order (created / awaiting:payment) in one statement, keeping why, so that of two
  * racing changes (a cancel and a payment, two cancels) exactly one wins. Returns the new version
  * and the ticket, or undefined when the order was not live.
  */
-export async function closeLiveOrder(
+export async function cancelLive(
   db: Queryable,
   id: string,
-  status: "cancelled" | "complete",
-  paymentId: string | null = null,
+  why: { reason: CancelReason; ticketPriceCents?: number },
 ): Promise<{ version: number; ticket_id: string } | undefined> {
   const r = await sql<{ version: number; ticket_id: string }>`update orders
-    set status = ${status}, version = version + 1, payment_id = coalesce(${paymentId}, payment_id)
+    set status = 'cancelled', version = version + 1, cancel_reason = ${why.reason},
+      changed_ticket_price_cents = ${why.ticketPriceCents ?? null}
     where id = ${id} and status in ('created', 'awaiting:payment')
     returning version, ticket_id`.execute(db);
   return r.rows[0];
+}
+
+/**
+ * Completes a live order whose ticket tickets has reserved for it (the replica's holder names it:
+ * docs/design.md §4 rule 6), in one statement; undefined when the order is not live, or its
+ * reservation has not been confirmed (yet, or ever: refused). `isLive` on a fresh read tells which.
+ */
+export async function completeLive(
+  db: Queryable,
+  id: string,
+  paymentId: string,
+): Promise<{ version: number; ticket_id: string } | undefined> {
+  const r = await sql<{ version: number; ticket_id: string }>`update orders o
+    set status = 'complete', version = o.version + 1, payment_id = ${paymentId}
+    where o.id = ${id} and o.status in ('created', 'awaiting:payment')
+      and exists (select 1 from tickets t where t.id = o.ticket_id and t.order_id = ${id}::text)
+    returning o.version, o.ticket_id`.execute(db);
+  return r.rows[0];
+}
+
+export function isLive(status: OrderStatus): boolean {
+  return status === "created" || status === "awaiting:payment";
 }
 
 /** Records a refund on an order; returns false when the order is unknown. */

@@ -25,12 +25,14 @@ export async function insertTicket(db: Queryable, t: EventData<"ticket.created">
 }
 
 /**
- * Applies a ticket.updated to the replica through the server-side apply_ticket_update (orders
- * migration 003). Nobody needs its answer, so it is sent and travels with the commit; when the
+ * Applies a ticket.updated to the replica, its holder (orderId) included, through the server-side
+ * apply_ticket_update (orders migrations 003 and 005). Nobody needs its answer, so it is sent and travels with the commit; when the
  * update is not the replica's next version, it fails with TF001 (already applied) or TF002 (came
  * early, or the ticket is not known yet), which the consumer turns into AlreadyApplied /
  * RetryLater (versionOutcome).
  */
 export function applyTicketUpdate(uow: OrdersWork, t: EventData<"ticket.updated">): void {
-  uow.send(sql`select apply_ticket_update(${t.id}::uuid, ${t.title}, ${t.price}::integer, ${t.userId}, ${t.version}::integer)`);
+  uow.send(
+    sql`select apply_ticket_update(${t.id}::uuid, ${t.title}, ${t.price}::integer, ${t.userId}, ${t.orderId}::text, ${t.version}::integer)`,
+  );
 }

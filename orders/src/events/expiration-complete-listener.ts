@@ -12,7 +12,7 @@ export const expirationCompleteListener = listener<"expiration.complete", Orders
   // an expiry and a payment of one order must not be decided at once
   orderedBy: (event) => event.data.orderId,
   async handle({ data }, uow) {
-    if (await cancelLiveOrder(uow, data.orderId)) {
+    if (await cancelLiveOrder(uow, data.orderId, { reason: "expired" })) {
       uow.log.info({ orderId: data.orderId }, "order expired and cancelled");
       return;
     }

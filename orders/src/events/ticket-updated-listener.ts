@@ -2,7 +2,11 @@ import { listener } from "@ticketforge/common";
 import type { OrdersTables } from "../db/tables";
 import { applyTicketUpdate } from "../db/tickets";
 
-/** The seller edited the ticket, or the tickets service reserved, released or sold it. */
+/**
+ * The seller edited the ticket, or the tickets service reserved, released or sold it. The replica
+ * keeps which order tickets holds it for: a payment completes an order only once it names that
+ * order (docs/design.md §4 rule 6).
+ */
 export const ticketUpdatedListener = listener<"ticket.updated", OrdersTables>({
   subject: "ticket.updated",
   orderedBy: (event) => event.data.id,

@@ -16,7 +16,7 @@ export const cancelOrder = (ctx: OrdersContext) => async (req: Request, res: Res
     const order = await findOrder(uow.db, id);
     // someone else's order answers as an unknown one, so order ids cannot be probed
     if (!order || order.user_id !== user.id) throw new NotFoundError("Order not found");
-    if (await cancelLiveOrder(uow, id)) return true;
+    if (await cancelLiveOrder(uow, id, { reason: "buyer" })) return true;
     // not live any more, perhaps since the read above: a payment or an earlier cancel got there first
     const now = await findOrder(uow.db, id);
     if (now?.status === "complete") throw new BadRequestError("Cannot cancel a completed order");

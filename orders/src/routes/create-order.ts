@@ -48,7 +48,8 @@ export const createOrder = (ctx: OrdersContext) => {
         userId: user.id,
         expiresAt: expiresAt.toISOString(),
         version: 0,
-        ticket: { id: placed.ticket_id, price: placed.price_cents },
+        // the version that priced it: tickets refuses the reservation if the seller edited it since
+        ticket: { id: placed.ticket_id, price: placed.price_cents, version: placed.ticket_version },
       });
       return { placed };
     });

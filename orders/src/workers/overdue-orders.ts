@@ -17,7 +17,8 @@ export function overdueOrders(ctx: OrdersContext): Worker {
       order by expires_at limit 100`.execute(ctx.db);
     for (const { id } of overdue.rows) {
       await ctx.work(async (uow) => {
-        if (await cancelLiveOrder(uow, id)) uow.log.warn({ orderId: id }, "order cancelled long past its window: no expiry came for it");
+        if (await cancelLiveOrder(uow, id, { reason: "expired" }))
+          uow.log.warn({ orderId: id }, "order cancelled long past its window: no expiry came for it");
       });
     }
   };

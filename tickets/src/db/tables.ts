@@ -10,6 +10,8 @@ export interface TicketsTables extends CommonTables {
     status: Generated<"available" | "reserved" | "sold">;
     order_id: string | null;
     version: Generated<number>;
+    /** The version the seller's last edit gave it (0: never edited); migration 003. */
+    edited_version: Generated<number>;
     created_at: Generated<Date>;
   };
 }

@@ -10,6 +10,8 @@ export interface TicketRow {
   status: TicketStatus;
   order_id: string | null;
   version: number;
+  /** The version the seller's last edit gave it (0: never edited): an order priced at an older one saw an older title or price. */
+  edited_version: number;
 }
 
 /** A row of a listing, with its position for the next page's cursor. */
@@ -18,7 +20,7 @@ export interface ListedTicketRow extends TicketRow {
   position_at: string;
 }
 
-const columns = sql`id, title, price_cents, user_id, status, order_id, version`;
+const columns = sql`id, title, price_cents, user_id, status, order_id, version, edited_version`;
 
 export async function insertTicket(db: Queryable, ticket: { title: string; priceCents: number; userId: string }): Promise<TicketRow> {
   const r = await sql<TicketRow>`insert into tickets (title, price_cents, user_id)
@@ -40,16 +42,35 @@ export async function lockTicket(db: Queryable, id: string): Promise<TicketRow |
 }
 
 export async function updateTicketDetails(db: Queryable, id: string, title: string, priceCents: number): Promise<TicketRow> {
-  const r = await sql<TicketRow>`update tickets set title = ${title}, price_cents = ${priceCents}, version = version + 1
+  const r = await sql<TicketRow>`update tickets
+    set title = ${title}, price_cents = ${priceCents}, version = version + 1, edited_version = version + 1
     where id = ${id} returning ${columns}`.execute(db);
   return r.rows[0];
 }
 
-/** Reserves an available ticket for the order; undefined when it is not available (or unknown). */
-export async function reserveTicket(db: Queryable, id: string, orderId: string): Promise<TicketRow | undefined> {
+/** What an order was priced at: the ticket's version then (absent from order.created of earlier releases) and its price. */
+export interface PricedAt {
+  version?: number;
+  price: number;
+}
+
+/**
+ * True when the seller edited the ticket after the order was priced (docs/design.md §4 rule 6).
+ * Without the version (an order.created of an earlier release) the price decides.
+ */
+export function changedSince(ticket: TicketRow, pricedAt: PricedAt): boolean {
+  return pricedAt.version === undefined ? ticket.price_cents !== pricedAt.price : ticket.edited_version > pricedAt.version;
+}
+
+/**
+ * Reserves the ticket for the order if it is available and unchanged since the order was priced
+ * (the SQL twin of `changedSince`); undefined when it is not (or unknown).
+ */
+export async function reserveTicket(db: Queryable, id: string, orderId: string, pricedAt: PricedAt): Promise<TicketRow | undefined> {
   if (!isUuid(id)) return undefined;
+  const unchanged = pricedAt.version === undefined ? sql`price_cents = ${pricedAt.price}` : sql`edited_version <= ${pricedAt.version}`;
   const r = await sql<TicketRow>`update tickets set status = 'reserved', order_id = ${orderId}, version = version + 1
-    where id = ${id} and status = 'available' returning ${columns}`.execute(db);
+    where id = ${id} and status = 'available' and ${unchanged} returning ${columns}`.execute(db);
   return r.rows[0];
 }
 
