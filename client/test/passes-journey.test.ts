@@ -47,6 +47,15 @@ async function codeOn(page: Page): Promise<string> {
   return (await qr.getAttribute("data-code"))!;
 }
 
+/**
+ * The code with one character of its signature changed. Not its last characters: the last one
+ * carries four bits of padding, so a change there may decode to the very same bytes.
+ */
+const forged = (code: string) => {
+  const at = code.length - 10;
+  return `${code.slice(0, at)}${code[at] === "A" ? "B" : "A"}${code.slice(at + 1)}`;
+};
+
 async function scan(door: Page, code: string) {
   await door.getByLabel("Code", { exact: true }).fill(code);
   await door.getByRole("button", { name: "Check in" }).click();
@@ -124,7 +133,7 @@ test("a buyer gets a pass, gives it to a friend, and the door admits the friend'
   await seller.context().setOffline(true);
   await scan(seller, friendsCode);
   await see(seller.getByTestId("door-outcome")).contains("This pass was admitted already");
-  await scan(seller, `${friendsCode.slice(0, -2)}AA`);
+  await scan(seller, forged(friendsCode));
   await see(seller.getByTestId("door-outcome")).contains("This code is not genuine");
   await see(seller.getByTestId("door-queue")).text("0 offline check-ins to sync");
   await seller.context().setOffline(false);
