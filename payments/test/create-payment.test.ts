@@ -194,9 +194,14 @@ describe("POST /api/payments", () => {
     const results = await Promise.all(
       Array.from({ length: 5 }, () => pay(under.service, order.buyer.cookie, { orderId: order.id, token: "tok_visa" })),
     );
-    expect(results.map((r) => r.status).sort()).toEqual([201, 400, 400, 400, 400]);
-    for (const r of results.filter((r) => r.status === 400)) {
-      expect(r.body).toEqual({ errors: [{ message: "Order has already been paid" }] });
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    // the others are refused: "already paid", or 429 when more attempts than the order's decline
+    // limit are in flight at once (each holds a slot until its charge is known: card testing
+    // in parallel cannot slip under the limit)
+    for (const r of results.filter((r) => r.status !== 201)) {
+      if (r.status === 429) expect(r.body.errors[0].message).toMatch(/^Too many declined cards for this order/);
+      else
+        expect({ status: r.status, body: r.body }).toEqual({ status: 400, body: { errors: [{ message: "Order has already been paid" }] } });
     }
     expect(await provider.chargesOf(order.id)).toHaveLength(1);
     await outboxEmpty();
