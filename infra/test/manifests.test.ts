@@ -429,6 +429,28 @@ describe.each(overlays)("overlays/%s: routing through the Gateway API", (overlay
     }
   });
 
+  // HSTS on every answer of the public origin over HTTPS (prod), never over plain HTTP (dev, and
+  // prod's redirect), where browsers ignore it and a development host name would keep it.
+  test(`${overlay === "prod" ? "every" : "no"} rule serving the public origin sets Strict-Transport-Security`, () => {
+    const routesWithHeader = ofKind(objects, "HTTPRoute").flatMap((route) =>
+      route.spec.rules.map((rule: { filters?: any[]; matches?: { path: { value: string } }[] }, i: number) => {
+        const sts = (rule.filters ?? [])
+          .filter((f) => f.type === "ResponseHeaderModifier")
+          .flatMap((f) => [...(f.responseHeaderModifier.set ?? []), ...(f.responseHeaderModifier.add ?? [])])
+          .filter((h: { name: string }) => h.name.toLowerCase() === "strict-transport-security")
+          .map((h: { value: string }) => h.value);
+        const listener = gateway.spec.listeners.find((l: { name: string }) => l.name === route.spec.parentRefs[0].sectionName);
+        return { rule: `${route.metadata.name} ${rule.matches?.[0]?.path.value ?? `#${i}`}`, protocol: listener.protocol, sts };
+      }),
+    );
+    const expected = (protocol: string) => (overlay === "prod" && protocol === "HTTPS" ? ["max-age=63072000; includeSubDomains"] : []);
+    expect(routesWithHeader).toEqual(routesWithHeader.map((r) => ({ ...r, sts: expected(r.protocol) })));
+    // every route of infra/routes.json is among them, over HTTPS in prod
+    const served = routesWithHeader.filter((r) => r.rule.startsWith("ticketforge "));
+    expect(served).toHaveLength(routes.length);
+    if (overlay === "prod") for (const r of served) expect([r.rule, r.protocol]).toEqual([r.rule, "HTTPS"]);
+  });
+
   test("no Ingress: ingress-nginx is opt-in", () => {
     expect(ofKind(objects, "Ingress")).toEqual([]);
   });
