@@ -78,6 +78,8 @@ export async function startStack(
     ORDERS_RATE_LIMIT_PER_MINUTE: "10000",
     // every buyer of a test pays from this one machine's address
     PAYMENT_ATTEMPTS_PER_NETWORK_PER_MINUTE: "10000",
+    // and searches titles from it
+    TICKETS_SEARCHES_PER_NETWORK_PER_MINUTE: "10000",
     ...(cluster ? { NATS_STREAM_REPLICAS: String(Math.min(3, cluster.nodes.length)) } : {}),
     ...options.env,
   };

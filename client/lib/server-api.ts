@@ -22,11 +22,20 @@ export function serviceUrl(path: string, env: Record<string, string | undefined>
 }
 
 export async function serverGet<T>(path: string): Promise<ApiResult<T>> {
-  const cookie = (await headers()).get("cookie");
+  const incoming = await headers();
+  const cookie = incoming.get("cookie");
+  // The visitor's address as the gateway gave it: a service called directly (the Kubernetes
+  // overrides above) counts its per-network limits (title searches) by the visitor, not by this
+  // server. The gateway appended the last entry; the service trusts one hop (TRUST_PROXY).
+  const forwardedFor = incoming.get("x-forwarded-for");
   let res: Response;
   try {
     res = await fetch(serviceUrl(path), {
-      headers: cookie ? { cookie, accept: "application/json" } : { accept: "application/json" },
+      headers: {
+        accept: "application/json",
+        ...(cookie ? { cookie } : {}),
+        ...(forwardedFor ? { "x-forwarded-for": forwardedFor } : {}),
+      },
       cache: "no-store",
       signal: AbortSignal.timeout(10_000),
     });

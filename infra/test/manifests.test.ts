@@ -3,7 +3,7 @@ import path from "node:path";
 import YAML from "yaml";
 import { durableName } from "../../common/src/bus/consumer";
 import { streamOf, type Subject } from "../../common/src/events/subjects";
-import { allowed, outsider, podsOf, type Pod } from "./support/network";
+import { allowed, egressRestricted, host, outsider, podsOf, type Pod } from "./support/network";
 import { serviceEntry } from "../../scripts/services";
 import {
   allContainers,
@@ -429,6 +429,28 @@ describe.each(overlays)("overlays/%s: routing through the Gateway API", (overlay
     }
   });
 
+  // HSTS on every answer of the public origin over HTTPS (prod), never over plain HTTP (dev, and
+  // prod's redirect), where browsers ignore it and a development host name would keep it.
+  test(`${overlay === "prod" ? "every" : "no"} rule serving the public origin sets Strict-Transport-Security`, () => {
+    const routesWithHeader = ofKind(objects, "HTTPRoute").flatMap((route) =>
+      route.spec.rules.map((rule: { filters?: any[]; matches?: { path: { value: string } }[] }, i: number) => {
+        const sts = (rule.filters ?? [])
+          .filter((f) => f.type === "ResponseHeaderModifier")
+          .flatMap((f) => [...(f.responseHeaderModifier.set ?? []), ...(f.responseHeaderModifier.add ?? [])])
+          .filter((h: { name: string }) => h.name.toLowerCase() === "strict-transport-security")
+          .map((h: { value: string }) => h.value);
+        const listener = gateway.spec.listeners.find((l: { name: string }) => l.name === route.spec.parentRefs[0].sectionName);
+        return { rule: `${route.metadata.name} ${rule.matches?.[0]?.path.value ?? `#${i}`}`, protocol: listener.protocol, sts };
+      }),
+    );
+    const expected = (protocol: string) => (overlay === "prod" && protocol === "HTTPS" ? ["max-age=63072000; includeSubDomains"] : []);
+    expect(routesWithHeader).toEqual(routesWithHeader.map((r) => ({ ...r, sts: expected(r.protocol) })));
+    // every route of infra/routes.json is among them, over HTTPS in prod
+    const served = routesWithHeader.filter((r) => r.rule.startsWith("ticketforge "));
+    expect(served).toHaveLength(routes.length);
+    if (overlay === "prod") for (const r of served) expect([r.rule, r.protocol]).toEqual([r.rule, "HTTPS"]);
+  });
+
   test("no Ingress: ingress-nginx is opt-in", () => {
     expect(ofKind(objects, "Ingress")).toEqual([]);
   });
@@ -563,14 +585,86 @@ describe.each(allOverlays)("overlays/%s: network policies", (overlay) => {
     expect(allowed(objects, pod("auth"), pod("orders"), "http")).toBe(false);
   });
 
-  test("NATS's monitoring port is not reachable from another namespace (but for the KEDA operator where KEDA scales)", () => {
-    expect(allowed(objects, elsewhere, nats, "monitor")).toBe(false);
-    expect(allowed(objects, gatewayProxy, nats, "monitor")).toBe(false);
-    expect(allowed(objects, sameNamespaceStranger, nats, "monitor")).toBe(true);
+  test("NATS's monitoring port admits only the metrics scraper (and the KEDA operator where KEDA scales)", () => {
+    const scraper = outsider("Prometheus", "monitoring", { "app.kubernetes.io/name": "prometheus" });
+    expect(allowed(objects, scraper, nats, "monitor")).toBe(true);
+    expect(allowed(objects, scraper, nats, "client")).toBe(false);
+    const strangers = [
+      ...pods,
+      elsewhere,
+      gatewayProxy,
+      sameNamespaceStranger,
+      outsider("a pod called prometheus elsewhere", "other", { "app.kubernetes.io/name": "prometheus" }),
+      outsider("another pod of the monitoring namespace", "monitoring"),
+    ];
+    for (const other of strangers) expect([other.name, allowed(objects, other, nats, "monitor")]).toEqual([other.name, false]);
     const keda = outsider("KEDA operator", "keda", { "app.kubernetes.io/name": "keda-operator" });
     const kedaScales = ofKind(objects, "ScaledObject").length > 0;
     expect(allowed(objects, keda, nats, "monitor")).toBe(kedaScales);
     expect(allowed(objects, keda, nats, "client")).toBe(false);
+  });
+
+  test("NATS's client port admits the services and the provisioning Jobs, its cluster port only the NATS nodes", () => {
+    const jobs = ofKind(objects, "Job").map((j) => pod(j.metadata.name));
+    expect(jobs.map((j) => j.name).sort()).toEqual(services.map((s) => `nats-provision-${s}`).sort());
+    for (const client of [...services.map(pod), ...jobs]) {
+      expect([client.name, allowed(objects, client, nats, "client")]).toEqual([client.name, true]);
+      expect([client.name, allowed(objects, client, nats, "cluster")]).toEqual([client.name, false]);
+    }
+    for (const other of pods.filter((p) => !services.includes(p.name) && !jobs.includes(p))) {
+      expect([other.name, allowed(objects, other, nats, "cluster")]).toEqual([other.name, other === nats]);
+    }
+  });
+
+  test("every pod of the namespace is denied egress but for what a policy names", () => {
+    const deny = find(objects, "NetworkPolicy", "default-deny-egress");
+    expect(deny.spec.policyTypes).toEqual(["Egress"]);
+    expect(deny.spec.egress).toBeUndefined();
+    for (const p of [...pods, sameNamespaceStranger]) expect([p.name, egressRestricted(objects, p)]).toEqual([p.name, true]);
+  });
+
+  test("each workload reaches exactly what it needs: DNS, NATS, PostgreSQL; payments alone Stripe on 443, passes alone SMTP", () => {
+    const dns = outsider("kube-dns", "kube-system", { "k8s-app": "kube-dns" });
+    const hosts = [
+      host("a public IPv4 address", "198.51.100.7"),
+      host("a public IPv6 address", "2001:db8::7"),
+      host("a private address", "10.0.0.5"),
+      host("the cloud metadata endpoint", "169.254.169.254"),
+    ];
+    const hostPorts = [25, 80, 443, 465, 587, 5432, 6443];
+    const destinations: [Pod, number, "TCP" | "UDP"][] = [
+      [dns, 53, "UDP"],
+      [dns, 53, "TCP"],
+      ...pods.flatMap((p) => p.ports.map((port) => [p, port.containerPort, "TCP"] as [Pod, number, "TCP"])),
+      ...hosts.flatMap((h) => hostPorts.map((port) => [h, port, "TCP"] as [Pod, number, "TCP"])),
+    ];
+    const reach = (from: Pod) =>
+      destinations
+        .filter(([to, port, protocol]) => allowed(objects, from, to, port, protocol))
+        .map(([to, port, protocol]) => `${to.name}:${port}/${protocol}`);
+    const publicHosts = hosts.slice(0, 2);
+    const out = (...ports: number[]) => publicHosts.flatMap((h) => ports.map((port) => `${h.name}:${port}/TCP`));
+    // Who leaves the cluster and why: payments for Stripe's API, passes for the mail relay (SMTP_URL).
+    const leaves: Record<string, string[]> = { payments: out(443), passes: out(587, 465) };
+    const base = ["kube-dns:53/UDP", "kube-dns:53/TCP"];
+    const postgresName = postgres.name;
+    const expected = (p: Pod): string[] => {
+      if (services.includes(p.name)) return [...base, "nats:4222/TCP", `${postgresName}:5432/TCP`, ...(leaves[p.name] ?? [])];
+      if (p.name === "client") return [...base, ...services.map((s) => `${s}:${serviceEntry(s).port}/TCP`)];
+      if (p === nats) return [...base, "nats:6222/TCP"];
+      if (p.labels["app.kubernetes.io/component"] === "nats-provisioner") return [...base, "nats:4222/TCP"];
+      // the instance manager's API server calls and the backups to the object store
+      if (p === postgres)
+        return [
+          ...base,
+          `${postgresName}:5432/TCP`,
+          `${postgresName}:8000/TCP`,
+          ...hosts.flatMap((h) => [443, 6443].map((port) => `${h.name}:${port}/TCP`)),
+        ];
+      throw new Error(`no expectation for ${p.name}`);
+    };
+    for (const p of pods) expect([p.name, reach(p).sort()]).toEqual([p.name, expected(p).sort()]);
+    for (const s of services.filter((name) => !leaves[name])) expect(reach(pod(s)).filter((d) => d.includes("public"))).toEqual([]);
   });
 
   test("the NATS nodes reach each other's cluster port, the PostgreSQL instances each other and the operator them", () => {

@@ -20,6 +20,7 @@ import {
   validateObjects,
   type K8sObject,
 } from "./support/k8s";
+import { allowed, egressRestricted, outsider, podsOf } from "./support/network";
 
 const observability = path.join(repoRoot, "infra/observability");
 const rule = YAML.parse(readRepoFile("infra/observability/prometheus-rule.yaml"));
@@ -175,5 +176,25 @@ describe("OpenTelemetry Collector (optional, dev)", () => {
     const config = YAML.parse(configMap!.data["collector.yaml"]);
     expect(config.receivers.otlp.protocols.http.endpoint).toBe(`0.0.0.0:${port}`);
     expect(config.service.pipelines.traces.receivers).toEqual(["otlp"]);
+  });
+
+  test("When the dev overlay turns it on, then the network policies let the services, and only them, send it traces", () => {
+    const objects = renderDevWithCollector();
+    const pods = podsOf(objects);
+    const collector = pods.find((p) => p.name === "otel-collector")!;
+    for (const p of pods) {
+      expect([p.name, allowed(objects, p, collector, "otlp-http")]).toEqual([p.name, services.includes(p.name)]);
+    }
+    expect(allowed(objects, outsider("a pod of another namespace", "other"), collector, "otlp-http")).toBe(false);
+    // and it may open no connection but DNS lookups as shipped (its exporter prints)
+    expect(egressRestricted(objects, collector)).toBe(true);
+    for (const p of pods.filter((q) => q.ports.length > 0)) {
+      for (const port of p.ports)
+        expect([p.name, port.containerPort, allowed(objects, collector, p, port.containerPort)]).toEqual([
+          p.name,
+          port.containerPort,
+          false,
+        ]);
+    }
   });
 });

@@ -108,4 +108,46 @@ describe("payments killed between the charge and its recording", () => {
     const again = await pay(port, buyer.cookie, { orderId, token: "tok_visa" });
     expect(await again.json()).toEqual({ errors: [{ message: "Order has already been paid" }] });
   }, 120_000);
+
+  test("When Stripe's Search does not see the charge yet, then the reconciler does not take that for no charge: the order completes, charged once", async () => {
+    const port = await freePort();
+    const first = await startPayments(port);
+    const buyer = signInCookie(testSessionKeys.privateKey);
+    const orderId = randomUUID();
+    await publishAs(bus, "order.created", {
+      id: orderId,
+      status: "created",
+      userId: buyer.id,
+      expiresAt: new Date(Date.now() + 900_000).toISOString(),
+      version: 0,
+      ticket: { id: randomUUID(), price: 2500 },
+    });
+    await eventually(async () => (await pay(port, buyer.cookie, { orderId, token: "tok_probe" })).status === 400, 15_000);
+
+    // Search's index lags for the whole test: it never sees this charge
+    stripe.state.searchLags = true;
+    try {
+      stripe.state.holdCharges = true;
+      void pay(port, buyer.cookie, { orderId, token: "tok_visa" }).catch(() => undefined);
+      await eventually(() => stripe.charges.some((c) => c.key === orderId), 10_000);
+      const gone = new Promise((resolve) => first.once("exit", resolve));
+      first.kill("SIGKILL");
+      await gone;
+      stripe.state.holdCharges = false;
+
+      await startPayments(port);
+      const completed = await recorder.waitFor("payment.completed", (d) => d.orderId === orderId, 20_000);
+      const charge = stripe.charges.find((c) => c.key === orderId)!;
+      expect(completed?.data).toMatchObject({ orderId, amount: 2500, providerRef: charge.id });
+      // the reconciler asked Search, which missed, then the list, which did not
+      const asked = stripe.requests.filter((r) => r.method === "GET").map((r) => new URL(r.path, "http://stripe").pathname);
+      expect(asked).toEqual(expect.arrayContaining(["/v1/charges/search", "/v1/charges"]));
+      // and the buyer paying again is told so, without a second charge
+      const again = await pay(port, buyer.cookie, { orderId, token: "tok_visa" });
+      expect(await again.json()).toEqual({ errors: [{ message: "Order has already been paid" }] });
+      expect(stripe.charges.filter((c) => c.key.startsWith(orderId))).toHaveLength(1);
+    } finally {
+      stripe.state.searchLags = false;
+    }
+  }, 120_000);
 });

@@ -11,14 +11,24 @@ export interface StripeRequest {
 /**
  * A local server answering the way Stripe's API documents it, for the few calls the stripe
  * provider makes (POST /v1/charges, POST /v1/refunds, GET /v1/charges/search by the idempotency
- * key in a charge's metadata). It records every request so a test can check what the official
- * client really sends; with `holdCharges` set it makes a charge and never answers, like a
- * connection lost after the money was taken.
+ * key in a charge's metadata, GET /v1/charges listed by creation time). It records every request
+ * so a test can check what the official client really sends; with `holdCharges` set it makes a
+ * charge and never answers, like a connection lost after the money was taken; with `searchLags`
+ * set, Search does not see the charges yet (its index lags behind, up to a minute and more in an
+ * outage), while the list, like Stripe's, does.
  */
 export async function startFakeStripe() {
   const requests: StripeRequest[] = [];
-  const charges: Array<{ id: string; key: string; amount: number }> = [];
-  const state = { holdCharges: false };
+  const charges: Array<{ id: string; key: string; amount: number; created: number }> = [];
+  const state = { holdCharges: false, searchLags: false };
+  const chargeJson = (c: (typeof charges)[number]) => ({
+    id: c.id,
+    object: "charge",
+    amount: c.amount,
+    created: c.created,
+    status: "succeeded",
+    metadata: { idempotency_key: c.key },
+  });
   let next = 0;
   const server = http.createServer((req, res) => {
     let body = "";
@@ -29,17 +39,33 @@ export async function startFakeStripe() {
       const url = new URL(req.url ?? "/", "http://stripe");
       if (req.method === "GET" && url.pathname === "/v1/charges/search") {
         const key = /metadata\['idempotency_key'\]:'([^']*)'/.exec(url.searchParams.get("query") ?? "")?.[1];
-        const data = charges
-          .filter((c) => c.key === key)
-          .map((c) => ({ id: c.id, object: "charge", amount: c.amount, status: "succeeded", metadata: { idempotency_key: c.key } }));
+        const data = state.searchLags ? [] : charges.filter((c) => c.key === key).map(chargeJson);
         res
           .writeHead(200, { "Content-Type": "application/json" })
           .end(JSON.stringify({ object: "search_result", data, has_more: false, url: "/v1/charges/search" }));
         return;
       }
+      if (req.method === "GET" && url.pathname === "/v1/charges") {
+        const gte = Number(url.searchParams.get("created[gte]") ?? -Infinity);
+        const lte = Number(url.searchParams.get("created[lte]") ?? Infinity);
+        // newest first, as Stripe lists them; one page is enough for a test
+        const data = charges
+          .filter((c) => c.created >= gte && c.created <= lte)
+          .reverse()
+          .map(chargeJson);
+        res
+          .writeHead(200, { "Content-Type": "application/json" })
+          .end(JSON.stringify({ object: "list", data, has_more: false, url: "/v1/charges" }));
+        return;
+      }
       const [status, answer] = respond(req.method, req.url, form, ++next);
       if (req.method === "POST" && req.url === "/v1/charges" && status === 200) {
-        charges.push({ id: (answer as { id: string }).id, key: String(req.headers["idempotency-key"]), amount: Number(form.amount) });
+        charges.push({
+          id: (answer as { id: string }).id,
+          key: String(req.headers["idempotency-key"]),
+          amount: Number(form.amount),
+          created: Math.floor(Date.now() / 1000),
+        });
         if (state.holdCharges) return; // the money is taken; the answer never leaves
       }
       res.writeHead(status, { "Content-Type": "application/json", "Request-Id": `req_${next}` });

@@ -149,4 +149,23 @@ describe("stripe provider, against a local server speaking Stripe's API", () => 
     expect(sent.headers["idempotency-key"]).toBe("refund-payment-1");
     expect(sent.headers.authorization).toBe("Bearer sk_test_123");
   });
+
+  test("When Search does not see a charge yet (its index lags), then the charge is still found, in the list of charges created around the request", async () => {
+    const requestedAt = new Date();
+    const charge = await provider.charge(aCharge({ idempotencyKey: "order-lagging" }));
+    stripe.state.searchLags = true;
+    try {
+      expect(await provider.findCharge("order-lagging", requestedAt)).toEqual({ found: "charge", id: charge.id });
+      const listed = stripe.requests.at(-1)!;
+      expect(listed).toMatchObject({ method: "GET" });
+      const query = new URL(listed.path, "http://stripe").searchParams;
+      expect(Number(query.get("created[gte]"))).toBeLessThanOrEqual(requestedAt.getTime() / 1000);
+      expect(Number(query.get("created[lte]"))).toBeGreaterThanOrEqual(requestedAt.getTime() / 1000);
+      // a key that charged nothing is "nothing" only after the list said so too
+      expect(await provider.findCharge("order-never-charged", requestedAt)).toEqual({ found: "nothing" });
+      expect(stripe.requests.at(-1)!.path).toMatch(/^\/v1\/charges\?/);
+    } finally {
+      stripe.state.searchLags = false;
+    }
+  });
 });

@@ -319,6 +319,7 @@ async function main() {
     ORDERS_RATE_LIMIT_PER_MINUTE: "1000000",
     AUTH_RATE_LIMIT_PER_MINUTE: "100000",
     PAYMENT_ATTEMPTS_PER_NETWORK_PER_MINUTE: "1000000",
+    TICKETS_SEARCHES_PER_NETWORK_PER_MINUTE: "1000000",
     ...Object.fromEntries(services.map((s) => [`${s.toUpperCase()}_PORT`, String(ports[s])])),
     ...Object.fromEntries(services.map((s) => [`${s.toUpperCase()}_DATABASE_URL`, ""])),
   };

@@ -3,7 +3,7 @@ import { sql } from "@ticketforge/common";
 import { startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { startTestService, type TestService } from "@ticketforge/common/testing";
 import { tickets } from "../src/service";
-import { ticketPageQuery, type PageRequest } from "../src/db/tickets";
+import { ticketPage, ticketPageQuery, type PageRequest } from "../src/db/tickets";
 import { encodeCursor } from "../src/db/cursor";
 
 let nats: NatsServer;
@@ -50,6 +50,18 @@ describe("GET /api/tickets with 100k tickets", () => {
       expect(text).not.toMatch(/Seq Scan/);
       expect(text).not.toMatch(/Sort/);
     }
+  });
+
+  test("When a buyer searches titles for a rare word, then the query looks it up in the trigram index, never walking every ticket", async () => {
+    for (const search of ["Ticket 54321", "ticket 7777", "icket 98765"]) {
+      const text = await plan({ limit: 21, search });
+      expect([search, text]).toEqual([search, expect.stringMatching(/Bitmap Index Scan on tickets_available_title_trgm/)]);
+      expect(text).not.toMatch(/Seq Scan/);
+      expect(text).not.toMatch(/Index Scan using tickets_available_newest/);
+    }
+    // and the answer is the one the scan gave: the matching titles, newest first
+    const found = await ticketPage(service.ctx.db, { limit: 21, search: "ticket 54321" });
+    expect(found.map((t) => t.title)).toEqual(["Ticket 54321"]);
   });
 
   test("When a seller lists their own tickets, first page or deep, then the query walks the seller's index", async () => {

@@ -143,6 +143,7 @@ export const apiOperations: ApiOperation[] = [
       },
       400: invalid,
       401: errors("`mine=true` without a session"),
+      429: { ...errors("Too many title searches (`q`) from this client network in a minute"), headers: retryAfter },
     },
   },
   {

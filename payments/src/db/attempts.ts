@@ -8,6 +8,8 @@ export interface Attempt {
   user_id: string;
   amount_cents: number;
   status: AttemptStatus;
+  /** When the charge was last asked for (set again when a key becomes pending again). */
+  requested_at: Date;
 }
 
 /**
@@ -17,7 +19,7 @@ export interface Attempt {
 export async function beginAttempt(db: Queryable, a: { key: string; orderId: string; userId: string; amountCents: number }): Promise<void> {
   await sql`insert into payment_attempts (idempotency_key, order_id, user_id, amount_cents, status)
     values (${a.key}, ${a.orderId}, ${a.userId}, ${a.amountCents}, 'pending')
-    on conflict (idempotency_key) do update set status = 'pending', updated_at = now()
+    on conflict (idempotency_key) do update set status = 'pending', updated_at = now(), requested_at = now()
     where payment_attempts.status in ('invalid', 'abandoned')`.execute(db);
 }
 
@@ -33,7 +35,7 @@ export async function settleAttempt(
 
 /** The oldest attempt left pending for longer than `olderThanMs`, locked; one another replica holds is skipped. */
 export async function lockStalePendingAttempt(db: Queryable, olderThanMs: number): Promise<Attempt | undefined> {
-  const r = await sql<Attempt>`select idempotency_key, order_id, user_id, amount_cents, status from payment_attempts
+  const r = await sql<Attempt>`select idempotency_key, order_id, user_id, amount_cents, status, requested_at from payment_attempts
     where status = 'pending' and updated_at < now() - make_interval(secs => ${olderThanMs / 1000})
     order by updated_at limit 1
     for update skip locked`.execute(db);

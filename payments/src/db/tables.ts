@@ -26,6 +26,7 @@ export interface PaymentsTables extends CommonTables {
     charge_ref: string | null;
     created_at: Generated<Date>;
     updated_at: Generated<Date>;
+    requested_at: Generated<Date>;
   };
   sandbox_ledger: { kind: string; key: string; value: unknown };
 }

@@ -25,8 +25,12 @@ export interface PaymentProvider {
   /** Throws PaymentDeclinedError or InvalidPaymentTokenError when the buyer must try another card. */
   charge(request: ChargeRequest): Promise<{ id: string }>;
   refund(request: RefundRequest): Promise<{ id: string }>;
-  /** Asks the provider what a charge request with this key came to (the reconciler's question). */
-  findCharge(idempotencyKey: string): Promise<ChargeLookup>;
+  /**
+   * Asks the provider what a charge request with this key, sent at `requestedAt`, came to (the
+   * reconciler's question). "nothing" must be the provider's word that no charge was made, not a
+   * lookup that may not see a recent charge yet.
+   */
+  findCharge(idempotencyKey: string, requestedAt: Date): Promise<ChargeLookup>;
   /** The smallest amount the provider can charge in `currency`. */
   minimumChargeCents(currency: string): number;
 }

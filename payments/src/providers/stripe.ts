@@ -34,6 +34,9 @@ const stripeMinimums: Record<string, number> = {
   inr: 50,
 };
 
+/** How far around an attempt's request time its charge is looked for in the list of charges. */
+const listMarginSeconds = 15 * 60;
+
 /**
  * Real charges through Stripe's Charges API with the official client. Its automatic retries of
  * network errors are safe because every request carries our idempotency key.
@@ -77,11 +80,30 @@ export class StripeProvider implements PaymentProvider {
     }
   }
 
-  async findCharge(idempotencyKey: string): Promise<ChargeLookup> {
+  /**
+   * Search finds the charge by the key in its metadata, but its index lags behind: under a minute
+   * normally, longer during an outage (Stripe's docs: "Don't use search for read-after-write
+   * flows"). A miss there is therefore no proof; the answer "nothing" comes only from the list of
+   * charges created around the request, which Stripe serves without that delay. The request was
+   * sent after `requestedAt` and the client gives up within about a minute (three tries of 20 s),
+   * so the charge, if any, was created in that window; a margin covers clock skew.
+   */
+  async findCharge(idempotencyKey: string, requestedAt: Date): Promise<ChargeLookup> {
     const result = await this.stripe.charges.search({ query: `metadata['idempotency_key']:'${idempotencyKey.replace(/'/g, "")}'` });
-    const charge = result.data[0];
+    const charge =
+      result.data.find((c) => c.metadata?.idempotency_key === idempotencyKey) ?? (await this.listedCharge(idempotencyKey, requestedAt));
     if (!charge) return { found: "nothing" };
     return charge.status === "failed" ? { found: "declined" } : { found: "charge", id: charge.id };
+  }
+
+  private async listedCharge(idempotencyKey: string, requestedAt: Date): Promise<Stripe.Charge | undefined> {
+    const seconds = Math.floor(requestedAt.getTime() / 1000);
+    const listed = this.stripe.charges.list({
+      created: { gte: seconds - listMarginSeconds, lte: seconds + listMarginSeconds },
+      limit: 100,
+    });
+    for await (const charge of listed) if (charge.metadata?.idempotency_key === idempotencyKey) return charge;
+    return undefined;
   }
 
   minimumChargeCents(currency: string): number {

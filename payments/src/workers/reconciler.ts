@@ -15,7 +15,10 @@ export interface ReconcilerOptions {
  * charge and its recording (or the provider never answered). The provider is asked what became
  * of the attempt's idempotency key: a charge is recorded (the order completes, or, if it was
  * cancelled meanwhile, the refunder gives the money back); a decline or nothing at all closes the
- * attempt. An attempt the provider cannot tell about yet is asked about again on a later sweep.
+ * attempt. "Nothing" must be the provider's firm answer (Stripe's lagging Search alone is not:
+ * StripeProvider.findCharge confirms a miss in the list of charges created around the request's
+ * time), or an attempt whose card was charged would be closed and the money kept without a sale.
+ * An attempt the provider cannot tell about yet is asked about again on a later sweep.
  */
 export class Reconciler implements Worker {
   private timer?: NodeJS.Timeout;
@@ -61,7 +64,7 @@ export class Reconciler implements Worker {
   private async settle(attempt: Attempt, log: Logger) {
     let lookup;
     try {
-      lookup = await this.ctx.provider.findCharge(attempt.idempotency_key);
+      lookup = await this.ctx.provider.findCharge(attempt.idempotency_key, attempt.requested_at);
     } catch (err) {
       log.warn({ err }, "provider cannot tell what became of a charge attempt yet; asking again later");
       return;
