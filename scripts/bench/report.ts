@@ -167,7 +167,7 @@ export function renderTable(r: BenchResults): string {
         : ""
     }; bare node:http: ${t.bareNodeStatic.perSecond} req/s | ≥ 0.8 |`,
     `| listing query plan with ${t.tickets.toLocaleString("en")} tickets | ${t.planUsesIndex ? "index scan, no sort" : "NOT the index: " + t.plan[0]} | — | index |`,
-    `| idle memory of the stack (launcher, 5 services, PostgreSQL, nats-server; no web app) | PSS ${r.idleMemory.pssMb} MB (RSS sum ${r.idleMemory.rssMb} MB, ${r.idleMemory.processes} processes) | — | ≤ 500 MB |`,
+    `| idle memory of the stack (the launcher and what it starts: the services, maildev, PostgreSQL, nats-server; no web app) | PSS ${r.idleMemory.pssMb} MB (RSS sum ${r.idleMemory.rssMb} MB, ${r.idleMemory.processes} processes) | — | ≤ 500 MB |`,
     ...(r.crowds ? crowdRows(r.crowds) : []),
     ...(r.idleCpu
       ? [
