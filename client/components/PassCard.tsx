@@ -21,7 +21,8 @@ export function PassCard({ pass }: { pass: Pass }) {
         <StatusBadge tone={statusTone[pass.status]} label={statusLabel[pass.status]} testId="pass-status" />
       </div>
       {pass.status === "valid" && <RotatingCode passId={pass.id} title={pass.ticket.title} />}
-      {pass.status === "valid" && <TransferForm pass={pass} />}
+      {/* kept mounted as the page refreshes to "transferred", so its confirmation stays on screen */}
+      {pass.status !== "used" && <TransferForm pass={pass} />}
     </article>
   );
 }
@@ -122,6 +123,7 @@ function TransferForm({ pass }: { pass: Pass }) {
       </p>
     );
   }
+  if (pass.status !== "valid") return null;
   return (
     <details className="pass-transfer">
       <summary>Give this pass to someone</summary>
