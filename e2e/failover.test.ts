@@ -38,7 +38,8 @@ const ticketsPerKind = Number(process.env.FAILOVER_ORDERS ?? (long ? 150 : 20));
 const buyerCount = long ? 20 : 6;
 /** Between a buyer's purchases: the short load is spread over the kills, not spent before them. */
 const pauseMs = long ? 300 : 1_500;
-const windowSeconds = 20;
+/** The reservation window: the run ends once every order's has passed. */
+const windowSeconds = long ? 20 : 12;
 /** How long killed NATS nodes stay down before they are started again. */
 const natsDownMs = long ? 8_000 : 4_000;
 
@@ -84,7 +85,7 @@ describe(`${long ? "Three" : "Two"} replicas of every service on a three-node Je
     await phase("service replicas", async () => {
       // one replica every 3 s, never the same service twice in a row
       let last: ServiceName | undefined;
-      for (let k = 0; k < (long ? 9 : 4); k++) {
+      for (let k = 0; k < (long ? 9 : 3); k++) {
         await sleep(3_000);
         const service = services.filter((s) => s !== last)[Math.floor(Math.random() * (services.length - 1))];
         const replica = stack.replicas[service][Math.floor(Math.random() * stack.replicas[service].length)];
