@@ -74,30 +74,39 @@ const pay = (port: number, cookie: string, body: object) =>
     body: JSON.stringify(body),
   });
 
+/** A payments process, and an order it knows (an unknown token is then refused for the token, not the order). */
+async function anOrderKnownToPayments() {
+  const port = await freePort();
+  const first = await startPayments(port);
+  const buyer = signInCookie(testSessionKeys.privateKey);
+  const orderId = randomUUID();
+  await publishAs(bus, "order.created", {
+    id: orderId,
+    status: "created",
+    userId: buyer.id,
+    expiresAt: new Date(Date.now() + 900_000).toISOString(),
+    version: 0,
+    ticket: { id: randomUUID(), price: 2500 },
+  });
+  await eventually(async () => (await pay(port, buyer.cookie, { orderId, token: "tok_probe" })).status === 400, 15_000);
+  return { port, first, buyer, orderId };
+}
+
+/** The buyer pays; Stripe charges the card, and payments is SIGKILLed before it hears back. */
+async function killedRightAfterTheCharge(payments: ChildProcess, port: number, cookie: string, orderId: string) {
+  stripe.state.holdCharges = true;
+  void pay(port, cookie, { orderId, token: "tok_visa" }).catch(() => undefined);
+  await eventually(() => stripe.charges.some((c) => c.key === orderId), 10_000);
+  const gone = new Promise((resolve) => payments.once("exit", resolve));
+  payments.kill("SIGKILL");
+  await gone;
+  stripe.state.holdCharges = false;
+}
+
 describe("payments killed between the charge and its recording", () => {
   test("When payments dies right after Stripe charged the card, then after a restart the charge is found and recorded, and the order completes with one charge", async () => {
-    const port = await freePort();
-    const first = await startPayments(port);
-    const buyer = signInCookie(testSessionKeys.privateKey);
-    const orderId = randomUUID();
-    await publishAs(bus, "order.created", {
-      id: orderId,
-      status: "created",
-      userId: buyer.id,
-      expiresAt: new Date(Date.now() + 900_000).toISOString(),
-      version: 0,
-      ticket: { id: randomUUID(), price: 2500 },
-    });
-    // known to payments once an unknown token is refused for the token, not the order
-    await eventually(async () => (await pay(port, buyer.cookie, { orderId, token: "tok_probe" })).status === 400, 15_000);
-
-    stripe.state.holdCharges = true;
-    void pay(port, buyer.cookie, { orderId, token: "tok_visa" }).catch(() => undefined);
-    await eventually(() => stripe.charges.some((c) => c.key === orderId), 10_000);
-    const gone = new Promise((resolve) => first.once("exit", resolve));
-    first.kill("SIGKILL");
-    await gone;
-    stripe.state.holdCharges = false;
+    const { port, first, buyer, orderId } = await anOrderKnownToPayments();
+    await killedRightAfterTheCharge(first, port, buyer.cookie, orderId);
     expect(recorder.of("payment.completed").filter((e) => e.data.orderId === orderId)).toEqual([]);
 
     await startPayments(port);
@@ -110,30 +119,12 @@ describe("payments killed between the charge and its recording", () => {
   }, 120_000);
 
   test("When Stripe's Search does not see the charge yet, then the reconciler does not take that for no charge: the order completes, charged once", async () => {
-    const port = await freePort();
-    const first = await startPayments(port);
-    const buyer = signInCookie(testSessionKeys.privateKey);
-    const orderId = randomUUID();
-    await publishAs(bus, "order.created", {
-      id: orderId,
-      status: "created",
-      userId: buyer.id,
-      expiresAt: new Date(Date.now() + 900_000).toISOString(),
-      version: 0,
-      ticket: { id: randomUUID(), price: 2500 },
-    });
-    await eventually(async () => (await pay(port, buyer.cookie, { orderId, token: "tok_probe" })).status === 400, 15_000);
+    const { port, first, buyer, orderId } = await anOrderKnownToPayments();
 
     // Search's index lags for the whole test: it never sees this charge
     stripe.state.searchLags = true;
     try {
-      stripe.state.holdCharges = true;
-      void pay(port, buyer.cookie, { orderId, token: "tok_visa" }).catch(() => undefined);
-      await eventually(() => stripe.charges.some((c) => c.key === orderId), 10_000);
-      const gone = new Promise((resolve) => first.once("exit", resolve));
-      first.kill("SIGKILL");
-      await gone;
-      stripe.state.holdCharges = false;
+      await killedRightAfterTheCharge(first, port, buyer.cookie, orderId);
 
       await startPayments(port);
       const completed = await recorder.waitFor("payment.completed", (d) => d.orderId === orderId, 20_000);
