@@ -20,10 +20,10 @@ const version = node === process.execPath ? process.version : spawnSync(node, ["
 process.stdout.write(`${describeNode(node, version)}\n`);
 
 const jest = path.join(root, "node_modules", "jest", "bin", "jest.js");
-// The workers: given on the command line (`npm test -- --maxWorkers=1`), else TEST_WORKERS, else 3.
-// Three on two cores: the long suites mostly wait (for windows, settling, restarts), and with two
-// workers a third of the CPU stayed idle (docs/testing.md).
-const workers = args.some((a) => /^(--maxWorkers|-w)(=|$)/.test(a)) ? [] : [`--maxWorkers=${process.env.TEST_WORKERS ?? 3}`];
+// The workers: given on the command line (`npm test -- --maxWorkers=1`), else TEST_WORKERS, else 4.
+// Four on two cores: the long suites mostly wait (for windows, settling, restarts); with two
+// workers a third of the CPU stayed idle, with three a quarter (docs/testing.md).
+const workers = args.some((a) => /^(--maxWorkers|-w)(=|$)/.test(a)) ? [] : [`--maxWorkers=${process.env.TEST_WORKERS ?? 4}`];
 const r = spawnSync(node, ["--experimental-vm-modules", "--no-warnings", jest, ...workers, ...args], {
   cwd: root,
   stdio: "inherit",
