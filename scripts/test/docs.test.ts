@@ -222,7 +222,13 @@ describe("the README, for a newcomer", () => {
 
   test("When something goes wrong, then the troubleshooting table covers the ports, a data directory in use and npm run reset", () => {
     const table = readme.slice(readme.indexOf("## Troubleshooting"));
-    for (const text of ["3000", "3001–3006", "54320", "4222", "already running on this data directory", "npm run reset"])
+    // every port npm start takes: the gateway's, then the services' and the web app's (services.json)
+    const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, "services.json"), "utf8")) as {
+      services: { port: number }[];
+      client: { port: number };
+    };
+    const last = Math.max(manifest.client.port, ...manifest.services.map((s) => s.port));
+    for (const text of ["3000", `3001–${last}`, "54320", "4222", "1080", "already running on this data directory", "npm run reset"])
       expect(table).toContain(text);
   });
 });
