@@ -214,22 +214,30 @@ describe("PUT /api/tickets/:id", () => {
     expect(res.body).toEqual({ errors: [{ message: "Cannot edit a reserved ticket" }] });
   });
 
-  test("When an edit races a reservation, then every ticket.updated tells the state at its version, never a stale one", async () => {
+  test("When an edit races a reservation, then every ticket.updated tells the state at its version, never a stale one, and an order priced before the edit is refused", async () => {
     const ticket = await createTicket(under.service, seller.cookie, { title: "Racing", price: 10 });
+    const order = anOrder({ ticketId: ticket.id });
     const [edit] = await Promise.all([
       api().put(`/api/tickets/${ticket.id}`).set("Cookie", seller.cookie).send({ title: "Edited", price: 12 }),
-      publish(under.service, "order.created", anOrder({ ticketId: ticket.id }).created()),
+      publish(under.service, "order.created", order.created()),
     ]);
     expect([200, 400]).toContain(edit.status);
-    const editWon = edit.status === 200;
-    const expected = editWon ? 2 : 1;
-    await eventually(() => updatesOf(ticket.id).length === expected);
-    const updates = updatesOf(ticket.id)
-      .map((e) => e.data)
-      .sort((a, b) => a.version - b.version);
-    expect(updates.map((u) => u.version)).toEqual(editWon ? [1, 2] : [1]);
-    const last = updates[updates.length - 1];
-    expect(last).toMatchObject({ status: "reserved", title: editWon ? "Edited" : "Racing", price: editWon ? 1200 : 1000 });
-    expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "reserved", version: expected, title: last.title });
+    if (edit.status === 200) {
+      // the edit came first: the order was priced at the ticket's version before it, so tickets
+      // refuses it (docs/design.md §4 rule 6) and the only update is the edit
+      const refusal = await under.recorder.waitFor("ticket.reservation_refused", (d) => d.orderId === order.id);
+      expect(refusal?.data).toMatchObject({ ticketId: ticket.id, reason: "ticket changed", price: 1200, version: 1 });
+      expect(updatesOf(ticket.id).map((e) => e.data)).toEqual([
+        expect.objectContaining({ version: 1, status: "available", title: "Edited", price: 1200 }),
+      ]);
+      expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "available", version: 1, title: "Edited" });
+    } else {
+      // the reservation came first: the edit is refused and the one update is the reservation
+      await eventually(() => updatesOf(ticket.id).length === 1);
+      expect(updatesOf(ticket.id).map((e) => e.data)).toEqual([
+        expect.objectContaining({ version: 1, status: "reserved", title: "Racing", price: 1000 }),
+      ]);
+      expect(await getTicket(under.service, ticket.id)).toMatchObject({ status: "reserved", version: 1, title: "Racing" });
+    }
   });
 });
