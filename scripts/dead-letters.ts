@@ -12,23 +12,7 @@
  * Everything a letter holds was written by a service and is shown with control characters escaped.
  */
 import { Bus, createLogger, formatDeadLetter, listDeadLetters, printable, replayDeadLetters } from "@ticketforge/common";
-import { dataDirFrom, findRunningStack } from "./launcher/running-stack";
-
-/** The server and login to use, or why there is none. */
-export function deadLetterServer(
-  env: NodeJS.ProcessEnv,
-): { url: string; user?: string; password?: string; from: string } | { missing: string } {
-  if (env.NATS_URL) return { url: env.NATS_URL, user: env.NATS_USER, password: env.NATS_PASSWORD, from: "NATS_URL" };
-  const dataDir = dataDirFrom(env);
-  const stack = findRunningStack(dataDir);
-  if ("missing" in stack)
-    return {
-      missing: `${stack.missing}
-Or set NATS_URL (and NATS_USER / NATS_PASSWORD) to reach another server.`,
-    };
-  const login = stack.nats?.admin ?? { user: env.NATS_USER, password: env.NATS_PASSWORD };
-  return { url: stack.natsUrl, ...login, from: `the stack running on ${dataDir}` };
-}
+import { adminNatsServer } from "./launcher/running-stack";
 
 async function main() {
   const [command = "list", service] = process.argv.slice(2);
@@ -37,7 +21,7 @@ async function main() {
     process.exitCode = 2;
     return;
   }
-  const server = deadLetterServer(process.env);
+  const server = adminNatsServer(process.env);
   if ("missing" in server) {
     console.error(server.missing);
     process.exitCode = 1;

@@ -3,21 +3,28 @@
  * revoked-sessions bucket and every listener's durable consumer, as the admin user, before the
  * services start (their own users may not create them). Safe to run again.
  *   NATS_URL=nats://nats:4222 NATS_USER=ticketforge-admin NATS_PASSWORD=… npm run provision-nats
- * npm start does this by itself for the nats-server it starts.
+ * Without NATS_URL it provisions the stack running on DATA_DIR, with that stack's admin login
+ * (npm start does this by itself for the nats-server it starts; this re-runs it).
  */
 import { createLogger, natsAdminUser, provisionJetStream } from "@ticketforge/common";
 import { busUsers } from "./launcher/bus-users";
+import { adminNatsServer } from "./launcher/running-stack";
 
 async function main() {
-  const password = process.env.NATS_PASSWORD;
-  if (!password) {
-    console.error("NATS_PASSWORD (the admin user's) is required");
+  const server = adminNatsServer(process.env);
+  if ("missing" in server) {
+    console.error(server.missing);
+    process.exit(1);
+  }
+  if (!server.password) {
+    console.error(`NATS_PASSWORD (the admin user's) is required for ${server.url}`);
     process.exit(78);
   }
+  console.error(`NATS at ${server.url} (${server.from})`);
   await provisionJetStream({
-    url: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
-    user: process.env.NATS_USER ?? natsAdminUser,
-    password,
+    url: server.url,
+    user: server.user ?? natsAdminUser,
+    password: server.password,
     services: busUsers,
     streamReplicas: Number(process.env.NATS_STREAM_REPLICAS ?? 1),
     log: createLogger("provision-nats", "info"),

@@ -52,3 +52,23 @@ export function findRunningStack(dataDir: string): RunningStack | { missing: str
     return { missing: `The TicketForge stack on ${dataDir} (process ${pid}) is still starting: try again when it says it is ready.` };
   return { ...(JSON.parse(fs.readFileSync(file, "utf8")) as StackFile), dataDir, pid };
 }
+
+/**
+ * The NATS server and admin login an operator tool (`npm run dead-letters`, `npm run
+ * provision-nats`) uses: NATS_URL (with NATS_USER / NATS_PASSWORD) when set, else the stack
+ * running on DATA_DIR. Never a default port: there another server may be listening.
+ */
+export function adminNatsServer(
+  env: NodeJS.ProcessEnv,
+): { url: string; user?: string; password?: string; from: string } | { missing: string } {
+  if (env.NATS_URL) return { url: env.NATS_URL, user: env.NATS_USER, password: env.NATS_PASSWORD, from: "NATS_URL" };
+  const dataDir = dataDirFrom(env);
+  const stack = findRunningStack(dataDir);
+  if ("missing" in stack)
+    return {
+      missing: `${stack.missing}
+Or set NATS_URL (and NATS_USER / NATS_PASSWORD) to reach another server.`,
+    };
+  const login = stack.nats?.admin ?? { user: env.NATS_USER, password: env.NATS_PASSWORD };
+  return { url: stack.natsUrl, ...login, from: `the stack running on ${dataDir}` };
+}

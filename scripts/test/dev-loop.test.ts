@@ -7,7 +7,7 @@ import { copyProject, groupGone, killGroups, npmRun, postmasterPid } from "./sup
 /**
  * The loops a developer runs beside a default `npm start` (no NATS_URL: the stack runs its own
  * nats-server with one account per service, on 4222 or, when that is taken, on a free port):
- * `cd auth && npm run dev`, `npm run status`, `npm run dead-letters`.
+ * `cd auth && npm run dev`, `npm run status`, `npm run dead-letters`, `npm run provision-nats`.
  */
 let dir: string;
 let env: NodeJS.ProcessEnv;
@@ -36,7 +36,7 @@ async function npmScript(script: string, ...args: string[]) {
 }
 
 describe("The developer's loops beside npm start", () => {
-  test("When no stack runs, then npm run status and npm run dead-letters say so and how to start one, and reach no other server", async () => {
+  test("When no stack runs, then npm run status, dead-letters and provision-nats say so and how to start one, and reach no other server", async () => {
     const status = await npmScript("status");
     expect(status.code).toBe(1);
     expect(status.output).toContain(`No TicketForge stack is running on ${path.join(dir, ".data")}`);
@@ -45,9 +45,13 @@ describe("The developer's loops beside npm start", () => {
     expect(letters.code).toBe(1);
     expect(letters.output).toContain(`No TicketForge stack is running on ${path.join(dir, ".data")}`);
     expect(letters.output).not.toContain("NATS at");
+    const provision = await npmScript("provision-nats");
+    expect(provision.code).toBe(1);
+    expect(provision.output).toContain(`No TicketForge stack is running on ${path.join(dir, ".data")}`);
+    expect(provision.output).not.toContain("NATS at");
   });
 
-  test("When SKIP_SERVICES=auth npm start runs and auth runs with npm run dev in its folder, then a signup through the gateway works, and status and dead-letters find that stack's NATS and ports", async () => {
+  test("When SKIP_SERVICES=auth npm start runs and auth runs with npm run dev in its folder, then a signup through the gateway works, and status, dead-letters and provision-nats find that stack's NATS and ports", async () => {
     const stack = npmRun(["start"], dir, { ...env, SKIP_SERVICES: "auth" }, running);
     await stack.waitFor("TicketForge is ready", "Ctrl-C stops everything");
     const natsUrl = (JSON.parse(fs.readFileSync(path.join(dir, ".data", "stack.json"), "utf8")) as { natsUrl: string }).natsUrl;
@@ -75,6 +79,12 @@ describe("The developer's loops beside npm start", () => {
     expect(letters.output).toContain(`NATS at ${natsUrl} (the stack running on ${path.join(dir, ".data")})`);
     expect(letters.output).toContain("0 dead letter(s)");
     expect(letters.code).toBe(0);
+
+    // provisioning again, as after a change of consumers, reaches the same server as its admin
+    const provision = await npmScript("provision-nats");
+    expect(provision.output).toContain(`NATS at ${natsUrl} (the stack running on ${path.join(dir, ".data")})`);
+    expect(provision.output).toContain("provisioned JetStream for auth, tickets");
+    expect(provision.code).toBe(0);
 
     process.kill(-auth.child.pid!, "SIGINT");
     await auth.exited;
