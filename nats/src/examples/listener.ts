@@ -1,7 +1,7 @@
 /**
  * Listens to ticket.created on a durable consumer of its own, with the same machinery as the
  * services (schema check, inbox, retries, dead letters), on a PostgreSQL database of its own:
- *   NATS_URL=nats://127.0.0.1:4222 DATABASE_URL=postgres://… npm run listen-example -w @ticketforge/nats
+ *   NATS_URL=nats://… [NATS_USER=… NATS_PASSWORD=…] DATABASE_URL=postgres://… npm run listen-example -w @ticketforge/nats
  * Start two of them: they share the durable consumer, so each event is handled by one.
  */
 import {
@@ -22,7 +22,16 @@ async function main() {
   if (!process.env.DATABASE_URL) throw new Error("Set DATABASE_URL to a PostgreSQL database for the example's inbox");
   const database = await openDatabase({ url: process.env.DATABASE_URL });
   await migrate(database.db, [{ scope: "common", dir: commonMigrationsDir }]);
-  const bus = await Bus.connect({ url: process.env.NATS_URL ?? "nats://127.0.0.1:4222", name: "example-listener", log });
+  // no default port: another nats-server than the one meant may listen there
+  if (!process.env.NATS_URL)
+    throw new Error("Set NATS_URL (and NATS_USER / NATS_PASSWORD if the server has accounts) to the server to use");
+  const bus = await Bus.connect({
+    url: process.env.NATS_URL,
+    name: "example-listener",
+    log,
+    user: process.env.NATS_USER,
+    password: process.env.NATS_PASSWORD,
+  });
   // each event is handled in a unit of work, as in the services (the inbox row is its first statement)
   const relay = new OutboxRelay({ db: database.db, log, publish: (subject, body, msgId) => bus.publish(subject, body, msgId) });
   const work = workPipeline({ pool: database.pool, relay, log }, []);

@@ -1,7 +1,7 @@
 /**
  * Publishes one ticket.created event the way a service does (envelope, Nats-Msg-Id), to watch
  * the listener example or a service react:
- *   NATS_URL=nats://127.0.0.1:4222 npm run publish-example -w @ticketforge/nats -- "Concert" 20.5
+ *   NATS_URL=nats://… [NATS_USER=… NATS_PASSWORD=…] npm run publish-example -w @ticketforge/nats -- "Concert" 20.5
  */
 import { randomUUID } from "node:crypto";
 import { Bus, checkEventData, createLogger, toCents } from "@ticketforge/common";
@@ -9,7 +9,16 @@ import { Bus, checkEventData, createLogger, toCents } from "@ticketforge/common"
 async function main() {
   const [title = "Example concert", price = "20"] = process.argv.slice(2);
   const log = createLogger("example-publisher");
-  const bus = await Bus.connect({ url: process.env.NATS_URL ?? "nats://127.0.0.1:4222", name: "example-publisher", log });
+  // no default port: another nats-server than the one meant may listen there
+  if (!process.env.NATS_URL)
+    throw new Error("Set NATS_URL (and NATS_USER / NATS_PASSWORD if the server has accounts) to the server to use");
+  const bus = await Bus.connect({
+    url: process.env.NATS_URL,
+    name: "example-publisher",
+    log,
+    user: process.env.NATS_USER,
+    password: process.env.NATS_PASSWORD,
+  });
   const data = checkEventData("ticket.created", {
     id: randomUUID(),
     title,
