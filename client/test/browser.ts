@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import axe from "axe-core";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { longRun } from "../../e2e/support/size";
 import { see } from "./see";
 
@@ -109,4 +109,38 @@ export async function signUp(page: Page, baseUrl: string, email: string, screens
   await page.getByLabel("Password", { exact: true }).fill("correct-horse-battery");
   await form.getByRole("button", { name: "Create account" }).click();
   await see(page.getByTestId("current-user")).contains(email);
+}
+
+/** The pages of one test file, each in a context of its own (its own cookies), their uncaught errors collected. */
+export class Pages {
+  readonly errors: string[] = [];
+  private readonly contexts: BrowserContext[] = [];
+  constructor(private readonly browser: () => Browser) {}
+
+  async open(): Promise<Page> {
+    const context = await this.browser().newContext({ viewport: DESKTOP });
+    this.contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on("pageerror", (err) => this.errors.push(err.message));
+    return page;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.contexts.map((c) => c.close().catch(() => {})));
+  }
+}
+
+/** Reloads `url` until `check` passes: the services learn of each change through events. */
+export async function reloadUntil(page: Page, url: string, check: () => Promise<void>, timeout = 15_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    await open(page, url);
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await page.waitForTimeout(300);
+    }
+  }
 }

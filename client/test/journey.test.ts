@@ -1,7 +1,7 @@
 // The browser journey: real Chromium against the whole stack (services, NATS, client, gateway).
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { startStack } from "../../e2e/stack";
-import { launchChromium, open, resetScreenshots, shoot, signUp } from "./browser";
+import { launchChromium, open, Pages, reloadUntil, resetScreenshots, shoot, signUp } from "./browser";
 import { see } from "./see";
 
 // Short enough to watch an order expire, long enough to pay comfortably in the main journey.
@@ -15,36 +15,13 @@ let browser: Browser;
 let base: string;
 let seller: Page;
 let buyer: Page;
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
-
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  page.on("pageerror", (err) => pageErrors.push(err.message));
-  return page;
-}
-
-/** Reloads `url` until `check` passes: other services learn of changes through events. */
-async function eventually(page: Page, url: string, check: () => Promise<void>, timeout = 15_000) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    await open(page, url);
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await page.waitForTimeout(500);
-    }
-  }
-}
+const pages = new Pages(() => browser);
+const newPage = () => pages.open();
 
 /** The buyer reserves the ticket whose page is open; orders may not have heard of a brand-new ticket yet. */
 async function buy(page: Page) {
   await page.waitForURL(/\/tickets\/[^/]+$/);
-  await eventually(page, page.url(), async () => {
+  await reloadUntil(page, page.url(), async () => {
     await page.getByRole("button", { name: "Buy" }).click();
     await page.waitForURL(/\/orders\/[^/]+$/, { timeout: 3000 });
   });
@@ -60,12 +37,12 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => {})));
+  await pages.closeAll();
   await browser?.close();
   await stack?.stop();
 }, 60_000);
 
-afterEach(() => expect(pageErrors).toEqual([])); // uncaught errors in the browser
+afterEach(() => expect(pages.errors).toEqual([])); // uncaught errors in the browser
 
 test("a seller signs up and lists tickets", async () => {
   await open(seller, `${base}/`);
@@ -152,7 +129,7 @@ test("a buyer finds the ticket, pays with a declined card, then a good one, and 
 
 test("the seller sees the ticket as sold", async () => {
   const row = seller.getByTestId("my-ticket").filter({ hasText: jazz });
-  await eventually(seller, `${base}/tickets/mine`, () => see(row.getByTestId("ticket-status"), 500).text("Sold"));
+  await reloadUntil(seller, `${base}/tickets/mine`, () => see(row.getByTestId("ticket-status"), 500).text("Sold"));
   await see(row).contains("Sold — nothing to edit");
   await shoot(seller, "my-tickets-sold");
 }, 30_000);
@@ -171,7 +148,7 @@ test("an unpaid order expires by itself and the ticket is for sale again", async
   await shoot(buyer, "order-expired");
 
   const listed = buyer.getByRole("link", { name: new RegExp(expiring) });
-  await eventually(buyer, `${base}/?q=${encodeURIComponent(expiring)}`, () => see(listed, 500).visible());
+  await reloadUntil(buyer, `${base}/?q=${encodeURIComponent(expiring)}`, () => see(listed, 500).visible());
   await listed.click();
   await see(buyer.getByRole("button", { name: "Buy" })).enabled();
 }, 90_000);

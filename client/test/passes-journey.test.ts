@@ -1,8 +1,8 @@
 // The journey after the purchase, in real Chromium against the whole stack: buy, see the pass,
 // transfer it, scan it at the door with the camera, scan again and be refused, offline too.
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { startStack } from "../../e2e/stack";
-import { launchChromium, open, shoot, signUp } from "./browser";
+import { launchChromium, open, Pages, reloadUntil, shoot, signUp } from "./browser";
 import { fakeCameraFile, fakeCameraFlags, showPicture } from "./fake-camera";
 import { see } from "./see";
 
@@ -14,31 +14,8 @@ let browser: Browser;
 let base: string;
 /** What the door's camera sees (Chromium's fake capture device plays this file). */
 const camera = fakeCameraFile();
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
-
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  page.on("pageerror", (err) => pageErrors.push(err.message));
-  return page;
-}
-
-/** Reloads `url` until `check` passes: passes learns of the sale through events. */
-async function eventually(page: Page, url: string, check: () => Promise<void>, timeout = 15_000) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    await open(page, url);
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await page.waitForTimeout(300);
-    }
-  }
-}
+const pages = new Pages(() => browser);
+const newPage = () => pages.open();
 
 /** The code the pass's QR code holds right now (the QR's own data). */
 async function codeOn(page: Page): Promise<string> {
@@ -67,12 +44,12 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => {})));
+  await pages.closeAll();
   await browser?.close();
   await stack?.stop();
 }, 60_000);
 
-afterEach(() => expect(pageErrors).toEqual([]));
+afterEach(() => expect(pages.errors).toEqual([]));
 
 test("a buyer gets a pass, gives it to a friend, and the door admits the friend's once and refuses the rest", async () => {
   const [seller, buyer, friend] = [await newPage(), await newPage(), await newPage()];
@@ -87,7 +64,7 @@ test("a buyer gets a pass, gives it to a friend, and the door admits the friend'
   await see(seller.getByRole("heading", { name: title })).visible();
   const ticketUrl = seller.url();
 
-  await eventually(buyer, ticketUrl, async () => {
+  await reloadUntil(buyer, ticketUrl, async () => {
     await buyer.getByRole("button", { name: "Buy" }).click();
     await buyer.waitForURL(/\/orders\/[^/]+$/, { timeout: 3000 });
   });
@@ -97,7 +74,7 @@ test("a buyer gets a pass, gives it to a friend, and the door admits the friend'
   await see(buyer.getByTestId("order-status"), 15_000).text("Complete");
 
   const card = buyer.getByTestId("pass").filter({ hasText: title });
-  await eventually(buyer, `${base}/passes`, () => see(card.getByTestId("pass-status"), 500).text("Valid"));
+  await reloadUntil(buyer, `${base}/passes`, () => see(card.getByTestId("pass-status"), 500).text("Valid"));
   const oldCode = await codeOn(buyer);
   expect(oldCode).toMatch(/^[A-Za-z0-9_-]{114}$/);
   await shoot(buyer, "my-passes");
