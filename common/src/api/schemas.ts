@@ -21,14 +21,17 @@ export const apiErrors = z.object({ errors: z.array(apiErrorItem).min(1) });
 
 // ---- users (auth) -------------------------------------------------------------------------
 
-/** Sign-up takes an email (trimmed, compared in lower case) and a password of 8 to 128 characters. */
+/** An account's email: trimmed, at most 254 characters, compared in lower case. */
+const email = z
+  .string({ message: "Email must be a string" })
+  .trim()
+  .max(254, "Email must be at most 254 characters")
+  .pipe(z.email({ message: "Email must be valid" }))
+  .transform((e) => e.toLowerCase());
+
+/** Sign-up takes an email and a password of 8 to 128 characters. */
 export const signupBody = z.object({
-  email: z
-    .string({ message: "Email must be a string" })
-    .trim()
-    .max(254, "Email must be at most 254 characters")
-    .pipe(z.email({ message: "Email must be valid" }))
-    .transform((e) => e.toLowerCase()),
+  email,
   password: z
     .string({ message: "Password must be a string" })
     .min(8, "Password must be between 8 and 128 characters")
@@ -177,14 +180,7 @@ export const passCode = z.object({
   expiresAt: z.iso.datetime().describe("When the next window starts: fetch the code again then"),
 });
 
-export const transferPassBody = z.object({
-  email: z
-    .string({ message: "Email must be a string" })
-    .trim()
-    .max(254, "Email must be at most 254 characters")
-    .pipe(z.email({ message: "Email must be valid" }))
-    .transform((e) => e.toLowerCase()),
-});
+export const transferPassBody = z.object({ email });
 
 export const transferredPass = z.object({ id: z.string().describe("The recipient's new pass") });
 
