@@ -168,7 +168,7 @@ export async function startService<S extends Settings, DB, X extends object = ob
     const notifications = new Notifications({ url: database.url, log, applicationName: `${def.name}-notifications` });
     resources.add("notifications", () => notifications.close());
     const committedWatchers: Array<(events: WrittenEvent[]) => void> = [];
-    const work = workPipeline<DB>({ pool: database.pool, relay, log, tracer }, committedWatchers);
+    const work = workPipeline<DB>({ database, relay, log, tracer }, committedWatchers);
     const base: ServiceContext<ConfigOf<S> & BaseConfig, DB> = {
       config,
       work,

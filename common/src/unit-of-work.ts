@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sql, type CompiledQuery, type Kysely, type QueryExecutorProvider } from "kysely";
-import type { Pool, PoolClient } from "pg";
+import type { PoolClient } from "pg";
+import type { Database } from "./db/database";
 import type { Logger } from "pino";
 import { context, SpanKind, trace, type Tracer } from "@opentelemetry/api";
 import { handleOf, runOn } from "./db/driver";
@@ -8,7 +9,6 @@ import { checkEventData, type EventData } from "./events/schemas";
 import type { Subject } from "./events/subjects";
 import { outboxInsert, type OutboxRelay, type WrittenEvent } from "./outbox";
 import { currentTraceContext, inSpan } from "./telemetry/tracing";
-import { backendPid } from "./db/database";
 
 /** A statement to send: a `sql` template or a query builder. */
 export interface Sendable {
@@ -136,7 +136,8 @@ export class UnitOfWork<DB = unknown> {
 
 /** What the work pipeline needs of the service. */
 export interface WorkDeps {
-  pool: Pool;
+  /** Its pool lends each work a connection; a given-up work's statement is cancelled through it. */
+  database: Pick<Database, "pool" | "cancelRunning">;
   relay: OutboxRelay;
   log: Logger;
   /** Spans of the transactions (the no-op tracer when absent). */
@@ -165,10 +166,10 @@ export function workPipeline<DB>(deps: WorkDeps, committedWatchers: Array<(event
     const traced = trace.getSpan(context.active()) !== undefined;
     const run = async () => {
       // 2. a connection of the pool, held for the whole transaction
-      const client = await deps.pool.connect();
+      const client = await deps.database.pool.connect();
       const uow = new UnitOfWork<DB>(client, signal, options.log ?? deps.log);
       let cancelling: Promise<void> | undefined;
-      const cancel = () => void (cancelling = cancelRunning(deps.pool, client));
+      const cancel = () => void (cancelling = deps.database.cancelRunning(client));
       signal.addEventListener("abort", cancel, { once: true });
       let result;
       let broken = false;
@@ -219,14 +220,4 @@ export function workPipeline<DB>(deps: WorkDeps, committedWatchers: Array<(event
       run,
     );
   };
-}
-
-/**
- * A given-up work's statement still running on the server is cancelled through another
- * connection (PostgreSQL's pg_cancel_backend), so nothing keeps running for a work that is over.
- */
-async function cancelRunning(pool: Pool, client: PoolClient): Promise<void> {
-  const pid = backendPid(client);
-  if (pid === undefined) return;
-  await pool.query("select pg_cancel_backend($1)", [pid]).catch(() => undefined);
 }

@@ -28,7 +28,7 @@ describe("a nats-server crash", () => {
       sweepAfterMs: 200,
       publish: (subject, body, id) => bus.publish(subject, body, id),
     }).start();
-    const work = workPipeline({ pool: database.pool, relay, log: silentLogger() }, []);
+    const work = workPipeline({ database, relay, log: silentLogger() }, []);
     const consumer = new EventConsumer(
       listener({
         subject: "ticket.created",

@@ -38,7 +38,7 @@ function relayWatching(before: (msgId: string) => unknown, options: Partial<Rela
 }
 
 /** Units of work whose events are handed to `relay` after their commit, as in a service. */
-const workThrough = (relay: OutboxRelay): Work<unknown> => workPipeline({ pool: database.pool, relay, log: silentLogger() }, []);
+const workThrough = (relay: OutboxRelay): Work<unknown> => workPipeline({ database, relay, log: silentLogger() }, []);
 
 /** Units of work that commit their events without publishing them (their relay's publish never answers). */
 const committedOnly = (): Work<unknown> => workOn(database, () => new Promise(() => undefined));

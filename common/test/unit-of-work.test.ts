@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import { AlreadyApplied, RetryLater, versionOutcome, type Database, type Work } from "../src";
+import { AlreadyApplied, openDatabase, RetryLater, versionOutcome, type Database, type Work } from "../src";
 import { openTestDatabase, workOn } from "../src/testing";
 
 let database: Database;
@@ -122,6 +122,24 @@ describe("a unit of work", () => {
     expect(failed).toMatchObject({ message: "given up" });
     expect(sentAfter).toMatchObject({ message: "given up" });
     expect(await inboxRows("aborted")).toBe(0);
+  });
+
+  test("When the work given up holds the pool's last connection, then its statement is still cancelled and the connection comes back", async () => {
+    const single = await openDatabase({ url: database.url, poolSize: 1 });
+    try {
+      const timer = new AbortController();
+      setTimeout(() => timer.abort(new Error("given up")), 200);
+      const started = Date.now();
+      const failed = await workOn(single)(async (uow) => void (await sql`select pg_sleep(30)`.execute(uow.db)), {
+        signal: timer.signal,
+      }).catch((err: Error) => err);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(failed).toMatchObject({ message: "given up" });
+      // the one connection is free again for the next work
+      expect(await workOn(single)(async (uow) => (await sql<{ n: number }>`select 1 as n`.execute(uow.db)).rows[0].n)).toBe(1);
+    } finally {
+      await single.close();
+    }
   });
 
   test("When a version check is not the next one, then the work fails with AlreadyApplied or RetryLater and its effects are undone", async () => {

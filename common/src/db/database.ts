@@ -17,6 +17,12 @@ export interface Database<DB = unknown> {
   /** Describes where the data is, for logs (never includes a password). */
   readonly location: string;
   ping(): Promise<void>;
+  /**
+   * Cancels the statement running on `client`'s connection (PostgreSQL's pg_cancel_backend),
+   * asked over a connection of its own: when every pooled connection is held by a given-up
+   * unit of work, none of them is free to carry the cancel.
+   */
+  cancelRunning(client: PoolClient): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,7 +44,7 @@ export interface OpenOptions {
 }
 
 export async function openDatabase<DB = unknown>(options: OpenOptions): Promise<Database<DB>> {
-  const { Pool } = await import("pg");
+  const { Client, Pool } = await import("pg");
   const pool: Pool = new Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
@@ -64,7 +70,7 @@ export async function openDatabase<DB = unknown>(options: OpenOptions): Promise<
     await sql`select 1`.execute(db);
   } catch (err) {
     await db.destroy();
-    throw new Error(`Cannot reach PostgreSQL at ${location}: ${(err as Error).message}`);
+    throw new Error(`Cannot reach PostgreSQL at ${location}: ${(err as Error).message}`, { cause: err });
   }
   return {
     db,
@@ -72,17 +78,27 @@ export async function openDatabase<DB = unknown>(options: OpenOptions): Promise<
     url: options.url,
     location,
     ping: async () => void (await sql`select 1`.execute(db)),
+    cancelRunning: async (client) => {
+      const pid = pids.get(client);
+      if (pid === undefined) return;
+      const canceller = new Client({ connectionString: options.url, connectionTimeoutMillis: 5_000 });
+      canceller.on("error", () => undefined);
+      try {
+        await canceller.connect();
+        await canceller.query("select pg_cancel_backend($1)", [pid]);
+      } catch {
+        // the server is gone or full: statement_timeout still ends the statement
+      } finally {
+        await canceller.end().catch(() => undefined);
+      }
+    },
     close: () => db.destroy(),
   };
 }
 
 // The server process of each connection, asked once when it opens: a given-up unit of work
-// cancels its running statement by it (pg_cancel_backend).
+// cancels its running statement by it (cancelRunning).
 const pids = new WeakMap<PoolClient, number>();
-
-export function backendPid(client: PoolClient): number | undefined {
-  return pids.get(client);
-}
 
 export function redact(url: string): string {
   try {

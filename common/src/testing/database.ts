@@ -122,7 +122,7 @@ export function workOn<DB>(
 ): Work<DB> {
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const relay = new OutboxRelay({ db: database.db, publish, log });
-  return workPipeline<DB>({ pool: database.pool, relay, log }, []);
+  return workPipeline<DB>({ database, relay, log }, []);
 }
 
 /**

@@ -34,7 +34,7 @@ async function main() {
   });
   // each event is handled in a unit of work, as in the services (the inbox row is its first statement)
   const relay = new OutboxRelay({ db: database.db, log, publish: (subject, body, msgId) => bus.publish(subject, body, msgId) });
-  const work = workPipeline({ pool: database.pool, relay, log }, []);
+  const work = workPipeline({ database, relay, log }, []);
   const consumer = new EventConsumer(
     listener({
       subject: "ticket.created",
