@@ -17,7 +17,7 @@ import { orderCompletedListener } from "./events/order-completed-listener";
 export function paymentsService(options: { provider?: PaymentProvider } = {}) {
   /** The provider and the workers of one instance, added to the context of its routes and workers. */
   const extend = (ctx: ServiceContext<PaymentsConfig, PaymentsTables>): Omit<PaymentsContext, keyof typeof ctx> => {
-    const provider = options.provider ?? createProvider(ctx.config, ctx.db);
+    const provider = options.provider ?? createProvider(ctx.config, ctx.config.DATABASE_URL);
     if (provider.name === "sandbox" && ctx.config.NODE_ENV === "production") {
       ctx.log.warn("PAYMENTS_PROVIDER=sandbox in production: payments go to the sandbox and no money is taken");
     }
@@ -42,7 +42,8 @@ export function paymentsService(options: { provider?: PaymentProvider } = {}) {
     extend,
     routes,
     listeners: [orderCreatedListener, orderCancelledListener, orderCompletedListener],
-    workers: (ctx) => [ctx.refunder.start(), ctx.reconciler.start()],
+    // the provider closes last: the refunder and the reconciler may still be calling it
+    workers: (ctx) => [{ stop: async () => ctx.provider.close?.() }, ctx.refunder.start(), ctx.reconciler.start()],
   } satisfies ServiceDefinition<typeof settings, PaymentsTables, Omit<PaymentsContext, keyof ServiceContext>>;
 }
 

@@ -79,13 +79,14 @@ describe("sandbox provider across restarts", () => {
         { scope: "common", dir: commonMigrationsDir },
         { scope: "payments", dir: path.join(__dirname, "..", "src", "db", "migrations") },
       ]);
-      const before = new SandboxProvider(new DatabaseLedger(database.db));
+      const before = new SandboxProvider(new DatabaseLedger(database.url));
       const charge = await before.charge(aCharge({ idempotencyKey: "order-r1" }));
       await expect(before.charge(aCharge({ token: "tok_chargeDeclined", idempotencyKey: "order-r2" }))).rejects.toBeInstanceOf(
         PaymentDeclinedError,
       );
 
-      const after = new SandboxProvider(new DatabaseLedger(database.db)); // the process restarted
+      await before.close();
+      const after = new SandboxProvider(new DatabaseLedger(database.url)); // the process restarted
       expect(await after.charge(aCharge({ idempotencyKey: "order-r1" }))).toEqual(charge);
       expect(await after.findCharge("order-r1")).toEqual({ found: "charge", id: charge.id });
       expect(await after.findCharge("order-r2")).toEqual({ found: "declined" });
@@ -93,6 +94,7 @@ describe("sandbox provider across restarts", () => {
       const refund = await after.refund({ chargeId: charge.id, idempotencyKey: "refund-r1" });
       expect(refund.id).toMatch(/^re_sandbox_/);
       await expect(after.refund({ chargeId: charge.id, idempotencyKey: "refund-r2" })).rejects.toThrow(/already been refunded/);
+      await after.close();
     } finally {
       await database.close();
     }

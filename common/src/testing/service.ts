@@ -28,7 +28,8 @@ export async function startTestService<S extends Settings, DB, X extends object 
     NATS_URL: natsUrl,
     DATABASE_URL: database.url,
   });
-  const config = { ...defaults, ...testConfig(natsUrl, extra ?? {}) } as unknown as ConfigOf<S> & BaseConfig;
+  // DATABASE_URL names the database the service is given: what its own clients of it connect to
+  const config = { ...defaults, ...testConfig(natsUrl, { DATABASE_URL: database.url, ...extra }) } as unknown as ConfigOf<S> & BaseConfig;
   const running = await startService(def, config, { retryBaseMs: 100, sweepIntervalMs: 250, sweepAfterMs: 250, ...overrides, database });
   return {
     ...running,

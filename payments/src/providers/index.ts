@@ -1,4 +1,4 @@
-import type { ConfigOf, Queryable } from "@ticketforge/common";
+import type { ConfigOf } from "@ticketforge/common";
 import type { settings } from "../config";
 import type { PaymentProvider } from "./provider";
 import { DatabaseLedger, SandboxProvider } from "./sandbox";
@@ -19,7 +19,8 @@ export class ProviderConfigError extends Error {
  */
 export function createProvider(
   config: Partial<Pick<ConfigOf<typeof settings>, "STRIPE_KEY" | "STRIPE_API_URL" | "PAYMENTS_PROVIDER" | "NODE_ENV">>,
-  db?: Queryable,
+  /** Where the sandbox keeps its books (the payments database); none: in memory. */
+  databaseUrl?: string,
 ): PaymentProvider {
   const choice = config.PAYMENTS_PROVIDER ?? (config.STRIPE_KEY ? "stripe" : "sandbox");
   if (choice === "stripe") {
@@ -33,5 +34,5 @@ export function createProvider(
     );
   }
   // the sandbox keeps its books in the payments database, so a refund after a restart finds its charge
-  return new SandboxProvider(db ? new DatabaseLedger(db) : undefined);
+  return new SandboxProvider(databaseUrl ? new DatabaseLedger(databaseUrl) : undefined);
 }

@@ -33,6 +33,8 @@ export interface PaymentProvider {
   findCharge(idempotencyKey: string, requestedAt: Date): Promise<ChargeLookup>;
   /** The smallest amount the provider can charge in `currency`. */
   minimumChargeCents(currency: string): number;
+  /** Lets go of what the provider holds open (the sandbox's connections), on shutdown. */
+  close?(): Promise<void>;
 }
 
 /** The card was refused; `reason` is the provider's own words, shown to the buyer. */

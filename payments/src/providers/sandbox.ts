@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { sql, type Queryable } from "@ticketforge/common";
+import { openDatabase, sql, type Database, type Queryable } from "@ticketforge/common";
 import {
   InvalidPaymentTokenError,
   PaymentDeclinedError,
@@ -23,6 +23,7 @@ export interface SandboxLedger {
   claim(kind: string, key: string, value: unknown): Promise<boolean>;
   set(kind: string, key: string, value: unknown): Promise<void>;
   all<T>(kind: string): Promise<T[]>;
+  close?(): Promise<void>;
 }
 
 /** Books in memory: for tests of the provider itself; a restart forgets them. */
@@ -44,24 +45,45 @@ export class MemoryLedger implements SandboxLedger {
   }
 }
 
-/** Books in the payments database (table sandbox_ledger): they outlive the process, as a provider's do. */
+/**
+ * Books in the payments database (table sandbox_ledger): they outlive the process, as a provider's
+ * do. Like an outside provider, the sandbox has connections of its own (at most two, opened at
+ * its first call): the refunder calls it inside a unit of work that holds one of the service's
+ * connections, and were the sandbox to wait for another of those, a full pool would wait forever.
+ */
 export class DatabaseLedger implements SandboxLedger {
-  constructor(private readonly db: Queryable) {}
+  private opened?: Promise<Database>;
+  constructor(private readonly url: string) {}
+
+  private async db(): Promise<Queryable> {
+    this.opened ??= openDatabase({ url: this.url, poolSize: 2 }).catch((err: unknown) => {
+      this.opened = undefined; // the next call tries again
+      throw err;
+    });
+    return (await this.opened).db;
+  }
   async get<T>(kind: string, key: string) {
-    const r = await sql<{ value: T }>`select value from sandbox_ledger where kind = ${kind} and key = ${key}`.execute(this.db);
+    const r = await sql<{ value: T }>`select value from sandbox_ledger where kind = ${kind} and key = ${key}`.execute(await this.db());
     return r.rows[0]?.value;
   }
   async claim(kind: string, key: string, value: unknown) {
     const r = await sql`insert into sandbox_ledger (kind, key, value) values (${kind}, ${key}, ${JSON.stringify(value)}::jsonb)
-      on conflict do nothing returning key`.execute(this.db);
+      on conflict do nothing returning key`.execute(await this.db());
     return r.rows.length > 0;
   }
   async set(kind: string, key: string, value: unknown) {
     await sql`insert into sandbox_ledger (kind, key, value) values (${kind}, ${key}, ${JSON.stringify(value)}::jsonb)
-      on conflict (kind, key) do update set value = excluded.value`.execute(this.db);
+      on conflict (kind, key) do update set value = excluded.value`.execute(await this.db());
   }
   async all<T>(kind: string) {
-    return (await sql<{ value: T }>`select value from sandbox_ledger where kind = ${kind}`.execute(this.db)).rows.map((r) => r.value);
+    return (await sql<{ value: T }>`select value from sandbox_ledger where kind = ${kind}`.execute(await this.db())).rows.map(
+      (r) => r.value,
+    );
+  }
+  async close() {
+    const opened = this.opened;
+    this.opened = undefined;
+    if (opened) await (await opened.catch(() => undefined))?.close();
   }
 }
 
@@ -125,6 +147,10 @@ export class SandboxProvider implements PaymentProvider {
 
   minimumChargeCents(): number {
     return 1;
+  }
+
+  async close(): Promise<void> {
+    await this.ledger.close?.();
   }
 
   /** Every charge made (tests look at what was really charged). */
