@@ -44,6 +44,27 @@ describe("what says the database is unavailable", () => {
     }
   });
 
+  test("When the server admits no more connections (too many clients), then the refusal says unavailable", async () => {
+    // a role allowed no connection at all is refused as a full server refuses everyone: 53300
+    const admin = new Client({ connectionString: serverUrl });
+    await admin.connect();
+    const role = `tf_full_${process.pid}`;
+    try {
+      await admin.query(`create role ${role} login password 'full-server' connection limit 0`);
+      const url = new URL(serverUrl);
+      url.username = role;
+      url.password = "full-server";
+      const client = new Client({ connectionString: url.toString() });
+      const refused = (await failure(client.connect())) as { code?: string };
+      await client.end().catch(() => undefined);
+      expect(refused.code).toBe("53300");
+      expect(databaseUnavailable(refused)).toBe(true);
+    } finally {
+      await admin.query(`drop role if exists ${role}`);
+      await admin.end();
+    }
+  });
+
   test("When a statement is refused (a unique violation, a syntax error), then it is not unavailability", async () => {
     const client = new Client({ connectionString: serverUrl });
     await client.connect();

@@ -15,6 +15,9 @@ export function databaseUnavailable(err: unknown): boolean {
       if (code === "ENOENT" && syscall === "connect") return true;
       // class 08: connection exception; 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now (starting up, recovering)
       if (/^08[0-9A-Z]{3}$/.test(code) || /^57P0[123]$/.test(code)) return true;
+      // 53300 too many connections (the server's max_connections, or the role's limit): a
+      // connection frees up as soon as another client's work ends
+      if (code === "53300") return true;
     }
     if (typeof message === "string" && pgMessages.some((m) => message.startsWith(m))) return true;
     // Node's connect to several addresses at once fails with all their errors
