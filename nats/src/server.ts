@@ -33,35 +33,56 @@ export function natsServerBinary(): string | undefined {
   return undefined;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
+/**
+ * Free ports, picked at random below the machine's ephemeral range (Linux's
+ * ip_local_port_range, 32768–60999 by default; macOS starts at 49152): the kernel hands ports of
+ * that range to every listen(0) and every outgoing connection, so a server given one could find it
+ * taken when it restarts after a crash. Below it, a port stays free for its server while it is
+ * down. Each is held open until all are known, so none is handed out twice.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const top = ephemeralRangeStart() - 1;
+  const bottom = 15_000;
+  const held: net.Server[] = [];
+  const ports: number[] = [];
+  try {
+    for (let tries = 0; ports.length < count; tries++) {
+      if (tries > 100 + 20 * count) throw new Error(`no ${count} free ports between ${bottom} and ${top} on 127.0.0.1`);
+      // a machine whose ephemeral range starts low: the kernel's choice, as before
+      const wanted = top - bottom < 1_000 ? 0 : bottom + Math.floor(Math.random() * (top - bottom + 1));
+      if (ports.includes(wanted)) continue;
+      const srv = await listening(wanted);
+      if (!srv) continue;
+      held.push(srv);
+      ports.push((srv.address() as net.AddressInfo).port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(held.map((srv) => new Promise((resolve) => srv.close(resolve))));
+  }
 }
 
-/** Several distinct free ports: all are held open until each is known, so none is handed out twice. */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const srv = net.createServer();
-          srv.unref();
-          srv.on("error", reject);
-          srv.listen(0, "127.0.0.1", () => resolve(srv));
-        }),
-    ),
-  );
-  const ports = servers.map((srv) => (srv.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((srv) => new Promise((resolve) => srv.close(resolve))));
-  return ports;
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0];
+}
+
+function ephemeralRangeStart(): number {
+  try {
+    const first = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    return first > 1024 ? first : 32_768;
+  } catch {
+    return 32_768; // not Linux: below every system's default range
+  }
+}
+
+/** A server listening on `port` of 127.0.0.1, or undefined when the port is taken. */
+function listening(port: number): Promise<net.Server | undefined> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once("error", () => resolve(undefined));
+    srv.listen(port, "127.0.0.1", () => resolve(srv));
+  });
 }
 
 export function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {

@@ -1,7 +1,7 @@
 import net from "node:net";
 import fs from "node:fs";
 import { connect } from "nats";
-import { startNatsServer } from "../src";
+import { freePorts, startNatsServer } from "../src";
 
 describe("throw-away nats-server", () => {
   test("When started, stopped and started again, then it serves on the same port and keeps its JetStream store", async () => {
@@ -34,5 +34,31 @@ describe("throw-away nats-server", () => {
     const [a, b] = await Promise.all([startNatsServer(), startNatsServer()]);
     expect(a.port).not.toBe(b.port);
     await Promise.all([a.destroy(), b.destroy()]);
+  });
+});
+
+describe("free ports", () => {
+  test("When a server of a test stack is down, then no listen(0) of the machine takes its port: they are below the ephemeral range, distinct and free", async () => {
+    const ephemeralStart = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    const ports = await freePorts(20);
+    expect(new Set(ports).size).toBe(20);
+    for (const port of ports) expect(port).toBeLessThan(ephemeralStart);
+    // what the kernel gives a listen(0) meanwhile is never one of them
+    const taken = await Promise.all(
+      Array.from(
+        { length: 50 },
+        () =>
+          new Promise<net.Server>((resolve) => {
+            const srv = net.createServer().listen(0, "127.0.0.1", () => resolve(srv));
+          }),
+      ),
+    );
+    const kernel = taken.map((srv) => (srv.address() as net.AddressInfo).port);
+    await Promise.all(taken.map((srv) => new Promise((r) => srv.close(r))));
+    expect(kernel.filter((p) => ports.includes(p))).toEqual([]);
+    // and each can be listened on
+    const srv = net.createServer();
+    await new Promise<void>((resolve, reject) => srv.once("error", reject).listen(ports[0], "127.0.0.1", resolve));
+    await new Promise((r) => srv.close(r));
   });
 });
