@@ -81,6 +81,7 @@ export async function startStack(
     // and searches titles from it
     TICKETS_SEARCHES_PER_NETWORK_PER_MINUTE: "10000",
     ...(cluster ? { NATS_STREAM_REPLICAS: String(Math.min(3, cluster.nodes.length)) } : {}),
+    ...(!options.ownPostgres && { DATABASE_POOL_SIZE: sharedPoolSize(replicas) }),
     ...options.env,
   };
   let postgres: EmbeddedPostgres | undefined;
@@ -166,6 +167,18 @@ export async function startStack(
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The pool of each service process on the run's shared server: the worker's share of its
+ * connections (TEST_CONNECTIONS_PER_WORKER, from the global set-up), less a few for the test's
+ * own clients, spread over every process, each of which also holds one LISTEN connection; at most
+ * the services' default of 10 and at least 1.
+ */
+function sharedPoolSize(replicas: number): string {
+  const budget = Number(process.env.TEST_CONNECTIONS_PER_WORKER) || 60;
+  const perProcess = Math.floor((budget - 4) / (services.length * replicas)) - 1;
+  return String(Math.min(10, Math.max(1, perProcess)));
 }
 
 async function dropDatabases(base: string) {

@@ -16,9 +16,40 @@ interface RunState {
 }
 const state = ((globalThis as { __tfTestDatabase?: RunState }).__tfTestDatabase ??= {});
 
-export async function setup(): Promise<void> {
+export async function setup(globalConfig?: { maxWorkers?: number }): Promise<void> {
   process.env.TF_TEST_RUN ??= randomBytes(4).toString("hex");
-  if (process.env.TEST_DATABASE_URL) return; // a server of the user's, or started by an earlier project
+  if (!process.env.TEST_DATABASE_URL) await startServer();
+  // a server of the user's, or started by an earlier project's set-up
+  process.env.TEST_CONNECTIONS_PER_WORKER ??= String(
+    await connectionsPerWorker(process.env.TEST_DATABASE_URL!, globalConfig?.maxWorkers ?? 1),
+  );
+}
+
+/**
+ * The connections each Jest worker may open on the run's server: what it admits now, shared
+ * evenly. A stack of services sizes its pools by it (e2e/stack.ts), so that the workers'
+ * stacks together stay under the server's max_connections (a machine's PostgreSQL often keeps the
+ * default 100, where two stacks with ten connections per service already do not fit).
+ */
+async function connectionsPerWorker(url: string, workers: number): Promise<number> {
+  const { Client } = await import("pg");
+  const client = new Client({ connectionString: url });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ free: number }>(
+      `select current_setting('max_connections')::int
+         - (case when (select rolsuper from pg_roles where rolname = current_user) then 0
+                 else current_setting('superuser_reserved_connections')::int end)
+         - (select count(*) from pg_stat_activity where backend_type = 'client backend')::int + 1 as free`,
+    );
+    return Math.max(1, Math.floor(rows[0].free / Math.max(1, workers)));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function startServer(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-test-pg-"));
   fs.chmodSync(dir, 0o755); // as root the server runs as `postgres`, which must reach its data dir
   state.dir = dir;
