@@ -64,6 +64,9 @@ const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
  * pages' Content-Security-Policy does not govern); fails naming each rule broken and where.
  */
 export async function expectAccessible(page: Page, name: string) {
+  // A page whose title depends on its data (generateMetadata) has it streamed after the content:
+  // on a client-side navigation the heading can be on screen a moment before the <title> is.
+  await page.waitForFunction(() => document.title !== "", undefined, { timeout: 5000 });
   if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(axe.source);
   const violations = await page.evaluate(async (tags) => {
     const result = await (window as unknown as { axe: typeof axe }).axe.run(document, { runOnly: { type: "tag", values: tags } });
