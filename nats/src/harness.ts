@@ -19,7 +19,7 @@ export interface ServiceUnderTest<C extends BaseConfig = BaseConfig> {
  */
 export function serviceUnderTest<S extends Settings>(
   def: ServiceDefinition<S>,
-  options: StartOverrides & { config?: Partial<ConfigOf<S>> } = {},
+  options: StartOverrides & { config?: Partial<ConfigOf<S>>; poolSize?: number } = {},
 ): ServiceUnderTest<ConfigOf<S> & BaseConfig> {
   let nats: NatsServer | undefined;
   let service: TestService<ConfigOf<S> & BaseConfig> | undefined;

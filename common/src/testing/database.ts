@@ -84,15 +84,16 @@ export interface SchemaOf {
 
 /**
  * A database of its own for one test file, with the tables of `service` (and of common) already
- * there; without a service, common's tables only. `close()` drops it.
+ * there; without a service, common's tables only. Its pool holds `poolSize` connections (5).
+ * `close()` drops it.
  */
-export async function openTestDatabase(service?: SchemaOf): Promise<Database> {
+export async function openTestDatabase(service?: SchemaOf, options: { poolSize?: number } = {}): Promise<Database> {
   const sets: MigrationSet[] = [{ scope: "common", dir: commonMigrationsDir }];
   if (service) sets.push({ scope: service.name, dir: service.migrationsDir });
   const source = await template(service?.name ?? "common", sets);
   const name = `tf_test_${randomBytes(6).toString("hex")}`;
   await withAdmin((admin) => admin.query(`create database ${name} template ${source}`));
-  const db = await openDatabase({ url: urlOf(name), poolSize: 5 });
+  const db = await openDatabase({ url: urlOf(name), poolSize: options.poolSize ?? 5 });
   return {
     ...db,
     close: async () => {

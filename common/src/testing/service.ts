@@ -16,10 +16,10 @@ export interface TestService<C extends BaseConfig = BaseConfig, DB = any, X exte
 export async function startTestService<S extends Settings, DB, X extends object = object>(
   def: ServiceDefinition<S, DB, X>,
   natsUrl: string,
-  options: StartOverrides & { config?: Partial<ConfigOf<S>>; database?: Database } = {},
+  options: StartOverrides & { config?: Partial<ConfigOf<S>>; database?: Database; poolSize?: number } = {},
 ): Promise<TestService<ConfigOf<S> & BaseConfig, DB, X>> {
-  const { config: extra, ...overrides } = options;
-  const database = options.database ?? (await openTestDatabase(def));
+  const { config: extra, poolSize, ...overrides } = options;
+  const database = options.database ?? (await openTestDatabase(def, { poolSize }));
   // the service's own settings take their defaults, as when started with an empty environment
   const defaults = loadConfig(def.name, def.settings, {
     NODE_ENV: "test",
