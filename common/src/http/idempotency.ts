@@ -54,21 +54,24 @@ export function idempotent(db: Queryable, scope: string): RequestHandler {
     const hash = createHash("sha256")
       .update(`${req.method} ${req.path}\n${canonicalJson(req.body ?? null)}`)
       .digest("hex");
-    const claimed = await sql<{ key: string }>`
-      insert into idempotency_keys (scope, user_id, key, request_hash) values (${scope}, ${userId}, ${key}, ${hash})
-      on conflict (scope, user_id, key) do update set request_hash = excluded.request_hash, created_at = now()
-        where idempotency_keys.status is null and idempotency_keys.request_hash = excluded.request_hash
-          and idempotency_keys.created_at < now() - make_interval(secs => ${abandonedAfterSeconds})
-      returning key`.execute(db);
-    sometimesForgetOld(db);
-    if (claimed.rows.length === 0) {
+    // claim the key; if another request holds it, look at what it holds. A key freed between the
+    // two (its first request answered "not now") is claimed again: it is free, not reused.
+    for (let look = 0; ; look++) {
+      const claimed = await sql<{ key: string }>`
+        insert into idempotency_keys (scope, user_id, key, request_hash) values (${scope}, ${userId}, ${key}, ${hash})
+        on conflict (scope, user_id, key) do update set request_hash = excluded.request_hash, created_at = now()
+          where idempotency_keys.status is null and idempotency_keys.request_hash = excluded.request_hash
+            and idempotency_keys.created_at < now() - make_interval(secs => ${abandonedAfterSeconds})
+        returning key`.execute(db);
+      if (claimed.rows.length > 0) break;
       const { rows } = await sql<{ request_hash: string; status: number | null; body: unknown }>`
         select request_hash, status, body from idempotency_keys where scope = ${scope} and user_id = ${userId} and key = ${key}`.execute(
         db,
       );
       const first = rows[0];
-      if (!first || first.request_hash !== hash) throw new IdempotencyKeyReusedError();
-      if (first.status === null) {
+      if (!first && look < 2) continue;
+      if (first && first.request_hash !== hash) throw new IdempotencyKeyReusedError();
+      if (!first || first.status === null) {
         res.setHeader("Retry-After", "1");
         throw new IdempotencyKeyInUseError();
       }
@@ -76,6 +79,7 @@ export function idempotent(db: Queryable, scope: string): RequestHandler {
       res.status(first.status).json(first.body);
       return;
     }
+    sometimesForgetOld(db);
 
     // the first request: its answer is recorded before it leaves. An answer that says "not now"
     // (a 5xx, 404, 409, 429) frees the key for the retry; a failure to record still sends the
