@@ -38,7 +38,9 @@ export function natsServerBinary(): string | undefined {
  * ip_local_port_range, 32768–60999 by default; macOS starts at 49152): the kernel hands ports of
  * that range to every listen(0) and every outgoing connection, so a server given one could find it
  * taken when it restarts after a crash. Below it, a port stays free for its server while it is
- * down. Each is held open until all are known, so none is handed out twice.
+ * down. A port is free when nothing listens on it and no other live process was handed it
+ * (reservePorts): between this answer and the server's start, which may take seconds, another
+ * test process's stack must not be given the same port.
  */
 export async function freePorts(count: number): Promise<number[]> {
   const top = ephemeralRangeStart() - 1;
@@ -54,11 +56,69 @@ export async function freePorts(count: number): Promise<number[]> {
       const srv = await listening(wanted);
       if (!srv) continue;
       held.push(srv);
-      ports.push((srv.address() as net.AddressInfo).port);
+      const port = (srv.address() as net.AddressInfo).port;
+      if (reservePorts([port])) ports.push(port);
     }
     return ports;
   } finally {
     await Promise.all(held.map((srv) => new Promise((resolve) => srv.close(resolve))));
+  }
+}
+
+/** Where each port handed out is noted with the process it was handed to (a file per port). */
+const reservations = path.join(os.tmpdir(), "ticketforge-ports");
+
+/**
+ * Notes `ports` as this process's, for as long as it lives; false (and none noted) when another
+ * live process holds one of them. A note left by a process that died is taken over.
+ */
+export function reservePorts(ports: number[]): boolean {
+  fs.mkdirSync(reservations, { recursive: true });
+  const taken: number[] = [];
+  for (const port of ports) {
+    if (!reserveOne(port)) {
+      for (const mine of taken) fs.rmSync(path.join(reservations, String(mine)), { force: true });
+      return false;
+    }
+    taken.push(port);
+  }
+  return true;
+}
+
+function reserveOne(port: number): boolean {
+  const file = path.join(reservations, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: "wx" });
+      return true;
+    } catch {
+      let holder = Number.NaN;
+      try {
+        holder = Number(fs.readFileSync(file, "utf8"));
+      } catch {
+        continue; // gone meanwhile: try again
+      }
+      if (holder === process.pid) return true;
+      if (!Number.isInteger(holder) || holder <= 0 || alive(holder)) return false; // a note still being written counts as held
+      // its process died: of several takers, the one whose rename succeeds removes it
+      const stale = `${file}.${process.pid}.stale`;
+      try {
+        fs.renameSync(file, stale);
+        fs.rmSync(stale, { force: true });
+      } catch {
+        // another process took it over first
+      }
+    }
+  }
+  return false;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

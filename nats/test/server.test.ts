@@ -1,7 +1,10 @@
 import net from "node:net";
 import fs from "node:fs";
 import { connect } from "nats";
-import { freePorts, startNatsServer } from "../src";
+import { freePorts, reservePorts, startNatsServer } from "../src";
+import os from "node:os";
+import path from "node:path";
+import { spawnSync } from "node:child_process";
 
 describe("throw-away nats-server", () => {
   test("When started, stopped and started again, then it serves on the same port and keeps its JetStream store", async () => {
@@ -60,5 +63,21 @@ describe("free ports", () => {
     const srv = net.createServer();
     await new Promise<void>((resolve, reject) => srv.once("error", reject).listen(ports[0], "127.0.0.1", resolve));
     await new Promise((r) => srv.close(r));
+  });
+});
+
+describe("port reservations", () => {
+  test("When another live process was handed a port, then it is not handed out again; a port of a process that died is", async () => {
+    const [port] = await freePorts(1);
+    const note = path.join(os.tmpdir(), "ticketforge-ports", String(port));
+    expect(fs.readFileSync(note, "utf8")).toBe(String(process.pid));
+    // held by another live process (pid 1 always runs)
+    fs.writeFileSync(note, "1");
+    expect(reservePorts([port])).toBe(false);
+    // held by a process that has exited
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
+    fs.writeFileSync(note, String(dead));
+    expect(reservePorts([port])).toBe(true);
+    expect(fs.readFileSync(note, "utf8")).toBe(String(process.pid));
   });
 });

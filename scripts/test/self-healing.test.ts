@@ -7,7 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { eventually, freePorts } from "@ticketforge/nats";
+import { eventually, freePorts, reservePorts } from "@ticketforge/nats";
 import { portAcceptsConnections } from "../launcher/postgres";
 import { isPortFree, services } from "../launcher/stack";
 
@@ -34,7 +34,7 @@ async function stackEnv(extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEn
   for (let candidate = 20_000 + Math.floor(Math.random() * 20_000); !natsPort; candidate += 7) {
     const all = [0, 1, 2].flatMap((i) => [candidate + i, candidate + 2000 + i, candidate + 4000 + i]);
     if (all.some((port) => ports.includes(port))) continue; // free now, but the other servers' ports
-    if ((await Promise.all(all.map(isPortFree))).every(Boolean)) natsPort = candidate;
+    if ((await Promise.all(all.map(isPortFree))).every(Boolean) && reservePorts(all)) natsPort = candidate;
   }
   const env: NodeJS.ProcessEnv = {
     ...process.env,
