@@ -5,7 +5,6 @@
  * Start two of them: they share the durable consumer, so each event is handled by one.
  */
 import {
-  Bus,
   EventConsumer,
   OutboxRelay,
   commonMigrationsDir,
@@ -16,22 +15,14 @@ import {
   openDatabase,
   workPipeline,
 } from "@ticketforge/common";
+import { connectFromEnv } from "./connect";
 
 async function main() {
   const log = createLogger("example-listener");
   if (!process.env.DATABASE_URL) throw new Error("Set DATABASE_URL to a PostgreSQL database for the example's inbox");
   const database = await openDatabase({ url: process.env.DATABASE_URL });
   await migrate(database.db, [{ scope: "common", dir: commonMigrationsDir }]);
-  // no default port: another nats-server than the one meant may listen there
-  if (!process.env.NATS_URL)
-    throw new Error("Set NATS_URL (and NATS_USER / NATS_PASSWORD if the server has accounts) to the server to use");
-  const bus = await Bus.connect({
-    url: process.env.NATS_URL,
-    name: "example-listener",
-    log,
-    user: process.env.NATS_USER,
-    password: process.env.NATS_PASSWORD,
-  });
+  const bus = await connectFromEnv("example-listener", log);
   // each event is handled in a unit of work, as in the services (the inbox row is its first statement)
   const relay = new OutboxRelay({ db: database.db, log, publish: (subject, body, msgId) => bus.publish(subject, body, msgId) });
   const work = workPipeline({ database, relay, log }, []);

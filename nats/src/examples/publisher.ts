@@ -4,21 +4,13 @@
  *   NATS_URL=nats://… [NATS_USER=… NATS_PASSWORD=…] npm run publish-example -w @ticketforge/nats -- "Concert" 20.5
  */
 import { randomUUID } from "node:crypto";
-import { Bus, checkEventData, createLogger, toCents } from "@ticketforge/common";
+import { checkEventData, createLogger, toCents } from "@ticketforge/common";
+import { connectFromEnv } from "./connect";
 
 async function main() {
   const [title = "Example concert", price = "20"] = process.argv.slice(2);
   const log = createLogger("example-publisher");
-  // no default port: another nats-server than the one meant may listen there
-  if (!process.env.NATS_URL)
-    throw new Error("Set NATS_URL (and NATS_USER / NATS_PASSWORD if the server has accounts) to the server to use");
-  const bus = await Bus.connect({
-    url: process.env.NATS_URL,
-    name: "example-publisher",
-    log,
-    user: process.env.NATS_USER,
-    password: process.env.NATS_PASSWORD,
-  });
+  const bus = await connectFromEnv("example-publisher", log);
   const data = checkEventData("ticket.created", {
     id: randomUUID(),
     title,
