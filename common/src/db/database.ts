@@ -1,5 +1,6 @@
 import { Kysely, sql, type QueryExecutorProvider } from "kysely";
 import type { Pool, PoolClient } from "pg";
+import { CoalescingSocket } from "./coalescing-socket";
 import { pipelinedDialect } from "./driver";
 
 /**
@@ -52,6 +53,8 @@ export async function openDatabase<DB = unknown>(options: OpenOptions): Promise<
     statement_timeout: options.statementTimeoutMs ?? 30_000,
     // queries are written as soon as they are issued (see driver.ts)
     pipeline: true,
+    // ...and what a turn of the event loop wrote leaves in one system call (coalescing-socket.ts)
+    stream: () => new CoalescingSocket(),
   });
   // Idle clients can error when the server restarts; without a listener that would crash the process.
   pool.on("error", () => undefined);
