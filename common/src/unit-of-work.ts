@@ -4,7 +4,7 @@ import type { PoolClient } from "pg";
 import type { Database } from "./db/database";
 import type { Logger } from "pino";
 import { context, SpanKind, trace, type Tracer } from "@opentelemetry/api";
-import { handleOf, runOn } from "./db/driver";
+import { handleOf, runOn, transactionControl } from "./db/driver";
 import { checkEventData, type EventData } from "./events/schemas";
 import type { Subject } from "./events/subjects";
 import { outboxInsert, type OutboxRelay, type WrittenEvent } from "./outbox";
@@ -59,10 +59,13 @@ export class UnitOfWork<DB = unknown> {
   /** Sends a statement whose answer nobody reads; see the class comment. */
   send(query: Sendable): void {
     this.signal.throwIfAborted();
-    const compiled = query.compile(this.db);
-    const origin = new Error("sent from");
+    this.settle(runOn(this.client, query.compile(this.db)), new Error("sent from"));
+  }
+
+  /** Keeps a sent statement's outcome for the commit: its error, with where it was sent from. */
+  private settle(sent: Promise<unknown>, origin: Error): void {
     this.sent.push(
-      runOn(this.client, compiled).then(
+      sent.then(
         () => undefined,
         (err: Error) => {
           if (this.failure) return;
@@ -104,12 +107,12 @@ export class UnitOfWork<DB = unknown> {
 
   /** @internal the pipeline's steps (runWork below). */
   begin(): void {
-    this.send(sql.raw("begin"));
+    this.settle(this.client.query(transactionControl("begin")), new Error("sent from"));
   }
 
   /** @internal Commits, after every sent statement; throws the first failure among them. */
   async commit(): Promise<void> {
-    const committed = this.client.query("commit");
+    const committed = this.client.query(transactionControl("commit"));
     await Promise.allSettled(this.sent);
     const result = await committed;
     if (this.failure) throw this.failure;
@@ -121,7 +124,7 @@ export class UnitOfWork<DB = unknown> {
   /** @internal Rolls back and returns the error to report: a failed sent statement's comes first. */
   async rollback(err: unknown): Promise<{ cause: unknown; broken: boolean }> {
     await Promise.allSettled(this.sent);
-    const broken = await this.client.query("rollback").then(
+    const broken = await this.client.query(transactionControl("rollback")).then(
       () => false,
       () => true,
     );

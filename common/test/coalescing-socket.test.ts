@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
 import { CoalescingSocket } from "../src/db/coalescing-socket";
-import { openTestDatabase } from "../src/testing";
+import { openTestDatabase, workOn } from "../src/testing";
 
 describe("the socket under the pool's connections", () => {
   test("When several statements are issued in one turn without waiting, then they leave in one system call and each gets its own answer", async () => {
@@ -23,6 +25,36 @@ describe("the socket under the pool's connections", () => {
       writev.mockRestore();
       write.mockRestore();
       client.release();
+      await database.close();
+    }
+  });
+
+  test("When a listener's unit of work sends its statements without reading, then begin, the inbox row, its statements and the commit leave in one write", async () => {
+    const database = await openTestDatabase(undefined, { poolSize: 1 });
+    const work = workOn(database);
+    const writev = jest.spyOn(CoalescingSocket.prototype, "_writev");
+    const write = jest.spyOn(CoalescingSocket.prototype, "_write");
+    try {
+      await work(async () => undefined); // the connection is open and the pid asked
+      writev.mockClear();
+      write.mockClear();
+      const eventId = randomUUID();
+
+      await work(
+        async (uow) => {
+          uow.send(sql`select pg_advisory_xact_lock(42)`);
+          uow.send(sql`select ${eventId}::uuid as checked`);
+        },
+        { inbox: { consumer: "coalescing-test", eventId } },
+      );
+
+      expect(write).not.toHaveBeenCalled();
+      expect(writev).toHaveBeenCalledTimes(1);
+      const seen = await sql<{ n: string }>`select count(*) as n from inbox where event_id = ${eventId}`.execute(database.db);
+      expect(Number(seen.rows[0].n)).toBe(1);
+    } finally {
+      writev.mockRestore();
+      write.mockRestore();
       await database.close();
     }
   });

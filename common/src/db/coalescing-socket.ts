@@ -6,14 +6,18 @@ import net from "node:net";
  *
  * In pipeline mode node-postgres writes each statement as soon as it is issued: it corks the
  * socket, writes the statement's protocol messages and uncorks, so each statement is one system
- * call. A unit of work issues several in a row without waiting (the inbox row, the work's
- * statements, the outbox row, the commit); sent one by one, each is also a separate wake-up and
- * answer of the PostgreSQL server process. Here the uncork that would send the first statement is
- * held until the current turn's ticks are done, and what was written meanwhile leaves with it:
- * the server reads the statements at once and answers them together. Nothing waits longer than
- * that turn: the held uncork runs before the event loop looks for I/O again.
+ * call. A unit of work issues several in a row without waiting (begin, the inbox row, the work's
+ * statements, the outbox row, the commit); sent one by one, each also woke the PostgreSQL server
+ * process once. Here the uncork that would send the first statement is held until the current
+ * turn's ticks are done, and what was written meanwhile leaves with it: the server reads the
+ * statements in one go. (It still answers each as it completes: PostgreSQL flushes its output at
+ * every statement's Sync.) Nothing waits longer than that turn: the held uncork runs before the
+ * event loop looks for I/O again.
  *
  * Given to pg through its public `stream` option; only the socket's own `cork`/`uncork` are used.
+ * A statement pg sends in the simple protocol (no parameters) is written without a cork, at once:
+ * the unit of work sends begin, commit and rollback in the extended protocol so that they travel
+ * with the others (`transactionControl` in driver.ts).
  */
 export class CoalescingSocket extends net.Socket {
   private held = false;

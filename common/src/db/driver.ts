@@ -76,6 +76,17 @@ export function queryConfig(text: string, values: readonly unknown[]): QueryConf
   return { name, text, values: values as unknown[] };
 }
 
+/**
+ * `begin`, `commit` or `rollback` sent with the extended protocol, which pg corks and uncorks
+ * around like every parameterised statement: the CoalescingSocket then sends it with the other
+ * statements of its turn. In the simple protocol pg would write it at once, on its own.
+ * (`queryMode` is a field of pg's public QueryConfig (its client API page); @types/pg does not list it yet.)
+ */
+export function transactionControl(text: "begin" | "commit" | "rollback"): QueryConfig {
+  const config: QueryConfig & { queryMode: "extended" } = { text, queryMode: "extended" };
+  return config;
+}
+
 /** Runs one compiled query on a client and answers in Kysely's shape. */
 export async function runOn<R>(client: PoolClient, query: CompiledQuery): Promise<QueryResult<R>> {
   const result: PgResult = await client.query(queryConfig(query.sql, query.parameters));
