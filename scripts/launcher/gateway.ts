@@ -119,10 +119,13 @@ export function createBalancer(targets: Targets) {
   };
 }
 
+/** The most connections the gateway holds to one replica at once. */
+export const connectionsPerReplica = 32;
+
 /**
  * The local stand-in for the ingress: one origin on :3000 routing to the services, passing the
- * client's address in X-Forwarded-For (the services trust the loopback proxy) and streaming
- * bodies both ways. Whatever a request holds, it is answered (400 at worst): the whole stack
+ * client's address in X-Forwarded-For (the services trust the loopback proxy), reading each
+ * request's body before a service is asked and streaming the answer back. Whatever a request holds, it is answered (400 at worst): the whole stack
  * runs in this process, so a request that threw here would take every service down with it.
  */
 export function createGateway(options: { routes: Route[]; targets: Targets }): http.Server {
@@ -134,7 +137,16 @@ export function createGateway(options: { routes: Route[]; targets: Targets }): h
   // meets a dead one; when it does, it gets a 503 (nobody can tell whether the replica handled
   // it), as a request in flight when a replica dies does anyway. An idle connection is closed
   // after 4 s, before the services' own 5 s keep-alive timeout could close it under a request.
-  const agent = new http.Agent({ keepAlive: true, timeout: 4_000, maxFreeSockets: 64 });
+  // At most `connectionsPerReplica` at once: a crowd's requests wait their turn here, on kept
+  // connections, instead of each opening one of its own that the service must accept, set up and
+  // close (ADR 5 has the figures). A request holds a connection only while the service works on
+  // it, since its body was read first (see proxy).
+  const agent = new http.Agent({
+    keepAlive: true,
+    timeout: 4_000,
+    maxFreeSockets: connectionsPerReplica,
+    maxSockets: connectionsPerReplica,
+  });
   const server = http.createServer((req, res) => {
     try {
       proxy(options.routes, balancer, agent, req, res);
@@ -197,8 +209,7 @@ function proxy(
     } else res.destroy();
   };
   // A request without effect (GET, HEAD) or one the services do once per key (a POST with an
-  // Idempotency-Key) may be sent again when its replica died under it before answering; its body
-  // is read first (a JSON body of at most the services' limit) so that it can be.
+  // Idempotency-Key) may be sent again when its replica died under it before answering.
   const keyed = req.method === "POST" && typeof req.headers["idempotency-key"] === "string";
   const replayable = req.method === "GET" || req.method === "HEAD" || keyed;
   let body: Buffer | undefined;
@@ -224,11 +235,10 @@ function proxy(
       },
     );
     // the body goes out only once the replica accepted the connection, so that a refusal
-    // leaves it unread for the next replica
+    // leaves it for the next replica
     const send = () => {
       sent = true;
-      if (body) upstream.end(body);
-      else req.pipe(upstream);
+      upstream.end(body);
     };
     upstream.once("socket", (socket) => (socket.connecting ? socket.once("connect", send) : send()));
     upstream.on("error", (err: NodeJS.ErrnoException) => {
@@ -245,15 +255,14 @@ function proxy(
       else unavailable();
     });
   };
-  if (!keyed) {
-    attempt(0);
-    return;
-  }
+  // The whole body is read before a replica is asked, as an ingress buffers requests: a client
+  // that sends slowly holds a connection of the gateway, never one of a service, and a request
+  // that may be sent again still has its body.
   const chunks: Buffer[] = [];
   let size = 0;
   req.on("data", (chunk: Buffer) => {
     size += chunk.length;
-    if (size > maxReplayableBody) {
+    if (size > maxBody) {
       req.destroy();
       if (!res.headersSent) jsonError(res, 413, "Request body is too large");
       return;
@@ -262,10 +271,10 @@ function proxy(
   });
   req.on("end", () => {
     if (res.headersSent) return;
-    body = Buffer.concat(chunks);
+    body = chunks.length === 0 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
     attempt(0);
   });
 }
 
-/** The largest body the gateway keeps to send again: above the services' own limit (100 kB). */
-const maxReplayableBody = 1024 * 1024;
+/** The largest request body the gateway takes: ingress-nginx's default (1 MB), above the services' own limit (100 kB). */
+const maxBody = 1024 * 1024;

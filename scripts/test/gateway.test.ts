@@ -1,7 +1,7 @@
 import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
-import { createGateway, loadRoutes } from "../launcher/gateway";
+import { connectionsPerReplica, createGateway, loadRoutes } from "../launcher/gateway";
 
 /** A stand-in service: records what reaches it and answers with connection-scoped headers of its own. */
 let seen: http.IncomingHttpHeaders[] = [];
@@ -187,5 +187,96 @@ describe("the local gateway over replicas", () => {
     } finally {
       await close();
     }
+  });
+});
+
+describe("the local gateway under a crowd and slow clients", () => {
+  let service: http.Server;
+  let front: http.Server;
+  let port: number;
+  let open = 0;
+  let mostOpen = 0;
+  const bodies: string[] = [];
+  let asked = 0;
+
+  beforeAll(async () => {
+    // a service that takes 20 ms per request and counts the connections it holds
+    service = http.createServer((req, res) => {
+      asked++;
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        bodies.push(body);
+        setTimeout(() => res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}'), 20);
+      });
+    });
+    service.on("connection", (socket) => {
+      mostOpen = Math.max(mostOpen, ++open);
+      socket.on("close", () => open--);
+    });
+    const target = `http://127.0.0.1:${await listen(service)}`;
+    front = createGateway({ routes: loadRoutes(), targets: { orders: target } });
+    port = await listen(front);
+  });
+  afterAll(async () => {
+    await new Promise((r) => front.close(r));
+    service.closeAllConnections();
+    await new Promise((r) => service.close(r));
+  });
+
+  test("When 200 buyers post at the same instant, then every one is answered and the service never holds more than the gateway's connections per replica", async () => {
+    const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+    const post = (n: number) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          { host: "127.0.0.1", port, path: "/api/orders", method: "POST", agent, headers: { "content-type": "application/json" } },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on("error", reject);
+        req.end(JSON.stringify({ ticketId: `t-${n}` }));
+      });
+
+    const statuses = await Promise.all(Array.from({ length: 200 }, (_, n) => post(n)));
+
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    expect(mostOpen).toBeGreaterThan(1);
+    expect(mostOpen).toBeLessThanOrEqual(connectionsPerReplica);
+    expect(new Set(bodies).size).toBe(200);
+  });
+
+  test("When a client sends its body slowly, then the service is asked only once the body is whole", async () => {
+    bodies.length = 0;
+    asked = 0;
+    const socket = net.connect(port, "127.0.0.1");
+    let answer = "";
+    socket.on("data", (d) => (answer += d));
+    const body = JSON.stringify({ ticketId: "slow" });
+    socket.write(
+      `POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+    );
+    socket.write(body.slice(0, 5));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(asked).toBe(0);
+    socket.write(body.slice(5));
+    await new Promise((r) => socket.on("end", r));
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    expect(bodies).toEqual([body]);
+  });
+
+  test("When a body is larger than 1 MB, then 413 and the service never sees it", async () => {
+    bodies.length = 0;
+    const status = await new Promise<number>((resolve) => {
+      const req = http.request({ host: "127.0.0.1", port, path: "/api/orders", method: "POST" }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", () => resolve(-1)); // the gateway may close before the whole body is written
+      req.end(Buffer.alloc(1024 * 1024 + 10, 0x61));
+    });
+    expect([413, -1]).toContain(status);
+    expect(bodies).toEqual([]);
   });
 });
