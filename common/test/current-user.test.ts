@@ -1,0 +1,73 @@
+import type { Request, Response } from "express";
+import { currentUser, type UserPayload } from "../src";
+import { signInCookie, testJwtKey, testSessionKeys } from "../src/testing";
+
+const revoked = new Set<string>();
+const sessionIdOf = (cookie: string) => {
+  const { jwt } = JSON.parse(Buffer.from(cookie.slice("session=".length), "base64").toString()) as { jwt: string };
+  return (JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString()) as UserPayload).sid;
+};
+
+function middleware() {
+  const check = currentUser(testSessionKeys.publicKey, (sid) => revoked.has(sid));
+  return async (cookie: string) => {
+    const req = { headers: { cookie } } as Request;
+    await new Promise<void>((resolve) => void check(req, {} as Response, () => resolve()));
+    return req.currentUser;
+  };
+}
+
+describe("the session check of every service", () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  test("When a user's requests follow one another, then the token's signature is verified once", async () => {
+    const who = middleware();
+    const verify = jest.spyOn(globalThis.crypto.subtle, "verify");
+    const alice = signInCookie(testJwtKey);
+    const bob = signInCookie(testJwtKey);
+
+    for (let i = 0; i < 3; i++) expect((await who(alice.cookie))?.id).toBe(alice.id);
+    expect((await who(bob.cookie))?.id).toBe(bob.id);
+
+    expect(verify).toHaveBeenCalledTimes(2);
+  });
+
+  test("When a session already verified is signed out, then its next request is signed out", async () => {
+    const who = middleware();
+    const alice = signInCookie(testJwtKey);
+    expect((await who(alice.cookie))?.id).toBe(alice.id);
+
+    revoked.add(sessionIdOf(alice.cookie));
+
+    expect(await who(alice.cookie)).toBeUndefined();
+  });
+
+  test("When a token already verified expires, then it is refused", async () => {
+    const who = middleware();
+    const alice = signInCookie(testJwtKey, {}, 60);
+    expect((await who(alice.cookie))?.id).toBe(alice.id);
+
+    // only the clock moves on (Date), timers and ticks stay real
+    jest.useFakeTimers({
+      now: Date.now() + 61_000,
+      doNotFake: ["nextTick", "setImmediate", "setTimeout", "setInterval", "queueMicrotask", "hrtime", "performance"],
+    });
+    try {
+      expect(await who(alice.cookie)).toBeUndefined();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  test("When a verified token comes back with another signature, then it is refused", async () => {
+    const who = middleware();
+    const alice = signInCookie(testJwtKey);
+    expect((await who(alice.cookie))?.id).toBe(alice.id);
+    const { jwt } = JSON.parse(Buffer.from(alice.cookie.slice("session=".length), "base64").toString()) as { jwt: string };
+    const [header, payload, signature] = jwt.split(".");
+    const flipped = `${signature.slice(0, -2)}${signature.endsWith("AA") ? "AB" : "AA"}`;
+    const forged = `session=${Buffer.from(JSON.stringify({ jwt: `${header}.${payload}.${flipped}` })).toString("base64")}`;
+
+    expect(await who(forged)).toBeUndefined();
+  });
+});
