@@ -1,8 +1,8 @@
 // `npm start`: check the machine, install what is missing, then run the launcher
 // (scripts/launcher/main.ts). The launcher runs in this very process, its TypeScript loaded
-// through tsx's require hook, so the chain is npm → this process, not npm → this process →
-// another Node process: one Node start-up and one process's memory fewer. The launcher handles
-// SIGINT/SIGTERM itself. package.json starts it with --max-semi-space-size=4: Node 24 grows this
+// through tsx's require hook, so the chain is npm → its shell → this process, not one Node process
+// more: one Node start-up and one process's memory fewer. The launcher handles SIGINT/SIGTERM
+// itself, and stops when the npm process is gone (a SIGTERM to npm stops at its shell). package.json starts it with --max-semi-space-size=4: Node 24 grows this
 // process's young generation to 64 MB during start-up and keeps it, for a gateway whose garbage
 // is small and short-lived (measured: the launcher's PSS 111 MB by default, 77 MB with 4 MB).
 import fs from "node:fs";

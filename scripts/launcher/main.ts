@@ -145,6 +145,16 @@ async function main() {
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  // npm runs a script through a shell (npm → sh → this process). A SIGTERM sent to npm alone (a
+  // process manager, an editor's stop button, `kill <pid of npm>`) is forwarded to that shell,
+  // which exits without passing it on: the whole stack would keep running, with nobody left to
+  // stop it. Started from an npm script, the launcher stops as on SIGTERM once its parent is gone.
+  if (process.env.npm_lifecycle_event) {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) void shutdown("the npm process that started it is gone");
+    }, 500).unref();
+  }
 
   const withClient = env.START_CLIENT !== "false";
   const skip = (env.SKIP_SERVICES ?? "")

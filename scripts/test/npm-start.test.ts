@@ -128,5 +128,17 @@ describe("npm start", () => {
     await third.exited;
     await groupGone(third.child.pid!);
     expect(postmasterPid(dir)).toBeUndefined();
+
+    // SIGTERM to npm alone (a process manager, `kill <pid of npm>`): npm passes it to the shell
+    // it ran the script in, which dies without passing it on; the launcher sees its parent gone
+    const fourth = npmStart();
+    await fourth.ready;
+    process.kill(fourth.child.pid!, "SIGTERM");
+    await fourth.exited;
+    const said = () => fourth.output().split("the npm process that started it is gone: stopping everything")[1] ?? "";
+    for (let i = 0; i < 300 && !said().includes("stopped"); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(said()).toContain("stopped");
+    await groupGone(fourth.child.pid!);
+    expect(postmasterPid(dir)).toBeUndefined();
   }, 300_000);
 });
