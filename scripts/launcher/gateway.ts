@@ -125,8 +125,9 @@ export const connectionsPerReplica = 32;
 /**
  * The local stand-in for the ingress: one origin on :3000 routing to the services, passing the
  * client's address in X-Forwarded-For (the services trust the loopback proxy), reading each
- * request's body before a service is asked and streaming the answer back. Whatever a request holds, it is answered (400 at worst): the whole stack
- * runs in this process, so a request that threw here would take every service down with it.
+ * request's body before a service is asked and streaming the answer back. Whatever a request
+ * holds, it is answered (400 at worst): the whole stack runs in this process, so a request that
+ * threw here would take every service down with it.
  */
 export function createGateway(options: { routes: Route[]; targets: Targets }): http.Server {
   const balancer = createBalancer(options.targets);
@@ -271,7 +272,7 @@ function proxy(
   });
   req.on("end", () => {
     if (res.headersSent) return;
-    body = chunks.length === 0 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
     attempt(0);
   });
 }
