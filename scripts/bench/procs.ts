@@ -101,8 +101,21 @@ export function labelOf(p: ProcInfo): string {
 }
 
 export function cpuMsBetween(before: ProcInfo[], after: ProcInfo[]): { totalMs: number; byName: Record<string, number> } {
-  const { total, byName } = growthBetween(before, after, (p) => (p.cpuTicks * 1000) / clockTicks());
-  return { totalMs: total, byName };
+  const ms = (p: ProcInfo) => (p.cpuTicks * 1000) / clockTicks();
+  const { total, byName } = growthBetween(before, after, ms);
+  // A process that exited between the snapshots hands its whole life's CPU to its parent's
+  // cutime/cstime, what it had spent before the first snapshot included: that part is not the
+  // window's. (A pool's idle PostgreSQL backends close 10 s after the phase that opened them,
+  // so without this a measurement was charged with the previous phase's queries.)
+  const still = new Set(after.map((p) => p.pid));
+  let earlier = 0;
+  for (const p of before) {
+    if (still.has(p.pid) || !still.has(p.ppid)) continue;
+    earlier += ms(p);
+    const label = labelOf(after.find((q) => q.pid === p.ppid)!);
+    byName[label] = Math.round((byName[label] ?? 0) - ms(p));
+  }
+  return { totalMs: Math.round(total - earlier), byName };
 }
 
 /** Write system calls made between two snapshots of the same tree (see ProcInfo.writes). */
