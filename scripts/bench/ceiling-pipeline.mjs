@@ -6,6 +6,8 @@
 //   tickets     takes order.created, reserves the ticket, publishes ticket.updated
 //   payments    takes order.created, records the order for payment
 //   expiration  takes order.created, starts its timer
+//   passes      takes order.created, records who ordered which ticket; takes ticket.updated,
+//               keeps its copy of the ticket
 // No outbox, inbox, versions, lanes, validation, logs, traces or metrics: that is the framework
 // the product adds, and what this ceiling leaves out. The roles run in one process (imported by
 // ceiling-server.mjs), or one process each, laid out like the product's services:
@@ -18,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { AckPolicy, connect } from "nats";
 
-export const allRoles = ["orders", "tickets", "payments", "expiration"];
+export const allRoles = ["orders", "tickets", "payments", "expiration", "passes"];
 
 /** Starts the given roles; `prefix` keeps the subjects and durables of two layouts apart. */
 export async function startPipeline({ pool, nats, prefix, roles }) {
@@ -31,6 +33,8 @@ export async function startPipeline({ pool, nats, prefix, roles }) {
     "create table if not exists pipe_orders (id uuid primary key, ticket_id uuid not null, status text not null)",
     "create table if not exists pipe_payments (order_id uuid primary key, price integer not null)",
     "create table if not exists pipe_timers (order_id uuid primary key, expires_at timestamptz not null)",
+    "create table if not exists pipe_pass_orders (order_id uuid primary key, ticket_id uuid not null)",
+    "create table if not exists pipe_pass_tickets (id uuid primary key, order_id uuid)",
   ]) {
     try {
       await pool.query(statement);
@@ -58,7 +62,8 @@ export async function startPipeline({ pool, nats, prefix, roles }) {
   const consumers = [];
   const consume = async (role, name, handle) => {
     if (!roles.includes(role)) return;
-    const durable = `${prefix}-${role}`;
+    // one durable per role and subject, as the services have (nats-server 2.9 takes one filter each)
+    const durable = `${prefix}-${role}-${name.replace(".", "-")}`;
     await jsm.consumers.add("BENCHPIPE", {
       durable_name: durable,
       ack_policy: AckPolicy.Explicit,
@@ -85,6 +90,15 @@ export async function startPipeline({ pool, nats, prefix, roles }) {
   );
   await consume("expiration", "order.created", (order) =>
     inTransaction("insert into pipe_timers (order_id, expires_at) values ($1, now() + interval '15 minutes')", [order.id]),
+  );
+  await consume("passes", "order.created", (order) =>
+    inTransaction("insert into pipe_pass_orders (order_id, ticket_id) values ($1, $2)", [order.id, order.ticketId]),
+  );
+  await consume("passes", "ticket.updated", (ticket) =>
+    inTransaction(
+      "insert into pipe_pass_tickets (id, order_id) values ($1, $2) on conflict (id) do update set order_id = excluded.order_id",
+      [ticket.id, ticket.orderId],
+    ),
   );
   await consume("orders", "ticket.updated", async (ticket) => {
     await inTransaction("update pipe_orders set status = 'reserved' where id = $1", [ticket.orderId]);
@@ -145,7 +159,10 @@ export async function pipelineRoute(pipeline, req, res) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [port, databaseUrl, natsUrl, user, pass, prefix, roles] = process.argv.slice(2);
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  // a few connections each: a role's transaction is one statement, and the stack's PostgreSQL
+  // (max_connections 100) still holds the services' pools and the one-process ceiling's; ten each
+  // overflowed it, and the refused connections' start-ups were most of the figure
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 3 });
   const pipeline = await startPipeline({ pool, nats: { url: natsUrl, user, pass }, prefix, roles: roles.split(",") });
   const server = http.createServer(async (req, res) => {
     try {

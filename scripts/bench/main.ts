@@ -649,7 +649,8 @@ async function startPipelineRoles(
   databaseUrl: string,
   nats: { url: string; user: string; pass: string },
 ): Promise<ChildProcess[]> {
-  const roles = ["orders", "tickets", "payments", "expiration"];
+  // allRoles of ceiling-pipeline.mjs, which tsx cannot require (an ES module with top-level await)
+  const roles = ["orders", "tickets", "payments", "expiration", "passes"];
   return Promise.all(
     roles.map(async (role) => {
       const args = [path.join(__dirname, "ceiling-pipeline.mjs"), String(port), databaseUrl, nats.url, nats.user, nats.pass, "apart", role];
