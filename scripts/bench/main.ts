@@ -295,7 +295,9 @@ async function main() {
   const logFile = path.join(dataDir, "stack.log");
   const ports = Object.fromEntries(
     await Promise.all(
-      ["gateway", ...services, "client", "postgres", "nats", "ceiling", "ceilingPipeline"].map(async (k) => [k, await freePort()] as const),
+      ["gateway", ...services, "client", "postgres", "nats", "ceiling", "ceilingPipeline", "ceilingProxy"].map(
+        async (k) => [k, await freePort()] as const,
+      ),
     ),
   ) as Record<string, number>;
   say(`bench: data in ${dataDir}, stack log ${logFile}`);
@@ -350,6 +352,12 @@ async function main() {
     const idle = memoryOf(idleTree);
     const idleCpu = cpuMsBetween(idleBefore, idleTree);
     const idleCpuMsPerSecond = round(idleCpu.totalMs / 10, 1);
+    // the memory's yardstick: what a Node process doing nothing holds beside the running stack
+    const bareNode = spawn(serviceRuntime().path, ["-e", "setInterval(() => {}, 60_000)"], { stdio: "ignore" });
+    await sleep(2_000);
+    const bareNodePssMb = memoryOf(processTree([bareNode.pid!])).pssMb;
+    bareNode.kill("SIGTERM");
+    const nodeProcesses = idleTree.filter((p) => isNode(p.pid)).length;
     say(
       `idle memory: RSS ${idle.rssMb} MB, PSS ${idle.pssMb} MB (${idleTree.length} processes); idle CPU ${idleCpuMsPerSecond} ms a second`,
     );
@@ -544,6 +552,10 @@ async function main() {
     const barePg = await listing(`${ceilingBase}/tickets`);
     const bareExpress = await listing(`${ceilingBase}/express/tickets`);
     const bareStatic = await listing(`${ceilingBase}/static`);
+    // the gateway's yardstick: a bare node:http proxy in front of the same service
+    const proxy = await startCeilingProxy(ports.ceilingProxy, `http://127.0.0.1:${ports.tickets}`);
+    const bareProxy = await listing(`http://127.0.0.1:${ports.ceilingProxy}/api/tickets`);
+    proxy.kill("SIGTERM");
 
     // crowds: hundreds of buyers at one instant, from outside through the gateway
     const crowdProfiled = profile ? await startProfile(stack, profile, "crowds") : undefined;
@@ -576,7 +588,7 @@ async function main() {
         launcherSaysFirstS: first.saysReadyS,
         launcherSaysLaterS: stack.saysReadyS,
       },
-      idleMemory: { ...idle, processes: idleTree.length },
+      idleMemory: { ...idle, processes: idleTree.length, nodeProcesses, bareNodePssMb },
       idleCpu: {
         msPerSecond: idleCpuMsPerSecond,
         byName: Object.fromEntries(Object.entries(idleCpu.byName).map(([k, v]) => [k, round(v / 10, 1)])),
@@ -618,6 +630,7 @@ async function main() {
         bareNodePg: barePg,
         bareNodeStatic: bareStatic,
         bareExpress,
+        bareProxy,
         ratioViaGateway: round(viaGateway.perSecond / barePg.perSecond, 2),
         ratioDirect: round(direct.perSecond / barePg.perSecond, 2),
         directFromDatabase,
@@ -641,6 +654,28 @@ async function main() {
     for (const c of cleanup) await c().catch((err) => say(`cleanup: ${(err as Error).message}`));
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Whether the process runs a Node binary (the stack's runtime or the one that started it). */
+function isNode(pid: number): boolean {
+  try {
+    return path.basename(fs.readlinkSync(`/proc/${pid}/exe`)) === "node";
+  } catch {
+    return false;
+  }
+}
+
+/** The gateway's ceiling (ceiling-proxy.mjs): a bare node:http proxy to `target`. */
+async function startCeilingProxy(port: number, target: string): Promise<ChildProcess> {
+  const child = spawn(serviceRuntime().path, [path.join(__dirname, "ceiling-proxy.mjs"), String(port), target], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once("data", () => resolve());
+    child.once("exit", (code) => reject(new Error(`the ceiling proxy exited (${code})`)));
+  });
+  return child;
 }
 
 /** The pipeline's ceiling with each role in a process of its own (ceiling-pipeline.mjs). */

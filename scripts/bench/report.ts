@@ -34,7 +34,15 @@ export interface BenchResults {
   machine: { cpus: number; node: string; loadAverageAtStart?: number; loadAverageAtEnd?: number };
   database: string;
   startup: { firstMs: number; laterMs: number; launcherSaysFirstS: number; launcherSaysLaterS: number };
-  idleMemory: { rssMb: number; pssMb: number; processes: number; byName: Record<string, { count: number; rssMb: number; pssMb: number }> };
+  idleMemory: {
+    rssMb: number;
+    pssMb: number;
+    processes: number;
+    byName: Record<string, { count: number; rssMb: number; pssMb: number }>;
+    /** How many of the processes are Node, and what a bare idle Node process holds beside them (absent in older runs). */
+    nodeProcesses?: number;
+    bareNodePssMb?: number;
+  };
   /** CPU the idle stack spends, per second of wall time (absent in runs before it was measured). */
   idleCpu?: { msPerSecond: number; byName: Record<string, number> };
   ceilings: {
@@ -76,6 +84,8 @@ export interface BenchResults {
     bareNodeStatic: Load;
     /** The same page from a bare Express route (absent in runs before it was measured). */
     bareExpress?: Load;
+    /** Direct through a bare node:http proxy (ceiling-proxy.mjs; absent in runs before it was measured). */
+    bareProxy?: Load;
     ratioViaGateway: number;
     ratioDirect: number;
     /**
@@ -165,9 +175,17 @@ export function renderTable(r: BenchResults): string {
       t.bareExpress
         ? `; the same as a bare Express route: ${t.bareExpress.perSecond} req/s (${Math.round((t.bareExpress.perSecond / t.bareNodePg.perSecond) * 100) / 100})`
         : ""
-    }; bare node:http: ${t.bareNodeStatic.perSecond} req/s | ≥ 0.8; through the gateway ≥ 80 % of direct |`,
+    }; bare node:http: ${t.bareNodeStatic.perSecond} req/s${
+      t.bareProxy
+        ? `; the same service through a bare node:http proxy (kept connections, http.request and pipe, nothing else): ${t.bareProxy.perSecond} req/s (${Math.round((t.bareProxy.perSecond / t.direct.perSecond) * 100)} % of direct)`
+        : ""
+    } | ≥ 0.8; through the gateway ≥ 80 % of direct |`,
     `| listing query plan with ${t.tickets.toLocaleString("en")} tickets | ${t.planUsesIndex ? "index scan, no sort" : "NOT the index: " + t.plan[0]} | — | index |`,
-    `| idle memory of the stack (the launcher and what it starts: the services, maildev, PostgreSQL, nats-server; no web app) | PSS ${r.idleMemory.pssMb} MB (RSS sum ${r.idleMemory.rssMb} MB, ${r.idleMemory.processes} processes) | — | ≤ 500 MB |`,
+    `| idle memory of the stack (the launcher and what it starts: the services, maildev, PostgreSQL, nats-server; no web app) | PSS ${r.idleMemory.pssMb} MB (RSS sum ${r.idleMemory.rssMb} MB, ${r.idleMemory.processes} processes) | ${
+      r.idleMemory.bareNodePssMb === undefined
+        ? "—"
+        : `a bare Node process doing nothing, beside the stack: ${r.idleMemory.bareNodePssMb} MB PSS; the stack runs ${r.idleMemory.nodeProcesses} Node processes`
+    } | ≤ 500 MB |`,
     ...(r.crowds ? crowdRows(r.crowds) : []),
     ...(r.idleCpu
       ? [
