@@ -5,6 +5,7 @@ import { freePorts, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { serviceRuntime } from "../launcher/runtime";
 import { copyProject, groupGone, killGroups, npmRun, postmasterPid } from "./support/project-copy";
 import { manifest } from "../services";
+import { processTree } from "../bench/procs";
 
 let nats: NatsServer;
 let dir: string;
@@ -57,6 +58,11 @@ describe("npm start", () => {
     const first = npmStart();
     await first.ready;
     expect(first.output()).toContain(`Open  http://localhost:${env.GATEWAY_PORT}`);
+    // tsx had no compiled copy of this new folder's launcher and ran esbuild for it: esbuild's
+    // service is not left running beside the stack
+    const commands = processTree([first.child.pid!]).map((p) => fs.readFileSync(`/proc/${p.pid}/cmdline`, "utf8"));
+    expect(commands.some((c) => c.includes("orders/dist/main.js"))).toBe(true);
+    expect(commands.filter((c) => c.includes("esbuild"))).toEqual([]);
     expect(first.output()).toMatch(
       new RegExp(
         `embedded PostgreSQL on 127\\.0\\.0\\.1:${env.POSTGRES_PORT} \\(the services use its Unix socket\\), data in \\S+/\\.data/postgres \\(created in`,
