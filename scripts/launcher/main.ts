@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { compactHeap } from "@ticketforge/common";
 import { prepareDatabases, type Databases } from "./databases";
 import { DataDirLockedError, lockDir } from "./lock";
 import { stopLeftServers } from "./left-servers";
@@ -231,6 +232,9 @@ async function main() {
   line(`  ${dataDir.startsWith(`${root}${path.sep}`) ? path.relative(root, dataDir) : dataDir}/`);
   box.push(`└${"─".repeat(width + 2)}┘`);
   out(box.join("\n"));
+  // what start-up grew (tsx compiling this launcher, the bundles, the database's set-up) is given
+  // back, as each service does; package.json starts this process with --expose-gc
+  setTimeout(() => compactHeap(), 1_000).unref();
   for (const s of skip)
     say(`${s} is not started (SKIP_SERVICES): run it with \`cd ${s} && npm run dev\`; the gateway routes to :${ports[s as keyof Ports]}`);
 }

@@ -192,10 +192,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         {
           name: replicaName(name, i),
           command: serviceRuntime().path,
-          // source maps: stack traces in the logs name the TypeScript files and lines
+          // source maps: stack traces in the logs name the TypeScript files and lines; gc: the
+          // service gives back what start-up grew (compactHeap in common/src/service.ts)
           args: options.dev
-            ? ["--import", "tsx", path.join(root, folderOf(name), "src", "main.ts")]
-            : ["--enable-source-maps", path.join(bundleDir(name), "main.js")],
+            ? ["--expose-gc", "--import", "tsx", path.join(root, folderOf(name), "src", "main.ts")]
+            : ["--enable-source-maps", "--expose-gc", path.join(bundleDir(name), "main.js")],
           readyUrl: `http://127.0.0.1:${port}/readyz`,
           env: {
             ...withSessionKeys(name, options.env, options.sessionKeys),
