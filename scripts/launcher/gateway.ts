@@ -16,10 +16,13 @@ export function loadRoutes(file = routesFile): Route[] {
 
 /** Longest prefix wins, on path-segment boundaries, like an ingress-nginx Prefix path. */
 export function routeFor(routes: Route[], urlPath: string): Route | undefined {
-  const matches = routes.filter(
-    (r) => r.prefix === "/" || urlPath === r.prefix || urlPath.startsWith(r.prefix.endsWith("/") ? r.prefix : `${r.prefix}/`),
-  );
-  return matches.sort((a, b) => b.prefix.length - a.prefix.length)[0];
+  let best: Route | undefined;
+  for (const r of routes) {
+    const matches =
+      r.prefix === "/" || urlPath === r.prefix || (urlPath.startsWith(r.prefix) && (r.prefix.endsWith("/") || urlPath[r.prefix.length] === "/"));
+    if (matches && (!best || r.prefix.length > best.prefix.length)) best = r;
+  }
+  return best;
 }
 
 const fallbackPage = (routes: Route[]) => `<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -65,6 +68,8 @@ export function endToEndHeaders(headers: http.IncomingHttpHeaders): http.Outgoin
  */
 export function requestPath(target: string | undefined): string | undefined {
   if (!target) return undefined;
+  // nearly every request: a target that URL parsing would give back unchanged is not parsed
+  if (plainOriginForm.test(target) && !dotSegment.test(target)) return target;
   if (target.startsWith("/") && !target.startsWith("//")) {
     try {
       const url = new URL(target, "http://gateway");
@@ -83,6 +88,14 @@ export function requestPath(target: string | undefined): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * An origin-form target made only of characters URL parsing leaves as they are, in the path and in
+ * the query (no escapes in the path, where %2e is a dot; no quote, backslash or space anywhere)...
+ */
+const plainOriginForm = /^\/(?!\/)[A-Za-z0-9\-._~!$&()*+,;=:@/]*(?:\?[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*)?$/;
+/** ...and without a dot segment, which parsing resolves. */
+const dotSegment = /\/\.{1,2}(?:[/?]|$)/;
 
 const jsonError = (res: http.ServerResponse, status: number, message: string, headers: http.OutgoingHttpHeaders = {}) =>
   res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify({ errors: [{ message }] }));
@@ -188,8 +201,9 @@ function proxy(
     jsonError(res, 400, "The request target must be a path on this site");
     return;
   }
-  const url = new URL(path, "http://gateway");
-  const route = routeFor(routes, url.pathname);
+  const query = path.indexOf("?");
+  const pathname = query === -1 ? path : path.slice(0, query);
+  const route = routeFor(routes, pathname);
   const candidates = route ? balancer.order(route.service) : [];
   if (!route || candidates.length === 0) {
     if (route?.service === "client" && req.method === "GET") {
@@ -198,7 +212,7 @@ function proxy(
     }
     res
       .writeHead(502, { "content-type": "application/json" })
-      .end(JSON.stringify({ errors: [{ message: `No service for ${url.pathname}` }] }));
+      .end(JSON.stringify({ errors: [{ message: `No service for ${pathname}` }] }));
     return;
   }
   // this is the edge: whatever X-Forwarded-For the client sent is its own word, not a proxy's
@@ -217,9 +231,12 @@ function proxy(
   const attempt = (i: number, reattempted = false) => {
     const target = candidates[i];
     let sent = false;
+    const { hostname, port } = addressOf(target);
     const upstream = http.request(
-      `${target}${path}`,
       {
+        hostname,
+        port,
+        path,
         method: req.method,
         agent,
         headers: {
@@ -256,6 +273,11 @@ function proxy(
       else unavailable();
     });
   };
+  // A request that announces no body (most GETs) is passed on at once.
+  if (req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined) {
+    attempt(0);
+    return;
+  }
   // The whole body is read before a replica is asked, as an ingress buffers requests: a client
   // that sends slowly holds a connection of the gateway, never one of a service, and a request
   // that may be sent again still has its body.
@@ -275,6 +297,19 @@ function proxy(
     body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
     attempt(0);
   });
+}
+
+const addresses = new Map<string, { hostname: string; port: string }>();
+
+/** A replica's base URL as host and port, parsed once. */
+function addressOf(target: string): { hostname: string; port: string } {
+  let address = addresses.get(target);
+  if (!address) {
+    const url = new URL(target);
+    address = { hostname: url.hostname.replace(/^\[|\]$/g, ""), port: url.port || "80" };
+    addresses.set(target, address);
+  }
+  return address;
 }
 
 /** The largest request body the gateway takes: ingress-nginx's default (1 MB), above the services' own limit (100 kB). */

@@ -1,7 +1,7 @@
 import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
-import { connectionsPerReplica, createGateway, loadRoutes } from "../launcher/gateway";
+import { connectionsPerReplica, createGateway, loadRoutes, requestPath } from "../launcher/gateway";
 
 /** A stand-in service: records what reaches it and answers with connection-scoped headers of its own. */
 let seen: http.IncomingHttpHeaders[] = [];
@@ -84,6 +84,26 @@ describe("the local gateway", () => {
     expect(answer).toMatch(/^HTTP\/1\.1 200/);
     expect(seenPaths).toEqual(["/api/tickets?q=1"]);
     expect((await get("/api/tickets")).status).toBe(200);
+  });
+
+  test.each([
+    "/api/tickets",
+    "/api/tickets?status=available&cursor=WyIyMDI2Il0",
+    "/api//tickets",
+    "/api/tickets/./x",
+    "/api/tickets/../orders",
+    "/api/tickets/%2e%2e/orders",
+    "/api/tickets/.",
+    "/api/tickets/..?q=1",
+    "/api/tickets/.hidden",
+    "/api/tickets?q='x'",
+    "/api/tickets?q=a b",
+    "/api/tickets?q=%zz",
+    "/api/tick\\ets",
+    "/api/tickets?q=1#frag",
+  ])("When the target is %s, then the service is asked for what URL parsing makes of it", (target) => {
+    const url = new URL(target, "http://gateway");
+    expect(requestPath(target)).toBe(`${url.pathname}${url.search}`);
   });
 
   test.each([
