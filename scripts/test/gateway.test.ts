@@ -79,6 +79,17 @@ describe("the local gateway", () => {
     expect(seenPaths).toContain("/api/tickets?after=close");
   });
 
+  test("When a client sends Expect: 100-continue with its body, then it is told to go on and the service gets the body", async () => {
+    const body = JSON.stringify({ title: "x".repeat(2_000) });
+    const answer = await raw(
+      `POST /api/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 100 Continue/);
+    expect(answer).toMatch(/\r\n\r\nHTTP\/1\.1 200 /);
+    expect(seenPaths).toEqual(["/api/tickets"]);
+    expect(seen[0].expect).toBeUndefined();
+  });
+
   test("When a request has an absolute-form target, then it is proxied by its path and the gateway keeps running", async () => {
     const answer = await raw("GET http://x/api/tickets?q=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     expect(answer).toMatch(/^HTTP\/1\.1 200/);
