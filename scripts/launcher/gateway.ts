@@ -51,12 +51,12 @@ const hopByHop = new Set([
 ]);
 
 /** The headers to pass on: without the hop-by-hop ones, nor those the Connection header names. */
-export function endToEndHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+export function endToEndHeaders(headers: http.IncomingHttpHeaders): http.IncomingHttpHeaders {
   const named = String(headers.connection ?? "")
     .split(",")
     .map((h) => h.trim().toLowerCase())
     .filter(Boolean);
-  const out: http.OutgoingHttpHeaders = {};
+  const out: http.IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || hopByHop.has(name) || named.includes(name)) continue;
     out[name] = value;
