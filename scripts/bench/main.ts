@@ -254,24 +254,21 @@ async function oneCommit(url: string) {
   return { p50Ms: round(pct(lat, 50), 2), p99Ms: round(pct(lat, 99), 2) };
 }
 
-async function startCeilingServer(
-  port: number,
-  ticketsUrl: string,
-  commitUrl: string,
-  nats: { url: string; user: string; pass: string },
-): Promise<ChildProcess> {
-  const args = [path.join(__dirname, "ceiling-server.mjs"), String(port), ticketsUrl, commitUrl, nats.url, nats.user, nats.pass];
-  // the ceilings run on the services' Node, so that a ratio compares code, not runtimes
-  const child = spawn(serviceRuntime().path, args, {
-    cwd: root,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+/**
+ * Starts one of the ceilings' scripts (`script` with `args`) and resolves once it says it listens.
+ * The ceilings run on the services' Node, so that a ratio compares code, not runtimes.
+ */
+async function startCeiling(name: string, script: string, args: string[]): Promise<ChildProcess> {
+  const child = spawn(serviceRuntime().path, [path.join(__dirname, script), ...args], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.once("data", () => resolve());
-    child.once("exit", (code) => reject(new Error(`ceiling server exited (${code})`)));
+    child.once("exit", (code) => reject(new Error(`${name} exited (${code})`)));
   });
   return child;
 }
+
+const startCeilingServer = (port: number, ticketsUrl: string, commitUrl: string, nats: { url: string; user: string; pass: string }) =>
+  startCeiling("the ceiling server", "ceiling-server.mjs", [String(port), ticketsUrl, commitUrl, nats.url, nats.user, nats.pass]);
 
 async function main() {
   const args = process.argv.slice(2);
@@ -666,16 +663,8 @@ function isNode(pid: number): boolean {
 }
 
 /** The gateway's ceiling (ceiling-proxy.mjs): a bare node:http proxy to `target`. */
-async function startCeilingProxy(port: number, target: string): Promise<ChildProcess> {
-  const child = spawn(serviceRuntime().path, [path.join(__dirname, "ceiling-proxy.mjs"), String(port), target], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.once("data", () => resolve());
-    child.once("exit", (code) => reject(new Error(`the ceiling proxy exited (${code})`)));
-  });
-  return child;
+function startCeilingProxy(port: number, target: string): Promise<ChildProcess> {
+  return startCeiling("the ceiling proxy", "ceiling-proxy.mjs", [String(port), target]);
 }
 
 /** The pipeline's ceiling with each role in a process of its own (ceiling-pipeline.mjs). */
@@ -687,15 +676,17 @@ async function startPipelineRoles(
   // allRoles of ceiling-pipeline.mjs, which tsx cannot require (an ES module with top-level await)
   const roles = ["orders", "tickets", "payments", "expiration", "passes"];
   return Promise.all(
-    roles.map(async (role) => {
-      const args = [path.join(__dirname, "ceiling-pipeline.mjs"), String(port), databaseUrl, nats.url, nats.user, nats.pass, "apart", role];
-      const child = spawn(serviceRuntime().path, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.once("data", () => resolve());
-        child.once("exit", (code) => reject(new Error(`ceiling pipeline role ${role} exited (${code})`)));
-      });
-      return child;
-    }),
+    roles.map((role) =>
+      startCeiling(`ceiling pipeline role ${role}`, "ceiling-pipeline.mjs", [
+        String(port),
+        databaseUrl,
+        nats.url,
+        nats.user,
+        nats.pass,
+        "apart",
+        role,
+      ]),
+    ),
   );
 }
 

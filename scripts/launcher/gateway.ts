@@ -219,7 +219,7 @@ function proxy(
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(fallbackPage(routes));
       return;
     }
-    res.writeHead(502, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: `No service for ${pathname}` }] }));
+    jsonError(res, 502, `No service for ${pathname}`);
     return;
   }
   // this is the edge: whatever X-Forwarded-For the client sent is its own word, not a proxy's
