@@ -25,6 +25,8 @@ interface PipelineCeiling extends PipelineCost {
   allReserved: boolean;
   reservedPerSecond: number;
   http: Load;
+  /** The product's one-order-at-a-time phase asked of the ceiling (absent in runs before it was measured). */
+  lowLoad?: { orders: number; hop: { p50Ms: number; p99Ms: number }; endToEnd: { p50Ms: number; p99Ms: number }; postOrders: Load };
 }
 
 export interface BenchResults {
@@ -111,6 +113,7 @@ export function renderTable(r: BenchResults): string {
   const l = r.lowLoad;
   const p = r.pipeline;
   const t = r.listing;
+  const ceilingLow = c.pipelineByRole?.lowLoad;
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const mean = (ms: number | undefined) => (ms === undefined ? "" : ` (mean ${ms} ms)`);
   return [
@@ -126,13 +129,19 @@ export function renderTable(r: BenchResults): string {
     row(
       "one order at a time (10/s): order committed → ticket reserved, p50 / p99",
       `${l.hop.p50Ms} / ${l.hop.p99Ms} ms (from the request: ${l.endToEnd.p50Ms} / ${l.endToEnd.p99Ms} ms)`,
-      `raw JetStream round trip ${c.rawJetStream.p50Ms} ms, one commit ${c.oneCommit.p50Ms} ms`,
+      `raw JetStream round trip ${c.rawJetStream.p50Ms} ms, one commit ${c.oneCommit.p50Ms} ms` +
+        (ceilingLow
+          ? `; the plain pipeline with a process per service, asked the same: ${ceilingLow.hop.p50Ms} / ${ceilingLow.hop.p99Ms} ms (from the request: ${ceilingLow.endToEnd.p50Ms} / ${ceilingLow.endToEnd.p99Ms} ms)`
+          : ""),
       "≤ 10 / 50 ms",
     ),
     row(
       "POST /api/orders alone, one at a time, p50",
       `${l.postOrders.p50Ms} ms${mean(l.postOrders.meanMs)}; GET /api/orders ${l.getOrders.p50Ms} ms`,
-      `bare node:http route with one transaction ${c.bareRouteWithCommit.p50Ms} ms${mean(c.bareRouteWithCommit.meanMs)}`,
+      `bare node:http route with one transaction ${c.bareRouteWithCommit.p50Ms} ms${mean(c.bareRouteWithCommit.meanMs)}` +
+        (ceilingLow
+          ? `; the plain pipeline's order, one at a time, 10/s: ${ceilingLow.postOrders.p50Ms} ms${mean(ceilingLow.postOrders.meanMs)}`
+          : ""),
       "≤ 5 ms",
     ),
     `| ${p.orders.toLocaleString("en")} distinct tickets ordered by ${p.buyers} buyers: reserved per second | ${p.reservedPerSecond}/s (all consumers done: ${p.drainedPerSecond}/s), ${p.doubleReservations} double reservations | ${
