@@ -528,7 +528,9 @@ async function main() {
         return { ticketId: id, orderId };
       }),
     });
-    say(`  from the request ${ceilingLow.endToEnd.p50Ms} / ${ceilingLow.endToEnd.p99Ms} ms (p50 / p99), POST p50 ${ceilingLow.postOrders.p50Ms} ms`);
+    say(
+      `  from the request ${ceilingLow.endToEnd.p50Ms} / ${ceilingLow.endToEnd.p99Ms} ms (p50 / p99), POST p50 ${ceilingLow.postOrders.p50Ms} ms`,
+    );
     // the pipeline's goals were set when an order took five hops; passes added two (it takes
     // order.created and ticket.updated): what the same plain parts do without them
     say("…and without the passes role's two hops (the pipeline before passes)…");
