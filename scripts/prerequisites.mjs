@@ -73,7 +73,7 @@ export function pinnedNode() {
 }
 
 /** The user's own `node`: the first on PATH outside node_modules/.bin (npm puts the pinned one there). */
-function ownNode() {
+export function ownNode() {
   const dirs = searchPath().filter((d) => !d.split(path.sep).includes("node_modules"));
   const bin = which(process.platform === "win32" ? "node.exe" : "node", dirs);
   if (!bin) return undefined;

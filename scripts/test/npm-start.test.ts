@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { freePorts, startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { serviceRuntime } from "../launcher/runtime";
-import { copyProject, groupGone, killGroups, npmRun, postmasterPid } from "./support/project-copy";
+import { commandRun, copyProject, groupGone, killGroups, npmRun, postmasterPid } from "./support/project-copy";
 import { manifest } from "../services";
 import { processTree } from "../bench/procs";
 
@@ -52,6 +52,13 @@ function pidRunning(file: string): number | undefined {
 }
 
 const gateway = () => `http://127.0.0.1:${env.GATEWAY_PORT}`;
+
+/** The user's own Node (prerequisites.mjs's ownNode): the first `node` on PATH outside node_modules. */
+function ownNode(): { bin: string; version: string } | undefined {
+  const module = path.join(__dirname, "..", "prerequisites.mjs");
+  const code = `import { ownNode } from ${JSON.stringify(module)}; process.stdout.write(JSON.stringify(ownNode() ?? null));`;
+  return JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8" })) ?? undefined;
+}
 
 describe("npm start", () => {
   test("When started on a fresh copy, then it serves the API on an embedded PostgreSQL, refuses a second start, keeps the data across a restart and recovers after being killed", async () => {
@@ -147,4 +154,42 @@ describe("npm start", () => {
     await groupGone(fourth.child.pid!);
     expect(postmasterPid(dir)).toBeUndefined();
   }, 300_000);
+
+  test("When the Node that runs npm is the user's own, as on a fresh clone's first start, then the launcher and its gateway run on it and the services on the project's Node", async () => {
+    // a fresh clone has no node_modules/.bin/node yet: npm runs the start script with the user's
+    // own Node, and the launcher (gateway included) stays on it for that first run (ADR 0007).
+    // Here node_modules is installed, so the start script is run the way npm then runs it.
+    const own = ownNode();
+    expect(own).toBeDefined();
+    const copy = copyProject();
+    try {
+      const start = commandRun(own!.bin, ["--expose-gc", path.join(copy, "scripts", "start.mjs")], copy, env, running);
+      await start.waitFor("TicketForge is ready", "Ctrl-C stops everything");
+      expect(start.output()).toContain(`Node.js ${own!.version} (${own!.bin})`);
+      expect(fs.realpathSync(`/proc/${start.child.pid}/exe`)).toBe(fs.realpathSync(own!.bin));
+      const orders = pidRunning(path.join(copy, "orders", "dist", "main.js"));
+      expect(execFileSync(fs.readlinkSync(`/proc/${orders}/exe`), ["--version"], { encoding: "utf8" }).trim()).toBe(
+        serviceRuntime().version,
+      );
+      // the gateway (undici) on that Node: a request with a body and one without
+      const signup = await fetch(`${gateway()}/api/users/signup`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: "own-node@example.com", password: "password123" }),
+      });
+      expect(signup.status).toBe(201);
+      const listing = await fetch(`${gateway()}/api/tickets`);
+      expect(listing.status).toBe(200);
+      expect(await listing.json()).toEqual([]); // a new database: nothing on sale yet
+      process.kill(-start.child.pid!, "SIGTERM");
+      await start.exited;
+      await groupGone(start.child.pid!);
+      expect(start.output()).toContain("stopped");
+      expect(postmasterPid(copy)).toBeUndefined();
+    } finally {
+      const server = postmasterPid(copy);
+      if (server) process.kill(server, "SIGQUIT");
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

@@ -42,7 +42,12 @@ export interface NpmRun {
 
 /** `npm <args>` in cwd, in its own process group, so a test can press Ctrl-C on the whole group as a terminal does. */
 export function npmRun(args: string[], cwd: string, env: NodeJS.ProcessEnv, running: ChildProcess[] = []): NpmRun {
-  const child = spawn("npm", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  return commandRun("npm", args, cwd, env, running);
+}
+
+/** Any command run as npmRun runs npm. */
+export function commandRun(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, running: ChildProcess[] = []): NpmRun {
+  const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   running.push(child);
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
@@ -58,7 +63,7 @@ export function npmRun(args: string[], cwd: string, env: NodeJS.ProcessEnv, runn
       }, 100);
       void exited.then(() => {
         clearInterval(timer);
-        reject(new Error(`npm ${args.join(" ")} exited:\n${output}`));
+        reject(new Error(`${command} ${args.join(" ")} exited:\n${output}`));
       });
     });
     seen.catch(() => undefined); // a command that is meant to be refused never shows it
