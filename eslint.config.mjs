@@ -11,6 +11,24 @@ const manifest = JSON.parse(fs.readFileSync(new URL("./services.json", import.me
 const services = manifest.services.map((/** @type {{ folder: string }} */ s) => s.folder);
 const workspaces = ["common", "nats", ...services, manifest.client.folder];
 const intoSrc = (names) => names.map((n) => `**/${n}/src/**`);
+/** The launcher and the benchmark: no test support, no service internals; `paths`: more refused imports. */
+function wholeStackImports(paths = []) {
+  return {
+    "no-restricted-imports": [
+      "error",
+      {
+        paths: [{ name: "@ticketforge/common/testing", message: "The launcher and the benchmark use no test support." }, ...paths],
+        patterns: [
+          {
+            group: intoSrc(services),
+            message: "The launcher and the benchmark start services as processes; they do not import their internals.",
+          },
+          { group: ["**/e2e/**", "**/test/**", "**/testing/**"], message: "The launcher and the benchmark use no test support." },
+        ],
+      },
+    ],
+  };
+}
 const layering = [
   ...workspaces.map((ws) => ({
     files: [`${ws}/**/*.{ts,tsx,mjs,js}`],
@@ -42,23 +60,15 @@ const layering = [
       ],
     },
   },
+  { files: ["scripts/bench/**/*.ts"], rules: wholeStackImports() },
   {
-    files: ["scripts/bench/**/*.ts", "scripts/launcher/**/*.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          paths: [{ name: "@ticketforge/common/testing", message: "The launcher and the benchmark use no test support." }],
-          patterns: [
-            {
-              group: intoSrc(services),
-              message: "The launcher and the benchmark start services as processes; they do not import their internals.",
-            },
-            { group: ["**/e2e/**", "**/test/**", "**/testing/**"], message: "The launcher and the benchmark use no test support." },
-          ],
-        },
-      ],
-    },
+    files: ["scripts/launcher/**/*.ts"],
+    // the launcher lives as long as the stack: the whole index would keep the services' web and
+    // database code in its heap (about 15 MB) for the few functions it uses
+    rules: wholeStackImports([
+      { name: "@ticketforge/common", message: "The launcher imports @ticketforge/common/stack, not the whole index." },
+      { name: "@ticketforge/nats", message: "The launcher imports @ticketforge/nats/servers: the index brings test support." },
+    ]),
   },
 ];
 

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
-import { durableName } from "../../common/src/bus/consumer";
+import { durableName } from "../../common/src/bus/durables";
 import { streamOf, type Subject } from "../../common/src/events/subjects";
 import { allowed, egressRestricted, host, outsider, podsOf, type Pod } from "./support/network";
 import { serviceEntry } from "../../scripts/services";

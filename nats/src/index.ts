@@ -1,5 +1,3 @@
-export * from "./server";
+export * from "./servers";
 export * from "./wait";
 export * from "./harness";
-export * from "./cluster";
-export * from "./cluster-config";

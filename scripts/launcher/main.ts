@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { compactHeap } from "@ticketforge/common";
+import { compactHeap } from "@ticketforge/common/stack";
 import { prepareDatabases, type Databases } from "./databases";
 import { DataDirLockedError, lockDir } from "./lock";
 import { stopLeftServers } from "./left-servers";

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { createLogger, natsAdminUser, provisionJetStream, type BusUser } from "@ticketforge/common";
-import { natsServerBinary, planNatsCluster, waitForMetaLeader } from "@ticketforge/nats";
+import { createLogger, natsAdminUser, provisionJetStream, type BusUser } from "@ticketforge/common/stack";
+import { natsServerBinary, planNatsCluster, waitForMetaLeader } from "@ticketforge/nats/servers";
 import { natsHelp, type NatsDecision } from "./nats";
 import { portAcceptsConnections, waitFor } from "./postgres";
 import { Supervised } from "./processes";

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { connect } from "nats";
-import { freePort, natsServerBinary } from "@ticketforge/nats";
+import { freePort, natsServerBinary } from "@ticketforge/nats/servers";
 import { portAcceptsConnections, waitFor } from "./postgres";
 import { Supervised } from "./processes";
 import { isPortFree as portIsFree } from "./stack";
@@ -12,7 +12,7 @@ import {
   newNatsPassword,
   provisionJetStream,
   type BusUser,
-} from "@ticketforge/common";
+} from "@ticketforge/common/stack";
 
 /** A service's NATS user and password, given to it as NATS_USER / NATS_PASSWORD. */
 export interface NatsCredentials {

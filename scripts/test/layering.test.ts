@@ -39,6 +39,20 @@ describe("layering the lint enforces", () => {
     ).toEqual([]);
   });
 
+  test("When the launcher imports the whole common package, then the lint fails and names the entry point made for it", async () => {
+    expect(
+      await layeringErrors("scripts/launcher/x.ts", 'import { compactHeap } from "@ticketforge/common";\nexport const y = compactHeap;\n'),
+    ).toEqual([expect.stringMatching(/@ticketforge\/common\/stack/)]);
+    expect(
+      await layeringErrors(
+        "scripts/launcher/x.ts",
+        'import { compactHeap } from "@ticketforge/common/stack";\nexport const y = compactHeap;\n',
+      ),
+    ).toEqual([]);
+    // the benchmark is not a long-lived process: it may use the whole package
+    expect(await layeringErrors("scripts/bench/x.ts", 'import { sql } from "@ticketforge/common";\nexport const y = sql;\n')).toEqual([]);
+  });
+
   test("When end-to-end tests import a service's internals, then the lint fails; the launcher's stack API is theirs to use", async () => {
     expect(
       await layeringErrors("e2e/x.test.ts", 'import { orders } from "../orders/src/service";\nexport const y = orders;\n'),

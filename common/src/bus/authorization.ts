@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { deadLetterStream, streamOf, type Subject } from "../events/subjects";
-import { durableName } from "./consumer";
+import { durableName } from "./durables";
 import { revokedSessionsBucket } from "./revocations";
 import { inboxPrefixOf } from "./bus";
 

@@ -1,4 +1,5 @@
-import { AckPolicy, DeliverPolicy, nanos, type ConsumerConfig, type ConsumerMessages, type JsMsg } from "nats";
+import type { ConsumerMessages, JsMsg } from "nats";
+import { durableConfig, durableName } from "./durables";
 import type { Logger } from "pino";
 import { endOfTurn, type Bus } from "./bus";
 import { isUniqueViolation } from "../db/database";
@@ -49,22 +50,6 @@ const headerGetter: TextMapGetter<JsMsg["headers"]> = {
   keys: (h) => (h ? h.keys() : []),
   get: (h, key) => h?.get(key) || undefined,
 };
-
-export function durableName(service: string, subject: Subject): string {
-  return `${service}-${subject.replace(/\./g, "-")}`;
-}
-
-/** The durable pull consumer of one (service, subject): the listener creates it, or the admin provisions it. */
-export function durableConfig(service: string, subject: Subject): Partial<ConsumerConfig> {
-  return {
-    durable_name: durableName(service, subject),
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    filter_subject: subject,
-    ack_wait: nanos(30_000),
-    max_ack_pending: 1_000,
-  };
-}
 
 /**
  * Runs one listener on its durable pull consumer: every message is parsed and checked, handled

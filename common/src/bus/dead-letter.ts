@@ -1,7 +1,7 @@
 import type { JsMsg } from "nats";
 import { openReader } from "./reader";
 import type { Bus } from "./bus";
-import { durableName } from "./consumer";
+import { durableName } from "./durables";
 import { deadLetterStream, streamOf, subjects, type Subject } from "../events/subjects";
 
 /**

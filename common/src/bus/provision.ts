@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { Bus } from "./bus";
-import { durableConfig } from "./consumer";
+import { durableConfig } from "./durables";
 import { SessionRevocations } from "./revocations";
 import { streamOf } from "../events/subjects";
 import type { BusUser } from "./authorization";

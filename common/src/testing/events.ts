@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Bus } from "../bus/bus";
-import { durableName } from "../bus/consumer";
+import { durableName } from "../bus/durables";
 import type { EventData } from "../events/schemas";
 import { streamOf, type Subject } from "../events/subjects";
 
