@@ -5,7 +5,7 @@
 // itself, and stops when the npm process is gone (a SIGTERM to npm stops at its shell). package.json
 // starts it with --expose-gc: Node 24 grows this process's young generation during start-up and
 // keeps it, and once the stack is ready one collection gives that back (compactHeap in
-// common/src/service.ts; the launcher's PSS while idle 111 MB before, about 70 MB after). Its young
+// common/src/heap.ts; the launcher's PSS while idle 111 MB before, about 70 MB after). Its young
 // generation is no longer capped (it was at 4 MB for the same reason): under load the gateway
 // spent a tenth of its time collecting.
 import fs from "node:fs";

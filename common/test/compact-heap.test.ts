@@ -10,7 +10,8 @@ const root = path.join(__dirname, "..", "..");
 function youngGenerationAround(flags: string[]): { beforeMb: number; afterMb: number; result: unknown } {
   const script = `
     const v8 = require("node:v8");
-    const { compactHeap } = require(${JSON.stringify(path.join(root, "common", "src", "service.ts"))});
+    require(${JSON.stringify(path.join(root, "common", "src", "service.ts"))});
+    const { compactHeap } = require(${JSON.stringify(path.join(root, "common", "src", "heap.ts"))});
     // what start-up leaves alive: a few MB of objects made while loading
     globalThis.kept = Array.from({ length: 200000 }, (_, i) => ({ i, name: "entry " + i }));
     const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").physical_space_size / 1048576;

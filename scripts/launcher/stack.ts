@@ -193,7 +193,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           name: replicaName(name, i),
           command: serviceRuntime().path,
           // source maps: stack traces in the logs name the TypeScript files and lines; gc: the
-          // service gives back what start-up grew (compactHeap in common/src/service.ts)
+          // service gives back what start-up grew (compactHeap in common/src/heap.ts)
           args: options.dev
             ? ["--expose-gc", "--import", "tsx", path.join(root, folderOf(name), "src", "main.ts")]
             : ["--enable-source-maps", "--expose-gc", path.join(bundleDir(name), "main.js")],
