@@ -23,7 +23,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
-import { AckPolicy, connect, DeliverPolicy, type NatsConnection } from "nats";
+import { AckPolicy, connect, DeliverPolicy, type NatsConnection, type Subscription } from "nats";
 import pg from "pg";
 import { cpuMsBetween, memoryOf, processTree, writesBetween, type ProcInfo } from "./procs";
 import { crowds, httpOf } from "./crowds";
@@ -196,10 +196,10 @@ const productReservation: ReadReservation = (event) => {
 class Reservations {
   readonly at = new Map<string, number>(); // order id → time seen reserved
   readonly ordersByTicket = new Map<string, Set<string>>();
-  private waiters = new Map<string, () => void>();
+  private readonly subscription: Subscription;
   constructor(nc: NatsConnection, subject = "ticket.updated", read: ReadReservation = productReservation) {
     const dec = new TextDecoder();
-    nc.subscribe(subject, {
+    this.subscription = nc.subscribe(subject, {
       callback: (_err, msg) => {
         const now = performance.now();
         const reserved = read(JSON.parse(dec.decode(msg.data)));
@@ -209,9 +209,12 @@ class Reservations {
         const set = this.ordersByTicket.get(ticketId) ?? new Set<string>();
         set.add(orderId);
         this.ordersByTicket.set(ticketId, set);
-        this.waiters.get(orderId)?.();
       },
     });
+  }
+  /** Stops watching: the bench process then reads none of the events of what it measures next. */
+  close(): void {
+    this.subscription.unsubscribe();
   }
   /** Tickets reserved for more than one order. */
   doubles(): number {
@@ -511,37 +514,37 @@ async function main() {
       user: "ticketforge-admin",
       pass: natsPasswords["ticketforge-admin"],
     });
-    cleanup.unshift(async () => roles.forEach((r) => r.kill("SIGTERM")));
-    const ceilingPipeByRole = await pipelineCeiling(`http://127.0.0.1:${ports.ceilingPipeline}`, pipeTickets.length, () =>
-      dedupe(processTree([...roles.map((r) => r.pid!), ...named("postgres"), ...named("nats-server")])),
-    );
+    const killRoles = () => roles.forEach((r) => r.kill("SIGTERM"));
+    cleanup.unshift(async () => killRoles());
+    const rolesTree = () => dedupe(processTree([...[...roles.values()].map((r) => r.pid!), ...named("postgres"), ...named("nats-server")]));
+    const ceilingPipeByRole = await pipelineCeiling(`http://127.0.0.1:${ports.ceilingPipeline}`, pipeTickets.length, rolesTree);
     say(`  ${ceilingPipeByRole.reservedPerSecond} orders/s reserved, CPU ${ceilingPipeByRole.cpuMsPerOrder} ms per order`);
     say("…and one order at a time, 10 per second, as asked of the product above…");
     const rolesBase = `http://127.0.0.1:${ports.ceilingPipeline}`;
+    // the ceiling's ticket.updated: { id, data: { id: ticket, orderId } }, sent only when reserved
+    const ceilingReservations = new Reservations(nc, "benchpipe.apart.ticket.updated", (event) => {
+      const { id, orderId } = (event as { data: { id: string; orderId: string } }).data;
+      return { ticketId: id, orderId };
+    });
     const ceilingLow = await oneAtATime({
       url: rolesBase,
       path: "/order",
-      tickets: (await (await fetch(`${rolesBase}/pipeline/seed`, { method: "POST", body: JSON.stringify({ n: 100 }) })).json()) as string[],
-      // the ceiling's ticket.updated: { id, data: { id: ticket, orderId } }, sent only when reserved
-      reservations: new Reservations(nc, "benchpipe.apart.ticket.updated", (event) => {
-        const { id, orderId } = (event as { data: { id: string; orderId: string } }).data;
-        return { ticketId: id, orderId };
-      }),
+      tickets: await seedPipeline(rolesBase, 100),
+      reservations: ceilingReservations,
     });
+    ceilingReservations.close();
     say(
       `  from the request ${ceilingLow.endToEnd.p50Ms} / ${ceilingLow.endToEnd.p99Ms} ms (p50 / p99), POST p50 ${ceilingLow.postOrders.p50Ms} ms`,
     );
     // the pipeline's goals were set when an order took five hops; passes added two (it takes
     // order.created and ticket.updated): what the same plain parts do without them
     say("…and without the passes role's two hops (the pipeline before passes)…");
-    const passesRole = roles.at(-1)!;
+    const passesRole = roles.get("passes")!;
     passesRole.kill("SIGTERM");
     await new Promise((resolve) => passesRole.once("exit", resolve));
-    const beforePasses = roles.slice(0, -1);
-    const ceilingPipeFiveHops = await pipelineCeiling(`http://127.0.0.1:${ports.ceilingPipeline}`, pipeTickets.length, () =>
-      dedupe(processTree([...beforePasses.map((r) => r.pid!), ...named("postgres"), ...named("nats-server")])),
-    );
-    roles.forEach((r) => r.kill("SIGTERM"));
+    roles.delete("passes");
+    const ceilingPipeFiveHops = await pipelineCeiling(rolesBase, pipeTickets.length, rolesTree);
+    killRoles();
     say(`  ${ceilingPipeFiveHops.reservedPerSecond} orders/s reserved, CPU ${ceilingPipeFiveHops.cpuMsPerOrder} ms per order`);
 
     say("GET /api/tickets with 100,000 tickets…");
@@ -681,15 +684,15 @@ function startCeilingProxy(port: number, target: string): Promise<ChildProcess> 
   return startCeiling("the ceiling proxy", "ceiling-proxy.mjs", [String(port), target]);
 }
 
-/** The pipeline's ceiling with each role in a process of its own (ceiling-pipeline.mjs). */
+/** The pipeline's ceiling with each role in a process of its own (ceiling-pipeline.mjs), by role. */
 async function startPipelineRoles(
   port: number,
   databaseUrl: string,
   nats: { url: string; user: string; pass: string },
-): Promise<ChildProcess[]> {
+): Promise<Map<string, ChildProcess>> {
   // allRoles of ceiling-pipeline.mjs, which tsx cannot require (an ES module with top-level await)
   const roles = ["orders", "tickets", "payments", "expiration", "passes"];
-  return Promise.all(
+  const started = await Promise.all(
     roles.map((role) =>
       startCeiling(`ceiling pipeline role ${role}`, "ceiling-pipeline.mjs", [
         String(port),
@@ -702,6 +705,7 @@ async function startPipelineRoles(
       ]),
     ),
   );
+  return new Map(roles.map((role, i) => [role, started[i]]));
 }
 
 /**
@@ -754,6 +758,11 @@ async function oneAtATime(options: {
   };
 }
 
+/** Makes `n` new tickets in the plain pipeline (ceiling-pipeline.mjs); answers their ids. */
+async function seedPipeline(base: string, n: number): Promise<string[]> {
+  return (await (await fetch(`${base}/pipeline/seed`, { method: "POST", body: JSON.stringify({ n }) })).json()) as string[];
+}
+
 /**
  * The pipeline's ceiling (ceiling-pipeline.mjs): the same warm-up and number of orders for fresh
  * tickets, the same 20 connections, straight to the ceiling process; reserved per second is
@@ -761,8 +770,7 @@ async function oneAtATime(options: {
  * PostgreSQL and nats-server.
  */
 async function pipelineCeiling(base: string, orders: number, tree: () => ProcInfo[]) {
-  const seeded = await fetch(`${base}/pipeline/seed`, { method: "POST", body: JSON.stringify({ n: warmUpOrders + orders }) });
-  const ticketIds = (await seeded.json()) as string[];
+  const ticketIds = await seedPipeline(base, warmUpOrders + orders);
   const done = async () => ((await (await fetch(`${base}/pipeline/done`)).json()) as { done: number }).done;
   // the count goes on from an earlier run on the same processes
   const earlier = await done();

@@ -26,7 +26,17 @@ interface PipelineCeiling extends PipelineCost {
   reservedPerSecond: number;
   http: Load;
   /** The product's one-order-at-a-time phase asked of the ceiling (absent in runs before it was measured). */
-  lowLoad?: { orders: number; hop: { p50Ms: number; p99Ms: number }; endToEnd: { p50Ms: number; p99Ms: number }; postOrders: Load };
+  lowLoad?: OneAtATime;
+}
+
+/** Orders one at a time, 10 a second (main.ts's oneAtATime). */
+interface OneAtATime {
+  orders: number;
+  /** The order answered (committed) → its ticket seen reserved on NATS. */
+  hop: { p50Ms: number; p99Ms: number };
+  /** The order's request sent → its ticket seen reserved. */
+  endToEnd: { p50Ms: number; p99Ms: number };
+  postOrders: Load;
 }
 
 export interface BenchResults {
@@ -62,15 +72,8 @@ export interface BenchResults {
      */
     pipelineByRoleFiveHops?: PipelineCeiling;
   };
-  lowLoad: {
-    orders: number;
-    /** POST /api/orders answered (order committed) → its ticket.updated "reserved" seen on NATS. */
-    hop: { p50Ms: number; p99Ms: number };
-    /** POST /api/orders sent → ticket.updated "reserved" seen. */
-    endToEnd: { p50Ms: number; p99Ms: number };
-    postOrders: Load;
-    getOrders: Load;
-  };
+  /** POST /api/orders one at a time; getOrders: GET /api/orders one at a time. */
+  lowLoad: OneAtATime & { getOrders: Load };
   pipeline: PipelineCost & {
     buyers: number;
     orders: number;
