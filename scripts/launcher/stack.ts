@@ -105,13 +105,21 @@ const newestIn = (dir: string): number =>
         return Math.max(max, e.isDirectory() ? newestIn(p) : fs.statSync(p).mtimeMs);
       }, 0);
 
-/** True when the bundle of `service` is newer than its sources and the shared code it bundles. */
+/** When a file was last changed; 0 when it does not exist. */
+const changedAt = (file: string): number => (fs.existsSync(file) ? fs.statSync(file).mtimeMs : 0);
+
+/**
+ * True when the bundle of `service` is newer than everything it is made of: its sources, the
+ * shared code, the npm packages it bundles (npm rewrites node_modules/.package-lock.json at each
+ * install) and the build script itself.
+ */
 export function serviceBundleIsFresh(service: string): boolean {
   const main = path.join(bundleDir(service), "main.js");
   if (!fs.existsSync(main)) return false;
   const builtAt = fs.statSync(main).mtimeMs;
   const sources = [path.join(root, folderOf(service), "src"), path.join(root, "common", "src"), path.join(root, "nats", "src")];
-  return sources.every((dir) => newestIn(dir) < builtAt);
+  const files = [path.join(root, "node_modules", ".package-lock.json"), path.join(root, "infra", "docker", "build.mjs")];
+  return sources.every((dir) => newestIn(dir) < builtAt) && files.every((file) => changedAt(file) < builtAt);
 }
 
 /**
