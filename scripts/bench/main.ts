@@ -52,17 +52,31 @@ interface Launched {
   logFile: string;
 }
 
+const startScript = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).scripts.start as string).split(/\s+/);
 /** The Node flags of package.json's start script: the launcher runs with them, as under npm start. */
-const startFlags = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).scripts.start as string)
-  .split(/\s+/)
-  .filter((a) => a.startsWith("--"));
+const startFlags = startScript.filter((a) => a.startsWith("--"));
 
-/** `npm start` as a user runs it, minus npm itself: node [its flags] scripts/start.mjs. */
+/**
+ * The variables package.json's start script sets before `node` (`NAME=${NAME:-default}`: a value
+ * already in the environment wins), resolved against `env` as npm's shell would.
+ */
+function startEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const set: NodeJS.ProcessEnv = {};
+  for (const word of startScript) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(word);
+    if (!m) break;
+    const fallback = /^\$\{([A-Z_][A-Z0-9_]*):-(.*)\}$/.exec(m[2]);
+    set[m[1]] = fallback ? env[fallback[1]] || fallback[2] : m[2];
+  }
+  return set;
+}
+
+/** `npm start` as a user runs it, minus npm itself: [its variables] node [its flags] scripts/start.mjs. */
 async function launch(env: NodeJS.ProcessEnv, logFile: string, timeoutMs = 120_000): Promise<Launched> {
   const started = performance.now();
   const child = spawn(process.execPath, [...startFlags, path.join(root, "scripts", "start.mjs")], {
     cwd: root,
-    env,
+    env: { ...env, ...startEnv(env) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let text = "";
