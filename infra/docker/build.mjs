@@ -158,7 +158,11 @@ function checkExternals(metafile, outfile) {
 function ownCodeOnly(mapFile) {
   const map = JSON.parse(fs.readFileSync(mapFile, "utf8"));
   const own = map.sources.map(
-    (source) => !path.resolve(path.dirname(mapFile), map.sourceRoot ?? "", source).split(path.sep).includes("node_modules"),
+    (source) =>
+      !path
+        .resolve(path.dirname(mapFile), map.sourceRoot ?? "", source)
+        .split(path.sep)
+        .includes("node_modules"),
   );
   const keep = (list) => list?.filter((_, i) => own[i]);
   let kept = 0;
