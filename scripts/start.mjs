@@ -7,9 +7,8 @@
 // keeps it, and once the stack is ready one collection gives that back (compactHeap in
 // common/src/heap.ts; the launcher's PSS while idle 111 MB before, about 70 MB after). Its young
 // generation is no longer capped (it was at 4 MB for the same reason): under load the gateway
-// spent a tenth of its time collecting. package.json also sets glibc's MALLOC_ARENA_MAX and
-// MALLOC_MMAP_THRESHOLD_ for this process, which every process of the stack inherits
-// (docs/development.md, "Memory").
+// spent a tenth of its time collecting. package.json also sets glibc's MALLOC_MMAP_THRESHOLD_ for
+// this process, which every process of the stack inherits (docs/development.md, "Memory").
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";

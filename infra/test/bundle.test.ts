@@ -5,6 +5,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import fs from "node:fs";
+import { SourceMap, type SourceMapPayload } from "node:module";
 import path from "node:path";
 import { promisify } from "node:util";
 import { repoRoot, services } from "./support/k8s";
@@ -73,10 +74,25 @@ describe("bundling (the Dockerfiles' build stage)", () => {
     expect(main).not.toMatch(/require\("(express|kysely|zod|pg|nats|@nats-io\/[a-z-]+)"\)/);
     expect(main).toMatch(/require\("pino"\)/);
     // the source map covers the project's own code, not the libraries'
-    const map = JSON.parse(fs.readFileSync(path.join(out, "main.js.map"), "utf8")) as { sources: string[] };
-    const sources = map.sources.map((s) => path.resolve(out, s));
+    const payload = JSON.parse(fs.readFileSync(path.join(out, "main.js.map"), "utf8")) as SourceMapPayload;
+    const sources = payload.sources.map((s) => path.resolve(out, s));
     expect(sources).toContain(path.join(repoRoot, service, "src", "main.ts"));
     expect(sources.filter((s) => s.split(path.sep).includes("node_modules"))).toEqual([]);
+    // ...and a frame is named as Node names it: the project's code after its TypeScript, a
+    // library's (express, kysely here) after its place in the bundle, never after the project's
+    // code before it on the same line
+    const map = new SourceMap(payload);
+    const origin = (code: string) => {
+      const at = main.indexOf(code);
+      expect(at).toBeGreaterThan(0);
+      const before = main.slice(0, at);
+      const entry = map.findEntry(before.split("\n").length - 1, at - (before.lastIndexOf("\n") + 1));
+      const source = "originalSource" in entry ? entry.originalSource : undefined;
+      return source ? path.resolve(out, source) : undefined;
+    };
+    expect(origin("function createLogger(")).toBe(path.join(repoRoot, "common", "src", "logger.ts"));
+    expect(origin("function createApplication(")).toBeUndefined();
+    expect(origin("var Kysely=")).toBeUndefined();
   });
 
   test.each(built)("%s: the bundle loads every dependency and checks its configuration first", (service) => {
