@@ -5,9 +5,11 @@
 // Everything the service requires goes into dist/main.js: the workspace packages (@ticketforge/*,
 // TypeScript source used in place) and the npm packages, with the libraries' comments and
 // whitespace left out. A process then holds one compact script instead of some 550 module files
-// with their comments: about 6 MB less per service while idle (measured on Node 24, 2026-12-05;
-// docs/benchmarks.md). The source map covers the project's own code only, so a stack trace
-// names the TypeScript line, and Node does not parse a map of every library at start-up.
+// with their comments: about 7 MB less per service while idle, with package.json's
+// MALLOC_MMAP_THRESHOLD_ (without it, what the parse of one large script allocates stays in the
+// malloc heap and the saving is lost; measured on Node 24, 2026-12-05, docs/development.md
+// "Memory"). The source map covers the project's own code only, so a stack trace names the
+// TypeScript line, and Node does not parse a map of every library at start-up.
 // A few packages stay external, loaded from node_modules at run time (`external` below).
 //
 // Bundling flattens every module into dist/main.js, so `__dirname` would point at dist/ for
@@ -54,13 +56,13 @@ const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 /**
  * Packages left out of the bundle, required from node_modules at run time:
- * - pino and its pretty-printer: a transport runs in a worker thread started from pino's own
- *   files, which a bundle would not have beside it;
+ * - pino: a transport (the pretty-printer in a terminal) runs in a worker thread started from
+ *   pino's own files, which a bundle would not have beside it;
  * - the OTLP exporter: loaded only when traces are exported (common/src/telemetry/tracing.ts);
  * - pg-native: pg's optional native binding, never installed (pg requires it only when asked to).
  */
 const optional = new Set(["pg-native"]);
-const external = new Set(["pino", "pino-pretty", "thread-stream", "@opentelemetry/exporter-trace-otlp-http", ...optional]);
+const external = new Set(["pino", "@opentelemetry/exporter-trace-otlp-http", ...optional]);
 const packageName = (spec) => (spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
 
 function workspacePlugin(workspaces) {
