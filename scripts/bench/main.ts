@@ -74,31 +74,49 @@ function startEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 /** `npm start` as a user runs it, minus npm itself: [its variables] node [its flags] scripts/start.mjs. */
 async function launch(env: NodeJS.ProcessEnv, logFile: string, timeoutMs = 120_000): Promise<Launched> {
   const started = performance.now();
+  // The stack's output goes straight to the log file: read through this process, every log line
+  // of a measured phase cost the load generator CPU on the cores it shares with the stack.
+  const from = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
+  const log = fs.openSync(logFile, "a");
   const child = spawn(process.execPath, [...startFlags, path.join(root, "scripts", "start.mjs")], {
     cwd: root,
     env: { ...env, ...startEnv(env) },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", log, log],
   });
-  let text = "";
+  fs.closeSync(log);
+  const said = () => {
+    const fd = fs.openSync(logFile, "r");
+    try {
+      const size = fs.fstatSync(fd).size;
+      const buffer = Buffer.alloc(size - from);
+      fs.readSync(fd, buffer, 0, buffer.length, from);
+      return buffer.toString();
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
   return new Promise<Launched>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the stack was not ready in ${timeoutMs} ms (log: ${logFile})`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      fs.appendFileSync(logFile, chunk);
-      text = (text + chunk.toString()).slice(-20_000);
-      const m = /TicketForge is ready in ([\d.]+) s/.exec(text);
-      if (m) {
-        clearTimeout(timer);
-        text = "";
-        resolve({ child, readyMs: performance.now() - started, saysReadyS: Number(m[1]), logFile });
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", (c: Buffer) => fs.appendFileSync(logFile, c));
-    child.once("exit", (code) => {
+    const done = () => {
+      clearInterval(poll);
       clearTimeout(timer);
-      const tail = fs.readFileSync(logFile, "utf8").trim().split("\n").slice(-20).join("\n");
+      child.off("exit", exited);
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`the stack was not ready in ${timeoutMs} ms (log: ${logFile})`));
+    }, timeoutMs);
+    const poll = setInterval(() => {
+      const m = /TicketForge is ready in ([\d.]+) s/.exec(said());
+      if (!m) return;
+      done();
+      resolve({ child, readyMs: performance.now() - started, saysReadyS: Number(m[1]), logFile });
+    }, 50);
+    const exited = (code: number | null) => {
+      done();
+      const tail = said().trim().split("\n").slice(-20).join("\n");
       reject(new Error(`the launcher exited (${code}) before it was ready:\n${tail}`));
-    });
+    };
+    child.once("exit", exited);
   });
 }
 
@@ -597,6 +615,15 @@ async function main() {
       seller,
       signUp: (n) => signUp(base, `crowd-${n}-${Date.now()}@bench.test`),
       quiet: () => quiet(nc),
+      // where a crowd's time goes: every process of the stack, and this one (the load generator)
+      measure: async (fn) => {
+        const before = processTree(treeRoots());
+        const own = process.cpuUsage();
+        const value = await fn();
+        const { user, system } = process.cpuUsage(own);
+        const { byName } = cpuMsBetween(before, processTree(treeRoots()));
+        return { value, cpuMs: { ...byName, "load generator": (user + system) / 1000 } };
+      },
       say,
     });
     if (crowdProfiled) profileFiles.push(await collectProfile(crowdProfiled));

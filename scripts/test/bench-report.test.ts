@@ -64,6 +64,39 @@ describe("the benchmark's figures in the docs", () => {
     expect(text).not.toMatch(/undefined|NaN/);
   });
 
+  test("When a run asked the one-ticket crowd twice, then both rows show, each with where its CPU went", () => {
+    const r = results("latest.json");
+    const crowd = (p99Ms: number, cpuMsPerRequest?: Record<string, number>) => ({
+      buyers: 500,
+      created: 1,
+      refused: 499,
+      other: {},
+      p50Ms: p99Ms / 2,
+      p99Ms,
+      maxMs: p99Ms + 1,
+      cpuMsPerRequest,
+    });
+    r.crowds = {
+      oneTicket: crowd(701, { orders: 1.04, "load generator": 0.6, postgres: 0.28, launcher: 0.26, passes: 0.02 }),
+      oneTicketAgain: crowd(463, { orders: 0.66, "load generator": 0.57 }),
+      block: r.crowds!.block,
+    };
+    const rows = renderTable(r).split("\n");
+    const first = rows.find((line) => line.includes("each one's first order")) ?? "";
+    expect(first).toContain("1 order, 499 refused with 400; p50 350.5 ms, p99 701 ms");
+    // the total, then the four that spent the most, the gateway named as such
+    expect(first).toContain("CPU per request 2.20 ms, of which orders 1.04, load generator 0.60, postgres 0.28, gateway (launcher) 0.26 |");
+    expect(first).toMatch(/\| 1 order, the rest 400; p99 ≤ 600 ms \|$/);
+    const again = rows.find((line) => line.startsWith("| the same buyers again")) ?? "";
+    expect(again).toContain("p99 463 ms; CPU per request 1.23 ms, of which orders 0.66, load generator 0.57 | — | — |");
+
+    // a run from before: one crowd, no CPU
+    r.crowds = { oneTicket: crowd(600), block: r.crowds.block };
+    const older = renderTable(r);
+    expect(older).not.toContain("the same buyers again");
+    expect(older).not.toMatch(/CPU per request|undefined|NaN/);
+  });
+
   test("When an older run lacks the later ceilings, then their places say — and nothing reads undefined", () => {
     const old = results("latest.json");
     delete old.ceilings.pipeline;
