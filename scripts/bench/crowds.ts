@@ -63,8 +63,6 @@ export function httpOf(base: string): Http {
   };
 }
 
-const unmeasured = async <T>(fn: () => Promise<T>) => ({ value: await fn(), cpuMs: undefined });
-
 /** Runs `fn` over `items` with at most `limit` at once. */
 async function inBatches<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -88,7 +86,7 @@ export async function crowds(options: {
   /** Resolves once the services have taken in every event so far. */
   quiet: () => Promise<boolean>;
   /** Runs `fn` and answers the CPU milliseconds each process spent meanwhile, by name. */
-  measure?: <T>(fn: () => Promise<T>) => Promise<{ value: T; cpuMs?: Record<string, number> }>;
+  measure: <T>(fn: () => Promise<T>) => Promise<{ value: T; cpuMs: Record<string, number> }>;
   buyers?: number;
   tickets?: number;
   say: (line: string) => void;
@@ -109,7 +107,7 @@ export async function crowds(options: {
     if (one.status !== 201) throw new Error(`the crowd's ticket was not created: ${one.status}`);
     const oneId = (one.json as { id: string }).id;
     await options.quiet();
-    const { value: answers, cpuMs } = await (options.measure ?? unmeasured)(() =>
+    const { value: answers, cpuMs } = await options.measure(() =>
       Promise.all(buyers.map((cookie) => http("POST", "/api/orders", { ticketId: oneId }, cookie))),
     );
     const other: Record<string, number> = {};
@@ -123,14 +121,11 @@ export async function crowds(options: {
       p50Ms: pct(times, 50),
       p99Ms: pct(times, 99),
       maxMs: pct(times, 100),
-      ...(cpuMs && {
-        cpuMsPerRequest: Object.fromEntries(
-          Object.entries(cpuMs)
-            .filter(([, ms]) => ms > 0)
-            .sort((a, b) => b[1] - a[1])
-            .map(([name, ms]) => [name, Math.round((ms / buyerCount) * 100) / 100]),
-        ),
-      }),
+      cpuMsPerRequest: Object.fromEntries(
+        Object.entries(cpuMs)
+          .filter(([, ms]) => ms > 0)
+          .map(([name, ms]) => [name, Math.round((ms / buyerCount) * 100) / 100]),
+      ),
     };
     await options.quiet();
     return crowd;

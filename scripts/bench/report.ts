@@ -238,10 +238,10 @@ function row(...cells: string[]): string {
 function crowdRows({ oneTicket: o, oneTicketAgain: again, block: b }: CrowdResults): string[] {
   const answers = (c: OneTicketCrowd) =>
     `${c.created} order, ${c.refused} refused with 400${Object.keys(c.other).length > 0 ? `, others: ${JSON.stringify(c.other)}` : ""}; p50 ${c.p50Ms} ms, p99 ${c.p99Ms} ms`;
-  // the four processes that spent the most, then the total: where a refusal's time goes
+  // where a refusal's time goes: the total, then the four processes that spent the most
   const cpu = (c: OneTicketCrowd) => {
     if (!c.cpuMsPerRequest) return "";
-    const spent = Object.entries(c.cpuMsPerRequest);
+    const spent = Object.entries(c.cpuMsPerRequest).sort((a, b) => b[1] - a[1]);
     const total = spent.reduce((sum, [, ms]) => sum + ms, 0);
     return `; CPU per request ${total.toFixed(2)} ms, of which ${spent
       .slice(0, 4)
