@@ -15,6 +15,13 @@ export const tools = {
       macOS: "brew install nats-server",
     },
   },
+  nginx: {
+    why: "the local gateway on http://localhost:3000 (the same nginx as the cluster's ingress-nginx)",
+    install: {
+      "Debian/Ubuntu/WSL2": "sudo apt-get install nginx",
+      macOS: "brew install nginx",
+    },
+  },
   kubectl: {
     why: "the manifest tests render infra/k8s with `kubectl kustomize` (no cluster needed)",
     install: {

@@ -19,7 +19,7 @@ import { describeNode, requireTools } from "./prerequisites.mjs";
 // a stack given a NATS server of its own (NATS_URL, in the environment or .env) starts none
 const envFile = path.join(root, ".env");
 const natsUrl = process.env.NATS_URL || (fs.existsSync(envFile) ? util.parseEnv(fs.readFileSync(envFile, "utf8")).NATS_URL : undefined);
-requireTools(natsUrl ? [] : ["nats-server"]);
+requireTools(natsUrl ? ["nginx"] : ["nats-server", "nginx"]);
 ensureInstall();
 process.stdout.write(`${describeNode()}\n`);
 const require = createRequire(import.meta.url);

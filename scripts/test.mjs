@@ -11,7 +11,13 @@ const args = process.argv.slice(2);
 // kubectl only for the manifest suites (the infra project): `--selectProjects auth` needs none
 const selected = [];
 for (let i = args.indexOf("--selectProjects") + 1; i > 0 && i < args.length && !args[i].startsWith("-"); i++) selected.push(args[i]);
-requireTools(selected.length === 0 || selected.includes("infra") ? ["nats-server", "kubectl"] : ["nats-server"]);
+// nginx (the gateway) for the suites that run one: the launcher's, end-to-end and the browser's
+const all = selected.length === 0;
+requireTools([
+  "nats-server",
+  ...(all || selected.some((p) => ["scripts", "e2e", "client"].includes(p)) ? ["nginx"] : []),
+  ...(all || selected.includes("infra") ? ["kubectl"] : []),
+]);
 ensureInstall();
 
 // the pinned Node even on the run that installed it (npm started this process on the machine's own)

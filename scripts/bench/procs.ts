@@ -93,6 +93,7 @@ export function labelOf(p: ProcInfo): string {
     return p.name;
   }
   if (cmd.includes("scripts/start.mjs") || cmd.includes("scripts/launcher/main")) return "launcher";
+  if (p.name === "nginx") return "gateway";
   if (cmd.includes("ceiling-pipeline.mjs")) return `plain ${cmd.trim().split(" ").pop()}`;
   if (cmd.includes("ceiling-server.mjs")) return "plain, one process";
   const service = manifest.services.find((s) => cmd.includes(`/${s.folder}/src/main`) || cmd.includes(`/${s.folder}/dist/main`));

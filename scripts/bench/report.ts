@@ -245,6 +245,7 @@ function crowdRows({ oneTicket: o, oneTicketAgain: again, block: b }: CrowdResul
     const total = spent.reduce((sum, [, ms]) => sum + ms, 0);
     return `; CPU per request ${total.toFixed(2)} ms, of which ${spent
       .slice(0, 4)
+      // runs before the gateway was nginx: it ran inside the launcher
       .map(([name, ms]) => `${name === "launcher" ? "gateway (launcher)" : name} ${ms.toFixed(2)}`)
       .join(", ")}`;
   };

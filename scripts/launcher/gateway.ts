@@ -1,9 +1,16 @@
-import http from "node:http";
-import { Pool, type Dispatcher } from "undici";
 import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
 import path from "node:path";
+import { Supervised, type ProcessSpec } from "./processes";
 
-/** The one route table shared with the Kubernetes Ingress (infra/routes.json). */
+/**
+ * The local gateway: nginx, as the cluster's ingress-nginx, configured from the one route table
+ * (infra/routes.json) and the ports of the services' replicas. ADR 5 says why nginx and what it
+ * does; this file writes its configuration and runs it.
+ */
+
+/** The one route table shared with the Kubernetes routes (infra/routes.json). */
 export interface Route {
   prefix: string;
   service: string;
@@ -15,18 +22,38 @@ export function loadRoutes(file = routesFile): Route[] {
   return (JSON.parse(fs.readFileSync(file, "utf8")) as { routes: Route[] }).routes;
 }
 
-/** Longest prefix wins, on path-segment boundaries, like an ingress-nginx Prefix path. */
-export function routeFor(routes: Route[], urlPath: string): Route | undefined {
-  let best: Route | undefined;
-  for (const r of routes) {
-    const matches =
-      r.prefix === "/" ||
-      urlPath === r.prefix ||
-      (urlPath.startsWith(r.prefix) && (r.prefix.endsWith("/") || urlPath[r.prefix.length] === "/"));
-    if (matches && (!best || r.prefix.length > best.prefix.length)) best = r;
+/** Each service's replicas: one base URL, or one per replica; none for a service that is not run (the web app). */
+export type Targets = Record<string, string | string[] | undefined>;
+
+/** How many idle kept connections the gateway holds to each service's replicas. */
+export const keptConnections = 32;
+
+/** The largest request body the gateway takes: ingress-nginx's default (1 MB), above the services' own limit (100 kB). */
+export const maxBodyBytes = 1024 * 1024;
+
+/** nginx on PATH, or in the sbin folders Debian puts servers in (not on a user's PATH). */
+export function nginxBinary(): string | undefined {
+  const dirs = (process.env.PATH ?? "").split(path.delimiter).concat(["/usr/sbin", "/usr/local/sbin", "/opt/homebrew/bin"]);
+  for (const dir of dirs) {
+    const p = path.join(dir, "nginx");
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      if (fs.statSync(p).isFile()) return p;
+    } catch {
+      // not here
+    }
   }
-  return best;
+  return undefined;
 }
+
+/** An nginx string literal: single-quoted, its quotes and backslashes escaped. nginx would read a `$` as a variable. */
+function quoted(text: string): string {
+  if (text.includes("$")) throw new Error(`an nginx string cannot hold "$": ${text}`);
+  return `'${text.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+/** The API's error shape, `{ errors: [{ message }] }`, as an nginx string. */
+const apiError = (message: string) => quoted(JSON.stringify({ errors: [{ message }] }));
 
 const fallbackPage = (routes: Route[]) => `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>TicketForge API</title><meta name="viewport" content="width=device-width, initial-scale=1"></head>
@@ -37,268 +64,204 @@ const fallbackPage = (routes: Route[]) => `<!doctype html><html lang="en"><head>
   .map((r) => `<li><a href="${r.prefix === "/api/users" ? "/api/users/currentuser" : r.prefix}">${r.prefix}</a> → ${r.service}</li>`)
   .join("")}</ul></body></html>`;
 
-/** Headers that describe one connection, never the message (RFC 9110 §7.6.1): a proxy drops them. */
-const hopByHop = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
-
-/** The headers to pass on: without the hop-by-hop ones, nor those the Connection header names. */
-export function endToEndHeaders(headers: http.IncomingHttpHeaders): http.IncomingHttpHeaders {
-  const named = String(headers.connection ?? "")
-    .split(",")
-    .map((h) => h.trim().toLowerCase())
-    .filter(Boolean);
-  const out: http.IncomingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || hopByHop.has(name) || named.includes(name)) continue;
-    out[name] = value;
-  }
-  return out;
-}
+const hostPort = (url: string) => {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port}`;
+};
 
 /**
- * The path and query to ask the service for. Clients send the origin form (`/api/tickets?q=x`);
- * the absolute form (`http://host/api/tickets`) is accepted as its path, as HTTP/1.1 servers must;
- * anything else (`*`, `example.com:443`) is not a resource of this site: undefined, a 400.
+ * The gateway's nginx.conf. What it does, in the order a request meets it:
+ * 1. a request line nginx cannot take is a 400; a body over 1 MB a 413 in the API's error shape;
+ * 2. a target with dot segments, starting with `//` or naming a scheme other than http(s) is a 400:
+ *    the services are asked for the path the client sent, so one that URL parsing would turn into
+ *    another path never reaches them;
+ * 3. a request that already came through the gateway is a 508 (a port taken by the wrong process
+ *    would loop);
+ * 4. the longest route prefix wins, on path-segment boundaries (`/api/tickets` and `/api/tickets/…`,
+ *    never `/api/ticketsX`), like a Kubernetes PathPrefix;
+ * 5. the whole body is read before a replica is asked (a client that sends slowly holds a
+ *    connection of the gateway, never one of a service); the answer streams back;
+ * 6. the service gets the client's address in X-Forwarded-For (whatever the client sent there is
+ *    replaced: this is the edge), the scheme and host in X-Forwarded-Proto and -Host, no hop-by-hop
+ *    header, on a kept connection;
+ * 7. replicas take turns; one that refuses a connection is left out for a second. A request that
+ *    meets a dead replica before it was sent goes to the next; one that was sent is sent again only
+ *    when it has no effect (GET, HEAD) or the service does it once per key (a POST with an
+ *    Idempotency-Key); anything else may have been handled and is a 503 with Retry-After, as is a
+ *    service with no replica up.
  */
-export function requestPath(target: string | undefined): string | undefined {
-  if (!target) return undefined;
-  // nearly every request: a target that URL parsing would give back unchanged is not parsed
-  if (plainOriginForm.test(target) && !dotSegment.test(target)) return target;
-  if (target.startsWith("/") && !target.startsWith("//")) {
-    try {
-      const url = new URL(target, "http://gateway");
-      return `${url.pathname}${url.search}`;
-    } catch {
-      return undefined;
-    }
-  }
-  if (/^https?:\/\//i.test(target)) {
-    try {
-      const url = new URL(target);
-      return `${url.pathname}${url.search}`;
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
-
-/**
- * An origin-form target made only of characters URL parsing leaves as they are, in the path and in
- * the query (no escapes in the path, where %2e is a dot; no quote, backslash or space anywhere)...
- */
-const plainOriginForm = /^\/(?!\/)[A-Za-z0-9\-._~!$&()*+,;=:@/]*(?:\?[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*)?$/;
-/** ...and without a dot segment, which parsing resolves. */
-const dotSegment = /\/\.{1,2}(?:[/?]|$)/;
-
-const jsonError = (res: http.ServerResponse, status: number, message: string, headers: http.OutgoingHttpHeaders = {}) =>
-  res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify({ errors: [{ message }] }));
-
-/** Each service's replicas: one base URL, or one per replica. */
-export type Targets = Record<string, string | string[] | undefined>;
-
-/** How long a replica that refused a connection is tried last: about a restart's first back-off. */
-const downForMs = 1_000;
-
-/**
- * Round robin over a service's replicas, like a Kubernetes Service over its ready pods. A replica
- * that refused a connection (dead, or restarting) goes to the back of the line for a while instead
- * of getting every other request.
- */
-export function createBalancer(targets: Targets) {
-  const turn = new Map<string, number>();
-  const downUntil = new Map<string, number>();
-  return {
-    /** The replicas of `service` in the order to try them. */
-    order(service: string): string[] {
-      const all = [targets[service]].flat().filter((t): t is string => !!t);
-      if (all.length === 0) return [];
-      const start = (turn.get(service) ?? 0) % all.length;
-      turn.set(service, start + 1);
-      const rotated = [...all.slice(start), ...all.slice(0, start)];
-      const now = Date.now();
-      const down = (t: string) => (downUntil.get(t) ?? 0) > now;
-      return [...rotated.filter((t) => !down(t)), ...rotated.filter(down)];
-    },
-    down(target: string): void {
-      downUntil.set(target, Date.now() + downForMs);
-    },
-  };
-}
-
-/** The most connections the gateway holds to one replica at once. */
-export const connectionsPerReplica = 32;
-
-/**
- * The local stand-in for the ingress: one origin on :3000 routing to the services, passing the
- * client's address in X-Forwarded-For (the services trust the loopback proxy), reading each
- * request's body before a service is asked and streaming the answer back. Whatever a request
- * holds, it is answered (400 at worst): the whole stack runs in this process, so a request that
- * threw here would take every service down with it.
- */
-export function createGateway(options: { routes: Route[]; targets: Targets }): http.Server {
-  const balancer = createBalancer(options.targets);
-  // Connections to the services are kept and reused: a fresh one per request cost the gateway
-  // and the service a connect, an accept and a close each time, and on these machines that was
-  // a good part of both processes' CPU under load. A replica that dies closes its connections at
-  // once (the kernel does it), and a closed idle connection is dropped, so a request rarely
-  // meets a dead one; when it does, it gets a 503 (nobody can tell whether the replica handled
-  // it), as a request in flight when a replica dies does anyway. An idle connection is closed
-  // after 4 s, before the services' own 5 s keep-alive timeout could close it under a request.
-  // At most `connectionsPerReplica` at once: a crowd's requests wait their turn here, on kept
-  // connections, instead of each opening one of its own that the service must accept, set up and
-  // close (ADR 5 has the figures). A request holds a connection only while the service works on
-  // it, since its body was read first (see proxy). The connections are undici's (a pool per
-  // replica): it does a proxied request's client side for about two thirds of node:http's CPU.
-  const pools = new Map<string, Pool>();
-  const poolOf = (target: string) => {
-    let pool = pools.get(target);
-    if (!pool) {
-      pool = new Pool(target, { connections: connectionsPerReplica, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 4_000 });
-      pools.set(target, pool);
-    }
-    return pool;
-  };
-  const server = http.createServer((req, res) => {
-    try {
-      proxy(options.routes, balancer, poolOf, req, res);
-    } catch {
-      if (!res.headersSent) jsonError(res, 400, "Bad request");
-      else res.destroy();
-    }
+export function gatewayConfig(options: { routes: Route[]; targets: Targets; host: string; port: number; dir: string }): string {
+  const { routes, targets, dir } = options;
+  const replicasOf = (service: string) => [targets[service]].flat().filter((t): t is string => !!t);
+  const served = [...new Set(routes.map((r) => r.service))].filter((s) => replicasOf(s).length > 0);
+  const upstreams = served.map((service) =>
+    [
+      `  upstream ${service} {`,
+      ...replicasOf(service).map((t) => `    server ${hostPort(t)} max_fails=1 fail_timeout=1s;`),
+      // an idle kept connection is closed after 4 s, before the services' own 5 s keep-alive timeout could close it under a request
+      `    keepalive ${keptConnections};`,
+      "    keepalive_timeout 4s;",
+      "  }",
+    ].join("\n"),
+  );
+  // a level with error_page directives of its own inherits none: each proxied location lists them all
+  const errorPages = (service: string) => ["      error_page 413 @too_large;", `      error_page 502 504 =503 @${service}_down;`];
+  const proxied = (service: string) => [
+    ...errorPages(service),
+    `      error_page 418 = @${service}_keyed;`,
+    "      if ($keyed_post) { return 418; }",
+    `      proxy_pass http://${service};`,
+  ];
+  const locations = routes.flatMap((route) => {
+    const body = replicasOf(route.service).length
+      ? proxied(route.service)
+      : route.service === "client"
+        ? [
+            "      if ($request_method !~ ^(GET|HEAD)$) { return 502 " + apiError("No service for this path") + "; }",
+            '      default_type "text/html; charset=utf-8";',
+            `      return 200 ${quoted(fallbackPage(routes))};`,
+          ]
+        : [`      return 502 ${apiError(`No service for ${route.prefix}`)};`];
+    const block = (match: string) => [`    location ${match} {`, ...body, "    }"];
+    if (route.prefix === "/") return block("/");
+    const prefix = route.prefix.replace(/\/$/, "");
+    return [...block(`= ${prefix}`), ...block(`${prefix}/`)];
   });
-  server.keepAliveTimeout = 5_000;
-  // a stopped gateway lets go of its connections to the services
-  server.on("close", () => {
-    for (const pool of pools.values()) void pool.destroy();
-  });
-  // a malformed request line or header block, or a tunnel (CONNECT): 400 and close
-  const refuse = (socket: { writable: boolean; end(text: string): void; destroy(): void }) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-    else socket.destroy();
-  };
-  server.on("clientError", (_err, socket) => refuse(socket));
-  server.on("connect", (_req, socket) => refuse(socket));
-  return server;
+  const perService = served.flatMap((service) => [
+    `    location @${service}_keyed {`,
+    ...errorPages(service),
+    "      proxy_next_upstream error timeout non_idempotent;",
+    `      proxy_pass http://${service};`,
+    "    }",
+    `    location @${service}_down {`,
+    "      add_header Retry-After 1 always;",
+    `      return 503 ${apiError(`The ${service} service is not available right now`)};`,
+    "    }",
+  ]);
+  return `# Written by the launcher from infra/routes.json (scripts/launcher/gateway.ts) each time it starts.
+# One process: nothing is left serving if the launcher's watchdog kills it.
+master_process off;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server_tokens off;
+  default_type application/json;
+  client_body_temp_path ${dir}/client-body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  keepalive_timeout 5s;
+  client_max_body_size ${maxBodyBytes};
+  # a body up to the limit stays in memory: read whole before a service is asked, never on disk
+  client_body_buffer_size ${maxBodyBytes};
+  proxy_http_version 1.1;
+  proxy_buffering off;
+  proxy_set_header Host $upstream_host;
+  proxy_set_header Connection "";
+  proxy_set_header X-Forwarded-For $remote_addr;
+  proxy_set_header X-Forwarded-Proto $scheme;
+  proxy_set_header X-Forwarded-Host $http_host;
+  proxy_set_header X-TicketForge-Gateway 1;
+  proxy_set_header Proxy-Connection "";
+  proxy_set_header Proxy-Authorization "";
+  proxy_set_header Trailer "";
+  proxy_hide_header Proxy-Authenticate;
+  # the client's Host as it sent it (with its port), or the site's name when it sent none
+  map $http_host $upstream_host {
+    "" $host;
+    default $http_host;
+  }
+  map "$request_method:$http_idempotency_key" $keyed_post {
+    "~^POST:." 1;
+    default 0;
+  }
+${upstreams.join("\n")}
+  server {
+    listen ${options.host}:${options.port};
+    error_page 413 @too_large;
+    if ($request_uri ~* "^//|/(\\.|%2e){1,2}([/?#]|%2f|$)") { return 400 ${apiError("The request target must be a path on this site")}; }
+    if ($request ~* "^\\S+ (?!https?://)[a-z][a-z0-9+.-]*:") { return 400 ${apiError("The request target must be a path on this site")}; }
+    if ($http_x_ticketforge_gateway) { return 508 ${apiError("Request loop through the gateway")}; }
+${locations.join("\n")}
+${perService.join("\n")}
+    location @too_large {
+      return 413 ${apiError("Request body is too large")};
+    }
+  }
+}
+`;
 }
 
-function proxy(
-  routes: Route[],
-  balancer: ReturnType<typeof createBalancer>,
-  poolOf: (target: string) => Pool,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-) {
-  if (req.headers["x-ticketforge-gateway"]) {
-    // a target that is this gateway (a port taken by the wrong process) would loop forever
-    res
-      .writeHead(508, { "content-type": "application/json" })
-      .end(JSON.stringify({ errors: [{ message: "Request loop through the gateway" }] }));
-    return;
-  }
-  const path = requestPath(req.url);
-  if (!path) {
-    jsonError(res, 400, "The request target must be a path on this site");
-    return;
-  }
-  const query = path.indexOf("?");
-  const pathname = query === -1 ? path : path.slice(0, query);
-  const route = routeFor(routes, pathname);
-  const candidates = route ? balancer.order(route.service) : [];
-  if (!route || candidates.length === 0) {
-    if (route?.service === "client" && req.method === "GET") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(fallbackPage(routes));
-      return;
-    }
-    jsonError(res, 502, `No service for ${pathname}`);
-    return;
-  }
-  // this is the edge: whatever X-Forwarded-For the client sent is its own word, not a proxy's
-  const forwardedFor = req.socket.remoteAddress ?? "";
-  const unavailable = () => {
-    if (!res.headersSent) {
-      res.writeHead(503, { "content-type": "application/json", "retry-after": "1" });
-      res.end(JSON.stringify({ errors: [{ message: `The ${route.service} service is not available right now` }] }));
-    } else res.destroy();
-  };
-  // A request without effect (GET, HEAD) or one the services do once per key (a POST with an
-  // Idempotency-Key) may be sent again when its replica died under it before answering.
-  const keyed = req.method === "POST" && typeof req.headers["idempotency-key"] === "string";
-  const replayable = req.method === "GET" || req.method === "HEAD" || keyed;
-  let body: Buffer | undefined;
-  const headers = {
-    ...endToEndHeaders(req.headers),
-    "x-forwarded-for": forwardedFor,
-    "x-forwarded-proto": "http",
-    "x-forwarded-host": req.headers.host ?? "",
-    "x-ticketforge-gateway": "1",
-  };
-  // the gateway answered any Expect: 100-continue itself (node:http does) and holds the body
-  delete headers.expect;
-  const attempt = (i: number, reattempted = false) => {
-    const target = candidates[i];
-    poolOf(target).stream(
-      { path, method: req.method as Dispatcher.HttpMethod, headers, body },
-      ({ statusCode, headers: answer }) => {
-        res.writeHead(statusCode, endToEndHeaders(answer as http.IncomingHttpHeaders));
-        return res;
-      },
-      (err) => {
-        if (!err) return;
-        const code = (err as NodeJS.ErrnoException).code;
-        // Refused: the replica is down or restarting, and nothing was sent: the next one gets it.
-        if (code === "ECONNREFUSED") {
-          balancer.down(target);
-          if (i + 1 < candidates.length) attempt(i + 1, reattempted);
-          else unavailable();
-          return;
-        }
-        // The connection closed before any answer, the replica dead with the request or a kept
-        // connection found closed: a request that may be sent again is, once, on the next replica;
-        // anything else cannot be, since it may have been handled.
-        if (replayable && !res.headersSent && !reattempted) {
-          attempt((i + 1) % candidates.length, true);
-          return;
-        }
-        balancer.down(target);
-        unavailable();
-      },
+/** True once something accepts connections on the port. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, host);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** Where the gateway's nginx writes its errors (a service that refuses connections, a request nginx cannot take). */
+export const logFileOf = (dir: string) => path.join(dir, "gateway.log");
+
+/** The supervised nginx process of a stack, its configuration written to `dir` (created when missing). */
+export function gatewaySpec(options: { routes: Route[]; targets: Targets; host: string; port: number; dir: string }): ProcessSpec {
+  const bin = nginxBinary();
+  if (!bin)
+    throw new Error(
+      "nginx is not installed: the local gateway runs on it (Debian/Ubuntu: sudo apt-get install nginx; macOS: brew install nginx)",
     );
+  fs.mkdirSync(options.dir, { recursive: true });
+  const conf = path.join(options.dir, "nginx.conf");
+  fs.writeFileSync(conf, gatewayConfig(options));
+  const probeHost = options.host === "0.0.0.0" ? "127.0.0.1" : options.host;
+  return {
+    name: "gateway",
+    command: bin,
+    // -e: the error log before the configuration is read (nginx's built-in path may not be writable)
+    args: ["-p", options.dir, "-c", conf, "-e", "stderr"],
+    env: { ...process.env },
+    ready: () => accepts(probeHost, options.port),
+    // a server like nats-server: its own process group (Ctrl-C reaches the launcher, which stops
+    // the services first), its log in its folder, a watchdog that stops it if the launcher dies;
+    // SIGQUIT lets it finish the requests in flight
+    server: { logFile: logFileOf(options.dir), stopSignal: "SIGQUIT" },
   };
-  // A request that announces no body (most GETs) is passed on at once.
-  if (req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined) {
-    attempt(0);
-    return;
-  }
-  // The whole body is read before a replica is asked, as an ingress buffers requests: a client
-  // that sends slowly holds a connection of the gateway, never one of a service, and a request
-  // that may be sent again still has its body.
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on("data", (chunk: Buffer) => {
-    size += chunk.length;
-    if (size > maxBody) {
-      req.destroy();
-      if (!res.headersSent) jsonError(res, 413, "Request body is too large");
-      return;
-    }
-    chunks.push(chunk);
-  });
-  req.on("end", () => {
-    if (res.headersSent) return;
-    body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
-    attempt(0);
-  });
 }
 
-/** The largest request body the gateway takes: ingress-nginx's default (1 MB), above the services' own limit (100 kB). */
-const maxBody = 1024 * 1024;
+/** A gateway of its own on a free port, for tests: its URL, and stop() that stops it and removes its files. */
+export async function startGateway(options: {
+  routes: Route[];
+  targets: Targets;
+}): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+  const port = await new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, "127.0.0.1", () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ticketforge-gateway-"));
+  const lines: string[] = [];
+  const gateway = new Supervised(gatewaySpec({ ...options, host: "127.0.0.1", port, dir }), (line) => lines.push(line), 0, false);
+  gateway.start();
+  if (!(await gateway.waitReady(10_000))) {
+    await gateway.stop();
+    const log = fs.existsSync(logFileOf(dir)) ? fs.readFileSync(logFileOf(dir), "utf8") : "";
+    throw new Error(`the gateway did not start:\n${[...lines, log].join("\n")}`);
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    stop: async () => {
+      await gateway.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

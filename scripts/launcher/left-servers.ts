@@ -12,13 +12,14 @@ export interface ServerPidFile {
   signal: NodeJS.Signals;
 }
 
-/** Every server a launcher runs on `dataDir` writes its pid here: PostgreSQL, the one nats-server, each node of a cluster. */
+/** Every server a launcher runs on `dataDir` writes its pid here: PostgreSQL, the one nats-server, each node of a cluster, the gateway. */
 export function serverPidFiles(dataDir: string): ServerPidFile[] {
   const nodes = fs.existsSync(dataDir) ? fs.readdirSync(dataDir).filter((f) => /^nats-\d+\.pid$/.test(f)) : [];
   return [
     { file: path.join(dataDir, "postgres", "postmaster.pid"), command: "postgres", signal: "SIGINT" },
     { file: path.join(dataDir, "nats", "nats.pid"), command: "nats-server", signal: "SIGTERM" },
     ...nodes.map((f) => ({ file: path.join(dataDir, f), command: "nats-server", signal: "SIGTERM" as const })),
+    { file: path.join(dataDir, "gateway", "nginx.pid"), command: "nginx", signal: "SIGQUIT" },
   ];
 }
 

@@ -198,6 +198,7 @@ async function main() {
       replicas,
       natsCredentials: nats.kind === "started" ? nats.credentials : undefined,
       mail,
+      gatewayDir: path.join(dataDir, "gateway"),
     });
   } catch (err) {
     out(`TicketForge did not start: ${(err as Error).message}`);
@@ -237,6 +238,10 @@ async function main() {
   setTimeout(() => compactHeap(), 1_000).unref();
   for (const s of skip)
     say(`${s} is not started (SKIP_SERVICES): run it with \`cd ${s} && npm run dev\`; the gateway routes to :${ports[s as keyof Ports]}`);
+  // The launcher runs until it is stopped, even when it has no child of its own to wait for (every
+  // service skipped, no web app): the servers (PostgreSQL, NATS, the gateway) are not its event
+  // loop's to wait for, and their watchdogs stop them when it exits.
+  setInterval(() => undefined, 2 ** 30);
 }
 
 void main();

@@ -1,8 +1,9 @@
 import fs from "node:fs";
+import os from "node:os";
 import http from "node:http";
 import path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
-import { createGateway, loadRoutes, type Targets } from "./gateway";
+import { gatewaySpec, loadRoutes, type Targets } from "./gateway";
 import { root, Supervised } from "./processes";
 import { serviceRuntime } from "./runtime";
 import { defaultPorts, manifest, services } from "../services";
@@ -43,6 +44,8 @@ export interface StackOptions {
   servicePorts?: Record<ServiceName, number[]>;
   /** Run the local mail catcher (maildev) on these ports; the services send to it (SMTP_URL). */
   mail?: { smtpPort: number; webPort: number; dir: string };
+  /** Where the gateway's configuration and log go; a temporary folder, removed on stop, by default. */
+  gatewayDir?: string;
 }
 
 /** Replica i (from 0) of a service listens on its port + 100·i: orders on 3003, 3103, 3203. */
@@ -300,13 +303,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const targets: Targets = {};
   for (const name of services) targets[name] = servicePorts[name].map((port) => `http://127.0.0.1:${port}`);
   if (options.client) targets.client = `http://127.0.0.1:${ports.client}`;
-  const gateway = createGateway({ routes: loadRoutes(), targets });
-  await new Promise<void>((resolve, reject) => {
-    gateway.once("error", (err: NodeJS.ErrnoException) =>
-      reject(err.code === "EADDRINUSE" ? new Error(`Port ${ports.gateway} is in use: set GATEWAY_PORT to another port`) : err),
-    );
-    gateway.listen(ports.gateway, options.host, resolve);
-  });
+  const gatewayDir = options.gatewayDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "ticketforge-gateway-"));
+  processes.gateway = new Supervised(
+    gatewaySpec({ routes: loadRoutes(), targets, host: options.host, port: ports.gateway, dir: gatewayDir }),
+    out,
+    index++,
+  );
 
   const startedAt = Date.now();
   const readyMs: Record<string, number> = {};
@@ -314,11 +316,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const watchers = options.dev ? started.flatMap((name) => replicas[name].map((p) => watchAndRestart(name, p, out))) : [];
   const stop = async () => {
     for (const w of watchers) w.close();
+    // the front door first: no new request reaches a service that is stopping
+    await processes.gateway.stop();
     await Promise.all(Object.values(processes).map((p) => p.stop()));
-    await new Promise<void>((resolve) => {
-      gateway.close(() => resolve());
-      gateway.closeAllConnections();
-    });
+    if (!options.gatewayDir) fs.rmSync(gatewayDir, { recursive: true, force: true });
   };
   const ready = new Set<string>();
   // never wait in silence: say every few seconds what is not ready yet

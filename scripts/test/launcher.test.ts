@@ -12,7 +12,6 @@ import { protectDataDir } from "../launcher/data-dir";
 import { startTestService } from "@ticketforge/common/testing";
 import { tickets } from "@ticketforge/tickets/service";
 import { sessionKeysFor, withSessionKeys } from "../launcher/session-keys";
-import { loadRoutes, routeFor } from "../launcher/gateway";
 import { serviceRuntime } from "../launcher/runtime";
 import { services } from "../services";
 
@@ -259,16 +258,6 @@ describe("launcher settings", () => {
   test("When ports are set in the environment, then they are used, and a bad one is named", () => {
     expect(portsFrom({ GATEWAY_PORT: "8080", ORDERS_PORT: "9003" })).toMatchObject({ gateway: 8080, orders: 9003, auth: 3001 });
     expect(() => portsFrom({ AUTH_PORT: "http" })).toThrow(/AUTH_PORT must be a port number/);
-  });
-
-  test("When a path is routed, then the longest prefix on a segment boundary wins, like the Ingress", () => {
-    const routes = loadRoutes();
-    expect(routeFor(routes, "/api/users/signin")?.service).toBe("auth");
-    expect(routeFor(routes, "/api/tickets")?.service).toBe("tickets");
-    expect(routeFor(routes, "/api/ticketsX")?.service).toBe("client");
-    expect(routeFor(routes, "/api/orders/1")?.service).toBe("orders");
-    expect(routeFor(routes, "/api/payments")?.service).toBe("payments");
-    expect(routeFor(routes, "/tickets/new")?.service).toBe("client");
   });
 });
 

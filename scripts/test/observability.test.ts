@@ -1,14 +1,13 @@
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { startTestService, type TestService } from "@ticketforge/common/testing";
 import { startNatsServer, type NatsServer } from "@ticketforge/nats";
 import { tickets } from "@ticketforge/tickets/service";
-import { createGateway, loadRoutes } from "../launcher/gateway";
+import { loadRoutes, startGateway } from "../launcher/gateway";
 import { formatStatus, serviceStatus } from "../status";
 
 let nats: NatsServer;
 let service: TestService;
-let gateway: http.Server;
+let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
 let gatewayUrl: string;
 
 beforeAll(async () => {
@@ -16,12 +15,11 @@ beforeAll(async () => {
   service = await startTestService(tickets, nats.url);
   // every API route leads to a service that serves /metrics: none of it may show through
   const targets = Object.fromEntries(loadRoutes().map((r) => [r.service, r.service === "client" ? undefined : service.url]));
-  gateway = createGateway({ routes: loadRoutes(), targets });
-  await new Promise<void>((resolve) => gateway.listen(0, "127.0.0.1", resolve));
-  gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+  gateway = await startGateway({ routes: loadRoutes(), targets });
+  gatewayUrl = gateway.url;
 });
 afterAll(async () => {
-  await new Promise((resolve) => gateway?.close(resolve));
+  await gateway?.stop();
   await service?.close();
   await nats?.destroy();
 });

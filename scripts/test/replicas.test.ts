@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { freePort } from "@ticketforge/nats";
-import { createGateway } from "../launcher/gateway";
+import { startGateway } from "../launcher/gateway";
 import { natsClusterFrom, replicasFrom } from "../launcher/settings";
 import { replicaName, replicaPorts } from "../launcher/stack";
 
@@ -44,9 +44,11 @@ describe("the gateway in front of replicas", () => {
   test("When a service has three replicas and one is dead, then requests go round the live ones, bodies included, and none fails", async () => {
     const [a, b] = [await replica("a"), await replica("b")];
     const dead = `http://127.0.0.1:${await freePort()}`;
-    const gateway = createGateway({ routes: [{ prefix: "/api/orders", service: "orders" }], targets: { orders: [a.url, dead, b.url] } });
-    await new Promise<void>((resolve) => gateway.listen(0, "127.0.0.1", resolve));
-    const base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+    const gateway = await startGateway({
+      routes: [{ prefix: "/api/orders", service: "orders" }],
+      targets: { orders: [a.url, dead, b.url] },
+    });
+    const base = gateway.url;
     try {
       const seen: string[] = [];
       for (let i = 0; i < 9; i++) {
@@ -67,10 +69,7 @@ describe("the gateway in front of replicas", () => {
       expect(none.status).toBe(503);
       expect(none.headers.get("retry-after")).toBe("1");
     } finally {
-      await new Promise<void>((resolve) => {
-        gateway.close(() => resolve());
-        gateway.closeAllConnections();
-      });
+      await gateway.stop();
     }
   });
 });

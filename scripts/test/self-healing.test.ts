@@ -127,8 +127,8 @@ describe("npm start supervises its servers", () => {
     expect(launcher.child.exitCode).toBeNull();
 
     const before = processesOf(dataDir);
-    // the database, three nodes and the mail catcher, each with its watchdog
-    expect(before.filter((p) => / watchdog \d+$/.test(p.args))).toHaveLength(5);
+    // the database, three nodes, the mail catcher and the gateway, each with its watchdog
+    expect(before.filter((p) => / watchdog \d+$/.test(p.args))).toHaveLength(6);
     launcher.child.kill("SIGKILL");
     await launcher.exited;
     await eventually(() => processesOf(dataDir).length === 0, 20_000, 250).catch(() => undefined);
@@ -161,6 +161,8 @@ describe("npm start supervises its servers", () => {
     await second.ready;
     expect(second.output()).toContain(`stopped postgres (process ${postgres})`);
     expect(second.output()).toContain(`stopped nats-server (process ${nats})`);
+    // the gateway left holding the port is stopped too, and the new one takes the port
+    expect(second.output()).toMatch(/stopped nginx \(process \d+\)/);
     // on the same NATS port: the one the left server held
     expect(second.output()).toContain(`at nats://127.0.0.1:${env.NATS_PORT} `);
     await killAll(second);
