@@ -2,6 +2,7 @@ import { type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { freePorts } from "@ticketforge/nats";
+import { services } from "../services";
 import { copyProject, groupGone, killGroups, npmRun, postmasterPid } from "./support/project-copy";
 
 /**
@@ -18,7 +19,8 @@ beforeAll(async () => {
   env = { ...process.env, START_CLIENT: "false", LOG_LEVEL: "warn", NODE_ENV: "development" };
   for (const name of ["NATS_URL", "NATS_USER", "NATS_PASSWORD", "NATS_PORT", "DATA_DIR", "DATABASE_URL", "JWT_KEY", "TEST_DATABASE_URL"])
     delete env[name];
-  const names = ["GATEWAY", "AUTH", "TICKETS", "ORDERS", "PAYMENTS", "EXPIRATION", "CLIENT", "POSTGRES"];
+  // every port of its own (passes included), so that another test's stack on the default ports is no neighbour
+  const names = ["GATEWAY", ...services.map((s) => s.toUpperCase()), "CLIENT", "POSTGRES"];
   const ports = await freePorts(names.length);
   names.forEach((name, i) => (env[`${name}_PORT`] = String(ports[i])));
 });

@@ -28,7 +28,8 @@ async function stackEnv(extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEn
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-heal-"));
   fs.chmodSync(dataDir, 0o755); // as root the database server runs as `postgres`, which must reach its data dir
   dirs.push(dataDir);
-  const names = ["GATEWAY", "AUTH", "TICKETS", "ORDERS", "PAYMENTS", "EXPIRATION", "CLIENT", "POSTGRES"];
+  // every port of its own, so that another test's stack on the default ports is no neighbour
+  const names = ["GATEWAY", ...services.map((s) => s.toUpperCase()), "CLIENT", "POSTGRES"];
   const ports = await freePorts(names.length);
   let natsPort = 0;
   for (let candidate = 20_000 + Math.floor(Math.random() * 20_000); !natsPort; candidate += 7) {
