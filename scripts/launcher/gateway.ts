@@ -25,8 +25,12 @@ export function loadRoutes(file = routesFile): Route[] {
 /** Each service's replicas: one base URL, or one per replica; none for a service that is not run (the web app). */
 export type Targets = Record<string, string | string[] | undefined>;
 
-/** How many idle kept connections the gateway holds to each service's replicas. */
-export const keptConnections = 32;
+/**
+ * How many idle connections the gateway keeps to each service's replicas. nginx (open source) has
+ * no queue in front of a replica: a crowd of buyers opens as many connections as it has requests
+ * at once, and the next crowd reuses up to this many instead of opening them again.
+ */
+export const keptConnections = 256;
 
 /** The largest request body the gateway takes: ingress-nginx's default (1 MB), above the services' own limit (100 kB). */
 export const maxBodyBytes = 1024 * 1024;
@@ -110,6 +114,8 @@ export function gatewayConfig(options: { routes: Route[]; targets: Targets; host
     ...errorPages(service),
     `      error_page 418 = @${service}_keyed;`,
     "      if ($keyed_post) { return 418; }",
+    // the web app streams its pages as React renders them
+    ...(service === "client" ? ["      proxy_buffering off;"] : []),
     `      proxy_pass http://${service};`,
   ];
   const locations = routes.flatMap((route) => {
@@ -159,7 +165,13 @@ http {
   # a body up to the limit stays in memory: read whole before a service is asked, never on disk
   client_body_buffer_size ${maxBodyBytes};
   proxy_http_version 1.1;
-  proxy_buffering off;
+  # an API answer is read whole into memory and written in one go (never to disk: beyond the
+  # buffers it passes through as it comes); by hand, a cached listing went 13 % faster than unbuffered
+  proxy_buffering on;
+  proxy_buffer_size 16k;
+  proxy_buffers 16 16k;
+  proxy_busy_buffers_size 32k;
+  proxy_max_temp_file_size 0;
   proxy_set_header Host $upstream_host;
   proxy_set_header Connection "";
   proxy_set_header X-Forwarded-For $remote_addr;

@@ -290,7 +290,7 @@ describe("the local gateway under a crowd and slow clients", () => {
     await new Promise((r) => service.close(r));
   });
 
-  test("When 200 buyers post at the same instant, then every one is answered once, and the connections are kept for the next crowd", async () => {
+  test("When 300 buyers post at the same instant, then every one is answered once, and up to keptConnections of the connections are kept for the next crowd", async () => {
     const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
     const post = (n: number) =>
       new Promise<number>((resolve, reject) => {
@@ -305,12 +305,13 @@ describe("the local gateway under a crowd and slow clients", () => {
         req.end(JSON.stringify({ ticketId: `t-${n}` }));
       });
 
-    const statuses = await Promise.all(Array.from({ length: 200 }, (_, n) => post(n)));
+    const statuses = await Promise.all(Array.from({ length: 300 }, (_, n) => post(n)));
 
     expect(statuses.every((s) => s === 200)).toBe(true);
-    expect(mostOpen).toBeGreaterThan(1);
-    expect(bodies.length).toBe(200);
-    expect(new Set(bodies).size).toBe(200);
+    // nginx has no queue in front of a replica: the crowd had a connection each
+    expect(mostOpen).toBeGreaterThan(keptConnections);
+    expect(bodies.length).toBe(300);
+    expect(new Set(bodies).size).toBe(300);
     // the gateway keeps up to keptConnections of them open for the next requests, and closes the rest
     await new Promise((r) => setTimeout(r, 200));
     expect(open).toBeGreaterThan(0);
