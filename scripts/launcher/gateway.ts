@@ -50,6 +50,28 @@ export function nginxBinary(): string | undefined {
   return undefined;
 }
 
+/**
+ * The request headers the gateway sets for a service: the client's Host, its address, scheme and
+ * host in X-Forwarded-*, the loop mark, and the hop-by-hop headers nginx does not drop by itself
+ * emptied; `extra` adds or overrides (Connection).
+ */
+function requestHeaders(extra: Record<string, string>, indent: string): string {
+  const headers: Record<string, string> = {
+    Host: "$upstream_host",
+    "X-Forwarded-For": "$remote_addr",
+    "X-Forwarded-Proto": "$scheme",
+    "X-Forwarded-Host": "$http_host",
+    "X-TicketForge-Gateway": "1",
+    "Proxy-Connection": '""',
+    "Proxy-Authorization": '""',
+    Trailer: '""',
+    ...extra,
+  };
+  return Object.entries(headers)
+    .map(([name, value]) => `${indent}proxy_set_header ${name} ${value};`)
+    .join("\n");
+}
+
 /** An nginx string literal: single-quoted, its quotes and backslashes escaped. nginx would read a `$` as a variable. */
 function quoted(text: string): string {
   if (text.includes("$")) throw new Error(`an nginx string cannot hold "$": ${text}`);
@@ -114,8 +136,11 @@ export function gatewayConfig(options: { routes: Route[]; targets: Targets; host
     ...errorPages(service),
     `      error_page 418 = @${service}_keyed;`,
     "      if ($keyed_post) { return 418; }",
-    // the web app streams its pages as React renders them
-    ...(service === "client" ? ["      proxy_buffering off;"] : []),
+    // the web app streams its pages as React renders them, and next dev's live reload is a
+    // WebSocket (a level that sets a header sets them all: the whole list again)
+    ...(service === "client"
+      ? ["      proxy_buffering off;", requestHeaders({ Upgrade: "$http_upgrade", Connection: "$client_connection" }, "      ")]
+      : []),
     `      proxy_pass http://${service};`,
   ];
   const locations = routes.flatMap((route) => {
@@ -172,16 +197,13 @@ http {
   proxy_buffers 16 16k;
   proxy_busy_buffers_size 32k;
   proxy_max_temp_file_size 0;
-  proxy_set_header Host $upstream_host;
-  proxy_set_header Connection "";
-  proxy_set_header X-Forwarded-For $remote_addr;
-  proxy_set_header X-Forwarded-Proto $scheme;
-  proxy_set_header X-Forwarded-Host $http_host;
-  proxy_set_header X-TicketForge-Gateway 1;
-  proxy_set_header Proxy-Connection "";
-  proxy_set_header Proxy-Authorization "";
-  proxy_set_header Trailer "";
+${requestHeaders({ Connection: '""' }, "  ")}
   proxy_hide_header Proxy-Authenticate;
+  # the web app's WebSocket (next dev's live reload) passes through; nothing else is upgraded
+  map $http_upgrade $client_connection {
+    "" "";
+    default upgrade;
+  }
   # the client's Host as it sent it (with its port), or the site's name when it sent none
   map $http_host $upstream_host {
     "" $host;

@@ -351,3 +351,57 @@ describe("the local gateway under a crowd and slow clients", () => {
     expect(bodies).toEqual([]);
   });
 });
+
+describe("the web app behind the gateway", () => {
+  let app: http.Server;
+  let front: Awaited<ReturnType<typeof startGateway>>;
+  const pages: http.IncomingHttpHeaders[] = [];
+  const upgraded: net.Socket[] = [];
+
+  beforeAll(async () => {
+    // a stand-in for next dev: a page, and a WebSocket that echoes (its live reload)
+    app = http.createServer((req, res) => {
+      pages.push(req.headers);
+      res.writeHead(200, { "content-type": "text/html" }).end("<p>the web app</p>");
+    });
+    app.on("upgrade", (req, socket: net.Socket) => {
+      upgraded.push(socket);
+      socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+      socket.on("data", (d) => socket.write(d));
+    });
+    const port = await listen(app);
+    front = await startGateway({ routes: loadRoutes(), targets: { client: `http://127.0.0.1:${port}` } });
+  });
+  afterAll(async () => {
+    await front.stop();
+    for (const socket of upgraded) socket.destroy();
+    app.closeAllConnections();
+    await new Promise((r) => app.close(r));
+  });
+
+  test("When a page is asked, then the web app answers it with the same forwarded headers as a service gets", async () => {
+    const res = await fetch(`${front.url}/tickets/new`, { headers: { "x-forwarded-for": "203.0.113.9" } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("<p>the web app</p>");
+    expect(pages.at(-1)).toMatchObject({ "x-forwarded-for": "127.0.0.1", "x-ticketforge-gateway": "1" });
+    expect(pages.at(-1)?.upgrade).toBeUndefined();
+  });
+
+  test("When the browser opens next dev's live-reload WebSocket, then it is upgraded through the gateway and carries messages both ways", async () => {
+    const socket = net.connect(front.port, "127.0.0.1");
+    let received = "";
+    socket.on("data", (d) => (received += d));
+    socket.write(
+      "GET /_next/hmr HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    const deadline = Date.now() + 3_000;
+    while (!received.includes("\r\n\r\n") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(received).toMatch(/^HTTP\/1\.1 101 /);
+    received = "";
+    socket.write("reload?");
+    while (!received.includes("reload?") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(received).toBe("reload?");
+    socket.destroy();
+  });
+});
