@@ -215,7 +215,7 @@ ${requestHeaders({ Connection: '""' }, "  ")}
   }
 ${upstreams.join("\n")}
   server {
-    listen ${options.host}:${options.port};
+    listen ${options.host.includes(":") ? `[${options.host}]` : options.host}:${options.port};
     error_page 413 @too_large;
     if ($request_uri ~* "^//|/(\\.|%2e){1,2}([/?#]|%2f|$)") { return 400 ${apiError("The request target must be a path on this site")}; }
     if ($request ~* "^\\S+ (?!https?://)[a-z][a-z0-9+.-]*:") { return 400 ${apiError("The request target must be a path on this site")}; }
@@ -255,7 +255,7 @@ export function gatewaySpec(options: { routes: Route[]; targets: Targets; host: 
   fs.mkdirSync(options.dir, { recursive: true });
   const conf = path.join(options.dir, "nginx.conf");
   fs.writeFileSync(conf, gatewayConfig(options));
-  const probeHost = options.host === "0.0.0.0" ? "127.0.0.1" : options.host;
+  const probeHost = options.host === "0.0.0.0" ? "127.0.0.1" : options.host === "::" ? "::1" : options.host;
   return {
     name: "gateway",
     command: bin,

@@ -1,7 +1,11 @@
 import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
-import { keptConnections, loadRoutes, startGateway } from "../launcher/gateway";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { gatewayConfig, keptConnections, loadRoutes, nginxBinary, startGateway } from "../launcher/gateway";
 
 /** A stand-in service: records what reaches it and answers with connection-scoped headers of its own. */
 let seen: http.IncomingHttpHeaders[] = [];
@@ -68,6 +72,23 @@ const get = (path: string, headers: http.OutgoingHttpHeaders = {}) =>
       })
       .on("error", reject);
   });
+
+describe("the gateway's configuration", () => {
+  test.each(["127.0.0.1", "0.0.0.0", "::1", "::"])("When HOST is %s, then nginx accepts the configuration written for it", (host) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gateway-conf-"));
+    try {
+      const conf = path.join(dir, "nginx.conf");
+      fs.writeFileSync(
+        conf,
+        gatewayConfig({ routes: loadRoutes(), targets: { orders: ["http://127.0.0.1:1", "http://127.0.0.1:2"] }, host, port: 3000, dir }),
+      );
+      const check = spawnSync(nginxBinary()!, ["-t", "-p", dir, "-c", conf, "-e", "stderr"], { encoding: "utf8" });
+      expect(check.stderr).toContain("test is successful");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("the local gateway", () => {
   test("When requests follow one another, then they reuse one connection to the service, and one the service closed is replaced", async () => {
