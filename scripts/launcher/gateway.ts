@@ -258,9 +258,18 @@ export function gatewaySpec(options: { routes: Route[]; targets: Targets; host: 
   const probeHost = options.host === "0.0.0.0" ? "127.0.0.1" : options.host === "::" ? "::1" : options.host;
   return {
     name: "gateway",
-    command: bin,
-    // -e: the error log before the configuration is read (nginx's built-in path may not be writable)
-    args: ["-p", options.dir, "-c", conf, "-e", "stderr"],
+    // A crowd holds two descriptors a request (the client's connection and the service's), more
+    // than a terminal's usual soft limit (1,024 on Linux, 256 on macOS) allows. Node raises its own
+    // limit at start; nginx does so only in worker processes, and this one has none: the shell
+    // raises it, then becomes nginx (same pid, for the watchdog and the pid file).
+    command: "/bin/sh",
+    args: [
+      "-c",
+      'ulimit -Sn 8192 2>/dev/null || ulimit -Sn "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"',
+      bin,
+      // -e: the error log before the configuration is read (nginx's built-in path may not be writable)
+      ...["-p", options.dir, "-c", conf, "-e", "stderr"],
+    ],
     env: { ...process.env },
     ready: () => accepts(probeHost, options.port),
     // a server like nats-server: its own process group (Ctrl-C reaches the launcher, which stops
