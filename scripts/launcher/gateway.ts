@@ -106,7 +106,8 @@ const hostPort = (url: string) => {
  * 4. the longest route prefix wins, on path-segment boundaries (`/api/tickets` and `/api/tickets/…`,
  *    never `/api/ticketsX`), like a Kubernetes PathPrefix;
  * 5. the whole body is read before a replica is asked (a client that sends slowly holds a
- *    connection of the gateway, never one of a service); the answer streams back;
+ *    connection of the gateway, never one of a service); a service's answer is read into memory
+ *    and written in one go, the web app's pages stream through, and its WebSocket is upgraded;
  * 6. the service gets the client's address in X-Forwarded-For (whatever the client sent there is
  *    replaced: this is the edge), the scheme and host in X-Forwarded-Proto and -Host, no hop-by-hop
  *    header, on a kept connection;
