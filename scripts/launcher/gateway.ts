@@ -2,6 +2,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "@ticketforge/nats/servers";
 import { Supervised, type ProcessSpec } from "./processes";
 
 /**
@@ -285,12 +286,7 @@ export async function startGateway(options: {
   routes: Route[];
   targets: Targets;
 }): Promise<{ url: string; port: number; stop(): Promise<void> }> {
-  const port = await new Promise<number>((resolve) => {
-    const srv = net.createServer().listen(0, "127.0.0.1", () => {
-      const p = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(p));
-    });
-  });
+  const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ticketforge-gateway-"));
   const lines: string[] = [];
   const gateway = new Supervised(gatewaySpec({ ...options, host: "127.0.0.1", port, dir }), (line) => lines.push(line), 0, false);
