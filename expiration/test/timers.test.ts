@@ -39,7 +39,8 @@ afterAll(async () => {
 });
 
 async function createOrders(orders: OrderCreated[]) {
-  for (const order of orders) await publish(bus, "order.created", order);
+  // published together: one at a time, 150 of them took longer than their window on a busy machine
+  await Promise.all(orders.map((order) => publish(bus, "order.created", order)));
   await settled(bus, "order.created");
 }
 
@@ -66,7 +67,8 @@ describe("the timer worker", () => {
 
   test("When the service restarts, then timers that fell due while it was down fire right after start, once", async () => {
     // more than one pass's batch, so the backlog is worked through without pauses
-    const orders = Array.from({ length: 150 }, () => newOrder(2_500));
+    // due after the stop: long enough for the timers to be stored on a busy machine (CI runs four test files at once on two cores)
+    const orders = Array.from({ length: 150 }, () => newOrder(4_000));
     await createOrders(orders);
     await service.stop();
     const latestDue = Math.max(...orders.map(dueAt));
@@ -74,10 +76,11 @@ describe("the timer worker", () => {
     await until(latestDue + 200);
     expect(orders.filter((o) => expirations(recorder, o.id).length > 0)).toEqual([]); // nor while it was down
 
-    const started = Date.now();
     service = await startTestService(expiration, nats.url, { database });
+    // from ready: the start-up itself (a NATS connection, the consumers, the database) is not the timers' work
+    const ready = Date.now();
     await eventually(() => orders.every((o) => expirations(recorder, o.id).length > 0));
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - ready).toBeLessThan(1_000);
     await expectNoneFired(bus, recorder, [], Date.now());
     for (const order of orders) expect(expirations(recorder, order.id)).toHaveLength(1);
   });
