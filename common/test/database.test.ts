@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { sql } from "kysely";
-import { commonMigrationsDir, migrate, openDatabase, statements } from "../src";
+import { commonMigrationsDir, migrate, openDatabase, RateLimiter, statements } from "../src";
 import { createTestDatabase, openTestDatabase } from "../src/testing";
 
 describe("migrations", () => {
@@ -66,5 +66,23 @@ describe("migrations", () => {
     await expect(openDatabase({ url: "postgres://app:secret@127.0.0.1:1/none" })).rejects.toThrow(
       /Cannot reach PostgreSQL at postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/none/,
     );
+  });
+});
+
+describe("rate-limit counters", () => {
+  test("When hits are counted, then they add up in a table that writes no WAL (unlogged: a hit never waits for the disk; docs/threat-model.md)", async () => {
+    const database = await openTestDatabase();
+    try {
+      const limiter = new RateLimiter(database.db, { name: "test", limit: 2, windowSeconds: 60 });
+      expect((await limiter.hit("a")).hits).toBe(1);
+      expect((await limiter.hit("a")).hits).toBe(2);
+      expect((await limiter.hit("b")).hits).toBe(1);
+      const table = await sql<{ relpersistence: string }>`select relpersistence from pg_class where oid = 'rate_limits'::regclass`.execute(
+        database.db,
+      );
+      expect(table.rows[0].relpersistence).toBe("u");
+    } finally {
+      await database.close();
+    }
   });
 });
