@@ -2,10 +2,12 @@
  * Crowds: many signed-in buyers at the same instant, measured from outside through the gateway,
  * as a sale's first seconds look. Two scenarios:
  * - one ticket, every buyer orders it at once: exactly one order, every other buyer a clean 400.
- *   Asked twice: first by buyers who have just signed up, as a sale opens (each one's first
+ *   Asked three times: first by buyers who have just signed up, as a sale opens (each one's first
  *   request to orders, whose session it has not verified yet, on a connection of its own that the
- *   gateway has not seen), then by the same buyers on another ticket (sessions known, connections
- *   kept), which shows what the first time costs;
+ *   gateway has not seen, and the services' first crowd: the refusal's code not compiled yet),
+ *   then by the same buyers on another ticket (sessions known, connections kept), which shows what
+ *   the first time costs, then by as many other buyers who have just signed up (new sessions on
+ *   code the two crowds before warmed), which shows what a process's first crowd costs;
  * - a block of tickets, every buyer reads the listing and orders one of what it shows, again on a
  *   refusal, until it holds one or the listing is empty: how fast the block sells out, and that no
  *   ticket is reserved twice.
@@ -33,6 +35,8 @@ export interface CrowdResults {
   oneTicket: OneTicketCrowd;
   /** The same buyers at once again, on another ticket. */
   oneTicketAgain?: OneTicketCrowd;
+  /** Other buyers who have just signed up, after the two crowds before: new sessions, warm code. */
+  oneTicketWarm?: OneTicketCrowd;
   block: {
     tickets: number;
     buyers: number;
@@ -115,21 +119,24 @@ export async function crowds(options: {
   const { http, seller, say } = options;
   const buyerCount = options.buyers ?? 500;
   const ticketCount = options.tickets ?? 200;
-  say(`crowds: signing up ${buyerCount} buyers…`);
-  const buyers = await inBatches(
-    Array.from({ length: buyerCount }, (_, i) => i),
+  say(`crowds: signing up ${buyerCount} buyers, and ${buyerCount} more for later…`);
+  const signedUp = await inBatches(
+    Array.from({ length: 2 * buyerCount }, (_, i) => i),
     8,
     (i) => options.signUp(i),
   );
+  const buyers = signedUp.slice(0, buyerCount);
+  const later = signedUp.slice(buyerCount);
 
-  // 1. one ticket, every buyer at once: buyers new to orders, then the same buyers again
-  const oneTicketCrowd = async (title: string): Promise<OneTicketCrowd> => {
+  // 1. one ticket, every buyer at once: buyers new to orders, then the same buyers again, then
+  // other new buyers: a process's first crowd pays for compiling the refusal's code as well
+  const oneTicketCrowd = async (title: string, who = buyers): Promise<OneTicketCrowd> => {
     const one = await http("POST", "/api/tickets", { title, price: 100 }, seller);
     if (one.status !== 201) throw new Error(`the crowd's ticket was not created: ${one.status}`);
     const oneId = (one.json as { id: string }).id;
     await options.quiet();
     const { value: answers, cpuMs } = await options.measure(() =>
-      Promise.all(buyers.map((cookie) => http("POST", "/api/orders", { ticketId: oneId }, cookie))),
+      Promise.all(who.map((cookie) => http("POST", "/api/orders", { ticketId: oneId }, cookie))),
     );
     const other: Record<string, number> = {};
     for (const a of answers) if (a.status !== 201 && a.status !== 400) other[a.status] = (other[a.status] ?? 0) + 1;
@@ -157,6 +164,8 @@ export async function crowds(options: {
   );
   const oneTicketAgain = await oneTicketCrowd("The one ticket, again");
   say(`  …the same buyers again on another ticket: p50 ${oneTicketAgain.p50Ms} ms, p99 ${oneTicketAgain.p99Ms} ms`);
+  const oneTicketWarm = await oneTicketCrowd("The one ticket, other buyers", later);
+  say(`  …${buyerCount} other new buyers on a third ticket: p50 ${oneTicketWarm.p50Ms} ms, p99 ${oneTicketWarm.p99Ms} ms`);
 
   // 2. a block of tickets, every buyer reads the listing and orders what it shows
   const block = await inBatches(
@@ -208,5 +217,5 @@ export async function crowds(options: {
     `  ${ticketCount} tickets, ${buyerCount} buyers: sold out in ${results.soldOutMs ?? "never"} ms, ${results.ordersPlaced} orders, ` +
       `${results.ticketsReservedTwice} reserved twice, POST p99 ${results.post.p99Ms} ms`,
   );
-  return { oneTicket, oneTicketAgain, block: results };
+  return { oneTicket, oneTicketAgain, oneTicketWarm, block: results };
 }

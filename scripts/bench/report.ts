@@ -235,7 +235,7 @@ function row(...cells: string[]): string {
 }
 
 /** The crowds (scripts/bench/crowds.ts), measured from outside through the gateway. */
-function crowdRows({ oneTicket: o, oneTicketAgain: again, block: b }: CrowdResults): string[] {
+function crowdRows({ oneTicket: o, oneTicketAgain: again, oneTicketWarm: warm, block: b }: CrowdResults): string[] {
   const answers = (c: OneTicketCrowd) =>
     `${c.created} order, ${c.refused} refused with 400${Object.keys(c.other).length > 0 ? `, others: ${JSON.stringify(c.other)}` : ""}; p50 ${c.p50Ms} ms, p99 ${c.p99Ms} ms`;
   // where a refusal's time goes: the total, then the four processes that spent the most
@@ -257,6 +257,16 @@ function crowdRows({ oneTicket: o, oneTicketAgain: again, block: b }: CrowdResul
       "1 order, the rest 400; p99 ≤ 600 ms",
     ),
     ...(again ? [row("the same buyers again, on another ticket", `${answers(again)}${cpu(again)}`, "—", "—")] : []),
+    ...(warm
+      ? [
+          row(
+            `${warm.buyers} other buyers who have just signed up, on a third ticket (each one's first order; the services' code warmed by the two crowds before)`,
+            `${answers(warm)}${cpu(warm)}`,
+            "—",
+            "—",
+          ),
+        ]
+      : []),
     row(
       `${b.tickets} tickets, ${b.buyers} buyers each reading the listing and ordering`,
       `sold out in ${b.soldOutMs === null ? "never" : `${(b.soldOutMs / 1000).toFixed(1)} s`}; POST p50 ${b.post.p50Ms} ms, p99 ${b.post.p99Ms} ms; ${b.ticketsReservedTwice} reserved twice`,
