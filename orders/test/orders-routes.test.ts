@@ -2,6 +2,9 @@ import { aUser, publish } from "@ticketforge/common/testing";
 import { randomUUID } from "node:crypto";
 import request from "supertest";
 import { eventually, serviceUnderTest } from "@ticketforge/nats";
+import { sql } from "@ticketforge/common";
+import type { OrdersContext } from "../src/app";
+import { placeOrder } from "../src/db/orders";
 import { orders } from "../src/service";
 import { givenOrder, givenTicket, settled } from "./helpers";
 
@@ -62,6 +65,50 @@ describe("POST /api/orders", () => {
     await under.recorder.waitFor("order.created", (d) => d.id === won[0].body.id);
     await settled(under.service, under.recorder);
     expect(under.recorder.of("order.created").filter((e) => e.data.ticket.id === ticket.id)).toHaveLength(1);
+  });
+
+  test("When another buyer's order for the ticket is being placed right now, then 400 Ticket is already reserved at once, without waiting for its commit", async () => {
+    const ticket = await givenTicket(under.service);
+    // the other buyer's unit of work: its order inserted, its transaction still open
+    let inserted!: () => void;
+    const isInserted = new Promise<void>((resolve) => (inserted = resolve));
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const ctx = under.service.ctx as unknown as OrdersContext;
+    const other = ctx
+      .work(async (uow) => {
+        const limits = { maxLive: 5, allowed: sql<boolean>`true`, reholdAfterSeconds: 0 };
+        const placed = await placeOrder(
+          uow.db,
+          { userId: randomUUID(), ticketId: ticket.id, expiresAt: new Date(Date.now() + 60_000) },
+          limits,
+        );
+        expect(placed).toBeDefined();
+        inserted();
+        await finished;
+        throw new Error("the other buyer gives up: rolled back");
+      })
+      .catch((err: Error) => err.message);
+    await isInserted;
+
+    const answer = api()
+      .post("/api/orders")
+      .set("Cookie", aUser().cookie)
+      .send({ ticketId: ticket.id })
+      .then((res) => res);
+    const first = await Promise.race([
+      answer,
+      new Promise<"still waiting">((resolve) => setTimeout(() => resolve("still waiting"), 3_000)),
+    ]);
+    finish(); // whatever happened, the other transaction ends here, so nothing is left hanging
+    expect(await other).toBe("the other buyer gives up: rolled back");
+    expect(first).not.toBe("still waiting");
+    const res = await answer;
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ errors: [{ message: "Ticket is already reserved" }] });
+
+    // the other order rolled back: the ticket is still available, to anyone who asks again
+    expect((await api().post("/api/orders").set("Cookie", aUser().cookie).send({ ticketId: ticket.id })).status).toBe(201);
   });
 
   test("When the ticket id is typed in capitals, then the order and its event name the ticket as it was announced", async () => {

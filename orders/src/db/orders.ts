@@ -30,7 +30,8 @@ export interface PlacedOrderRow extends OrderRow {
 /**
  * Places a new live order for a ticket of the replica, at its price, in one statement; undefined
  * when it places none: the ticket is not known or is the buyer's own, the buyer already holds
- * `maxLive` live orders, `allowed` is false (a rate limit), or the ticket has a live order already
+ * `maxLive` live orders, `allowed` is false (a rate limit), another transaction is placing an
+ * order for the same ticket right now (`orderingTicket`), or the ticket has a live order already
  * (the partial unique index decides that race; the statement then does nothing rather than fail,
  * so that the transaction can still commit what it counted). `refusal` tells which. Call it after
  * `lockBuyer` in the same transaction: the count is taken by this statement, after the lock, so
@@ -43,6 +44,7 @@ export async function placeOrder(
 ): Promise<PlacedOrderRow | undefined> {
   const r = await sql<PlacedOrderRow>`with ticket as (
       select id, title, price_cents, version from tickets where id = ${order.ticketId} and user_id <> ${order.userId}
+        and ${orderingTicket(order.ticketId)}
     )
     insert into orders (user_id, ticket_id, status, expires_at, version, price_cents)
     select ${order.userId}, ticket.id, 'created', ${order.expiresAt.toISOString()}, 0, ticket.price_cents from ticket
@@ -89,12 +91,14 @@ export async function refusal(
     live: number;
     taken: boolean;
     wait: number | null;
+    busy: boolean;
   }>`select ${limits.allowed} as allowed,
       (select user_id from tickets where id = ${order.ticketId}) as seller,
       (${liveOrdersOf(order.userId)}) as live,
       (${recentHold(order, limits.reholdAfterSeconds)}) as wait,
-      exists (select 1 from orders where ticket_id = ${order.ticketId} and status in ('created', 'awaiting:payment')) as taken`.execute(db);
-  const { allowed, seller, live, taken, wait } = r.rows[0];
+      exists (select 1 from orders where ticket_id = ${order.ticketId} and status in ('created', 'awaiting:payment')) as taken,
+      not ${orderingTicket(order.ticketId)} as busy`.execute(db);
+  const { allowed, seller, live, taken, wait, busy } = r.rows[0];
   const reason: Refusal = !allowed
     ? "rate limited"
     : seller === null
@@ -105,7 +109,7 @@ export async function refusal(
           ? "too many live orders"
           : wait !== null
             ? "cooling down"
-            : taken
+            : taken || busy
               ? "ticket taken"
               : "unexplained";
   return { reason, live, waitSeconds: wait ?? undefined };
@@ -125,6 +129,19 @@ export async function findOrder(db: Queryable, id: string): Promise<OrderRow | u
 export function lockBuyer(uow: OrdersWork, userId: string): void {
   // nobody reads the answer: the lock is taken in the same round trip as the next statement
   uow.send(sql`select pg_advisory_xact_lock(hashtextextended(${`orders-live:${userId}`}, 0))`);
+}
+
+/**
+ * Takes the ticket's lock until the transaction ends, if nobody holds it; false when another
+ * transaction is placing an order for the same ticket right now. It never waits. Without it, the
+ * second insert for a ticket waited on the partial unique index for the first one's commit, then
+ * did nothing: in a crowd, the buyers who lost a race each held one of the pool's connections
+ * while they waited, and everyone behind them in the pool's queue waited too. The index still
+ * decides every race; this only tells the losers at once. (Should the first transaction roll
+ * back, the ticket stays available and the refused buyer may order it again.)
+ */
+function orderingTicket(ticketId: string) {
+  return sql<boolean>`pg_try_advisory_xact_lock(hashtextextended(${`orders-ticket:${ticketId}`}, 0))`;
 }
 
 /** True while the ticket has a live order: the partial unique index's own condition. */
