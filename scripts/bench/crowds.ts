@@ -4,10 +4,10 @@
  * - one ticket, every buyer orders it at once: exactly one order, every other buyer a clean 400.
  *   Asked three times: first by buyers who have just signed up, as a sale opens (each one's first
  *   request to orders, whose session it has not verified yet, on a connection of its own that the
- *   gateway has not seen, and the services' first crowd: the refusal's code not compiled yet),
- *   then by the same buyers on another ticket (sessions known, connections kept), which shows what
- *   the first time costs, then by as many other buyers who have just signed up (new sessions on
- *   code the two crowds before warmed), which shows what a process's first crowd costs;
+ *   gateway has not seen, in the services' first crowd, whose refusal path may not be compiled
+ *   yet), then by the same buyers on another ticket (sessions known, connections kept), which
+ *   shows what the first time costs, then by as many other buyers who have just signed up (new
+ *   sessions on code the two crowds before warmed), which separates the two;
  * - a block of tickets, every buyer reads the listing and orders one of what it shows, again on a
  *   refusal, until it holds one or the listing is empty: how fast the block sells out, and that no
  *   ticket is reserved twice.
@@ -129,7 +129,7 @@ export async function crowds(options: {
   const later = signedUp.slice(buyerCount);
 
   // 1. one ticket, every buyer at once: buyers new to orders, then the same buyers again, then
-  // other new buyers: a process's first crowd pays for compiling the refusal's code as well
+  // other new buyers: a process's first crowd may also pay for compiling the refusal's code
   const oneTicketCrowd = async (title: string, who = buyers): Promise<OneTicketCrowd> => {
     const one = await http("POST", "/api/tickets", { title, price: 100 }, seller);
     if (one.status !== 201) throw new Error(`the crowd's ticket was not created: ${one.status}`);
