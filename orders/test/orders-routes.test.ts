@@ -78,13 +78,16 @@ describe("POST /api/orders", () => {
     const other = ctx
       .work(async (uow) => {
         const limits = { maxLive: 5, allowed: sql<boolean>`true`, reholdAfterSeconds: 0 };
-        const placed = await placeOrder(
-          uow.db,
-          { userId: randomUUID(), ticketId: ticket.id, expiresAt: new Date(Date.now() + 60_000) },
-          limits,
-        );
-        expect(placed).toBeDefined();
-        inserted();
+        try {
+          const placed = await placeOrder(
+            uow.db,
+            { userId: randomUUID(), ticketId: ticket.id, expiresAt: new Date(Date.now() + 60_000) },
+            limits,
+          );
+          expect(placed).toBeDefined();
+        } finally {
+          inserted(); // also when the insert failed, so that the test goes on and says why
+        }
         await finished;
         throw new Error("the other buyer gives up: rolled back");
       })
