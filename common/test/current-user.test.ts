@@ -1,5 +1,5 @@
 import type { Request, Response } from "express";
-import { currentUser, type UserPayload } from "../src";
+import { sessionReader, sessionUser, sessionUserIf, type UserPayload } from "../src";
 import { signInCookie, testJwtKey, testSessionKeys } from "../src/testing";
 
 const revoked = new Set<string>();
@@ -8,13 +8,16 @@ const sessionIdOf = (cookie: string) => {
   return (JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString()) as UserPayload).sid;
 };
 
+/** A request as the session reader leaves it for the routes. */
+function requestWith(read: ReturnType<typeof sessionReader>, cookie: string | undefined): Request {
+  const req = { headers: cookie === undefined ? {} : { cookie } } as Request;
+  read(req, {} as Response, () => undefined);
+  return req;
+}
+
 function middleware() {
-  const check = currentUser(testSessionKeys.publicKey, (sid) => revoked.has(sid));
-  return async (cookie: string) => {
-    const req = { headers: { cookie } } as Request;
-    await new Promise<void>((resolve) => void check(req, {} as Response, () => resolve()));
-    return req.currentUser;
-  };
+  const read = sessionReader(testSessionKeys.publicKey, (sid) => revoked.has(sid));
+  return (cookie: string) => sessionUser(requestWith(read, cookie));
 }
 
 describe("the session check of every service", () => {
@@ -72,5 +75,47 @@ describe("the session check of every service", () => {
     const forged = `session=${Buffer.from(JSON.stringify({ jwt: `${header}.${payload}.${flipped}` })).toString("base64")}`;
 
     expect(await who(forged)).toBeUndefined();
+  });
+
+  test("When a route does not ask who is signed in, then no signature is verified", async () => {
+    const read = sessionReader(testSessionKeys.publicKey);
+    const verify = jest.spyOn(globalThis.crypto.subtle, "verify");
+    const alice = signInCookie(testJwtKey);
+
+    const req = requestWith(read, alice.cookie);
+
+    expect(req.sessionCheck?.claimedUserId()).toBe(alice.id);
+    expect(verify).not.toHaveBeenCalled();
+    expect((await sessionUser(req))?.id).toBe(alice.id);
+    expect((await sessionUser(req))?.id).toBe(alice.id);
+    expect(verify).toHaveBeenCalledTimes(1);
+  });
+
+  test("When the answer depends on the user only if the cookie claims a given id, then other cookies are not verified", async () => {
+    const read = sessionReader(testSessionKeys.publicKey);
+    const verify = jest.spyOn(globalThis.crypto.subtle, "verify");
+    const seller = signInCookie(testJwtKey);
+    const buyer = signInCookie(testJwtKey);
+    const isSeller = (claimed: string) => claimed === seller.id;
+
+    expect(await sessionUserIf(requestWith(read, buyer.cookie), isSeller)).toBeUndefined();
+    expect(await sessionUserIf(requestWith(read, undefined), isSeller)).toBeUndefined();
+    expect(verify).not.toHaveBeenCalled();
+
+    expect((await sessionUserIf(requestWith(read, seller.cookie), isSeller))?.id).toBe(seller.id);
+    expect(verify).toHaveBeenCalledTimes(1);
+  });
+
+  test("When a forged token claims another user's id, then the claim gets it nothing", async () => {
+    const read = sessionReader(testSessionKeys.publicKey);
+    const seller = signInCookie(testJwtKey);
+    const { jwt } = JSON.parse(Buffer.from(seller.cookie.slice("session=".length), "base64").toString()) as { jwt: string };
+    const [header, payload] = jwt.split(".");
+    const forged = `session=${Buffer.from(JSON.stringify({ jwt: `${header}.${payload}.${"A".repeat(86)}` })).toString("base64")}`;
+    const req = requestWith(read, forged);
+
+    expect(req.sessionCheck?.claimedUserId()).toBe(seller.id);
+    expect(await sessionUserIf(req, (claimed) => claimed === seller.id)).toBeUndefined();
+    expect(await sessionUser(req)).toBeUndefined();
   });
 });

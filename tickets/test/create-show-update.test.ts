@@ -1,5 +1,5 @@
-import { aUser, anOrder, publish } from "@ticketforge/common/testing";
-import { randomUUID } from "node:crypto";
+import { aUser, anOrder, publish, signInCookie } from "@ticketforge/common/testing";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import request from "supertest";
 import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { tickets } from "../src/service";
@@ -130,7 +130,11 @@ describe("GET /api/tickets/:id", () => {
     expect(seen.body).toEqual(ticket);
     expect(seen.body).toMatchObject({ userId: seller.id, orderId: null });
     const { userId: _seller, orderId: _order, ...publicView } = ticket;
-    for (const cookie of [someoneElse.cookie, ""]) {
+    // the last: the seller's id in a token signed by another key
+    const impostor = signInCookie(generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString(), {
+      id: seller.id,
+    });
+    for (const cookie of [someoneElse.cookie, "", impostor.cookie]) {
       const res = await api().get(`/api/tickets/${ticket.id}`).set("Cookie", cookie);
       expect(res.status).toBe(200);
       expect(res.body).toEqual(publicView);

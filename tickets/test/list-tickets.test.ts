@@ -1,5 +1,5 @@
-import { aUser, anOrder, publish } from "@ticketforge/common/testing";
-import { randomUUID } from "node:crypto";
+import { aUser, anOrder, publish, signInCookie } from "@ticketforge/common/testing";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import request from "supertest";
 import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { tickets } from "../src/service";
@@ -7,6 +7,7 @@ import { createTicket, getTicket } from "./helpers";
 
 const api = () => request(under.service.app);
 const seller = aUser();
+const otherKey = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 
 // every request here comes from this machine's one address, and many search: the per-network
 // limit on searches has its own test (search-limit.test.ts)
@@ -53,6 +54,8 @@ describe("GET /api/tickets", () => {
       [seller.cookie, [newest, oldest]],
       [aUser().cookie, [publicView(newest), publicView(oldest)]],
       ["", [publicView(newest), publicView(oldest)]],
+      // the seller's id in a token signed by another key: the claim is checked, and fails
+      [signInCookie(otherKey, { id: seller.id }).cookie, [publicView(newest), publicView(oldest)]],
     ] as const) {
       const res = await api().get("/api/tickets").set("Cookie", cookie).query({ q: word });
       expect(res.status).toBe(200);

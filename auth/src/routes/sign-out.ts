@@ -1,10 +1,6 @@
 import type { Request, Response } from "express";
-import { HttpError } from "@ticketforge/common";
+import { ForbiddenError, sessionUser } from "@ticketforge/common";
 import type { AuthContext } from "../app";
-
-class ForbiddenError extends HttpError {
-  readonly statusCode = 403;
-}
 
 /**
  * False only for what a browser marks as coming from another site, as Go's CrossOriginProtection
@@ -33,7 +29,7 @@ function fromOwnSite(req: Request): boolean {
  */
 export const signout = (ctx: AuthContext) => async (req: Request, res: Response) => {
   if (!fromOwnSite(req)) throw new ForbiddenError("Sign out from the site itself");
-  const user = req.currentUser;
+  const user = await sessionUser(req);
   if (user) {
     await ctx.sessions.revoke(user.sid, user.exp);
     ctx.log.info({ userId: user.id }, "signed out");

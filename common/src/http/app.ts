@@ -1,6 +1,6 @@
 import express, { type Express } from "express";
 import type { Logger } from "pino";
-import { currentUser } from "./auth";
+import { sessionReader } from "./auth";
 import { errorHandler, notFound } from "./error-handler";
 import { trace, type Tracer } from "@opentelemetry/api";
 import { observeHttp } from "./observe";
@@ -27,9 +27,8 @@ export interface HttpOptions {
 }
 
 /**
- * The shape every service's app shares: JSON body (size-limited), the current user (from the
- * session cookie),
- * health endpoints, then the service's routes, then 404 and the error handler. Every request is
+ * The shape every service's app shares: JSON body (size-limited), the session cookie (verified
+ * when a route asks for the user: requireAuth, sessionUser), health endpoints, then the service's routes, then 404 and the error handler. Every request is
  * traced, timed and logged once; /metrics is for Prometheus on the service port, and the gateway
  * and ingress route only /api/*, so it is never public.
  */
@@ -60,7 +59,7 @@ export function createHttpApp(options: HttpOptions, mountRoutes: (app: Express) 
   }
 
   app.use(express.json({ limit: options.bodyLimit ?? "100kb" }));
-  app.use(currentUser(options.jwtPublicKey, options.isRevoked, options.cookieSecure));
+  app.use(sessionReader(options.jwtPublicKey, options.isRevoked, options.cookieSecure));
   mountRoutes(app);
   app.use(notFound);
   app.use(errorHandler(options.log));

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
-import { jwtVerify, SignJWT } from "jose";
+import { decodeJwt, jwtVerify, SignJWT } from "jose";
 import { NotAuthorizedError } from "../errors";
 import { sessionToken } from "./session";
 import { sessionPrivateKey, sessionPublicKey } from "./session-keys";
@@ -18,7 +18,10 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
+      /** The verified user, set by requireAuth: read it with userOf. */
       currentUser?: UserPayload;
+      /** The request's session cookie, verified only when a route asks (see sessionReader). */
+      sessionCheck?: SessionCheck;
     }
   }
 }
@@ -39,34 +42,84 @@ export async function signSessionToken(
 }
 
 /**
- * Reads the JWT from the cookie session and verifies it with the public key; a missing,
- * tampered, expired or signed-out token (its `sid` revoked), or one signed any other way than
- * EdDSA (an HS256 token "signed" with the public key, say), means "signed out". A token without
- * a session id cannot be revoked, so it is not accepted either.
+ * The session of one request, checked when a route first asks for it and not before: a public
+ * read that carries a cookie (the listing every buyer opens) costs no signature check unless what
+ * it shows depends on who asks.
  */
-export function currentUser(publicKeyPem: string, isRevoked: (sessionId: string) => boolean = () => false, secureCookie = false) {
+export class SessionCheck {
+  private checked?: Promise<UserPayload | undefined>;
+  constructor(
+    private readonly token: string | undefined,
+    private readonly verify: (token: string) => Promise<UserPayload | undefined>,
+  ) {}
+
+  /**
+   * The signed-in user: the token verified with the public key, then asked about revocation. A
+   * missing, tampered, expired or signed-out token (its `sid` revoked), or one signed any other
+   * way than EdDSA (an HS256 token "signed" with the public key, say), means "signed out"; so
+   * does a token without a session id, which could not be revoked.
+   */
+  user(): Promise<UserPayload | undefined> {
+    return (this.checked ??= this.token === undefined ? Promise.resolve(undefined) : this.verify(this.token));
+  }
+
+  /**
+   * The user id the token claims, NOT verified: only for deciding whether the check is worth
+   * making (does any row of this page belong to that id?). Never shown, never trusted.
+   */
+  claimedUserId(): string | undefined {
+    if (this.token === undefined) return undefined;
+    try {
+      const { id } = decodeJwt(this.token);
+      return typeof id === "string" ? id : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/**
+ * Gives every request its SessionCheck, from the session cookie; nothing is verified here.
+ * Verified tokens are remembered by this process until they expire, revocation is asked at every
+ * check.
+ */
+export function sessionReader(publicKeyPem: string, isRevoked: (sessionId: string) => boolean = () => false, secureCookie = false) {
   const key = sessionPublicKey(publicKeyPem);
   const verified = new VerifiedTokens();
-  return async (req: Request, _res: Response, next: NextFunction) => {
-    const token = sessionToken(req.headers.cookie, secureCookie);
-    if (typeof token === "string") {
-      try {
-        let user = verified.get(token);
-        if (!user) {
-          const { payload } = await jwtVerify<Partial<UserPayload>>(token, key, { algorithms: ["EdDSA"], requiredClaims: ["exp", "iat"] });
-          if (typeof payload.id === "string" && typeof payload.email === "string" && typeof payload.sid === "string") {
-            user = payload as UserPayload;
-            verified.set(token, user);
-          }
-        }
-        // revocation is asked at every request: a signed-out session ends at once, cached or not
-        if (user && !isRevoked(user.sid)) req.currentUser = user;
-      } catch {
-        // invalid or expired: treated as signed out
+  const verify = async (token: string): Promise<UserPayload | undefined> => {
+    try {
+      let user = verified.get(token);
+      if (!user) {
+        const { payload } = await jwtVerify<Partial<UserPayload>>(token, key, { algorithms: ["EdDSA"], requiredClaims: ["exp", "iat"] });
+        if (typeof payload.id !== "string" || typeof payload.email !== "string" || typeof payload.sid !== "string") return undefined;
+        user = payload as UserPayload;
+        verified.set(token, user);
       }
+      // a signed-out session ends at once, remembered or not
+      return isRevoked(user.sid) ? undefined : user;
+    } catch {
+      return undefined; // invalid or expired: signed out
     }
+  };
+  return (req: Request, _res: Response, next: NextFunction) => {
+    req.sessionCheck = new SessionCheck(sessionToken(req.headers.cookie, secureCookie), verify);
     next();
   };
+}
+
+/** The signed-in user, or undefined for a visitor; verifies the session on first use. */
+export function sessionUser(req: Request): Promise<UserPayload | undefined> {
+  return req.sessionCheck?.user() ?? Promise.resolve(undefined);
+}
+
+/**
+ * The signed-in user when `wanted` says the answer depends on the id the cookie claims (a page
+ * with a row of that seller, say), else undefined without a check: the answer is then the same
+ * for that user as for a visitor.
+ */
+export async function sessionUserIf(req: Request, wanted: (claimedUserId: string) => boolean): Promise<UserPayload | undefined> {
+  const claimed = req.sessionCheck?.claimedUserId();
+  return claimed !== undefined && wanted(claimed) ? sessionUser(req) : undefined;
 }
 
 /**
@@ -93,8 +146,11 @@ class VerifiedTokens {
   }
 }
 
-export function requireAuth(req: Request, _res: Response, next: NextFunction) {
-  if (!req.currentUser) throw new NotAuthorizedError();
+/** Answers 401 unless the session is valid; after it, userOf(req) is the verified user. */
+export async function requireAuth(req: Request, _res: Response, next: NextFunction) {
+  const user = await sessionUser(req);
+  if (!user) throw new NotAuthorizedError();
+  req.currentUser = user;
   next();
 }
 

@@ -1,5 +1,5 @@
 import type { Request, Response } from "express";
-import { NotAuthorizedError, RequestValidationError, validate } from "@ticketforge/common";
+import { NotAuthorizedError, RequestValidationError, sessionUser, sessionUserIf, validate } from "@ticketforge/common";
 import { listTicketsQuery } from "@ticketforge/common/api";
 import type { TicketsContext } from "../app";
 import { ticketPage, type ListedTicketRow } from "../db/tickets";
@@ -29,8 +29,9 @@ export const listTickets = (ctx: TicketsContext) => {
     if (query.cursor !== undefined && !after) throw new RequestValidationError([{ field: "cursor", message: "Cursor is not valid" }]);
     let userId: string | undefined;
     if (query.mine === "true") {
-      if (!req.currentUser) throw new NotAuthorizedError();
-      userId = req.currentUser.id;
+      const user = await sessionUser(req);
+      if (!user) throw new NotAuthorizedError();
+      userId = user.id;
     }
     const limit = query.limit ?? defaultLimit;
     // one row more than asked tells whether another page exists
@@ -44,8 +45,9 @@ export const listTickets = (ctx: TicketsContext) => {
       lookups.inc({ result: found.result });
       page = found.value;
     } else page = await load();
-    const viewer = req.currentUser?.id;
-    // what a visitor without a session sees is the same for all of them: rendered once per page
+    // A seller sees more of their own tickets. A page without a row of the user the cookie claims
+    // is the same for that user as for a visitor: rendered once per page, and no session check.
+    const viewer = userId ?? (await sessionUserIf(req, (claimed) => page.rows.some((row) => row.user_id === claimed)))?.id;
     const shown = viewer === undefined ? (page.anonymous ??= render(page.rows, limit, undefined)) : render(page.rows, limit, viewer);
     if (shown.nextCursor) res.setHeader("X-Next-Cursor", shown.nextCursor);
     res.status(200).type("application/json").send(shown.body);
