@@ -10,7 +10,11 @@ export class AlreadyApplied extends Error {
   override name = "AlreadyApplied";
 }
 
-/** The event cannot be applied yet (it came early, or waits for another one): redeliver it later. */
+/**
+ * The event cannot be applied yet (it came early, or waits for another one): nak, redelivered
+ * after a wait that starts short and grows with each delivery up to `delayMs` (the consumer's
+ * retryLaterWait); dead-lettered only after many deliveries.
+ */
 export class RetryLater extends Error {
   override name = "RetryLater";
   constructor(

@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import {
   EventConsumer,
   RetryLater,
+  retryLaterWait,
   listDeadLetters,
   listener,
   replayDeadLetters,
@@ -250,6 +251,21 @@ describe("consumers", () => {
     await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("wait-1")));
     await eventually(() => attempts === 5);
     expect(await listDeadLetters(bus, service)).toHaveLength(0);
+  });
+
+  test("When an event must wait for another, then its first waits are short and grow up to the handler's delay", async () => {
+    const deliveredAt: number[] = [];
+    await consume("soon-", async () => {
+      deliveredAt.push(Date.now());
+      // what it waits for would come within milliseconds; the handler allows up to 5 s between tries
+      if (deliveredAt.length < 3) throw new RetryLater("its reservation is on its way", 5_000);
+    });
+    await publishRaw(bus, "ticket.created", envelope("ticket.created", ticket("soon-1")));
+    await eventually(() => deliveredAt.length === 3);
+    // 100 ms, then 200 ms: well before the 5 s the handler names as its longest wait
+    expect(deliveredAt[2] - deliveredAt[0]).toBeLessThan(2_500);
+    expect(deliveredAt[1] - deliveredAt[0]).toBeGreaterThanOrEqual(90);
+    expect([1, 2, 3, 4, 5, 6, 7].map((n) => retryLaterWait(5_000, n))).toEqual([100, 200, 400, 800, 1_600, 3_200, 5_000]);
   });
   // last: every durable created after it would dead-letter its malformed messages too
   test("When one ticket's event is slow to handle, then other tickets' events are handled meanwhile, and the same ticket's next event waits its turn", async () => {

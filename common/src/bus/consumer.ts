@@ -205,8 +205,9 @@ export class EventConsumer<S extends Subject, DB> {
           await this.park(msg, `waited too long: ${err.message}`, log);
           return "dead_lettered";
         }
-        eventLog.info({ reason: err.message, deliveries }, "event not applicable yet; redelivery later");
-        msg.nak(err.delayMs);
+        const wait = retryLaterWait(err.delayMs, deliveries);
+        eventLog.info({ reason: err.message, deliveries, retryInMs: wait }, "event not applicable yet; redelivery later");
+        msg.nak(wait);
         return "retried";
       }
       // a database that is down is no fault of the event: it waits, however long that takes
@@ -249,6 +250,16 @@ export class EventConsumer<S extends Subject, DB> {
 }
 
 class HandlerTimeout extends Error {}
+
+/**
+ * How long an event that must wait (RetryLater) waits before its next delivery: 100 ms the first
+ * time, doubling up to the handler's `delayMs`. What it waits for (the ticket's reservation, the
+ * previous version) is usually a few milliseconds behind it, so the first short wait catches it,
+ * and one that is long in coming is asked about every `delayMs`, as before.
+ */
+export function retryLaterWait(delayMs: number, deliveries: number): number {
+  return Math.min(delayMs, 100 * 2 ** Math.min(deliveries - 1, 20));
+}
 
 function sleep(ms: number) {
   return new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
