@@ -74,16 +74,12 @@ export interface BenchResults {
   };
   /** POST /api/orders one at a time; getOrders: GET /api/orders one at a time. */
   lowLoad: OneAtATime & { getOrders: Load };
-  pipeline: PipelineCost & {
-    buyers: number;
-    orders: number;
-    allReserved: boolean;
-    drained: boolean;
-    doubleReservations: number;
-    reservedPerSecond: number;
-    drainedPerSecond: number;
-    http: Load;
-  };
+  pipeline: PipelineRun;
+  /**
+   * The same load with the passes service paused (SIGSTOP) for the run: the five hops an order
+   * took when the pipeline's goals were set (absent in runs before it was measured).
+   */
+  pipelineFiveHops?: PipelineRun;
   listing: {
     tickets: number;
     planUsesIndex: boolean;
@@ -112,6 +108,18 @@ export interface BenchResults {
   profiles?: string[];
 }
 
+/** A run of the product's pipeline: 20 buyers order distinct tickets through the gateway. */
+export type PipelineRun = PipelineCost & {
+  buyers: number;
+  orders: number;
+  allReserved: boolean;
+  drained: boolean;
+  doubleReservations: number;
+  reservedPerSecond: number;
+  drainedPerSecond: number;
+  http: Load;
+};
+
 /** What the pipeline's ceiling leaves out, in a few words (ceiling-server.mjs says it all). */
 const pipelineCeilingNote =
   "node:http, pg and JetStream, a transaction per hop; no outbox, inbox, versions, validation, logs, traces or metrics";
@@ -123,6 +131,7 @@ export function renderTable(r: BenchResults): string {
   const c = r.ceilings;
   const l = r.lowLoad;
   const p = r.pipeline;
+  const pf = r.pipelineFiveHops;
   const t = r.listing;
   const ceilingLow = c.pipelineByRole?.lowLoad;
   const five = c.pipelineByRoleFiveHops;
@@ -156,14 +165,18 @@ export function renderTable(r: BenchResults): string {
           : ""),
       "≤ 5 ms",
     ),
-    `| ${p.orders.toLocaleString("en")} distinct tickets ordered by ${p.buyers} buyers: reserved per second | ${p.reservedPerSecond}/s (all consumers done: ${p.drainedPerSecond}/s), ${p.doubleReservations} double reservations | ${
+    `| ${p.orders.toLocaleString("en")} distinct tickets ordered by ${p.buyers} buyers: reserved per second | ${p.reservedPerSecond}/s (all consumers done: ${p.drainedPerSecond}/s), ${p.doubleReservations} double reservations${
+      pf
+        ? `; the five hops before passes (passes paused for the run): ${pf.reservedPerSecond}/s (those consumers done: ${pf.drainedPerSecond}/s), ${pf.doubleReservations} double reservations`
+        : ""
+    } | ${
       c.pipeline
         ? `the same hops with plain parts (${pipelineCeilingNote}): ${c.pipeline.reservedPerSecond}/s in one process${
             c.pipelineByRole ? `, ${c.pipelineByRole.reservedPerSecond}/s with a process per service` : ""
           }${five ? ` (without passes' two hops: ${five.reservedPerSecond}/s)` : ""}`
         : "—"
     } | ≥ 330/s, 0${five ? fiveHopsGoal : ""} |`,
-    `| CPU per order, all processes summed | ${p.cpuMsPerOrder} ms | ${
+    `| CPU per order, all processes summed | ${p.cpuMsPerOrder} ms${pf ? `; the five hops before passes: ${pf.cpuMsPerOrder} ms` : ""} | ${
       [
         c.pipeline
           ? `the plain pipeline: ${c.pipeline.cpuMsPerOrder} ms in one process${
