@@ -60,6 +60,20 @@ const layering = [
       ],
     },
   },
+  {
+    // a service publishes a domain event only through its unit of work's outbox (uow.publish);
+    // bus.publish refuses domain subjects at compile time, and the raw client is refused here
+    files: services.map((s) => `${s}/src/**/*.ts`),
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "CallExpression[callee.property.name='publish'][callee.object.property.name=/^(js|nc)$/]",
+          message: "Publish events with uow.publish inside ctx.work: the outbox makes them leave only if the work commits.",
+        },
+      ],
+    },
+  },
   { files: ["scripts/bench/**/*.ts"], rules: wholeStackImports() },
   {
     files: ["scripts/launcher/**/*.ts"],

@@ -9,6 +9,24 @@ async function layeringErrors(file: string, code: string): Promise<string[]> {
   return result.messages.filter((m) => m.ruleId === "no-restricted-imports").map((m) => m.message);
 }
 
+describe("publishing the lint enforces", () => {
+  const publishErrors = async (file: string, code: string) => {
+    const [result] = await eslint.lintText(code, { filePath: path.join(root, file) });
+    return result.messages.filter((m) => m.ruleId === "no-restricted-syntax").map((m) => m.message);
+  };
+
+  test("When a service publishes through the raw NATS client, then the lint fails and names uow.publish", async () => {
+    const raw = 'export const send = (ctx: any) => ctx.bus.js.publish("order.created", new Uint8Array());\n';
+    expect(await publishErrors("orders/src/routes/x.ts", raw)).toEqual([expect.stringMatching(/uow\.publish inside ctx\.work/)]);
+    expect(await publishErrors("passes/src/workers/x.ts", raw.replace(".js.", ".nc."))).toHaveLength(1);
+    // the unit of work's own publish, and tests playing another service, are not refused
+    expect(await publishErrors("orders/src/routes/x.ts", 'export const send = (uow: any) => uow.publish("order.created", {});\n')).toEqual(
+      [],
+    );
+    expect(await publishErrors("orders/test/x.test.ts", raw)).toEqual([]);
+  });
+});
+
 describe("layering the lint enforces", () => {
   test("When a service reaches into another workspace's src/, then the lint fails and says to use the package", async () => {
     const errors = await layeringErrors(

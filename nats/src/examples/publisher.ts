@@ -19,7 +19,8 @@ async function main() {
     version: 0,
   });
   const envelope = { id: randomUUID(), type: "ticket.created", occurredAt: new Date().toISOString(), data };
-  const ack = await bus.publish("ticket.created", new TextEncoder().encode(JSON.stringify(envelope)), envelope.id);
+  // the raw client: this tool plays a service's outbox (bus.publish refuses domain subjects)
+  const ack = await bus.js.publish("ticket.created", new TextEncoder().encode(JSON.stringify(envelope)), { msgID: envelope.id });
   log.info({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate, event: envelope }, "published");
   await bus.drain();
 }
