@@ -4,7 +4,7 @@ import type { RequestHandler } from "express";
 /**
  * The session cookie: base64 JSON `{ "jwt": … }`, the JWT signed by the auth service. Only the
  * routes that start or end a session write it (`sessionWriter`); every request of every service
- * reads it (`sessionToken`, in currentUser). Reading is a plain parse of the Cookie header:
+ * reads it (`sessionToken`, in sessionReader). Reading is a plain parse of the Cookie header:
  * cookie-session on every request cost its machinery (a cookie jar and a hook on the response
  * headers) even where nothing is ever written, about 8 % of a bare Express route.
  */
