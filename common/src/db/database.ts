@@ -33,8 +33,11 @@ export interface OpenOptions {
   /** Most connections this process opens. */
   poolSize?: number;
   /**
-   * An idle connection is closed after this long, so that a quiet local stack of five services
-   * does not hold fifty server processes.
+   * An idle connection is closed after this long (default 60 s), so that a quiet local stack of six
+   * services does not hold sixty server processes. Not much shorter: a burst that comes after the
+   * pool has shrunk opens its connections again, and each is a new PostgreSQL backend that loads
+   * its catalog caches and plans every named statement anew. With 10 s, a burst of 1,000 orders
+   * after a 15 s lull cost PostgreSQL 0.5–1.1 ms more per order than one after a 2 s lull.
    */
   idleTimeoutMs?: number;
   /**
@@ -49,7 +52,7 @@ export async function openDatabase<DB = unknown>(options: OpenOptions): Promise<
   const pool: Pool = new Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
-    idleTimeoutMillis: options.idleTimeoutMs ?? 10_000,
+    idleTimeoutMillis: options.idleTimeoutMs ?? 60_000,
     statement_timeout: options.statementTimeoutMs ?? 30_000,
     // queries are written as soon as they are issued (see driver.ts)
     pipeline: true,
