@@ -127,8 +127,10 @@ async function stopLaunched(l: Launched): Promise<void> {
   await Promise.race([gone, sleep(30_000)]);
 }
 
-/** Every consumer of every stream has nothing pending and nothing unacknowledged. */
-/** True once every consumer (but the bench's own, and those named `except…`) has taken in every event. */
+/**
+ * True once every consumer of every stream (but the bench's own, and those whose name starts with
+ * `except`) has nothing pending and nothing unacknowledged.
+ */
 async function quiet(nc: NatsConnection, timeoutMs = 60_000, except?: string): Promise<boolean> {
   const jsm = await nc.jetstreamManager();
   const until = Date.now() + timeoutMs;
@@ -553,6 +555,8 @@ async function main() {
     const profiled = profile ? await startProfile(stack, profile, "pipeline") : undefined;
     const pipeline = await measurePipeline(pipeTickets);
     say(`  ${pipeline.reservedPerSecond} orders/s reserved, CPU ${pipeline.cpuMsPerOrder} ms per order`);
+    const profileFiles: string[] = [];
+    if (profiled) profileFiles.push(await collectProfile(profiled));
 
     // The pipeline's goals were set when an order took five hops; passes added two (it takes
     // order.created and ticket.updated). Its process is paused (SIGSTOP) for a second run, so
@@ -571,9 +575,6 @@ async function main() {
     }
     say(`  ${pipelineFiveHops.reservedPerSecond} orders/s reserved, CPU ${pipelineFiveHops.cpuMsPerOrder} ms per order`);
     if (!(await quiet(nc, 120_000))) say("  (passes was still taking in the run's events two minutes later)");
-
-    const profileFiles: string[] = [];
-    if (profiled) profileFiles.push(await collectProfile(profiled));
 
     say("the same pipeline with plain parts (the ceiling: one process, no framework)…");
     const ceilingPipe = await pipelineCeiling(ceilingBase, pipeTickets.length, () =>
