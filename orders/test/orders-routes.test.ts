@@ -52,6 +52,21 @@ describe("POST /api/orders", () => {
     });
   });
 
+  test("When buyers order one after another, then the order's statement was planned once on its connection, not for each order", async () => {
+    for (let i = 0; i < 7; i++) {
+      const ticket = await givenTicket(under.service);
+      expect((await api().post("/api/orders").set("Cookie", aUser().cookie).send({ ticketId: ticket.id })).status).toBe(201);
+    }
+    // one request at a time takes the same pooled connection, the one a unit of work gets next
+    const planned = await under.service.ctx.work(async (uow) => {
+      const r = await sql<{ generic: number; custom: number }>`select generic_plans::int as generic, custom_plans::int as custom
+        from pg_prepared_statements where statement like 'with ticket as%insert into orders%'`.execute(uow.db);
+      return r.rows;
+    });
+    expect(planned).toEqual([{ generic: expect.any(Number), custom: 0 }]);
+    expect(planned[0].generic).toBeGreaterThanOrEqual(1);
+  });
+
   test("When fifty buyers order the same ticket at once, then exactly one gets it and one order.created leaves", async () => {
     const ticket = await givenTicket(under.service);
     const results = await Promise.all(
