@@ -79,11 +79,13 @@ export function queryConfig(text: string, values: readonly unknown[]): QueryConf
 /**
  * `begin`, `commit` or `rollback` sent with the extended protocol, which pg corks and uncorks
  * around like every parameterised statement: the CoalescingSocket then sends it with the other
- * statements of its turn. In the simple protocol pg would write it at once, on its own.
+ * statements of its turn. In the simple protocol pg would write it at once, on its own. Named
+ * like the other statements, so that each connection parses it once, not twice per transaction
+ * (PostgreSQL accepts a prepared `commit` or `rollback` in a failed transaction too).
  * (`queryMode` is a field of pg's public QueryConfig (its client API page); @types/pg does not list it yet.)
  */
 export function transactionControl(text: "begin" | "commit" | "rollback"): QueryConfig {
-  const config: QueryConfig & { queryMode: "extended" } = { text, queryMode: "extended" };
+  const config: QueryConfig & { queryMode: "extended" } = { name: `tf_${text}`, text, queryMode: "extended" };
   return config;
 }
 
