@@ -62,14 +62,18 @@ export class UnitOfWork<DB = unknown> {
     this.settle(runOn(this.client, query.compile(this.db)), new Error("sent from"));
   }
 
-  /** Keeps a sent statement's outcome for the commit: its error, with where it was sent from. */
-  private settle(sent: Promise<unknown>, origin: Error): void {
+  /**
+   * Keeps a sent statement's outcome for the commit: its error, with where it was sent from
+   * (`origin`, captured by `send`; none for the pipeline's own `begin`, always sent from here).
+   */
+  private settle(sent: Promise<unknown>, origin?: Error): void {
     this.sent.push(
       sent.then(
         () => undefined,
         (err: Error) => {
           if (this.failure) return;
-          err.stack = `${err.stack ?? err.message}\n  the statement was sent ${(origin.stack ?? "").split("\n").slice(1).join("\n")}`;
+          if (origin)
+            err.stack = `${err.stack ?? err.message}\n  the statement was sent ${(origin.stack ?? "").split("\n").slice(1).join("\n")}`;
           this.failure = err;
         },
       ),
@@ -107,7 +111,7 @@ export class UnitOfWork<DB = unknown> {
 
   /** @internal the pipeline's steps (runWork below). */
   begin(): void {
-    this.settle(this.client.query(transactionControl("begin")), new Error("sent from"));
+    this.settle(this.client.query(transactionControl("begin")));
   }
 
   /** @internal Commits, after every sent statement; throws the first failure among them. */
