@@ -61,7 +61,7 @@ describe("POST /api/orders", () => {
     // the orders planned the statement once, and none planned it for an order's values
     const seen = await Promise.all(
       Array.from({ length: under.service.database.pool.options.max }, () =>
-        under.service.ctx.work(async (uow) => {
+        (under.service.ctx as unknown as OrdersContext).work(async (uow) => {
           const r = await sql<{ generic: number; custom: number; mode: string }>`select generic_plans::int as generic,
               custom_plans::int as custom, current_setting('plan_cache_mode') as mode, pg_sleep(0.2)::text
             from pg_prepared_statements where statement like 'with ticket as%insert into orders%'`.execute(uow.db);
