@@ -59,6 +59,11 @@ export interface OpenOptions {
  *   reach their rows through unique keys and indexes whatever the values are, that plan is the one
  *   a custom plan would pick too, without the planning. A statement whose best plan depends on its
  *   values (a text search, a range over skewed data) belongs in a service that keeps "auto".
+ *   The price: a generic plan is made with the table statistics of the moment, and kept until the
+ *   next ANALYZE of a table it reads (autovacuum's, within a minute or so of the table growing by a
+ *   tenth) makes the connection plan again. A table that PostgreSQL last analyzed at a handful of
+ *   rows is scanned whole, for that minute, by plans made then (seen: sequential scans of a replica
+ *   grown from 1 to 20,000 rows, until its next ANALYZE).
  */
 export type StatementPlans = "auto" | "generic";
 
