@@ -6,7 +6,7 @@ import { baseSettings, ConfigError, loadConfig, type ConfigOf, type Settings } f
 import { createLogger } from "./logger";
 import type { Kysely } from "kysely";
 import { z } from "zod";
-import { openDatabase, type Database, type StatementPlans } from "./db/database";
+import { openDatabase, type Database } from "./db/database";
 import { Notifications } from "./db/notifications";
 import { commonMigrationsDir, migrate } from "./db/migrate";
 import { Bus } from "./bus/bus";
@@ -63,8 +63,6 @@ export interface ServiceDefinition<S extends Settings = Settings, DB = any, X ex
   name: string;
   settings: S;
   migrationsDir: string;
-  /** How PostgreSQL plans the service's statements (default "auto"; see StatementPlans). */
-  plans?: StatementPlans;
   /**
    * What this service adds to the context of its routes and workers (payments: its provider and
    * refunder), made once per running instance, before both.
@@ -135,7 +133,7 @@ export async function startService<S extends Settings, DB, X extends object = ob
   try {
     const database =
       (overrides.database as Database<DB> | undefined) ??
-      (await openDatabase<DB>({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, plans: def.plans }));
+      (await openDatabase<DB>({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }));
     if (!overrides.database) resources.add("database", () => database.close());
     const applied = await migrate(database.db, [
       { scope: "common", dir: commonMigrationsDir },

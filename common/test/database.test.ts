@@ -57,26 +57,6 @@ describe("migrations", () => {
     }
   });
 
-  test.each([
-    ["generic", { generic: 3, custom: 0 }],
-    ["auto", { generic: 0, custom: 3 }],
-  ] as const)(
-    "When a pool plans statements the %s way, then a named statement executed three times on one connection was planned accordingly",
-    async (plans, planned) => {
-      const database = await openTestDatabase(undefined, { poolSize: 1, plans });
-      try {
-        for (let i = 0; i < 3; i++) await sql`select count(*) from inbox where consumer = ${`c${i}`}`.execute(database.db);
-        const seen = await sql<{ generic: number; custom: number }>`select generic_plans::int as generic, custom_plans::int as custom
-          from pg_prepared_statements where statement like '%from inbox where consumer%'`.execute(database.db);
-        // "auto" plans the first five executions for their values, and every one after them too
-        // while those plans look cheaper than the generic one
-        expect(seen.rows).toEqual([planned]);
-      } finally {
-        await database.close();
-      }
-    },
-  );
-
   test("When a file has several statements and a dollar-quoted body, then it is split at statement ends only", () => {
     const text = "-- note\ncreate table a (x int);\ncreate function f() returns int as $$\nselect 1;\n$$ language sql;\n";
     expect(statements(text)).toEqual(["create table a (x int);", "create function f() returns int as $$\nselect 1;\n$$ language sql;"]);

@@ -15,10 +15,6 @@ export const orders = {
   name: "orders",
   settings,
   migrationsDir: path.join(__dirname, "db", "migrations"),
-  // Every statement of orders finds its rows by a key or an index, whatever its values. With
-  // PostgreSQL's default, connections whose first orders were cheap to plan kept planning the order's
-  // statement at every order: 0.4–0.5 ms of PostgreSQL's time each (docs/benchmarks.md).
-  plans: "generic",
   routes,
   listeners: [
     ticketCreatedListener,

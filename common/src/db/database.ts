@@ -45,27 +45,7 @@ export interface OpenOptions {
    * was given up (its AbortSignal fired) never leaves a statement running behind it for long.
    */
   statementTimeoutMs?: number;
-  /** How PostgreSQL plans the named statements of this pool's connections; see StatementPlans. */
-  plans?: StatementPlans;
 }
-
-/**
- * How PostgreSQL plans a named statement (driver.ts names every parameterised one).
- * - "auto", PostgreSQL's default (`plan_cache_mode=auto`): five plans for the first five
- *   executions' values, then one generic plan for all values, unless the generic plan's estimated
- *   cost is above the average of those custom plans; then it plans again at every execution, for
- *   good. Which way a connection goes depends on the values its first executions happened to carry.
- * - "generic" (`force_generic_plan`): planned once per connection. For a service whose statements
- *   reach their rows through unique keys and indexes whatever the values are, that plan is the one
- *   a custom plan would pick too, without the planning. A statement whose best plan depends on its
- *   values (a text search, a range over skewed data) belongs in a service that keeps "auto".
- *   The price: a generic plan is made with the table statistics of the moment, and kept until the
- *   next ANALYZE of a table it reads (autovacuum's, within a minute or so of the table growing by a
- *   tenth) makes the connection plan again. A table that PostgreSQL last analyzed at a handful of
- *   rows is scanned whole, for that minute, by plans made then (seen: sequential scans of a replica
- *   grown from 1 to 20,000 rows, until its next ANALYZE).
- */
-export type StatementPlans = "auto" | "generic";
 
 export async function openDatabase<DB = unknown>(options: OpenOptions): Promise<Database<DB>> {
   const { Client, Pool } = await import("pg");
@@ -74,7 +54,6 @@ export async function openDatabase<DB = unknown>(options: OpenOptions): Promise<
     max: options.poolSize ?? 10,
     idleTimeoutMillis: options.idleTimeoutMs ?? 60_000,
     statement_timeout: options.statementTimeoutMs ?? 30_000,
-    ...(options.plans === "generic" ? { options: "-c plan_cache_mode=force_generic_plan" } : {}),
     // queries are written as soon as they are issued (see driver.ts)
     pipeline: true,
     // ...and what a turn of the event loop wrote leaves in one system call (coalescing-socket.ts)

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import pino from "pino";
-import { openDatabase, type Database, type StatementPlans } from "../db/database";
+import { openDatabase, type Database } from "../db/database";
 import { OutboxRelay } from "../outbox";
 import { workPipeline, type UnitOfWork, type Work } from "../unit-of-work";
 import { commonMigrationsDir, migrate, type MigrationSet } from "../db/migrate";
@@ -80,23 +80,20 @@ function template(scope: string, sets: MigrationSet[]): Promise<string> {
 export interface SchemaOf {
   name: string;
   migrationsDir: string;
-  /** Planned as the service's own pool plans (see StatementPlans). */
-  plans?: StatementPlans;
 }
 
 /**
  * A database of its own for one test file, with the tables of `service` (and of common) already
- * there; without a service, common's tables only. Its pool holds `poolSize` connections (5) and
- * plans statements as the service's own does.
+ * there; without a service, common's tables only. Its pool holds `poolSize` connections (5).
  * `close()` drops it.
  */
-export async function openTestDatabase(service?: SchemaOf, options: { poolSize?: number; plans?: StatementPlans } = {}): Promise<Database> {
+export async function openTestDatabase(service?: SchemaOf, options: { poolSize?: number } = {}): Promise<Database> {
   const sets: MigrationSet[] = [{ scope: "common", dir: commonMigrationsDir }];
   if (service) sets.push({ scope: service.name, dir: service.migrationsDir });
   const source = await template(service?.name ?? "common", sets);
   const name = `tf_test_${randomBytes(6).toString("hex")}`;
   await withAdmin((admin) => admin.query(`create database ${name} template ${source}`));
-  const db = await openDatabase({ url: urlOf(name), poolSize: options.poolSize ?? 5, plans: options.plans ?? service?.plans });
+  const db = await openDatabase({ url: urlOf(name), poolSize: options.poolSize ?? 5 });
   return {
     ...db,
     close: async () => {
