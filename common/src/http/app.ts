@@ -28,9 +28,10 @@ export interface HttpOptions {
 
 /**
  * The shape every service's app shares: JSON body (size-limited), the session cookie (verified
- * when a route asks for the user: requireAuth, sessionUser), health endpoints, then the
- * service's routes, then 404 and the error handler. Every request is traced, timed and logged once; /metrics is for Prometheus on the service port, and the gateway
- * and ingress route only /api/*, so it is never public.
+ * when a route asks for the user: requireAuth, sessionUser), health endpoints, then the service's
+ * routes, then 404 and the error handler. Every request is traced, timed and logged once;
+ * /metrics is for Prometheus on the service port, and the gateway and ingress route only /api/*,
+ * so it is never public.
  */
 export function createHttpApp(options: HttpOptions, mountRoutes: (app: Express) => void): Express {
   const app = express();
