@@ -3,7 +3,9 @@ import type { BenchResults } from "./report";
 /**
  * bench-results/history.csv: one line per `npm run bench`, the run's headline figures with the
  * date, the commit it measured and the Node it ran on. latest.json holds the last run whole; the
- * history keeps the trend without a file per run.
+ * history keeps the trend without a file per run. The machine's speed changes from one run to
+ * the next, so the line also holds the ceiling the goals are read against, measured in the same
+ * run: the five hops with plain parts beside the product's five hops.
  */
 export const historyColumns = [
   "date",
@@ -19,6 +21,16 @@ export const historyColumns = [
   "idle_pss_mb",
   "first_start_s",
   "later_start_s",
+  // columns added later: the rows of older runs leave them empty where nothing was measured
+  "five_hops_per_s",
+  "five_hops_cpu_ms",
+  "plain_five_hops_per_s",
+  "plain_five_hops_cpu_ms",
+  "five_hops_cpu_over_plain",
+  "one_ticket_p99_ms",
+  "block_sold_out_ms",
+  "block_post_p99_ms",
+  "listing_gateway_share_pct",
 ] as const;
 
 export const historyHeader = historyColumns.join(",");
@@ -31,6 +43,8 @@ const cell = (v: string | number | undefined) => {
 
 /** The history line of one run; `commit` is the short hash the run measured ("" when unknown). */
 export function historyRow(r: BenchResults, commit: string): string {
+  const five = r.pipelineFiveHops;
+  const plain = r.ceilings.pipelineByRoleFiveHops;
   const values: Record<(typeof historyColumns)[number], string | number | undefined> = {
     date: r.startedAt.replace(/\.\d+Z$/, "Z"),
     commit,
@@ -45,14 +59,32 @@ export function historyRow(r: BenchResults, commit: string): string {
     idle_pss_mb: r.idleMemory.pssMb,
     first_start_s: Math.round(r.startup.firstMs / 100) / 10,
     later_start_s: Math.round(r.startup.laterMs / 100) / 10,
+    five_hops_per_s: five?.reservedPerSecond,
+    five_hops_cpu_ms: five?.cpuMsPerOrder,
+    plain_five_hops_per_s: plain?.reservedPerSecond,
+    plain_five_hops_cpu_ms: plain?.cpuMsPerOrder,
+    five_hops_cpu_over_plain: five && plain ? Math.round((100 * five.cpuMsPerOrder) / plain.cpuMsPerOrder) / 100 : undefined,
+    one_ticket_p99_ms: r.crowds?.oneTicket.p99Ms,
+    block_sold_out_ms: r.crowds?.block.soldOutMs ?? undefined,
+    block_post_p99_ms: r.crowds?.block.post.p99Ms,
+    listing_gateway_share_pct: Math.round((100 * r.listing.viaGateway.perSecond) / r.listing.direct.perSecond),
   };
   return historyColumns.map((c) => cell(values[c])).join(",");
 }
 
-/** The history file's text with the run added in date order (a header first when it is new). */
+/**
+ * The history file's text with the run added in date order, under the current header. Rows
+ * written under an older header (fewer columns, each added at the end) get empty cells for the
+ * columns they predate.
+ */
 export function withRun(history: string | undefined, r: BenchResults, commit: string): string {
   const lines = (history ?? "").split("\n").filter(Boolean);
-  const rows = lines[0] === historyHeader ? lines.slice(1) : lines;
+  const header = lines[0]?.startsWith("date,") ? lines[0] : undefined;
+  if (header !== undefined && !historyHeader.startsWith(header)) {
+    throw new Error(`bench-results/history.csv has columns this bench does not write in that order: ${header}`);
+  }
+  const missing = historyColumns.length - (header ?? historyHeader).split(",").length;
+  const rows = (header === undefined ? lines : lines.slice(1)).map((row) => row + ",".repeat(missing));
   rows.push(historyRow(r, commit));
   rows.sort();
   return `${[historyHeader, ...rows].join("\n")}\n`;

@@ -144,4 +144,37 @@ describe("bench-results/", () => {
     const text = withRun(withRun(undefined, latest, "abc1234"), earlier, "def5678");
     expect(text.split("\n")).toEqual([historyHeader, historyRow(earlier, "def5678"), historyRow(latest, "abc1234"), ""]);
   });
+
+  test("When the history was written with fewer columns, then its rows keep their cells and get empty ones for the new columns", () => {
+    const latest = results("latest.json");
+    const oldColumns = historyHeader.split(",").slice(0, 13);
+    const oldRow = "2026-01-01T00:00:00Z,abc1234,v24.22.3,early,300,6,5,20,4,9000,380,9,3";
+    const text = withRun(`${oldColumns.join(",")}\n${oldRow}\n`, latest, "def5678");
+    const lines = text.trim().split("\n");
+    expect(lines[0]).toBe(historyHeader);
+    expect(lines[1]).toBe(oldRow + ",".repeat(historyHeader.split(",").length - 13));
+    expect(lines[1].split(",")).toHaveLength(historyHeader.split(",").length);
+    expect(lines[2]).toBe(historyRow(latest, "def5678"));
+  });
+
+  test("When a run has the five hops and their plain parts, then its line holds both and the product's CPU over the plain parts'", () => {
+    const latest = results("latest.json");
+    const row = Object.fromEntries(historyHeader.split(",").map((c, i) => [c, historyRow(latest, "abc1234").split(",")[i]]));
+    const five = latest.pipelineFiveHops!;
+    const plain = latest.ceilings.pipelineByRoleFiveHops!;
+    expect(Number(row.five_hops_cpu_ms)).toBe(five.cpuMsPerOrder);
+    expect(Number(row.plain_five_hops_per_s)).toBe(plain.reservedPerSecond);
+    expect(Number(row.five_hops_cpu_over_plain)).toBeCloseTo(five.cpuMsPerOrder / plain.cpuMsPerOrder, 2);
+    const older = structuredClone(latest);
+    delete older.pipelineFiveHops;
+    delete older.crowds;
+    const olderRow = historyRow(older, "abc1234").split(",");
+    expect(olderRow[historyHeader.split(",").indexOf("five_hops_cpu_over_plain")]).toBe("");
+    expect(olderRow[historyHeader.split(",").indexOf("block_post_p99_ms")]).toBe("");
+  });
+
+  test("When the history's columns are in an order this bench does not write, then adding a run refuses rather than misaligns", () => {
+    const latest = results("latest.json");
+    expect(() => withRun("date,label,commit\n", latest, "abc1234")).toThrow(/columns this bench does not write/);
+  });
 });
