@@ -25,7 +25,7 @@ import path from "node:path";
 import autocannon from "autocannon";
 import { AckPolicy, connect, DeliverPolicy, type NatsConnection, type Subscription } from "nats";
 import pg from "pg";
-import { cpuMsBetween, labelOf, memoryOf, processTree, writesBetween, type ProcInfo } from "./procs";
+import { cpuMsBetween, labelOf, memoryOf, processTree, wakeupsBetween, writesBetween, type ProcInfo } from "./procs";
 import { crowds, httpOf } from "./crowds";
 import { withRun } from "./history";
 import { renderTable, type BenchResults } from "./report";
@@ -533,6 +533,7 @@ async function main() {
       const cpuAfter = processTree(treeRoots());
       const cpu = cpuMsBetween(cpuBefore, cpuAfter);
       const writes = writesBetween(cpuBefore, cpuAfter);
+      const wakeups = wakeupsBetween(cpuBefore, cpuAfter);
       const n = Math.max(1, load.orders.length);
       return {
         buyers: 20,
@@ -547,6 +548,8 @@ async function main() {
         cpuMsByProcess: cpu.byName,
         writesPerOrder: round(writes.total / n),
         writesByProcess: writes.byName,
+        wakeupsPerOrder: round(wakeups.total / n),
+        wakeupsByProcess: wakeups.byName,
       };
     };
 
@@ -889,6 +892,7 @@ async function pipelineCeiling(base: string, orders: number, tree: () => ProcInf
   const http = summary(await load.result, (lastAnswerAt - t0) / 1000);
   const cpu = cpuMsBetween(before, after);
   const writes = writesBetween(before, after);
+  const wakeups = wakeupsBetween(before, after);
   return {
     orders,
     allReserved: (await done()) >= earlier + warmUpOrders + orders,
@@ -897,6 +901,8 @@ async function pipelineCeiling(base: string, orders: number, tree: () => ProcInf
     cpuMsByProcess: cpu.byName,
     writesPerOrder: round(writes.total / orders),
     writesByProcess: writes.byName,
+    wakeupsPerOrder: round(wakeups.total / orders),
+    wakeupsByProcess: wakeups.byName,
     http,
   };
 }

@@ -17,6 +17,12 @@ export interface ProcInfo {
    * files alike. PostgreSQL sends with send(), which the kernel does not count there.
    */
   writes: number;
+  /**
+   * Voluntary context switches of all its threads so far (voluntary_ctxt_switches of
+   * /proc/<pid>/task/<tid>/status): each is a thread that went to sleep to wait (for a socket, a
+   * lock, a timer) and was woken again. On a virtual machine a wake-up costs both sides CPU.
+   */
+  wakeups: number;
 }
 
 let ticksPerSecond: number | undefined;
@@ -46,7 +52,20 @@ function readStat(pid: number): ProcInfo | undefined {
   const n = (field: number) => Number(f[field - 3]);
   // cutime/cstime hold the CPU of children that exited: PostgreSQL backends that closed during a
   // run are still counted through the postmaster
-  return { pid, ppid: n(4), name, cpuTicks: n(14) + n(15) + n(16) + n(17), writes: writesOf(pid) };
+  return { pid, ppid: n(4), name, cpuTicks: n(14) + n(15) + n(16) + n(17), writes: writesOf(pid), wakeups: wakeupsOf(pid) };
+}
+
+function wakeupsOf(pid: number): number {
+  let total = 0;
+  try {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8");
+      total += Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status)?.[1] ?? 0);
+    }
+  } catch {
+    // gone meanwhile (the threads counted so far stand)
+  }
+  return total;
 }
 
 function writesOf(pid: number): number {
@@ -83,7 +102,6 @@ export function childrenNamed(pid: number, name: string): number[] {
     .map((p) => p.pid);
 }
 
-/** CPU milliseconds spent between two snapshots of the same tree (new processes count from zero). */
 /** A readable name for a process of the stack: the service a node process runs, else its command. */
 export function labelOf(p: ProcInfo): string {
   let cmd = "";
@@ -101,6 +119,7 @@ export function labelOf(p: ProcInfo): string {
   return p.name;
 }
 
+/** CPU milliseconds spent between two snapshots of the same tree (new processes count from zero). */
 export function cpuMsBetween(before: ProcInfo[], after: ProcInfo[]): { totalMs: number; byName: Record<string, number> } {
   const ms = (p: ProcInfo) => (p.cpuTicks * 1000) / clockTicks();
   const { total, byName } = growthBetween(before, after, ms);
@@ -122,6 +141,11 @@ export function cpuMsBetween(before: ProcInfo[], after: ProcInfo[]): { totalMs: 
 /** Write system calls made between two snapshots of the same tree (see ProcInfo.writes). */
 export function writesBetween(before: ProcInfo[], after: ProcInfo[]): { total: number; byName: Record<string, number> } {
   return growthBetween(before, after, (p) => p.writes);
+}
+
+/** Wake-ups between two snapshots of the same tree (see ProcInfo.wakeups). */
+export function wakeupsBetween(before: ProcInfo[], after: ProcInfo[]): { total: number; byName: Record<string, number> } {
+  return growthBetween(before, after, (p) => p.wakeups);
 }
 
 /** How much `value` grew between two snapshots, summed and by process label (new processes count from zero). */

@@ -18,6 +18,9 @@ interface PipelineCost {
   /** Write system calls per order, all processes (PostgreSQL's send() not counted; absent in runs before it was measured). */
   writesPerOrder?: number;
   writesByProcess?: Record<string, number>;
+  /** Wake-ups (voluntary context switches, every thread) per order, all processes (absent in runs before it was measured). */
+  wakeupsPerOrder?: number;
+  wakeupsByProcess?: Record<string, number>;
 }
 
 interface PipelineCeiling extends PipelineCost {
@@ -199,6 +202,19 @@ export function renderTable(r: BenchResults): string {
               : `the plain pipeline: ${c.pipeline.writesPerOrder} in one process${
                   c.pipelineByRole?.writesPerOrder === undefined ? "" : `, ${c.pipelineByRole.writesPerOrder} with a process per service`
                 }`
+          } | — |`,
+        ]),
+    ...(p.wakeupsPerOrder === undefined
+      ? []
+      : [
+          `| wake-ups per order, all processes (voluntary context switches of every thread: a wait for a socket, a lock or a timer that ended) | ${p.wakeupsPerOrder}${
+            pf?.wakeupsPerOrder === undefined ? "" : `; the five hops before passes: ${pf.wakeupsPerOrder}`
+          } | ${
+            c.pipeline?.wakeupsPerOrder === undefined
+              ? "—"
+              : `the plain pipeline: ${c.pipeline.wakeupsPerOrder} in one process${
+                  c.pipelineByRole?.wakeupsPerOrder === undefined ? "" : `, ${c.pipelineByRole.wakeupsPerOrder} with a process per service`
+                }${five?.wakeupsPerOrder === undefined ? "" : ` (without passes' two hops: ${five.wakeupsPerOrder})`}`
           } | — |`,
         ]),
     `| GET /api/tickets, 10 connections, ${t.tickets.toLocaleString("en")} tickets | ${t.viaGateway.perSecond} req/s through the gateway (${t.ratioViaGateway}; ${Math.round((t.viaGateway.perSecond / t.direct.perSecond) * 100)} % of the direct rate), ${t.direct.perSecond} req/s direct (${t.ratioDirect})${

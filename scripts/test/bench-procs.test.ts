@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { cpuMsBetween, processTree } from "../bench/procs";
+import { cpuMsBetween, processTree, wakeupsBetween } from "../bench/procs";
 
 /**
  * A parent that, as a postmaster does, starts children and reaps them: at once one that spins for
@@ -42,7 +42,8 @@ describe("the bench's CPU figures (scripts/bench/procs.ts)", () => {
   let parent: Parent | undefined;
   afterEach(() => {
     // the children first: a child left running would hold the test's output open
-    for (const p of processTree([parent!.process.pid!]).reverse()) process.kill(p.pid, "SIGKILL");
+    if (parent) for (const p of processTree([parent.process.pid!]).reverse()) process.kill(p.pid, "SIGKILL");
+    parent = undefined;
   });
 
   test("When a child that was busy before the window exits during it, then its earlier CPU is not the window's", async () => {
@@ -66,5 +67,32 @@ describe("the bench's CPU figures (scripts/bench/procs.ts)", () => {
     await parent.until(/reaped/);
     const after = processTree([parent.process.pid!]);
     expect(cpuMsBetween(before, after).totalMs).toBeGreaterThanOrEqual(350);
+  });
+
+  test("When a process sleeps on a timer again and again, then each wake-up is counted; a process busy on the CPU counts few", async () => {
+    const child = (code: string) => spawn(process.execPath, ["-e", code], { stdio: ["pipe", "pipe", "inherit"] });
+    const said = (p: ChildProcess, what: string) =>
+      new Promise<void>((resolve) => p.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes(what) && resolve()));
+    const window = async (p: ChildProcess, what: string) => {
+      const ready = said(p, "ready");
+      await ready;
+      const done = said(p, what);
+      const before = processTree([p.pid!]);
+      p.stdin!.write("go\n");
+      await done;
+      const grown = wakeupsBetween(before, processTree([p.pid!])).total;
+      p.kill();
+      return grown;
+    };
+    // 200 timers in a row: the main thread sleeps and is woken at least once for each
+    const sleeper = child(
+      "console.log('ready'); process.stdin.once('data', () => { let i = 0; const t = () => (++i < 200 ? setTimeout(t, 1) : console.log('woke')); t(); });",
+    );
+    expect(await window(sleeper, "woke")).toBeGreaterThanOrEqual(200);
+    // 300 ms of CPU without a wait: woken by the go, then busy
+    const spinner = child(
+      "console.log('ready'); process.stdin.once('data', () => { const u = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; }; const end = u() + 300; while (u() < end); console.log('spun'); });",
+    );
+    expect(await window(spinner, "spun")).toBeLessThan(50);
   });
 });

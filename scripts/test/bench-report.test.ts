@@ -98,6 +98,20 @@ describe("the benchmark's figures in the docs", () => {
     expect(older).not.toMatch(/CPU per request|undefined|NaN/);
   });
 
+  test("When a run counted wake-ups, then the table shows the product's, its five hops' and the plain pipeline's side by side", () => {
+    const r = results("latest.json");
+    r.pipeline.wakeupsPerOrder = 61.5;
+    r.pipelineFiveHops = { ...r.pipelineFiveHops!, wakeupsPerOrder: 44.2 };
+    r.ceilings.pipeline = { ...r.ceilings.pipeline!, wakeupsPerOrder: 30.1 };
+    r.ceilings.pipelineByRole = { ...r.ceilings.pipelineByRole!, wakeupsPerOrder: 40.3 };
+    r.ceilings.pipelineByRoleFiveHops = { ...r.ceilings.pipelineByRoleFiveHops!, wakeupsPerOrder: 28.7 };
+    const row = renderTable(r)
+      .split("\n")
+      .find((line) => line.startsWith("| wake-ups per order"));
+    expect(row).toContain("| 61.5; the five hops before passes: 44.2 |");
+    expect(row).toContain("the plain pipeline: 30.1 in one process, 40.3 with a process per service (without passes' two hops: 28.7) |");
+  });
+
   test("When an older run lacks the later ceilings, then their places say — and nothing reads undefined", () => {
     const old = results("latest.json");
     delete old.ceilings.pipeline;
@@ -105,6 +119,7 @@ describe("the benchmark's figures in the docs", () => {
     delete old.ceilings.pipelineByRoleFiveHops;
     delete old.idleCpu;
     delete old.pipeline.writesPerOrder;
+    delete old.pipeline.wakeupsPerOrder;
     delete old.listing.bareExpress;
     delete old.listing.directFromDatabase;
     delete old.ceilings.bareRouteWithCommit.cpuMsPerRequest;
@@ -112,6 +127,7 @@ describe("the benchmark's figures in the docs", () => {
     expect(text).toContain("| — | ≥ 330/s, 0 |");
     expect(text).not.toContain("CPU of the idle stack");
     expect(text).not.toContain("write system calls");
+    expect(text).not.toContain("wake-ups per order");
     expect(text).not.toMatch(/undefined|NaN|Express route|no-cache|passes' two hops|asked the same/);
   });
 });
