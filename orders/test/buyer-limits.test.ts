@@ -2,7 +2,7 @@ import request from "supertest";
 import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { sql } from "@ticketforge/common";
 import { aUser, publish } from "@ticketforge/common/testing";
-import { liveOrdersOf } from "../src/db/orders";
+import { liveOrdersOf, recentHold } from "../src/db/orders";
 import { orders } from "../src/service";
 import { acked, givenTicket } from "./helpers";
 
@@ -35,7 +35,7 @@ describe("POST /api/orders: how much one buyer may hold", () => {
     expect((await order(aUser().cookie, (await givenTicket(under.service)).id)).status).toBe(201);
   });
 
-  test("When a buyer with a long history orders again, then the cap counts their live orders from their own index, not their history", async () => {
+  test("When a buyer with a long history orders again, then the cap counts their live orders and the cool-down their cancelled holds of the ticket, each from its own index, not their history", async () => {
     const veteran = aUser();
     const db = under.service.ctx.db;
     // 20,000 settled orders of one buyer, each for a ticket of its own
@@ -52,6 +52,15 @@ describe("POST /api/orders: how much one buyer may hold", () => {
       .join("\n");
     expect(plan).toMatch(/orders_user_live/);
     expect(plan).not.toMatch(/orders_user_newest|Seq Scan/);
+    // the cool-down after an unpaid hold reads their cancelled orders of this one ticket, not all of them
+    const ticket = await givenTicket(under.service);
+    const holds = (
+      await sql<{ "QUERY PLAN": string }>`explain select (${recentHold({ userId: veteran.id, ticketId: ticket.id }, 60)})`.execute(db)
+    ).rows
+      .map((r) => r["QUERY PLAN"])
+      .join("\n");
+    expect(holds).toMatch(/orders_cancelled_holds/);
+    expect(holds).not.toMatch(/orders_user_newest|Seq Scan/);
     // and the cap still holds for them
     expect((await order(veteran.cookie, (await givenTicket(under.service)).id)).status).toBe(201);
   });

@@ -71,9 +71,11 @@ export type Refusal =
  * null: a hold's start plus the expiration window and the cool-down (created_at: no column says
  * when an order was cancelled, and a hold never lasts longer than the window). An order cancelled
  * because tickets refused its reservation (the seller changed the ticket) held nothing, and its
- * buyer is told to order again at the new price: it does not count.
+ * buyer is told to order again at the new price: it does not count. Read from the
+ * orders_cancelled_holds index: the buyer's few cancelled orders of this ticket, whatever their
+ * history.
  */
-function recentHold(order: { userId: string; ticketId: string }, reholdAfterSeconds: number) {
+export function recentHold(order: { userId: string; ticketId: string }, reholdAfterSeconds: number) {
   return sql<number | null>`select ceil(extract(epoch from max(created_at) + make_interval(secs => ${reholdAfterSeconds}) - now()))::int
     from orders where user_id = ${order.userId} and ticket_id = ${order.ticketId} and status = 'cancelled'
       and cancel_reason is distinct from 'ticket changed'
