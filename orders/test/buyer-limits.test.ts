@@ -1,8 +1,8 @@
 import request from "supertest";
 import { eventually, serviceUnderTest } from "@ticketforge/nats";
 import { sql } from "@ticketforge/common";
-import { aUser, publish } from "@ticketforge/common/testing";
-import { liveOrdersOf, recentHold } from "../src/db/orders";
+import { aUser, openTestDatabase, publish } from "@ticketforge/common/testing";
+import { liveOrdersOf, placeOrder, recentHold } from "../src/db/orders";
 import { orders } from "../src/service";
 import { acked, givenTicket } from "./helpers";
 
@@ -63,6 +63,39 @@ describe("POST /api/orders: how much one buyer may hold", () => {
     expect(holds).not.toMatch(/orders_user_newest|Seq Scan/);
     // and the cap still holds for them
     expect((await order(veteran.cookie, (await givenTicket(under.service)).id)).status).toBe(201);
+  });
+
+  test("When new buyers order first and buyers with long histories after them, then PostgreSQL keeps one plan of the order's statement, not one per order", async () => {
+    // a connection of its own, so that every execution reaches the same prepared statement
+    const database = await openTestDatabase(orders, { poolSize: 1 });
+    try {
+      const { db } = database;
+      // 20 buyers with 150 settled orders each, as the bench's buyers have: the cool-down's look at
+      // a buyer's orders grew with their number, so after five cheap first orders PostgreSQL found
+      // the generic plan dear and planned the statement again at every order (migration 006)
+      await sql`with t as (
+          insert into tickets (id, title, price_cents, user_id, version)
+          select gen_random_uuid(), 'Old ' || g, 1000, 'a-seller', 0 from generate_series(1, 3000) g returning id
+        )
+        insert into orders (user_id, ticket_id, status, expires_at, version, price_cents)
+        select 'veteran-' || (row_number() over () % 20), id, 'cancelled', now(), 1, 1000 from t`.execute(db);
+      await sql`analyze orders`.execute(db);
+      const limits = { maxLive: 100, allowed: sql<boolean>`true`, reholdAfterSeconds: 60 };
+      for (let i = 0; i < 10; i++) {
+        const [ticket] = (
+          await sql<{ id: string }>`insert into tickets (id, title, price_cents, user_id, version)
+            values (gen_random_uuid(), 'New', 1000, 'a-seller', 0) returning id`.execute(db)
+        ).rows;
+        const userId = i < 5 ? `newcomer-${i}` : `veteran-${i}`;
+        expect(await placeOrder(db, { userId, ticketId: ticket.id, expiresAt: new Date(Date.now() + 60_000) }, limits)).toBeDefined();
+      }
+      const planned = await sql<{ generic: number; custom: number }>`select generic_plans::int as generic, custom_plans::int as custom
+        from pg_prepared_statements where statement like 'with ticket as%insert into orders%'`.execute(db);
+      // PostgreSQL's default: the first five executions planned for their values, then the generic plan kept
+      expect(planned.rows).toEqual([{ generic: 5, custom: 5 }]);
+    } finally {
+      await database.close();
+    }
   });
 
   test("When one buyer places orders faster than the limit per minute, then 429 with Retry-After, and other buyers are not slowed", async () => {
