@@ -64,6 +64,18 @@ describe("GET /api/tickets with 100k tickets", () => {
     expect(found.map((t) => t.title)).toEqual(["Ticket 54321"]);
   });
 
+  test("When ANALYZE runs again, then the title histogram those search plans come from is the same, not a new random sample", async () => {
+    const histogram = async () => {
+      await sql`analyze tickets`.execute(service.ctx.db);
+      const r = await sql<{ bounds: string }>`select histogram_bounds::text as bounds
+        from pg_stats where tablename = 'tickets' and attname = 'title'`.execute(service.ctx.db);
+      return r.rows[0].bounds;
+    };
+    const first = await histogram();
+    expect(first.split(",").length).toBeGreaterThan(900);
+    expect(await histogram()).toBe(first);
+  });
+
   test("When a seller lists their own tickets, first page or deep, then the query walks the seller's index", async () => {
     const deep = await positionOf(95_000, sql`user_id = ${seller}`);
     for (const page of [
