@@ -31,6 +31,12 @@ export const historyColumns = [
   "block_sold_out_ms",
   "block_post_p99_ms",
   "listing_gateway_share_pct",
+  // one order at a time, from the request to the ticket seen reserved (the goal's measure), and
+  // how the orders were paced: 100 (ms between two orders) since 2026-12-05's evening, empty for
+  // the older runs, whose ten orders a second went back to back
+  "request_to_reserved_p50_ms",
+  "request_to_reserved_p99_ms",
+  "one_at_a_time_paced_ms",
 ] as const;
 
 export const historyHeader = historyColumns.join(",");
@@ -68,6 +74,9 @@ export function historyRow(r: BenchResults, commit: string): string {
     block_sold_out_ms: r.crowds?.block.soldOutMs ?? undefined,
     block_post_p99_ms: r.crowds?.block.post.p99Ms,
     listing_gateway_share_pct: Math.round((100 * r.listing.viaGateway.perSecond) / r.listing.direct.perSecond),
+    request_to_reserved_p50_ms: r.lowLoad.endToEnd.p50Ms,
+    request_to_reserved_p99_ms: r.lowLoad.endToEnd.p99Ms,
+    one_at_a_time_paced_ms: r.lowLoad.pacedMs,
   };
   return historyColumns.map((c) => cell(values[c])).join(",");
 }

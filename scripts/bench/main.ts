@@ -506,11 +506,11 @@ async function main() {
     await warmUp.result;
 
     // after the warm-up, as its ceiling is asked: a sleeping process is measured, not a cold one
-    say("one order at a time, 10 per second…");
+    say("one order at a time, one every 100 ms…");
     const low = await oneAtATime({
       url: base,
       path: "/api/orders",
-      headers: { cookie: buyers[0] },
+      cookie: buyers[0],
       tickets: ticketIds.slice(0, 100),
       reservations,
     });
@@ -595,7 +595,7 @@ async function main() {
     const rolesTree = () => dedupe(processTree([...[...roles.values()].map((r) => r.pid!), ...named("postgres"), ...named("nats-server")]));
     const ceilingPipeByRole = await pipelineCeiling(`http://127.0.0.1:${ports.ceilingPipeline}`, pipeTickets.length, rolesTree);
     say(`  ${ceilingPipeByRole.reservedPerSecond} orders/s reserved, CPU ${ceilingPipeByRole.cpuMsPerOrder} ms per order`);
-    say("…and one order at a time, 10 per second, as asked of the product above…");
+    say("…and one order at a time, one every 100 ms, as asked of the product above…");
     const rolesBase = `http://127.0.0.1:${ports.ceilingPipeline}`;
     // the ceiling's ticket.updated: { id, data: { id: ticket, orderId } }, sent only when reserved
     const ceilingReservations = new Reservations(nc, "benchpipe.apart.ticket.updated", (event) => {
@@ -794,42 +794,34 @@ async function startPipelineRoles(
 }
 
 /**
- * Orders `tickets` one at a time, 10 a second, on one connection (POST `path` with
- * `{ ticketId }`): each order's answer, and when `reservations` saw it reserved, from the answer
- * (the order committed) and from the request.
+ * Orders `tickets` one at a time on one kept connection, one every 100 ms by the clock (POST
+ * `path` with `{ ticketId }`): each order's answer, and when `reservations` saw it reserved, from
+ * the answer (the order committed) and from the request. Paced evenly, so each order meets an
+ * idle stack: autocannon's rate (the method until 2026-12-05) sent each second's ten orders back
+ * to back, each while the services still handled the previous one's events.
  */
-async function oneAtATime(options: {
-  url: string;
-  path: string;
-  headers?: Record<string, string>;
-  tickets: string[];
-  reservations: Reservations;
-}) {
-  const sentAt: number[] = [];
+async function oneAtATime(options: { url: string; path: string; cookie?: string; tickets: string[]; reservations: Reservations }) {
+  const http = httpOf(options.url);
   const answered: Array<{ orderId: string; sent: number; at: number }> = [];
-  let next = 0;
-  const post = await autocannon({
-    url: options.url,
-    connections: 1,
-    overallRate: 10,
-    amount: options.tickets.length,
-    requests: [
-      {
-        method: "POST",
-        path: options.path,
-        headers: { "content-type": "application/json", ...options.headers },
-        setupRequest: (req: autocannon.Request) => {
-          sentAt.push(performance.now());
-          return { ...req, body: JSON.stringify({ ticketId: options.tickets[next++] }) };
-        },
-        onResponse: (status: number, body: string) => {
-          const at = performance.now();
-          if (status === 201) answered.push({ orderId: (JSON.parse(body) as { id: string }).id, sent: sentAt.shift()!, at });
-          else sentAt.shift();
-        },
-      },
-    ],
-  });
+  const latencies: number[] = [];
+  let non2xx = 0;
+  let errors = 0;
+  const started = performance.now();
+  for (const [i, ticketId] of options.tickets.entries()) {
+    const wait = started + i * 100 - performance.now();
+    if (wait > 0) await sleep(wait);
+    const sent = performance.now();
+    try {
+      const { status, json } = await http("POST", options.path, { ticketId }, options.cookie);
+      const at = performance.now();
+      latencies.push(at - sent);
+      if (status === 201) answered.push({ orderId: (json as { id: string }).id, sent, at });
+      else non2xx++;
+    } catch {
+      errors++;
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
   const { reservations } = options;
   await reservations.waitFor(answered.map((a) => a.orderId));
   const seen = answered.filter((a) => reservations.at.has(a.orderId));
@@ -837,9 +829,18 @@ async function oneAtATime(options: {
   const endToEnd = seen.map((a) => reservations.at.get(a.orderId)! - a.sent);
   return {
     orders: answered.length,
+    pacedMs: 100,
     hop: { p50Ms: round(pct(hop, 50)), p99Ms: round(pct(hop, 99)) },
     endToEnd: { p50Ms: round(pct(endToEnd, 50)), p99Ms: round(pct(endToEnd, 99)) },
-    postOrders: summary(post),
+    postOrders: {
+      requests: latencies.length + errors,
+      perSecond: Math.round((latencies.length + errors) / seconds),
+      p50Ms: round(pct(latencies, 50)),
+      p99Ms: round(pct(latencies, 99)),
+      meanMs: round(latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length), 2),
+      non2xx,
+      errors,
+    },
   };
 }
 

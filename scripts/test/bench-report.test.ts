@@ -58,9 +58,9 @@ describe("the benchmark's figures in the docs", () => {
     // one order at a time, asked of the plain pipeline too
     const low = r.ceilings.pipelineByRole!.lowLoad!;
     expect(row("one order at a time")).toContain(
-      `asked the same: ${low.hop.p50Ms} / ${low.hop.p99Ms} ms (from the request: ${low.endToEnd.p50Ms} / ${low.endToEnd.p99Ms} ms)`,
+      `asked the same: ${low.endToEnd.p50Ms} / ${low.endToEnd.p99Ms} ms (from the answer: ${low.hop.p50Ms} / ${low.hop.p99Ms} ms)`,
     );
-    expect(row("POST /api/orders alone")).toContain(`the plain pipeline's order, one at a time, 10/s: ${low.postOrders.p50Ms} ms`);
+    expect(row("POST /api/orders alone")).toContain(`the plain pipeline's order, asked the same: ${low.postOrders.p50Ms} ms`);
     expect(text).not.toMatch(/undefined|NaN/);
   });
 
@@ -110,6 +110,21 @@ describe("the benchmark's figures in the docs", () => {
       .find((line) => line.startsWith("| wake-ups per order"));
     expect(row).toContain("| 61.5; the five hops before passes: 44.2 |");
     expect(row).toContain("the plain pipeline: 30.1 in one process, 40.3 with a process per service (without passes' two hops: 28.7) |");
+  });
+
+  test("When orders were sent one at a time, then the row says how they were paced and puts the goal beside the time from the request", () => {
+    const r = results("latest.json");
+    const rowOf = (run: BenchResults) =>
+      renderTable(run)
+        .split("\n")
+        .find((line) => line.startsWith("| one order at a time"))!;
+    r.lowLoad = { ...r.lowLoad, pacedMs: 100, endToEnd: { p50Ms: 9.4, p99Ms: 21.7 }, hop: { p50Ms: 4.1, p99Ms: 12.2 } };
+    expect(rowOf(r)).toMatch(
+      /^\| one order at a time \(one every 100 ms\): request sent → ticket reserved, p50 \/ p99 \| 9\.4 \/ 21\.7 ms \(from the answer, the order committed: 4\.1 \/ 12\.2 ms\) \|.* \| ≤ 10 \/ 50 ms \|$/,
+    );
+    // a run of the older method, whose ten orders a second went back to back, says so
+    delete r.lowLoad.pacedMs;
+    expect(rowOf(r)).toContain("| one order at a time (10/s, each second's ten sent back to back): request sent → ticket reserved");
   });
 
   test("When an older run lacks the later ceilings, then their places say — and nothing reads undefined", () => {
@@ -187,6 +202,23 @@ describe("bench-results/", () => {
     const olderRow = historyRow(older, "abc1234").split(",");
     expect(olderRow[historyHeader.split(",").indexOf("five_hops_cpu_over_plain")]).toBe("");
     expect(olderRow[historyHeader.split(",").indexOf("block_post_p99_ms")]).toBe("");
+  });
+
+  test("When a run sent its orders one at a time, then its line holds the time from the request to the reservation and how the orders were paced", () => {
+    const run = results("latest.json");
+    run.lowLoad = { ...run.lowLoad, pacedMs: 100, endToEnd: { p50Ms: 9.4, p99Ms: 21.7 } };
+    const cells = (r: BenchResults) => {
+      const row = historyRow(r, "abc1234").split(",");
+      return Object.fromEntries(
+        ["request_to_reserved_p50_ms", "request_to_reserved_p99_ms", "one_at_a_time_paced_ms"].map((c) => [
+          c,
+          row[historyHeader.split(",").indexOf(c)],
+        ]),
+      );
+    };
+    expect(cells(run)).toEqual({ request_to_reserved_p50_ms: "9.4", request_to_reserved_p99_ms: "21.7", one_at_a_time_paced_ms: "100" });
+    delete run.lowLoad.pacedMs;
+    expect(cells(run).one_at_a_time_paced_ms).toBe("");
   });
 
   test("When the history's columns are in an order this bench does not write, then adding a run refuses rather than misaligns", () => {
