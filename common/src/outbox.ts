@@ -106,18 +106,15 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes rows of a committed transaction from memory. Nagle's rule decides when: with no
-   * earlier fast-path publish still waiting for its acknowledgement (a quiet moment), they leave
-   * at once, ahead of anything else the work does after its commit (the HTTP answer, say); while
-   * some still wait (a busy moment), they leave at the end of this turn of the event loop, with
-   * whatever else the turn publishes, in one socket write. A row whose publish fails stays
-   * unpublished in the table, and the sweeper retries it.
+   * Publishes rows of a committed transaction from memory, at the end of this turn of the event
+   * loop, with whatever else the turn publishes (one socket write for all). A row whose publish
+   * fails stays unpublished in the table, and the sweeper retries it.
    */
   publishCommitted(rows: WrittenEvent[]): void {
     if (rows.length === 0 || this.loop.isStopped) return;
-    const quiet = this.fastInFlight.size === 0;
     for (const row of rows) {
-      const work = (quiet ? this.publishRow(row) : endOfTurn().then(() => this.publishRow(row)))
+      const work = endOfTurn()
+        .then(() => this.publishRow(row))
         .then(
           () => {
             this.toMark.push(row.id);

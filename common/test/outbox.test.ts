@@ -112,7 +112,7 @@ describe("transactional outbox", () => {
     }
   });
 
-  test("When a commit hands over its events while nothing else is being published, then they leave at once; while that publish awaits its acknowledgement, the next commits' events leave together once the turn is over", async () => {
+  test("When several commits hand over their events in one turn of the event loop, then those events are published together once the turn is over", async () => {
     const rows = await Promise.all(
       [300, 301, 302].map((n) =>
         committedOnly()(async (uow) => {
@@ -131,22 +131,15 @@ describe("transactional outbox", () => {
     };
     count();
     const publishedIn: number[] = [];
-    let acknowledge = () => {};
-    const firstAcknowledged = new Promise<void>((resolve) => (acknowledge = resolve));
-    // the first publish waits for its acknowledgement until the test gives it
-    const relay = relayWatching(() => (publishedIn.push(turn) === 1 ? firstAcknowledged : undefined));
+    const relay = relayWatching(() => publishedIn.push(turn));
     try {
       const handedOverIn = turn;
-      relay.publishCommitted(rows[0]);
-      expect(publishedIn).toEqual([handedOverIn]); // a quiet relay: at once, in the turn of the commit
-      relay.publishCommitted(rows[1]);
-      relay.publishCommitted(rows[2]);
-      expect(publishedIn).toHaveLength(1); // a busy one: not while the turn that handed them over runs
+      for (const r of rows) relay.publishCommitted(r);
+      expect(publishedIn).toEqual([]); // not while the turn that handed them over runs
       await eventually(() => publishedIn.length === 3);
-      expect(publishedIn[1]).toBe(publishedIn[2]);
-      expect(publishedIn[1]).toBeGreaterThan(handedOverIn);
+      expect(new Set(publishedIn).size).toBe(1);
+      expect(publishedIn[0]).toBeGreaterThan(handedOverIn);
     } finally {
-      acknowledge();
       counting = false;
       await relay.stop();
     }
