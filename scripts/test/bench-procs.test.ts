@@ -84,11 +84,13 @@ describe("the bench's CPU figures (scripts/bench/procs.ts)", () => {
       p.kill();
       return grown;
     };
-    // 200 timers in a row: the main thread sleeps and is woken at least once for each
+    // 200 timers in a row: the main thread sleeps and is woken for each, unless a timer was due
+    // already when the event loop looked again (a host slow enough that one turn took longer than
+    // the timer's 2 ms): seen once, 199 of 200. A busy process counts a quarter of that.
     const sleeper = child(
-      "console.log('ready'); process.stdin.once('data', () => { let i = 0; const t = () => (++i < 200 ? setTimeout(t, 1) : console.log('woke')); t(); });",
+      "console.log('ready'); process.stdin.once('data', () => { let i = 0; const t = () => (++i <= 200 ? setTimeout(t, 2) : console.log('woke')); t(); });",
     );
-    expect(await window(sleeper, "woke")).toBeGreaterThanOrEqual(200);
+    expect(await window(sleeper, "woke")).toBeGreaterThanOrEqual(190);
     // 300 ms of CPU without a wait: woken by the go, then busy
     const spinner = child(
       "console.log('ready'); process.stdin.once('data', () => { const u = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; }; const end = u() + 300; while (u() < end); console.log('spun'); });",
