@@ -14,6 +14,7 @@
  */
 
 import http from "node:http";
+import { inBatches, percentile, round } from "./sample";
 
 type Http = (method: string, url: string, body?: unknown, cookie?: string) => Promise<{ status: number; json: unknown; ms: number }>;
 
@@ -49,11 +50,8 @@ export interface CrowdResults {
   };
 }
 
-const pct = (xs: number[], p: number) => {
-  if (xs.length === 0) return 0;
-  const sorted = [...xs].sort((a, b) => a - b);
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] * 10) / 10;
-};
+/** A percentile of the crowd's times, to a tenth of a millisecond; 0 for a crowd that sent nothing. */
+const pct = (xs: number[], p: number) => (xs.length === 0 ? 0 : round(percentile(xs, p)));
 
 /**
  * Requests over kept connections of node:http, a connection per request in flight (as many as a
@@ -86,21 +84,6 @@ export function httpOf(base: string): Http {
       req.on("error", reject);
       req.end(payload);
     });
-}
-
-/** Runs `fn` over `items` with at most `limit` at once. */
-async function inBatches<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]);
-      }
-    }),
-  );
-  return out;
 }
 
 export async function crowds(options: {

@@ -5,6 +5,7 @@
  */
 import { checkCodeOffline, importScannerKeys, type Pass, type PassCode, type ScannerKeys } from "@ticketforge/common/api";
 import type { httpOf } from "./crowds";
+import { inBatches, percentile, round, sleep } from "./sample";
 
 export interface DoorResults {
   passes: number;
@@ -19,21 +20,7 @@ export interface DoorResults {
   offlineVerificationsPerSecond: number;
 }
 
-const pct = (xs: number[], p: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] * 10) / 10;
-};
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Runs `fn` over `items`, `limit` at once. */
-async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) await fn(items[next++]);
-    }),
-  );
-}
+const pct = (xs: number[], p: number) => round(percentile(xs, p));
 
 export async function door(options: {
   http: ReturnType<typeof httpOf>;
@@ -65,12 +52,12 @@ export async function door(options: {
     }
     times.push(performance.now() - paidAt);
   };
-  await inParallel(
+  await inBatches(
     Array.from({ length: alone }, (_, i) => i),
     1,
     buy(toPass),
   );
-  await inParallel(
+  await inBatches(
     Array.from({ length: n - alone }, (_, i) => alone + i),
     10,
     buy(toPassTenAtOnce),
@@ -96,7 +83,7 @@ export async function door(options: {
   const oneScanner = Math.round(half / ((performance.now() - t) / 1000));
   t = performance.now();
   let scanner = 0;
-  await inParallel(codes.slice(half), 10, (code) => admit(code, `door-${scanner++ % 10}`));
+  await inBatches(codes.slice(half), 10, (code) => admit(code, `door-${scanner++ % 10}`));
   const tenScanners = Math.round((codes.length - half) / ((performance.now() - t) / 1000));
   say(
     `  pass listed after p50 ${pct(toPass, 50)} ms one at a time, ${pct(toPassTenAtOnce, 50)} ms ten at once; ${oneScanner} check-ins/s (1 scanner), ${tenScanners}/s (10); ${offlineVerificationsPerSecond} offline verifications/s`,

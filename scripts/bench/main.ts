@@ -28,6 +28,7 @@ import pg from "pg";
 import { cpuMsBetween, labelOf, memoryOf, processTree, wakeupsBetween, writesBetween, type ProcInfo } from "./procs";
 import { crowds, httpOf } from "./crowds";
 import { withRun } from "./history";
+import { percentile as pct, round, sleep } from "./sample";
 import { renderTable, type BenchResults } from "./report";
 import { serviceRuntime } from "../launcher/runtime";
 import { serviceEntry, services } from "../services";
@@ -36,13 +37,6 @@ import { freePort } from "@ticketforge/nats";
 const root = path.join(__dirname, "..", "..");
 const resultsDir = path.join(root, "bench-results");
 const say = (line: string) => process.stdout.write(`${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
-const pct = (xs: number[], p: number) => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
 
 interface Launched {
   child: ChildProcess;
