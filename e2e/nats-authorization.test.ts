@@ -234,6 +234,31 @@ describe("NATS with the shipped nats.conf", () => {
     }
   });
 
+  test("When provisioning runs again after a service stopped listening to a subject, then that durable consumer is removed and every other consumer stays", async () => {
+    const admin = await as(natsAdminUser);
+    try {
+      const jsm = await admin.jetstreamManager();
+      // what an earlier release left: passes listened to order.created; and a tool's own consumer
+      const left = { ack_policy: AckPolicy.Explicit, filter_subject: "order.created" };
+      await jsm.consumers.add("ORDERS", { ...left, durable_name: "passes-order-created" });
+      await jsm.consumers.add("ORDERS", { ...left, durable_name: "audit-order-created" });
+      await provisionJetStream({
+        url: nats.url,
+        user: natsAdminUser,
+        password: passwords[natsAdminUser],
+        services: busUsers,
+        log: silentLogger(),
+      });
+      const names: string[] = [];
+      for await (const c of jsm.consumers.list("ORDERS")) names.push(c.name);
+      expect(names).not.toContain("passes-order-created");
+      expect(names).toEqual(expect.arrayContaining(["audit-order-created", "passes-order-completed", "tickets-order-created"]));
+      await jsm.consumers.delete("ORDERS", "audit-order-created");
+    } finally {
+      await admin.close();
+    }
+  });
+
   test("When every service runs with its own user, then a ticket is sold end to end and sign-out reaches every service", async () => {
     services = await startServices(nats.url, {}, (name) => ({ NATS_USER: name, NATS_PASSWORD: passwords[name] }));
     const seller = await signUp(services, "seller");
