@@ -25,7 +25,7 @@ export async function cancelLiveOrder(
 export async function completeLiveOrder(uow: OrdersWork, orderId: string, paymentId: string): Promise<boolean> {
   const closed = await completeLive(uow.db, orderId, paymentId);
   if (!closed) return false;
-  uow.publish("order.completed", { id: orderId, version: closed.version, ticket: { id: closed.ticket_id } });
+  uow.publish("order.completed", { id: orderId, version: closed.version, userId: closed.user_id, ticket: { id: closed.ticket_id } });
   return true;
 }
 

@@ -61,7 +61,7 @@ describe("payment.completed listener", () => {
     const { order, buyer, ticket } = await givenOrder(under.service);
     await pay(order.id);
     const event = await under.recorder.waitFor("order.completed", (d) => d.id === order.id);
-    expect(event!.data).toEqual({ id: order.id, version: 1, ticket: { id: ticket.id } });
+    expect(event!.data).toEqual({ id: order.id, version: 1, userId: buyer.id, ticket: { id: ticket.id } });
     expect(await show(order.id, buyer.cookie)).toMatchObject({ status: "complete", version: 1, refund: null });
   });
 

@@ -7,7 +7,6 @@ import { newSigningKeyText, parseSigningKey } from "./signing";
 import { Mailer } from "./workers/mailer";
 import { ticketCreatedListener } from "./events/ticket-created-listener";
 import { ticketUpdatedListener } from "./events/ticket-updated-listener";
-import { orderCreatedListener } from "./events/order-created-listener";
 import { orderCompletedListener } from "./events/order-completed-listener";
 import { userRegisteredListener } from "./events/user-registered-listener";
 
@@ -29,6 +28,6 @@ export const passes = {
   migrationsDir: path.join(__dirname, "db", "migrations"),
   extend,
   routes,
-  listeners: [ticketCreatedListener, ticketUpdatedListener, orderCreatedListener, orderCompletedListener, userRegisteredListener],
+  listeners: [ticketCreatedListener, ticketUpdatedListener, orderCompletedListener, userRegisteredListener],
   workers: (ctx) => [ctx.mailer.start()],
 } satisfies ServiceDefinition<typeof settings, PassesTables, Omit<PassesContext, keyof PassesBase>>;

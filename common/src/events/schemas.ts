@@ -51,7 +51,18 @@ export const eventSchemas = {
     .object({ id, version, ticket: z.object({ id }) })
     .describe("An order ended unpaid (its buyer cancelled it, or it expired); its ticket is free again."),
   "order.completed": z
-    .object({ id, version, ticket: z.object({ id }) })
+    .object({
+      id,
+      version,
+      // added later: the messages published before lack it, and every consumer still reads them
+      userId: id
+        .optional()
+        .describe(
+          "The buyer, to whom passes issues the pass: passes needs no order.created of its own. " +
+            "Absent from messages published before it was added; passes then reads the buyer it recorded from order.created.",
+        ),
+      ticket: z.object({ id }),
+    })
     .describe("An order was paid; its ticket is sold. Only orders decides a race between payment and expiry."),
   "ticket.reservation_refused": z
     .object({

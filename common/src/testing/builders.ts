@@ -30,13 +30,14 @@ export function anOrder(
 ) {
   const id = options.id ?? randomUUID();
   const ticket = { id: options.ticketId ?? randomUUID() };
+  const userId = options.buyerId ?? randomUUID();
   return {
     id,
     ticket,
     created: (version = 0): EventData<"order.created"> => ({
       id,
       status: "created",
-      userId: options.buyerId ?? randomUUID(),
+      userId,
       expiresAt: new Date(Date.now() + (options.expiresInMs ?? 900_000)).toISOString(),
       version,
       ticket: {
@@ -46,7 +47,7 @@ export function anOrder(
       },
     }),
     cancelled: (version = 1): EventData<"order.cancelled"> => ({ id, version, ticket }),
-    completed: (version = 1): EventData<"order.completed"> => ({ id, version, ticket }),
+    completed: (version = 1): EventData<"order.completed"> => ({ id, version, userId, ticket }),
   };
 }
 

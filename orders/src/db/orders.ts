@@ -190,12 +190,12 @@ export async function completeLive(
   db: Queryable,
   id: string,
   paymentId: string,
-): Promise<{ version: number; ticket_id: string } | undefined> {
-  const r = await sql<{ version: number; ticket_id: string }>`update orders o
+): Promise<{ version: number; ticket_id: string; user_id: string } | undefined> {
+  const r = await sql<{ version: number; ticket_id: string; user_id: string }>`update orders o
     set status = 'complete', version = o.version + 1, payment_id = ${paymentId}
     where o.id = ${id} and o.status in ('created', 'awaiting:payment')
       and exists (select 1 from tickets t where t.id = o.ticket_id and t.order_id = ${id}::text)
-    returning o.version, o.ticket_id`.execute(db);
+    returning o.version, o.ticket_id, o.user_id`.execute(db);
   return r.rows[0];
 }
 

@@ -19,18 +19,24 @@ export function applyTicketUpdate(uow: PassesWork, t: EventData<"ticket.updated"
   uow.send(sql`select apply_ticket_update(${t.id}::uuid, ${t.title}, ${t.userId}, ${t.version}::integer)`);
 }
 
-/** Who ordered which ticket; an order is created once, so a repeat changes nothing. */
-export function recordOrder(uow: PassesWork, o: EventData<"order.created">): void {
-  uow.send(sql`insert into orders (id, buyer_id, ticket_id) values (${o.id}, ${o.userId}, ${o.ticket.id}) on conflict (id) do nothing`);
+/**
+ * The order a pass is issued for: its buyer and ticket, as order.completed names them. A repeat
+ * changes nothing (an order is completed once; older messages' orders were recorded from order.created).
+ */
+export function recordOrder(uow: PassesWork, o: { id: string; buyerId: string; ticketId: string }): void {
+  uow.send(sql`insert into orders (id, buyer_id, ticket_id) values (${o.id}, ${o.buyerId}, ${o.ticketId}) on conflict (id) do nothing`);
 }
 
-export async function findOrder(
-  db: Queryable,
-  id: string,
-): Promise<{ buyer_id: string; ticket_id: string; title: string | null } | undefined> {
-  const r = await sql<{ buyer_id: string; ticket_id: string; title: string | null }>`select o.buyer_id, o.ticket_id, t.title
-    from orders o left join tickets t on t.id = o.ticket_id where o.id = ${id}`.execute(db);
-  return r.rows[0];
+/** The buyer recorded from an order.created, for an order.completed published before it named the buyer. */
+export async function findBuyer(db: Queryable, orderId: string): Promise<string | undefined> {
+  const r = await sql<{ buyer_id: string }>`select buyer_id from orders where id = ${orderId}`.execute(db);
+  return r.rows[0]?.buyer_id;
+}
+
+/** The ticket's title, once ticket.created has brought it. */
+export async function findTicketTitle(db: Queryable, ticketId: string): Promise<string | undefined> {
+  const r = await sql<{ title: string }>`select title from tickets where id = ${ticketId}`.execute(db);
+  return r.rows[0]?.title;
 }
 
 /** A user as auth announced them; a repeat changes nothing. */

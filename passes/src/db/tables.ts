@@ -2,7 +2,7 @@ import type { CommonTables, Generated, Kysely, Timestamp, UnitOfWork } from "@ti
 
 export type PassStatus = "valid" | "used" | "transferred";
 
-/** The passes database (migrations in ./migrations): replicas of tickets, orders and users, and the passes. */
+/** The passes database (migrations in ./migrations): replicas of tickets and users, the paid orders, and the passes. */
 export interface PassesTables extends CommonTables {
   tickets: { id: string; title: string; seller_id: string; version: number };
   orders: { id: string; buyer_id: string; ticket_id: string };
