@@ -6,8 +6,8 @@
 //   tickets     takes order.created, reserves the ticket, publishes ticket.updated
 //   payments    takes order.created, records the order for payment
 //   expiration  takes order.created, starts its timer
-//   passes      takes order.created, records who ordered which ticket; takes ticket.updated,
-//               keeps its copy of the ticket
+//   passes      takes ticket.updated, keeps its copy of the ticket (the product's passes learns
+//               the buyer from order.completed, which this pipeline does not reach)
 // No outbox, inbox, versions, lanes, validation, logs, traces or metrics: that is the framework
 // the product adds, and what this ceiling leaves out. The roles run in one process (imported by
 // ceiling-server.mjs), or one process each, laid out like the product's services:
@@ -33,7 +33,6 @@ export async function startPipeline({ pool, nats, prefix, roles }) {
     "create table if not exists pipe_orders (id uuid primary key, ticket_id uuid not null, status text not null)",
     "create table if not exists pipe_payments (order_id uuid primary key, price integer not null)",
     "create table if not exists pipe_timers (order_id uuid primary key, expires_at timestamptz not null)",
-    "create table if not exists pipe_pass_orders (order_id uuid primary key, ticket_id uuid not null)",
     "create table if not exists pipe_pass_tickets (id uuid primary key, order_id uuid)",
   ]) {
     try {
@@ -90,9 +89,6 @@ export async function startPipeline({ pool, nats, prefix, roles }) {
   );
   await consume("expiration", "order.created", (order) =>
     inTransaction("insert into pipe_timers (order_id, expires_at) values ($1, now() + interval '15 minutes')", [order.id]),
-  );
-  await consume("passes", "order.created", (order) =>
-    inTransaction("insert into pipe_pass_orders (order_id, ticket_id) values ($1, $2)", [order.id, order.ticketId]),
   );
   await consume("passes", "ticket.updated", (ticket) =>
     inTransaction(

@@ -178,7 +178,7 @@ export function renderTable(r: BenchResults): string {
       c.pipeline
         ? `the same hops with plain parts (${pipelineCeilingNote}): ${c.pipeline.reservedPerSecond}/s in one process${
             c.pipelineByRole ? `, ${c.pipelineByRole.reservedPerSecond}/s with a process per service` : ""
-          }${five ? ` (without passes' two hops: ${five.reservedPerSecond}/s)` : ""}`
+          }${five ? ` (without the passes role: ${five.reservedPerSecond}/s)` : ""}`
         : "—"
     } | ≥ 330/s, 0${five ? fiveHopsGoal : ""} |`,
     `| CPU per order, all processes summed | ${p.cpuMsPerOrder} ms${pf ? `; the five hops before passes: ${pf.cpuMsPerOrder} ms` : ""} | ${
@@ -186,7 +186,7 @@ export function renderTable(r: BenchResults): string {
         c.pipeline
           ? `the plain pipeline: ${c.pipeline.cpuMsPerOrder} ms in one process${
               c.pipelineByRole ? `, ${c.pipelineByRole.cpuMsPerOrder} ms with a process per service` : ""
-            }${five ? ` (without passes' two hops: ${five.cpuMsPerOrder} ms)` : ""} (with PostgreSQL and nats-server)`
+            }${five ? ` (without the passes role: ${five.cpuMsPerOrder} ms)` : ""} (with PostgreSQL and nats-server)`
           : undefined,
         c.bareRouteWithCommit.cpuMsPerRequest === undefined
           ? undefined
@@ -216,7 +216,7 @@ export function renderTable(r: BenchResults): string {
               ? "—"
               : `the plain pipeline: ${c.pipeline.wakeupsPerOrder} in one process${
                   c.pipelineByRole?.wakeupsPerOrder === undefined ? "" : `, ${c.pipelineByRole.wakeupsPerOrder} with a process per service`
-                }${five?.wakeupsPerOrder === undefined ? "" : ` (without passes' two hops: ${five.wakeupsPerOrder})`}`
+                }${five?.wakeupsPerOrder === undefined ? "" : ` (without the passes role: ${five.wakeupsPerOrder})`}`
           } | — |`,
         ]),
     `| GET /api/tickets, 10 connections, ${t.tickets.toLocaleString("en")} tickets | ${t.viaGateway.perSecond} req/s through the gateway (${t.ratioViaGateway}; ${Math.round((t.viaGateway.perSecond / t.direct.perSecond) * 100)} % of the direct rate), ${t.direct.perSecond} req/s direct (${t.ratioDirect})${

@@ -50,11 +50,11 @@ describe("the benchmark's figures in the docs", () => {
     expect(row("write system calls per order")).toContain(
       `| ${r.pipeline.writesPerOrder} | the plain pipeline: ${r.ceilings.pipeline!.writesPerOrder} in one process, ${r.ceilings.pipelineByRole!.writesPerOrder} with a process per service |`,
     );
-    // the plain pipeline without passes' two hops, beside the goals that were set for five hops
+    // the plain pipeline without the passes role, beside the goals that were set for five hops
     const five = r.ceilings.pipelineByRoleFiveHops!;
-    expect(row("1,000 distinct tickets")).toContain(`(without passes' two hops: ${five.reservedPerSecond}/s)`);
+    expect(row("1,000 distinct tickets")).toContain(`(without the passes role: ${five.reservedPerSecond}/s)`);
     expect(row("1,000 distinct tickets")).toMatch(/\| ≥ 330\/s, 0 \(set for the five hops before passes\) \|$/);
-    expect(row("CPU per order")).toContain(`(without passes' two hops: ${five.cpuMsPerOrder} ms)`);
+    expect(row("CPU per order")).toContain(`(without the passes role: ${five.cpuMsPerOrder} ms)`);
     // one order at a time, asked of the plain pipeline too
     const low = r.ceilings.pipelineByRole!.lowLoad!;
     expect(row("one order at a time")).toContain(
@@ -109,7 +109,7 @@ describe("the benchmark's figures in the docs", () => {
       .split("\n")
       .find((line) => line.startsWith("| wake-ups per order"));
     expect(row).toContain("| 61.5; the five hops before passes: 44.2 |");
-    expect(row).toContain("the plain pipeline: 30.1 in one process, 40.3 with a process per service (without passes' two hops: 28.7) |");
+    expect(row).toContain("the plain pipeline: 30.1 in one process, 40.3 with a process per service (without the passes role: 28.7) |");
   });
 
   test("When orders were sent one at a time, then the row says how they were paced and puts the goal beside the time from the request", () => {
@@ -143,7 +143,7 @@ describe("the benchmark's figures in the docs", () => {
     expect(text).not.toContain("CPU of the idle stack");
     expect(text).not.toContain("write system calls");
     expect(text).not.toContain("wake-ups per order");
-    expect(text).not.toMatch(/undefined|NaN|Express route|no-cache|passes' two hops|asked the same/);
+    expect(text).not.toMatch(/undefined|NaN|Express route|no-cache|without the passes role|asked the same/);
   });
 });
 
