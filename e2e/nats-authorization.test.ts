@@ -45,18 +45,16 @@ function localCopyOfShippedConf(): string {
   return file;
 }
 
+/** Provisions JetStream as the admin, for every service's user: what npm run provision-nats does. */
+const provision = () =>
+  provisionJetStream({ url: nats.url, user: natsAdminUser, password: passwords[natsAdminUser], services: busUsers, log: silentLogger() });
+
 beforeAll(async () => {
   nats = await startNatsServer({
     configFile: localCopyOfShippedConf(),
     env: { POD_NAME: "nats-0", ...Object.fromEntries(users.map((u) => [natsPasswordVariable(u), passwords[u]])) },
   });
-  await provisionJetStream({
-    url: nats.url,
-    user: natsAdminUser,
-    password: passwords[natsAdminUser],
-    services: busUsers,
-    log: silentLogger(),
-  });
+  await provision();
 }, 60_000);
 afterAll(async () => {
   await stopServices(services);
@@ -242,13 +240,7 @@ describe("NATS with the shipped nats.conf", () => {
       const left = { ack_policy: AckPolicy.Explicit, filter_subject: "order.created" };
       await jsm.consumers.add("ORDERS", { ...left, durable_name: "passes-order-created" });
       await jsm.consumers.add("ORDERS", { ...left, durable_name: "audit-order-created" });
-      await provisionJetStream({
-        url: nats.url,
-        user: natsAdminUser,
-        password: passwords[natsAdminUser],
-        services: busUsers,
-        log: silentLogger(),
-      });
+      await provision();
       const names: string[] = [];
       for await (const c of jsm.consumers.list("ORDERS")) names.push(c.name);
       expect(names).not.toContain("passes-order-created");
