@@ -63,6 +63,11 @@ export function baseSettings(service: string, defaultPort: number) {
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
     /** Most database connections one process of this service opens. */
     DATABASE_POOL_SIZE: positiveInt(10),
+    /**
+     * Database connections kept open while idle (unset: DATABASE_POOL_SIZE, every connection a burst
+     * opened); those beyond it close after a minute idle.
+     */
+    DATABASE_POOL_MIN: z.coerce.number({ message: "must be a whole number" }).int().min(0, "must be 0 or more").optional(),
     /** The Ed25519 public key (PEM) that session tokens are verified with; auth alone holds the private key. */
     JWT_PUBLIC_KEY: sessionKeySetting("public"),
     COOKIE_SECURE: bool(false),
@@ -86,10 +91,16 @@ export function loadConfig<S extends Settings>(service: string, settings: S, env
   }
   const parsed = z.object(settings).safeParse(input);
   if (parsed.success) {
-    // the one check across settings: the signing key must belong to the verifying one
+    // checks across settings: the signing key must belong to the verifying one, and the pool's floor be under its ceiling
     const { JWT_PRIVATE_KEY: privateKey, JWT_PUBLIC_KEY: publicKey } = parsed.data as { JWT_PRIVATE_KEY?: string; JWT_PUBLIC_KEY?: string };
     const mismatch = privateKey && publicKey ? sessionKeyMismatch(privateKey, publicKey) : undefined;
     if (mismatch) throw new ConfigError(service, [mismatch]);
+    const { DATABASE_POOL_SIZE: poolSize, DATABASE_POOL_MIN: poolMin } = parsed.data as {
+      DATABASE_POOL_SIZE?: number;
+      DATABASE_POOL_MIN?: number;
+    };
+    if (poolSize !== undefined && poolMin !== undefined && poolMin > poolSize)
+      throw new ConfigError(service, [`DATABASE_POOL_MIN must be at most DATABASE_POOL_SIZE (${poolSize}), not ${poolMin}`]);
     return parsed.data;
   }
   const problems = parsed.error.issues.map((issue) => {

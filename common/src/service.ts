@@ -133,7 +133,7 @@ export async function startService<S extends Settings, DB, X extends object = ob
   try {
     const database =
       (overrides.database as Database<DB> | undefined) ??
-      (await openDatabase<DB>({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }));
+      (await openDatabase<DB>({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, keepOpen: config.DATABASE_POOL_MIN }));
     if (!overrides.database) resources.add("database", () => database.close());
     const applied = await migrate(database.db, [
       { scope: "common", dir: commonMigrationsDir },

@@ -31,6 +31,17 @@ describe("configuration", () => {
     });
   });
 
+  test("When the pool's floor is above its ceiling, then start-up stops and names both settings", () => {
+    expect(() =>
+      loadConfig("orders", baseSettings("orders", 3003), {
+        JWT_PUBLIC_KEY,
+        DATABASE_URL: "postgres://db/orders",
+        DATABASE_POOL_SIZE: "4",
+        DATABASE_POOL_MIN: "6",
+      }),
+    ).toThrow(/DATABASE_POOL_MIN must be at most DATABASE_POOL_SIZE \(4\), not 6/);
+  });
+
   test("When a service starts without its database, then the message names DATABASE_URL", () => {
     expect(() => loadConfig("orders", baseSettings("orders", 3003), { JWT_PUBLIC_KEY })).toThrow(/DATABASE_URL is required but not set/);
   });

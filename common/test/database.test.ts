@@ -57,6 +57,31 @@ describe("migrations", () => {
     }
   });
 
+  test.each([
+    { keepOpen: undefined, kept: 4 },
+    { keepOpen: 1, kept: 1 },
+  ])(
+    "When a burst has opened connections and they sit idle, then the pool keeps $kept of them (keepOpen $keepOpen)",
+    async ({ keepOpen, kept }) => {
+      const own = await createTestDatabase();
+      const database = await openDatabase({ url: own.url, poolSize: 4, keepOpen, idleTimeoutMs: 100 });
+      try {
+        await Promise.all(Array.from({ length: 4 }, () => sql`select pg_sleep(0.2)`.execute(database.db)));
+        const open = async () =>
+          Number(
+            (await sql<{ n: string }>`select count(*) as n from pg_stat_activity where datname = current_database()`.execute(database.db))
+              .rows[0].n,
+          );
+        expect(await open()).toBe(4);
+        await new Promise((r) => setTimeout(r, 600));
+        expect(await open()).toBe(kept);
+      } finally {
+        await database.close();
+        await own.drop();
+      }
+    },
+  );
+
   test("When a file has several statements and a dollar-quoted body, then it is split at statement ends only", () => {
     const text = "-- note\ncreate table a (x int);\ncreate function f() returns int as $$\nselect 1;\n$$ language sql;\n";
     expect(statements(text)).toEqual(["create table a (x int);", "create function f() returns int as $$\nselect 1;\n$$ language sql;"]);

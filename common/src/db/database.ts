@@ -33,11 +33,18 @@ export interface OpenOptions {
   /** Most connections this process opens. */
   poolSize?: number;
   /**
-   * An idle connection is closed after this long (default 60 s), so that a quiet local stack of six
-   * services does not hold sixty server processes. Not much shorter: a burst that comes after the
-   * pool has shrunk opens its connections again, and each is a new PostgreSQL backend that loads
-   * its catalog caches and plans every named statement anew. With 10 s, a burst of 1,000 orders
-   * after a 15 s lull cost PostgreSQL 0.5–1.1 ms more per order than one after a 2 s lull.
+   * Connections kept open however long they sit idle (pg's `min`; default: `poolSize`, so the pool
+   * keeps every connection a burst opened). A connection is a new PostgreSQL backend, which forks,
+   * signs in, loads its catalog caches and plans every named statement anew: about 26 ms each on
+   * the 2-core development machine. A pool that had shrunk during a quiet minute paid that when
+   * the next crowd came, at the worst moment (docs/benchmarks.md). The peak is the same either
+   * way (a burst fills the pool); what this keeps is the peak's connections between bursts.
+   */
+  keepOpen?: number;
+  /**
+   * An idle connection beyond `keepOpen` is closed after this long (default 60 s). Not much shorter:
+   * with 10 s, a burst of 1,000 orders after a 15 s lull cost PostgreSQL 0.5–1.1 ms more per order
+   * than one after a 2 s lull.
    */
   idleTimeoutMs?: number;
   /**
@@ -49,9 +56,11 @@ export interface OpenOptions {
 
 export async function openDatabase<DB = unknown>(options: OpenOptions): Promise<Database<DB>> {
   const { Client, Pool } = await import("pg");
+  const max = options.poolSize ?? 10;
   const pool: Pool = new Pool({
     connectionString: options.url,
-    max: options.poolSize ?? 10,
+    max,
+    min: Math.min(options.keepOpen ?? max, max),
     idleTimeoutMillis: options.idleTimeoutMs ?? 60_000,
     statement_timeout: options.statementTimeoutMs ?? 30_000,
     // queries are written as soon as they are issued (see driver.ts)
