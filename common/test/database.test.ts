@@ -64,7 +64,7 @@ describe("migrations", () => {
     "When a burst has opened connections and they sit idle, then the pool keeps $kept of them (keepOpen $keepOpen)",
     async ({ keepOpen, kept }) => {
       const own = await createTestDatabase();
-      const database = await openDatabase({ url: own.url, poolSize: 4, keepOpen, idleTimeoutMs: 100 });
+      const database = await openDatabase({ url: own.url, poolSize: 4, keepOpen, idleTimeoutMs: 1_000 });
       try {
         await Promise.all(Array.from({ length: 4 }, () => sql`select pg_sleep(0.2)`.execute(database.db)));
         const open = async () =>
@@ -73,7 +73,7 @@ describe("migrations", () => {
               .rows[0].n,
           );
         expect(await open()).toBe(4);
-        await new Promise((r) => setTimeout(r, 600));
+        await new Promise((r) => setTimeout(r, 2_000));
         expect(await open()).toBe(kept);
       } finally {
         await database.close();
