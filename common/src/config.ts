@@ -33,8 +33,9 @@ const port = (fallback: number) => z.coerce.number({ message: "must be a port nu
 
 const positiveInt = (fallback: number) => z.coerce.number({ message: "must be a whole number" }).int().positive().default(fallback);
 
-const wholeNumber = (fallback: number) =>
-  z.coerce.number({ message: "must be a whole number" }).int().min(0, "must be 0 or more").default(fallback);
+const anyWholeNumber = () => z.coerce.number({ message: "must be a whole number" }).int().min(0, "must be 0 or more");
+
+const wholeNumber = (fallback: number) => anyWholeNumber().default(fallback);
 
 /** Helpers for service-specific settings. */
 export const setting = { bool, port, positiveInt, wholeNumber };
@@ -67,7 +68,7 @@ export function baseSettings(service: string, defaultPort: number) {
      * Database connections kept open while idle (unset: DATABASE_POOL_SIZE, every connection a burst
      * opened); those beyond it close after a minute idle.
      */
-    DATABASE_POOL_MIN: z.coerce.number({ message: "must be a whole number" }).int().min(0, "must be 0 or more").optional(),
+    DATABASE_POOL_MIN: anyWholeNumber().optional(),
     /** The Ed25519 public key (PEM) that session tokens are verified with; auth alone holds the private key. */
     JWT_PUBLIC_KEY: sessionKeySetting("public"),
     COOKIE_SECURE: bool(false),
