@@ -42,6 +42,19 @@ describe("migrations", () => {
     }
   });
 
+  test("When a file has several statements and a dollar-quoted body, then it is split at statement ends only", () => {
+    const text = "-- note\ncreate table a (x int);\ncreate function f() returns int as $$\nselect 1;\n$$ language sql;\n";
+    expect(statements(text)).toEqual(["create table a (x int);", "create function f() returns int as $$\nselect 1;\n$$ language sql;"]);
+  });
+
+  test("When PostgreSQL is unreachable, then opening fails with a message naming it, without the password", async () => {
+    await expect(openDatabase({ url: "postgres://app:secret@127.0.0.1:1/none" })).rejects.toThrow(
+      /Cannot reach PostgreSQL at postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/none/,
+    );
+  });
+});
+
+describe("the connection pool", () => {
   test("When several transactions run at once, then the server runs them side by side (one backend each)", async () => {
     const database = await openTestDatabase();
     try {
@@ -81,17 +94,6 @@ describe("migrations", () => {
       }
     },
   );
-
-  test("When a file has several statements and a dollar-quoted body, then it is split at statement ends only", () => {
-    const text = "-- note\ncreate table a (x int);\ncreate function f() returns int as $$\nselect 1;\n$$ language sql;\n";
-    expect(statements(text)).toEqual(["create table a (x int);", "create function f() returns int as $$\nselect 1;\n$$ language sql;"]);
-  });
-
-  test("When PostgreSQL is unreachable, then opening fails with a message naming it, without the password", async () => {
-    await expect(openDatabase({ url: "postgres://app:secret@127.0.0.1:1/none" })).rejects.toThrow(
-      /Cannot reach PostgreSQL at postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/none/,
-    );
-  });
 });
 
 describe("rate-limit counters", () => {
