@@ -4,7 +4,7 @@ import type { PoolClient } from "pg";
 import type { Database } from "./db/database";
 import type { Logger } from "pino";
 import { context, SpanKind, trace, type Tracer } from "@opentelemetry/api";
-import { handleOf, runOn, runStatement, transactionControl } from "./db/driver";
+import { handleOf, runOn, transactionControl } from "./db/driver";
 import { checkEventData, type EventData } from "./events/schemas";
 import type { Subject } from "./events/subjects";
 import { outboxInsert, type OutboxRelay, type WrittenEvent } from "./outbox";
@@ -26,9 +26,9 @@ export type WorkLog = Pick<Logger, "debug" | "info" | "warn" | "error">;
  * Two ways to run a statement:
  * - `await … .execute(uow.db)` (or a query builder's `.execute()` on `uow.db`) when the answer
  *   is needed now;
- * - `uow.send(query)` when nobody reads its answer (a lock, a counter, a version check): it joins
- *   the batch of its turn (db/batch.ts), so it travels with the next statement or the commit, and
- *   is settled before the commit answers. If it fails, the work fails with that statement's own
+ * - `uow.send(query)` when nobody reads its answer (a lock, a counter, a version check): it is
+ *   written to the connection at once, travels with the next statement or the commit, and is
+ *   settled before the commit answers. If it fails, the work fails with that statement's own
  *   error, whose stack shows where it was sent.
  */
 export class UnitOfWork<DB = unknown> {
@@ -59,7 +59,7 @@ export class UnitOfWork<DB = unknown> {
   /** Sends a statement whose answer nobody reads; see the class comment. */
   send(query: Sendable): void {
     this.signal.throwIfAborted();
-    this.settle(runOn(this.client, query.compile(this.db), true), new Error("sent from"));
+    this.settle(runOn(this.client, query.compile(this.db)), new Error("sent from"));
   }
 
   /**
@@ -111,17 +111,14 @@ export class UnitOfWork<DB = unknown> {
 
   /** @internal the pipeline's steps (runWork below). */
   begin(): void {
-    this.settle(runStatement(this.client, transactionControl("begin")));
+    this.settle(this.client.query(transactionControl("begin")));
   }
 
   /** @internal Commits, after every sent statement; throws the first failure among them. */
   async commit(): Promise<void> {
-    const committed = runStatement(this.client, transactionControl("commit"));
+    const committed = this.client.query(transactionControl("commit"));
     await Promise.allSettled(this.sent);
-    // a sent statement that failed is the cause; the commit sent with it was not run
-    const result = await committed.catch((err: unknown) => {
-      throw this.failure ?? err;
-    });
+    const result = await committed;
     if (this.failure) throw this.failure;
     // a statement whose error the work caught: PostgreSQL turned the commit into a rollback
     if (result.command === "ROLLBACK")
@@ -131,7 +128,7 @@ export class UnitOfWork<DB = unknown> {
   /** @internal Rolls back and returns the error to report: a failed sent statement's comes first. */
   async rollback(err: unknown): Promise<{ cause: unknown; broken: boolean }> {
     await Promise.allSettled(this.sent);
-    const broken = await runStatement(this.client, transactionControl("rollback")).then(
+    const broken = await this.client.query(transactionControl("rollback")).then(
       () => false,
       () => true,
     );

@@ -1,6 +1,7 @@
 import { Kysely, sql, type QueryExecutorProvider } from "kysely";
 import type { Pool, PoolClient } from "pg";
-import { batchedDialect } from "./driver";
+import { CoalescingSocket } from "./coalescing-socket";
+import { pipelinedDialect } from "./driver";
 
 /**
  * What raw SQL (kysely's `sql` templates) runs on: a service's typed handle, a unit of work's,
@@ -62,6 +63,10 @@ export async function openDatabase<DB = unknown>(options: OpenOptions): Promise<
     min: Math.min(options.keepOpen ?? max, max),
     idleTimeoutMillis: options.idleTimeoutMs ?? 60_000,
     statement_timeout: options.statementTimeoutMs ?? 30_000,
+    // queries are written as soon as they are issued (see driver.ts)
+    pipeline: true,
+    // ...and what a turn of the event loop wrote leaves in one system call (coalescing-socket.ts)
+    stream: () => new CoalescingSocket(),
   });
   // Idle clients can error when the server restarts; without a listener that would crash the process.
   pool.on("error", () => undefined);
@@ -74,7 +79,7 @@ export async function openDatabase<DB = unknown>(options: OpenOptions): Promise<
       () => undefined,
     );
   });
-  const db = new Kysely<DB>({ dialect: batchedDialect(pool) });
+  const db = new Kysely<DB>({ dialect: pipelinedDialect(pool) });
   const location = redact(options.url);
   try {
     await sql`select 1`.execute(db);

@@ -10,20 +10,19 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from "kysely";
-import type { Pool, PoolClient, QueryResult as PgResult } from "pg";
-import { Batcher, type Statement } from "./batch";
+import type { Pool, PoolClient, QueryConfig, QueryResult as PgResult } from "pg";
 
 /**
  * Kysely over node-postgres, through both libraries' public APIs only:
  *
- * - Every statement runs in the batch of its turn of the event loop on its connection (batch.ts):
- *   the statements a unit of work issues without waiting (begin, an inbox row, a version check,
- *   an outbox row, the commit) reach PostgreSQL together and are answered together, each with its
- *   own result or error.
- * - Every parameterised statement runs as a named prepared statement: PostgreSQL parses and plans
- *   a text once per connection instead of at every execution.
+ * - The pool's clients run in pg's pipeline mode (`pipeline: true`): a query is written to the
+ *   socket as soon as it is issued, without waiting for the answers of those before it. A unit of
+ *   work uses that to send statements whose answers nobody reads yet (an outbox row, an inbox row,
+ *   a version check) in the same round trip as the next one.
+ * - Every parameterised statement runs as a named prepared statement (pg's `name` query option):
+ *   PostgreSQL parses and plans a text once per connection instead of at every execution.
  */
-export function batchedDialect(pool: Pool): Dialect {
+export function pipelinedDialect(pool: Pool): Dialect {
   return {
     createAdapter: () => new PostgresAdapter(),
     createDriver: () => new PoolDriver(pool),
@@ -35,13 +34,13 @@ export function batchedDialect(pool: Pool): Dialect {
 /**
  * The Kysely handle of one pool connection, for the unit of work that holds it: every query runs
  * on that connection and, unlike in Kysely's own transactions, queries are not made to wait for
- * each other (the unit of work decides the order it issues them in, and they are sent in that
- * order, a turn's in one batch). Made once per connection and kept with it; `signal` is the holder's (see ClientConnection).
+ * each other (the unit of work decides the order it issues them in, and pg pipelines them in that
+ * order). Made once per connection and kept with it; `signal` is the holder's (see ClientConnection).
  */
 export function handleOf<DB>(client: PoolClient, signal: AbortSignal): Kysely<DB> {
   let held = handles.get(client);
   if (!held) {
-    const connection = new ClientConnection(client, true);
+    const connection = new ClientConnection(client);
     held = { connection, db: new Kysely<unknown>({ dialect: heldDialect(connection) }) };
     handles.set(client, held);
   }
@@ -66,49 +65,34 @@ function heldDialect(connection: ClientConnection): Dialect {
 const statementNames = new Map<string, string>();
 const maxNamedStatements = 500;
 
-/**
- * The statement for a text: named when it has parameters (or is one statement of a unit of work)
- * and there is room. A text without parameters outside a unit of work may hold several statements
- * (a test's schema, a script): it runs in the simple protocol, which allows that.
- */
-export function queryConfig(text: string, values: readonly unknown[], single = false): Statement {
-  if (values.length === 0 && !single) return { text };
+/** pg's query config for a text: named when it has parameters and there is room. */
+export function queryConfig(text: string, values: readonly unknown[]): QueryConfig {
+  if (values.length === 0) return { text };
   let name = statementNames.get(text);
   if (!name && statementNames.size < maxNamedStatements) {
     name = `tf${statementNames.size}`;
     statementNames.set(text, name);
   }
-  return values.length === 0 ? { name, text, queryMode: "extended" } : { name, text, values };
+  return { name, text, values: values as unknown[] };
 }
 
 /**
- * `begin`, `commit` or `rollback` in the extended protocol, so that it travels in the batch of its
- * turn with the other statements (in the simple protocol it would go on its own). Named like the
- * other statements, so that each connection parses it once, not twice per transaction
+ * `begin`, `commit` or `rollback` sent with the extended protocol, which pg corks and uncorks
+ * around like every parameterised statement: the CoalescingSocket then sends it with the other
+ * statements of its turn. In the simple protocol pg would write it at once, on its own. Named
+ * like the other statements, so that each connection parses it once, not twice per transaction
  * (PostgreSQL accepts a prepared `commit` or `rollback` in a failed transaction too).
+ * (`queryMode` is a field of pg's public QueryConfig (its client API page); @types/pg does not list it yet.)
  */
-export function transactionControl(text: "begin" | "commit" | "rollback"): Statement {
-  return { name: `tf_${text}`, text, queryMode: "extended" };
+export function transactionControl(text: "begin" | "commit" | "rollback"): QueryConfig {
+  const config: QueryConfig & { queryMode: "extended" } = { name: `tf_${text}`, text, queryMode: "extended" };
+  return config;
 }
 
-/** Runs a statement on a client, in the batch of its turn (batch.ts). */
-export function runStatement(client: PoolClient, statement: Statement): Promise<PgResult> {
-  let batcher = batchers.get(client);
-  if (!batcher) {
-    batcher = new Batcher(client);
-    batchers.set(client, batcher);
-  }
-  return batcher.run(statement);
-}
-
-const batchers = new WeakMap<PoolClient, Batcher>();
-
-/**
- * Runs one compiled query on a client and answers in Kysely's shape. `inWork`: the client is held
- * by a unit of work, whose statements are one each and all travel in the batches of their turns.
- */
-export async function runOn<R>(client: PoolClient, query: CompiledQuery, inWork = false): Promise<QueryResult<R>> {
-  return toKysely<R>(await runStatement(client, queryConfig(query.sql, query.parameters, inWork)));
+/** Runs one compiled query on a client and answers in Kysely's shape. */
+export async function runOn<R>(client: PoolClient, query: CompiledQuery): Promise<QueryResult<R>> {
+  const result: PgResult = await client.query(queryConfig(query.sql, query.parameters));
+  return toKysely<R>(result);
 }
 
 function toKysely<R>(result: PgResult): QueryResult<R> {
@@ -120,17 +104,13 @@ function toKysely<R>(result: PgResult): QueryResult<R> {
 class ClientConnection implements DatabaseConnection {
   /** The signal of the unit of work holding the connection: once it fires, no further statement is sent. */
   signal?: AbortSignal;
-  constructor(
-    readonly client: PoolClient,
-    /** Held by a unit of work (handleOf), not lent by the pool for one query. */
-    private readonly inWork = false,
-  ) {}
+  constructor(readonly client: PoolClient) {}
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     this.signal?.throwIfAborted();
-    return runOn<R>(this.client, query, this.inWork);
+    return runOn<R>(this.client, query);
   }
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
-    throw new Error("streaming (a cursor) is not offered: statements run in batches (batch.ts)");
+    throw new Error("streaming (a cursor) is not possible on a pipelined connection");
   }
 }
 
@@ -142,7 +122,7 @@ async function begin(connection: DatabaseConnection, settings: TransactionSettin
 }
 
 async function commit(connection: DatabaseConnection): Promise<void> {
-  const result = await runStatement((connection as ClientConnection).client, transactionControl("commit"));
+  const result = (await (connection as ClientConnection).client.query("commit")) as PgResult;
   // PostgreSQL answers COMMIT of a transaction in which a statement failed with ROLLBACK, not
   // with an error: the work was not done, so the commit fails.
   if (result.command === "ROLLBACK") throw new Error("the transaction was rolled back, not committed: a statement in it had failed");
