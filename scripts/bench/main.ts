@@ -123,7 +123,9 @@ async function stopLaunched(l: Launched): Promise<void> {
 
 /**
  * True once every consumer of every stream (but the bench's own, and those whose name starts with
- * `except`) has nothing pending and nothing unacknowledged.
+ * `except`) has nothing pending and nothing unacknowledged. The bench's own are its durables
+ * (`bench…`) and every consumer of its ceilings' streams (`BENCH…`): a plain role stopped before
+ * the product is measured leaves its durable with events it will never take.
  */
 async function quiet(nc: NatsConnection, timeoutMs = 60_000, except?: string): Promise<boolean> {
   const jsm = await nc.jetstreamManager();
@@ -131,6 +133,7 @@ async function quiet(nc: NatsConnection, timeoutMs = 60_000, except?: string): P
   while (Date.now() < until) {
     let busy = false;
     for await (const s of jsm.streams.list()) {
+      if (s.config.name.startsWith("BENCH")) continue;
       for await (const c of jsm.consumers.list(s.config.name)) {
         if (c.config.durable_name?.startsWith("bench")) continue;
         if (except && c.config.durable_name?.startsWith(except)) continue;
