@@ -146,6 +146,24 @@ async function quiet(nc: NatsConnection, timeoutMs = 60_000, except?: string): P
   return false;
 }
 
+/**
+ * Resolves once `tree` has spent under `maxMsPerSecond` of CPU over a whole second, or after
+ * `timeoutMs`: the stack back to its timers and sweepers. What a phase leaves behind beyond the
+ * consumers that quiet() waits for (PostgreSQL's autovacuum after a burst of writes, say) is then
+ * not charged to the next phase.
+ */
+async function settled(tree: () => ProcInfo[], maxMsPerSecond: number, timeoutMs = 60_000): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  let before = tree();
+  while (Date.now() < until) {
+    await sleep(1_000);
+    const after = tree();
+    if (cpuMsBetween(before, after).totalMs < maxMsPerSecond) return true;
+    before = after;
+  }
+  return false;
+}
+
 async function http(base: string, method: string, url: string, body?: unknown, cookie?: string) {
   const res = await fetch(base + url, {
     method,
@@ -397,6 +415,8 @@ async function main() {
     const idle = memoryOf(idleTree);
     const idleCpu = cpuMsBetween(idleBefore, idleTree);
     const idleCpuMsPerSecond = round(idleCpu.totalMs / 10, 1);
+    // "at rest" for settled(): twice what the idle stack spends, and never under 100 ms a second
+    const restingMsPerSecond = Math.max(100, 2 * idleCpuMsPerSecond);
     // the memory's yardstick: what a Node process doing nothing holds beside the running stack
     const bareNode = spawn(serviceRuntime().path, ["-e", "setInterval(() => {}, 60_000)"], { stdio: "ignore" });
     await sleep(2_000);
@@ -613,6 +633,8 @@ async function main() {
     // process of the product once cost 1.4 times what it did in the next run while the plain
     // parts ran alike in both (s51-a and s51-b, docs/benchmarks.md).
     say("the product's five hops before passes, right after the plain parts' (passes paused for the run)…");
+    // neither run is charged with the other's aftermath (PostgreSQL is shared)
+    if (!(await settled(() => processTree(treeRoots()), restingMsPerSecond))) say("  (the stack was still busy a minute later)");
     const passesPids = processTree(treeRoots())
       .filter((p) => labelOf(p) === "passes")
       .map((p) => p.pid);
@@ -673,7 +695,8 @@ async function main() {
       http: httpOf(base),
       seller,
       signUp: (n) => signUp(base, `crowd-${n}-${Date.now()}@bench.test`),
-      quiet: () => quiet(nc),
+      // every crowd starts on a stack back at rest: its consumers done, nothing else busy
+      quiet: async () => (await quiet(nc)) && (await settled(() => processTree(treeRoots()), restingMsPerSecond)),
       // where a crowd's time goes: every process of the stack, and this one (the load generator)
       measure: async (fn) => {
         const before = processTree(treeRoots());
