@@ -19,6 +19,7 @@
  */
 import { door } from "./door";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -114,12 +115,15 @@ async function launch(env: NodeJS.ProcessEnv, logFile: string, timeoutMs = 120_0
   });
 }
 
-async function stopLaunched(l: Launched): Promise<void> {
-  if (l.child.exitCode !== null) return;
-  const gone = new Promise((r) => l.child.once("exit", r));
-  l.child.kill("SIGTERM");
-  await Promise.race([gone, sleep(30_000)]);
+/** Sends SIGTERM and waits until the process has exited, or for `timeoutMs` at most. */
+async function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = once(child, "exit");
+  child.kill("SIGTERM");
+  await Promise.race([gone, sleep(timeoutMs)]);
 }
+
+const stopLaunched = (l: Launched) => stopChild(l.child, 30_000);
 
 /**
  * True once every consumer of every stream (but the bench's own, and those whose name starts with
@@ -589,8 +593,8 @@ async function main() {
       user: "ticketforge-admin",
       pass: natsPasswords["ticketforge-admin"],
     });
-    const killRoles = () => roles.forEach((r) => r.kill("SIGTERM"));
-    cleanup.unshift(async () => killRoles());
+    const stopRoles = () => Promise.all([...roles.values()].map((r) => stopChild(r, 10_000)));
+    cleanup.unshift(stopRoles);
     const rolesTree = () => dedupe(processTree([...[...roles.values()].map((r) => r.pid!), ...named("postgres"), ...named("nats-server")]));
     const ceilingPipeByRole = await pipelineCeiling(`http://127.0.0.1:${ports.ceilingPipeline}`, pipeTickets.length, rolesTree);
     say(`  ${ceilingPipeByRole.reservedPerSecond} orders/s reserved, CPU ${ceilingPipeByRole.cpuMsPerOrder} ms per order`);
@@ -614,15 +618,11 @@ async function main() {
     // the pipeline's goals were set when an order took five hops; passes adds one (it takes
     // ticket.updated): what the same plain parts do without it
     say("…and without the passes role's hop (the pipeline before passes)…");
-    const passesRole = roles.get("passes")!;
-    passesRole.kill("SIGTERM");
-    await new Promise((resolve) => passesRole.once("exit", resolve));
+    await stopChild(roles.get("passes")!, 10_000);
     roles.delete("passes");
     const ceilingPipeFiveHops = await pipelineCeiling(rolesBase, pipeTickets.length, rolesTree);
     // gone before the product's five hops start, not stopping beside them
-    const rolesGone = [...roles.values()].map((r) => (r.exitCode === null ? new Promise((resolve) => r.once("exit", resolve)) : undefined));
-    killRoles();
-    await Promise.race([Promise.all(rolesGone), sleep(10_000)]);
+    await stopRoles();
     say(`  ${ceilingPipeFiveHops.reservedPerSecond} orders/s reserved, CPU ${ceilingPipeFiveHops.cpuMsPerOrder} ms per order`);
 
     // The pipeline's goals were set when an order took five hops; passes adds one (it takes
