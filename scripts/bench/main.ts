@@ -462,8 +462,9 @@ async function main() {
       2,
     );
 
-    // 100 for one order at a time, the warm-up's, 1,000 for the pipeline and 1,000 for its five hops
-    const setUpTickets = 2_100 + warmUpOrders;
+    // 100 for one order at a time, the warm-up's, 1,000 for the pipeline, 1,000 for its five hops
+    // and 1,000 for the five hops with commits not waiting
+    const setUpTickets = 3_100 + warmUpOrders;
     say(`setting up: a seller, 20 buyers, ${setUpTickets.toLocaleString("en")} tickets over HTTP…`);
     const seller = await signUp(base, `seller-${Date.now()}@bench.test`);
     const buyers: string[] = [];
@@ -632,21 +633,47 @@ async function main() {
     // so that the two see the same minute of the machine: measured a minute or two apart, every
     // process of the product once cost 1.4 times what it did in the next run while the plain
     // parts ran alike in both (s51-a and s51-b, docs/benchmarks.md).
+    const fiveHops = async (tickets: string[]) => {
+      // neither run is charged with the other's aftermath (PostgreSQL is shared)
+      if (!(await settled(() => processTree(treeRoots()), restingMsPerSecond))) say("  (the stack was still busy a minute later)");
+      const passesPids = processTree(treeRoots())
+        .filter((p) => labelOf(p) === "passes")
+        .map((p) => p.pid);
+      for (const pid of passesPids) process.kill(pid, "SIGSTOP");
+      let run;
+      try {
+        run = await measurePipeline(tickets, "passes-");
+      } finally {
+        for (const pid of passesPids) process.kill(pid, "SIGCONT");
+      }
+      say(`  ${run.reservedPerSecond} orders/s reserved, CPU ${run.cpuMsPerOrder} ms per order`);
+      if (!(await quiet(nc, 120_000))) say("  (passes was still taking in the run's events two minutes later)");
+      return run;
+    };
     say("the product's five hops before passes, right after the plain parts' (passes paused for the run)…");
-    // neither run is charged with the other's aftermath (PostgreSQL is shared)
-    if (!(await settled(() => processTree(treeRoots()), restingMsPerSecond))) say("  (the stack was still busy a minute later)");
-    const passesPids = processTree(treeRoots())
-      .filter((p) => labelOf(p) === "passes")
-      .map((p) => p.pid);
-    for (const pid of passesPids) process.kill(pid, "SIGSTOP");
-    let pipelineFiveHops;
+    const pipelineFiveHops = await fiveHops(ticketIds.slice(1_100 + warmUpOrders, 2_100 + warmUpOrders));
+    // The goals' figures (2026-12-01) were measured with PostgreSQL not waiting for the WAL at
+    // commit; commits have waited since a crash of the server was found to lose orders that buyers
+    // had been given (scripts/launcher/postgres.ts). The same five hops, the same way, for this run
+    // only: what the rework costs against those figures, apart from what durability costs.
+    say("…and the same five hops with commits not waiting for the WAL (as the goals' figures were measured)…");
+    const setCommitWait = async (value: "off" | "default") => {
+      const admin = new pg.Client({ connectionString: dbUrl("postgres") });
+      await admin.connect();
+      try {
+        await admin.query(value === "off" ? "alter system set synchronous_commit = off" : "alter system reset synchronous_commit");
+        await admin.query("select pg_reload_conf()");
+      } finally {
+        await admin.end();
+      }
+    };
+    await setCommitWait("off");
+    let pipelineFiveHopsCommitsNotWaiting;
     try {
-      pipelineFiveHops = await measurePipeline(ticketIds.slice(1_100 + warmUpOrders), "passes-");
+      pipelineFiveHopsCommitsNotWaiting = await fiveHops(ticketIds.slice(2_100 + warmUpOrders, 3_100 + warmUpOrders));
     } finally {
-      for (const pid of passesPids) process.kill(pid, "SIGCONT");
+      await setCommitWait("default");
     }
-    say(`  ${pipelineFiveHops.reservedPerSecond} orders/s reserved, CPU ${pipelineFiveHops.cpuMsPerOrder} ms per order`);
-    if (!(await quiet(nc, 120_000))) say("  (passes was still taking in the run's events two minutes later)");
 
     say("GET /api/tickets with 100,000 tickets…");
     const ticketsDb = new pg.Client({ connectionString: dbUrl(serviceEntry("tickets").database) });
@@ -746,6 +773,7 @@ async function main() {
       lowLoad: { ...low, getOrders: listOrders },
       pipeline,
       pipelineFiveHops,
+      pipelineFiveHopsCommitsNotWaiting,
       listing: {
         tickets: count,
         planUsesIndex: plan.some((l) => l.includes("tickets_available_newest")) && !plan.some((l) => /\bSort\b/.test(l)),

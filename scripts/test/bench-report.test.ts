@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { historyHeader, historyRow, withRun } from "../bench/history";
 import { renderTable, type BenchResults } from "../bench/report";
+import { medianBlock, type BlockCrowd } from "../bench/crowds";
 
 const root = path.join(__dirname, "..", "..");
 const results = (file: string) => JSON.parse(fs.readFileSync(path.join(root, "bench-results", file), "utf8")) as BenchResults;
@@ -96,6 +97,57 @@ describe("the benchmark's figures in the docs", () => {
     const older = renderTable(r);
     expect(older).not.toContain("the same buyers again");
     expect(older).not.toMatch(/CPU per request|undefined|NaN/);
+  });
+
+  test("When a run sold several blocks, then the row shows the median one by POST p99, then every block's figures", () => {
+    const r = results("latest.json");
+    const block = (p99Ms: number, soldOutMs: number | null, refusals: number, twice = 0): BlockCrowd => ({
+      tickets: 200,
+      buyers: 500,
+      soldOutMs,
+      ordersPlaced: 200,
+      ticketsReservedTwice: twice,
+      refusals,
+      post: { p50Ms: p99Ms / 4, p99Ms, maxMs: p99Ms + 5 },
+      listing: { p50Ms: 40, p99Ms: 300 },
+    });
+    const draws = [block(1712, 2650, 400), block(640, 2100, 191), block(1204, null, 300, 1)];
+    expect(medianBlock(draws)).toBe(draws[2]);
+    // an even number: the lower middle one, a block as it happened
+    expect(medianBlock(draws.slice(0, 2))).toBe(draws[1]);
+    expect(() => medianBlock([])).toThrow(/no block/);
+    r.crowds = { ...r.crowds!, block: medianBlock(draws), blockDraws: draws };
+    const row = renderTable(r)
+      .split("\n")
+      .find((line) => line.startsWith("| 200 tickets, 500 buyers"));
+    expect(row).toContain("(3 blocks one after the other, by the same buyers: the median one by POST p99, then all)");
+    expect(row).toContain(
+      "| sold out in never; POST p50 301 ms, p99 1204 ms; 1 reserved twice; the 3 blocks: sold out in 2.6 s, 2.1 s, never,",
+    );
+    expect(row).toContain("POST p99 1712 ms, 640 ms, 1204 ms (600, 391, 500 POSTs), 1 reserved twice | — | ≤ 3 s, p99 ≤ 1.5 s, 0 |");
+    // a run of one block says nothing of draws
+    r.crowds = { ...r.crowds, blockDraws: undefined };
+    expect(renderTable(r)).not.toContain("blocks one after the other");
+  });
+
+  test("When a run measured the five hops with commits not waiting too, then both rows and the history line show it beside the stack's own", () => {
+    const r = results("latest.json");
+    r.pipelineFiveHops = { ...r.pipelineFiveHops!, reservedPerSecond: 270, cpuMsPerOrder: 6.9 };
+    r.pipelineFiveHopsCommitsNotWaiting = { ...r.pipelineFiveHops, reservedPerSecond: 331, cpuMsPerOrder: 5.7 };
+    const rows = renderTable(r).split("\n");
+    const rate = rows.find((line) => line.startsWith("| 1,000 distinct tickets")) ?? "";
+    expect(rate).toContain("the five hops before passes (passes paused for the run): 270/s");
+    expect(rate).toContain(
+      "; the same five hops with commits not waiting for the WAL (synchronous_commit off for that run, as the goals' figures were measured; the stack's commits wait): 331/s |",
+    );
+    const cpu = rows.find((line) => line.startsWith("| CPU per order")) ?? "";
+    expect(cpu).toContain("the five hops before passes: 6.9 ms; the same with commits not waiting for the WAL: 5.7 ms |");
+    const line = historyRow(r, "abc1234").split(",");
+    const at = (c: string) => line[historyHeader.split(",").indexOf(c)];
+    expect([at("five_hops_per_s"), at("five_hops_not_waiting_per_s"), at("five_hops_not_waiting_cpu_ms")]).toEqual(["270", "331", "5.7"]);
+    delete r.pipelineFiveHopsCommitsNotWaiting;
+    expect(renderTable(r)).not.toContain("not waiting");
+    expect(historyRow(r, "abc1234").split(",")[historyHeader.split(",").indexOf("five_hops_not_waiting_cpu_ms")]).toBe("");
   });
 
   test("When a run counted wake-ups, then the table shows the product's, its five hops' and the plain pipeline's side by side", () => {
