@@ -67,7 +67,10 @@ const pct = (xs: number[], p: number) => (xs.length === 0 ? 0 : round(percentile
  * 0.9–1.4 ms of CPU per crowd request, node:http with an Agent 0.3–0.8 ms (measured 2026-12-05).
  */
 export function httpOf(base: string): Http {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+  // A kept connection idle for 4 s is closed here, before the gateway's 5 s keep-alive timeout
+  // closes it from its side: hundreds of connections fall idle together between two crowds, and
+  // one reused as nginx closed it ended a run with "socket hang up" (s52-c, before the third block).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, timeout: 4_000 });
   return (method, url, body, cookie) =>
     new Promise((resolve, reject) => {
       const started = performance.now();
