@@ -421,6 +421,7 @@ async function main() {
     const idleCpuMsPerSecond = round(idleCpu.totalMs / 10, 1);
     // "at rest" for settled(): twice what the idle stack spends, and never under 100 ms a second
     const restingMsPerSecond = Math.max(100, 2 * idleCpuMsPerSecond);
+    const atRest = () => settled(() => processTree(treeRoots()), restingMsPerSecond);
     // the memory's yardstick: what a Node process doing nothing holds beside the running stack
     const bareNode = spawn(serviceRuntime().path, ["-e", "setInterval(() => {}, 60_000)"], { stdio: "ignore" });
     await sleep(2_000);
@@ -635,7 +636,7 @@ async function main() {
     // parts ran alike in both (s51-a and s51-b, docs/benchmarks.md).
     const fiveHops = async (tickets: string[]) => {
       // neither run is charged with the other's aftermath (PostgreSQL is shared)
-      if (!(await settled(() => processTree(treeRoots()), restingMsPerSecond))) say("  (the stack was still busy a minute later)");
+      if (!(await atRest())) say("  (the stack was still busy a minute later)");
       const passesPids = processTree(treeRoots())
         .filter((p) => labelOf(p) === "passes")
         .map((p) => p.pid);
@@ -723,7 +724,7 @@ async function main() {
       seller,
       signUp: (n) => signUp(base, `crowd-${n}-${Date.now()}@bench.test`),
       // every crowd starts on a stack back at rest: its consumers done, nothing else busy
-      quiet: async () => (await quiet(nc)) && (await settled(() => processTree(treeRoots()), restingMsPerSecond)),
+      quiet: async () => (await quiet(nc)) && (await atRest()),
       // where a crowd's time goes: every process of the stack, and this one (the load generator)
       measure: async (fn) => {
         const before = processTree(treeRoots());
